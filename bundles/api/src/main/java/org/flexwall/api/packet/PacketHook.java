@@ -1,0 +1,18 @@
+package org.flexwall.api.packet;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A platform-specific packet path (netfilter, libpcap, capture replay). A hook is a service so the console can show
+ * and swap it; it binds the {@link PacketDecider} optionally, dynamically and greedily, and while none is bound it
+ * drops what it would have asked about (fail closed).
+ */
+@ProviderType
+public interface PacketHook {
+
+    /** A short stable name, such as "nftables" or "nfqueue". */
+    String name();
+
+    /** A one-line state for the operator, such as "active, 3 permitted ports" or the reason it is not. */
+    String status();
+}

@@ -1,0 +1,7 @@
+/** Listening sockets, their owners, port events (FIG. 7) and the permitted-port store (Table 2). */
+@Export
+@Version("1.0.0")
+package org.flexwall.api.port;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,39 @@
+package org.flexwall.api.program;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/** The internal permitted-program storage of the patent (Table 1), persisted crash-safe. */
+@ProviderType
+public interface ProgramRegistry {
+
+    /** Every trusted program, in the order they were approved; empty while the store is unusable. */
+    List<TrustedProgram> programs();
+
+    /** The trusted program whose executable has this SHA-256, if any. Answers nothing while the store is unusable. */
+    Optional<TrustedProgram> bySha256(String sha256);
+
+    /**
+     * Trusts the executable at {@code path}, hashing the file as it is now.
+     *
+     * @param insist trust a general interpreter (python3, bash, java…) although that trusts every script it runs
+     * @throws RegistryException when the file cannot be read, is no regular executable, is an interpreter and
+     *                           {@code insist} is false, or the store cannot be written
+     */
+    TrustedProgram trust(Path path, String name, boolean insist) throws RegistryException;
+
+    /** Forgets every program approved at {@code path}; returns what was removed. */
+    List<TrustedProgram> untrust(Path path) throws RegistryException;
+
+    /** Re-hashes the file at the path of an already trusted program, after an upgrade, and trusts the new bytes. */
+    TrustedProgram reapprove(Path path) throws RegistryException;
+
+    /** Whether the persisted store loaded cleanly; when it did not, {@link #problem()} says what to do. */
+    boolean usable();
+
+    /** Why the store is unusable, in words for the operator; empty when it is usable. */
+    Optional<String> problem();
+}
