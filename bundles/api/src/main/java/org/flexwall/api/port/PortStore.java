@@ -13,4 +13,17 @@ public interface PortStore {
 
     /** Whether a new inbound packet of {@code family} to ({@code protocol}, {@code port}) may pass. */
     boolean isPermitted(Protocol protocol, AddressFamily family, int port);
+
+    /**
+     * S703–S709 on demand, for the first packet of a new flow that arrives before the monitor's event: asks the port
+     * monitor who listens on ({@code protocol}, {@code family}, {@code port}) right now and permits the port when
+     * every owner is trusted. Returns whether the port is permitted afterwards.
+     */
+    boolean permitNow(Protocol protocol, AddressFamily family, int port);
+
+    /**
+     * Sockets a trusted program listens on that are not permitted because an untrusted process holds them too
+     * (inherited socket, SO_REUSEPORT): reported to the operator, never opened.
+     */
+    List<ListeningSocket> refused();
 }
