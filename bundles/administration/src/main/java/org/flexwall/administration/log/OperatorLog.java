@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.log.LogEntry;
+import org.osgi.service.log.LogLevel;
 import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
 
@@ -47,6 +48,11 @@ public class OperatorLog implements LogListener {
 
     @Override
     public void logged(LogEntry entry) {
+        // The framework's own bundle and service events are recorded at INFO and DEBUG: noise for an operator.
+        String name = entry.getLoggerName();
+        if (name != null && name.startsWith("Events.") && entry.getLogLevel().implies(LogLevel.INFO)) {
+            return;
+        }
         out.println(format(entry));
     }
 

@@ -1,0 +1,204 @@
+package org.flexwall.launcher;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.stream.Stream;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+
+/**
+ * Starts the appliance: checks configuration, data directory and console port, then runs Felix with the bundles of
+ * the image. Usage: {@code flexwall run [--data DIR] [--config DIR] [--bundles DIR]}.
+ */
+public final class Main {
+    /**
+     * Libraries on the launcher's class path, shared with the bundles through the system bundle: their providers are
+     * found by ServiceLoader, which in a framework without SPI Fly sees only the class path. Keep in line with
+     * -runsystempackages in features/base.bndrun.
+     */
+    static final String SYSTEM_PACKAGES_EXTRA = "org.slf4j;version=2.0.17,org.slf4j.event;version=2.0.17,"
+            + "org.slf4j.helpers;version=2.0.17,org.slf4j.spi;version=2.0.17,"
+            + "org.slf4j;version=1.7.36,org.slf4j.event;version=1.7.36,org.slf4j.helpers;version=1.7.36,"
+            + "org.slf4j.spi;version=1.7.36,"
+            + "jakarta.json;version=2.1.3,jakarta.json.spi;version=2.1.3,jakarta.json.stream;version=2.1.3";
+
+    private static final List<String> START_FIRST = List.of("org.apache.felix.log", "org.apache.felix.configadmin",
+            "org.apache.felix.configurator", "org.apache.felix.scr");
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        try {
+            System.exit(run(args));
+        } catch (LaunchException e) {
+            System.err.println("flexwall: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    static int run(String[] args) throws LaunchException {
+        Path home = Path.of(System.getProperty("flexwall.home", ".")).toAbsolutePath().normalize();
+        Map<String, String> options = options(args);
+        String envData = System.getenv("FLEXWALL_DATA");
+        boolean defaultData = !options.containsKey("--data") && (envData == null || envData.isEmpty());
+        Path data = Path.of(options.getOrDefault("--data", defaultData ? home.resolve("data").toString() : envData))
+                .toAbsolutePath();
+        Path configDir = Path.of(options.getOrDefault("--config", home.resolve("runtime-config").toString())).toAbsolutePath();
+        Path bundleDir = Path.of(options.getOrDefault("--bundles", home.resolve("bundles").toString())).toAbsolutePath();
+
+        RuntimeConfig config = RuntimeConfig.load(configDir, "--config");
+        Preflight.dataDirectory(data, defaultData, "--data or FLEXWALL_DATA");
+        String host = config.setting(RuntimeConfig.HTTP_PID, RuntimeConfig.HOST, "127.0.0.1");
+        String port = config.setting(RuntimeConfig.HTTP_PID, RuntimeConfig.PORT, "8080");
+        Preflight.consolePortFree(host, port, config.whereSet(RuntimeConfig.HTTP_PID));
+        List<Path> jars = bundles(bundleDir);
+
+        FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new LaunchException("no OSGi framework on the class path; the image is incomplete"));
+        Framework framework = factory.newFramework(frameworkProperties(data, config, host, port));
+        try {
+            framework.init();
+            List<Bundle> installed = install(framework.getBundleContext(), jars);
+            framework.start();
+            // The log service first, so every later bundle's messages reach the operator log; then configuration.
+            installed.sort(Comparator.comparingInt(b -> {
+                int i = START_FIRST.indexOf(b.getSymbolicName());
+                return i < 0 ? START_FIRST.size() : i;
+            }));
+            for (Bundle b : installed) {
+                startBundle(b);
+            }
+        } catch (BundleException e) {
+            throw new LaunchException("the OSGi framework could not start: " + e.getMessage());
+        }
+        System.out.println("flexwall: console on http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port
+                + "/system/console, data in " + data);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "flexwall-shutdown"));
+        try {
+            FrameworkEvent end = framework.waitForStop(0);
+            return end.getType() == FrameworkEvent.ERROR ? 1 : 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+
+    private static Map<String, String> frameworkProperties(Path data, RuntimeConfig config, String host, String port) {
+        Map<String, String> p = new HashMap<>();
+        p.put(Constants.FRAMEWORK_STORAGE, data.resolve("felix-cache").toString());
+        p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, SYSTEM_PACKAGES_EXTRA);
+        p.put("flexwall.data", data.toString());
+        p.put("configurator.initial", config.initialUrls());
+        // The console answers only once flexwall's security provider is there; admin/admin is never accepted.
+        p.put("felix.webconsole.security.providers", "flexwall");
+        p.put("felix.webconsole.username", randomSecret());
+        p.put("felix.webconsole.password", randomSecret());
+        // Jetty starts before configuration arrives: give it the configured address from the first moment.
+        p.put(RuntimeConfig.HOST, host);
+        p.put(RuntimeConfig.PORT, port.trim());
+        p.put("org.osgi.service.log.admin.loglevel", "WARN");
+        if (System.console() == null) {
+            p.put("gosh.args", "--nointeractive"); // without a terminal the shell would stop the framework
+        }
+        return p;
+    }
+
+    private static List<Path> bundles(Path dir) throws LaunchException {
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> jars = s.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
+            if (jars.isEmpty()) {
+                throw new LaunchException("no bundles in " + dir + " (--bundles); the image is incomplete, rebuild it");
+            }
+            return jars;
+        } catch (IOException e) {
+            throw new LaunchException("cannot read the bundle directory " + dir + " (--bundles): " + e.getMessage());
+        }
+    }
+
+    /** Installs the image's bundles, updates those whose jar changed since the last start, removes those gone. */
+    private static List<Bundle> install(BundleContext context, List<Path> jars) throws BundleException {
+        Map<String, Bundle> previous = new HashMap<>();
+        for (Bundle b : context.getBundles()) {
+            if (b.getBundleId() != 0) {
+                previous.put(b.getLocation(), b);
+            }
+        }
+        List<Bundle> installed = new ArrayList<>();
+        for (Path jar : jars) {
+            String location = jar.toUri().toString();
+            Bundle b = previous.remove(location);
+            if (b == null) {
+                b = context.installBundle(location);
+            } else if (jar.toFile().lastModified() > b.getLastModified()) {
+                b.update();
+            }
+            installed.add(b);
+        }
+        for (Bundle gone : previous.values()) {
+            if (gone.getLocation().startsWith("file:")) {
+                gone.uninstall();
+            }
+        }
+        return installed;
+    }
+
+    private static void startBundle(Bundle b) {
+        if (b.getHeaders().get(Constants.FRAGMENT_HOST) != null) {
+            return;
+        }
+        try {
+            b.start();
+        } catch (BundleException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            System.err.println("flexwall: bundle " + b.getSymbolicName() + " did not start: " + e.getMessage()
+                    + (cause == e ? "" : " caused by " + cause));
+        }
+    }
+
+    private static void stop(Framework framework) {
+        try {
+            framework.stop();
+            framework.waitForStop(15_000);
+        } catch (BundleException | InterruptedException e) {
+            System.err.println("flexwall: clean stop failed: " + e.getMessage());
+        }
+    }
+
+    private static Map<String, String> options(String[] args) throws LaunchException {
+        Map<String, String> options = new HashMap<>();
+        int i = 0;
+        if (args.length > 0 && args[0].equals("run")) {
+            i = 1;
+        }
+        for (; i < args.length; i++) {
+            String name = args[i];
+            if (!List.of("--data", "--config", "--bundles").contains(name) || i + 1 >= args.length) {
+                throw new LaunchException("unknown option " + name + "; usage: flexwall run [--data DIR] "
+                        + "[--config DIR] [--bundles DIR]");
+            }
+            options.put(name, args[++i]);
+        }
+        return options;
+    }
+
+    private static String randomSecret() {
+        byte[] b = new byte[24];
+        new SecureRandom().nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+}
