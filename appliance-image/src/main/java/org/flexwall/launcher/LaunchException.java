@@ -1,10 +1,10 @@
 package org.flexwall.launcher;
 
 /** Something the operator must fix before flexwall can start; the message says what and how, in one line. */
-final class LaunchException extends Exception {
+public final class LaunchException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    LaunchException(String message) {
+    public LaunchException(String message) {
         super(message);
     }
 }

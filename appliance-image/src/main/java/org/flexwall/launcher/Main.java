@@ -98,6 +98,16 @@ public final class Main {
         }
     }
 
+    /**
+     * The framework properties of the appliance for a data directory and a runtime-config folder, for runtimes
+     * started other than through {@link #main}, such as the OSGi integration tests.
+     */
+    public static Map<String, String> frameworkProperties(Path data, Path configDir) throws LaunchException {
+        RuntimeConfig config = RuntimeConfig.load(configDir, "configuration directory");
+        return frameworkProperties(data, config, config.setting(RuntimeConfig.HTTP_PID, RuntimeConfig.HOST, "127.0.0.1"),
+                config.setting(RuntimeConfig.HTTP_PID, RuntimeConfig.PORT, "8080"));
+    }
+
     private static Map<String, String> frameworkProperties(Path data, RuntimeConfig config, String host, String port) {
         Map<String, String> p = new HashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, data.resolve("felix-cache").toString());

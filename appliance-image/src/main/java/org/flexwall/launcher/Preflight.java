@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.UnknownHostException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -32,9 +33,11 @@ final class Preflight {
         try {
             Path probe = Files.createTempFile(dir, ".write-check", "");
             Files.delete(probe);
+        } catch (AccessDeniedException e) {
+            throw new LaunchException("the data directory " + dir + " (" + setting + ") is not writable (permission "
+                    + "denied); run flexwall as root or give it a directory it may write");
         } catch (IOException e) {
-            throw new LaunchException("the data directory " + dir + " (" + setting + ") is not writable (" + e.getMessage()
-                    + "); run flexwall as root or give it a directory it may write");
+            throw new LaunchException("the data directory " + dir + " (" + setting + ") is not writable: " + e);
         }
     }
 

@@ -1,0 +1,171 @@
+package org.flexwall.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.systemPackages;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.spec.KeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
+import javax.inject.Inject;
+
+import org.flexwall.launcher.Main;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+
+/**
+ * Boots the appliance's own bundle set (appliance-image/target/flexwall/bundles) with the launcher's framework
+ * properties in Pax Exam's native container, and checks it from inside the framework.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class ApplianceBundlesTest {
+    // The probe class is loaded again inside the framework: hand the chosen values over through system properties.
+    private static final String PASSWORD = System.getProperty("flexwall.it.password",
+            "it-" + Long.toHexString(System.nanoTime()));
+    private static final int PORT = Integer.getInteger("flexwall.it.port", ApplianceImage.freePort());
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private ServiceComponentRuntime scr;
+
+    @Configuration
+    public Option[] appliance() throws Exception {
+        System.setProperty("flexwall.it.password", PASSWORD);
+        System.setProperty("flexwall.it.port", Integer.toString(PORT));
+        Path work = Files.createTempDirectory("flexwall-paxexam");
+        Path data = Files.createDirectories(work.resolve("data"));
+        Path config = ApplianceImage.runtimeConfig(work.resolve("runtime-config"), PORT, pbkdf2(PASSWORD));
+        List<Option> options = new ArrayList<>();
+        for (Map.Entry<String, String> p : Main.frameworkProperties(data, config).entrySet()) {
+            if (p.getKey().equals(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA)) {
+                options.add(systemPackages(p.getValue().split(",(?=[a-z])")));
+            } else if (!p.getKey().equals(Constants.FRAMEWORK_STORAGE)) {
+                options.add(frameworkProperty(p.getKey()).value(p.getValue()));
+            }
+        }
+        for (Path jar : ApplianceImage.bundles()) {
+            options.add(bundle(jar.toUri().toString()));
+        }
+        options.add(junitBundles());
+        options.add(cleanCaches());
+        options.add(systemProperty("pax.exam.osgi.unresolved.fail").value("true"));
+        return options.toArray(new Option[0]);
+    }
+
+    @Test
+    public void everyBundleOfTheApplianceIsActive() {
+        List<String> notActive = new ArrayList<>();
+        for (Bundle b : context.getBundles()) {
+            boolean fragment = b.getHeaders().get(Constants.FRAGMENT_HOST) != null;
+            if (!fragment && b.getState() != Bundle.ACTIVE) {
+                notActive.add(b.getSymbolicName() + " (state " + b.getState() + ")");
+            }
+        }
+        assertEquals("bundles not active: " + notActive, List.of(), notActive);
+        assertTrue("the appliance's bundles were installed",
+                context.getBundles().length >= ApplianceImage.bundles().size());
+    }
+
+    @Test
+    public void everyFlexwallComponentIsSatisfied() throws InterruptedException {
+        List<String> waiting = unsatisfied();
+        for (int i = 0; i < 100 && !waiting.isEmpty(); i++) {
+            Thread.sleep(50);
+            waiting = unsatisfied();
+        }
+        assertEquals("components not satisfied: " + waiting, List.of(), waiting);
+        long ours = scr.getComponentDescriptionDTOs().stream()
+                .filter(d -> d.bundle.symbolicName.startsWith("org.flexwall.")).count();
+        assertTrue("flexwall components found: " + ours, ours >= 3);
+    }
+
+    @Test
+    public void consoleRefusesAdminAdminAndAcceptsTheConfiguredPassword() throws Exception {
+        assertEquals(401, status(null));
+        assertEquals(401, status("admin:admin"));
+        assertEquals(401, status("admin:" + PASSWORD + "x"));
+        assertEquals(200, status("admin:" + PASSWORD));
+    }
+
+    private List<String> unsatisfied() {
+        List<String> waiting = new ArrayList<>();
+        for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
+            if (!d.bundle.symbolicName.startsWith("org.flexwall.")) {
+                continue;
+            }
+            var configs = scr.getComponentConfigurationDTOs(d);
+            if (configs.isEmpty()) {
+                waiting.add(d.name + " has no configuration");
+            }
+            for (ComponentConfigurationDTO c : configs) {
+                if (c.state != ComponentConfigurationDTO.ACTIVE && c.state != ComponentConfigurationDTO.SATISFIED) {
+                    waiting.add(d.name + " in state " + c.state);
+                }
+            }
+        }
+        return waiting;
+    }
+
+    /** The HTTP status of the console's bundle page, waiting up to 10 s for the console to come up. */
+    private static int status(String credentials) throws Exception {
+        URL url = new URL("http://127.0.0.1:" + PORT + "/system/console/bundles");
+        IOException last = null;
+        for (int i = 0; i < 200; i++) {
+            try {
+                HttpURLConnection c = (HttpURLConnection) url.openConnection();
+                if (credentials != null) {
+                    c.setRequestProperty("Authorization", "Basic "
+                            + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+                }
+                int code = c.getResponseCode();
+                c.disconnect();
+                if (code != 404 && code != 503) { // not yet registered / security provider not yet there
+                    return code;
+                }
+            } catch (IOException e) {
+                last = e;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the console did not answer on port " + PORT, last);
+    }
+
+    /** The hash line the console expects, made independently of the administration bundle's own code. */
+    private static String pbkdf2(String password) throws Exception {
+        byte[] salt = "flexwall-it-salt".getBytes(StandardCharsets.UTF_8);
+        KeySpec spec = new PBEKeySpec(password.toCharArray(), salt, 20_000, 256);
+        byte[] hash = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
+        return "pbkdf2-sha256$20000$" + Base64.getEncoder().encodeToString(salt) + "$"
+                + Base64.getEncoder().encodeToString(hash);
+    }
+}
