@@ -1,0 +1,94 @@
+package org.flexwall.itests;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The appliance started from its image as a real process, the way an operator starts it: bin/flexwall run. */
+final class ApplianceProcess implements AutoCloseable {
+    final Process process;
+    final Path output;
+    final int port;
+
+    private ApplianceProcess(Process process, Path output, int port) {
+        this.process = process;
+        this.output = output;
+        this.port = port;
+    }
+
+    static ApplianceProcess start(Path work, int port, List<String> prefix, String... args) throws IOException {
+        Path output = work.resolve("appliance.out");
+        List<String> command = new ArrayList<>(prefix);
+        command.add(ApplianceImage.HOME.resolve("bin/flexwall").toString());
+        command.add("run");
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        pb.environment().remove("FLEXWALL_CONSOLE_PASSWORD");
+        pb.environment().remove("FLEXWALL_DATA");
+        return new ApplianceProcess(pb.start(), output, port);
+    }
+
+    /** Runs the appliance expecting it to refuse to start; returns its exit code and output. */
+    static Result refused(Path work, List<String> prefix, String... args) throws Exception {
+        try (ApplianceProcess p = start(work, 0, prefix, args)) {
+            if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
+                throw new AssertionError("flexwall kept running although it should have refused to start:\n" + p.output());
+            }
+            return new Result(p.process.exitValue(), p.output());
+        }
+    }
+
+    record Result(int exitCode, String output) {}
+
+    String output() throws IOException {
+        return Files.readString(output, StandardCharsets.UTF_8);
+    }
+
+    /** The console's HTTP status for a page, or -1 while nothing listens. */
+    int status(String path, String credentials) {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL().openConnection();
+            c.setConnectTimeout(1000);
+            c.setReadTimeout(5000);
+            if (credentials != null) {
+                c.setRequestProperty("Authorization", "Basic "
+                        + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+            }
+            int code = c.getResponseCode();
+            c.disconnect();
+            return code;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Waits until the console asks for a login (401), failing with the appliance's output after the deadline. */
+    void awaitConsole(long deadlineSeconds) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(deadlineSeconds);
+        while (System.nanoTime() < end) {
+            if (!process.isAlive()) {
+                throw new AssertionError("flexwall exited with " + process.exitValue() + ":\n" + output());
+            }
+            if (status("/system/console/bundles", null) == 401) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the console did not answer within " + deadlineSeconds + " s:\n" + output());
+    }
+
+    @Override
+    public void close() throws Exception {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+}
