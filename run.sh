@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds flexwall and starts the appliance in the foreground; Ctrl-C stops it.
+# Data (console password, trusted programs, framework cache) goes to ./var/data unless FLEXWALL_DATA says otherwise.
+set -euo pipefail
+cd "$(dirname "$0")"
+command -v mvn >/dev/null && command -v java >/dev/null || { echo "run.sh: needs Java 17 and Maven (apt-get install openjdk-17-jdk maven)" >&2; exit 2; }
+mvn -B -q -ntp clean install -DskipTests
+data="${FLEXWALL_DATA:-$PWD/var/data}"
+mkdir -p "$data" && chmod 700 "$data"
+exec appliance-image/target/flexwall/bin/flexwall run --data "$data" "$@"
