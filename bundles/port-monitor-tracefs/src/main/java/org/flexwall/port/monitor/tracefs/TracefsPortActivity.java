@@ -1,0 +1,100 @@
+package org.flexwall.port.monitor.tracefs;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.flexwall.api.port.PortActivityListener;
+import org.flexwall.api.port.Protocol;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Makes the port monitor event-driven (FIG. 7, S701): kernel tracepoints say within microseconds that a socket
+ * started or stopped listening, and every {@link PortActivityListener} (the monitor) rescans at once. Without this
+ * bundle, or without tracefs, the monitor falls back to polling.
+ */
+@Component(name = "org.flexwall.port.monitor.tracefs", service = {})
+@Designate(ocd = TracefsPortActivity.Config.class)
+public class TracefsPortActivity {
+
+    @ObjectClassDefinition(name = "flexwall port events from kernel tracepoints")
+    public @interface Config {
+        @AttributeDefinition(description = "Name of flexwall's tracefs instance (under instances/)")
+        String instance() default "flexwall";
+    }
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    private final List<PortActivityListener> listeners = new CopyOnWriteArrayList<>();
+    private TraceInstance trace;
+    private Thread reader;
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addListener(PortActivityListener l) {
+        listeners.add(l);
+    }
+
+    void removeListener(PortActivityListener l) {
+        listeners.remove(l);
+    }
+
+    @Activate
+    void activate(Config config) {
+        try {
+            Path tracefs = TraceInstance.locate();
+            trace = TraceInstance.create(tracefs, config.instance());
+        } catch (IOException | SecurityException e) {
+            log.warn("kernel tracepoints unavailable ({}); the port monitor falls back to polling", e.getMessage());
+            return;
+        }
+        reader = new Thread(this::readEvents, "flexwall-tracefs");
+        reader.setDaemon(true);
+        reader.start();
+        log.info("port events from kernel tracepoints in {}", trace.directory());
+    }
+
+    private void readEvents() {
+        PortActivityListener fanOut = this::tell;
+        try {
+            trace.read(line -> TraceLine.dispatch(line, fanOut));
+        } catch (IOException e) {
+            log.error("reading kernel tracepoints failed ({}); the port monitor falls back to polling", e.getMessage());
+        }
+    }
+
+    private void tell(Protocol protocol, int port) {
+        for (PortActivityListener l : listeners) {
+            try {
+                l.portActivity(protocol, port);
+            } catch (RuntimeException e) {
+                log.error("a port activity listener failed", e);
+            }
+        }
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        if (trace == null) {
+            return;
+        }
+        try {
+            trace.close();
+            reader.join(2000);
+            trace.remove();
+        } catch (IOException e) {
+            log.warn("could not remove the tracefs instance {}: {}", trace.directory(), e.getMessage());
+        }
+    }
+}

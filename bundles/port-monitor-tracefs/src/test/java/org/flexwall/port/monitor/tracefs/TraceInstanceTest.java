@@ -1,0 +1,92 @@
+package org.flexwall.port.monitor.tracefs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.flexwall.api.port.Protocol;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Real tracepoints, real sockets: needs root (CI runs as root; elsewhere the tests are skipped, saying why). */
+class TraceInstanceTest {
+    record Activity(Protocol protocol, int port) {}
+
+    private final BlockingQueue<Activity> seen = new LinkedBlockingQueue<>();
+    private TraceInstance trace;
+    private Thread reader;
+
+    @BeforeEach
+    void startTracing() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "kernel tracepoints need root");
+        trace = TraceInstance.create(TraceInstance.locate(), "flexwall-test-" + ProcessHandle.current().pid());
+        reader = new Thread(() -> {
+            try {
+                trace.read(line -> TraceLine.dispatch(line, (p, port) -> seen.add(new Activity(p, port))));
+            } catch (Exception e) {
+                seen.add(new Activity(null, -1));
+            }
+        });
+        reader.start();
+    }
+
+    @AfterEach
+    void stopTracing() throws Exception {
+        if (trace != null) {
+            trace.close();
+            reader.join(2000);
+            trace.remove();
+            assertFalse(Files.exists(trace.directory()), "the test's tracefs instance is removed");
+        }
+    }
+
+    @Test
+    void tcpListenAndCloseAreReportedWithTheirPort() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+            assertTrue(awaitTcp(port), "listen() on " + port + " is reported");
+        }
+        assertTrue(awaitTcp(port), "close() of the listener on " + port + " is reported");
+    }
+
+    @Test
+    void udpBindIsReportedWithoutAPort() throws Exception {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            Activity a = seen.poll(5, TimeUnit.SECONDS);
+            while (a != null && a.protocol() != null) {
+                a = seen.poll(5, TimeUnit.SECONDS);
+            }
+            assertEquals(new Activity(null, 0), a, "a successful bind wakes the monitor");
+        }
+    }
+
+    @Test
+    void closingWakesTheReaderSoItStops() throws Exception {
+        trace.close();
+        reader.join(5000);
+        assertFalse(reader.isAlive(), "the reader returns once the instance is closed");
+    }
+
+    private boolean awaitTcp(int port) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < end) {
+            Activity a = seen.poll(100, TimeUnit.MILLISECONDS);
+            if (a != null && a.protocol() == Protocol.TCP && a.port() == port) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
