@@ -36,4 +36,24 @@ public interface ProgramRegistry {
 
     /** Why the store is unusable, in words for the operator; empty when it is usable. */
     Optional<String> problem();
+
+    /**
+     * Reads the persisted store again, after the operator restored a file as {@link #problem()} told them to.
+     * Returns {@link #usable()} afterwards.
+     *
+     * @since 1.1
+     */
+    default boolean reload() {
+        return usable();
+    }
+
+    /**
+     * Recovery for an unusable store the operator gave up on: starts an empty list (nothing trusted) and leaves the
+     * damaged files aside for inspection. Refused while the store is usable.
+     *
+     * @since 1.1
+     */
+    default void reset() throws RegistryException {
+        throw new RegistryException("this program registry cannot be reset");
+    }
 }
