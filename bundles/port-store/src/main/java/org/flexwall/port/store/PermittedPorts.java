@@ -1,0 +1,245 @@
+package org.flexwall.port.store;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.ListeningSocket;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.Protocol;
+import org.flexwall.api.port.SocketOwner;
+
+/**
+ * The permitted-port storage of the patent's Table 2 (FIG. 7), without OSGi: a mirror of every listening socket the
+ * port monitor reported, keyed by socket inode, and the entries of those whose every owner is trusted.
+ *
+ * <p>Mutations must be serialized by the caller. {@link #isPermitted} and {@link #knows} may be called from any
+ * thread at any time: they read bit sets, take no lock and allocate nothing.
+ */
+final class PermittedPorts {
+    private static final AddressFamily[] FAMILIES = AddressFamily.values();
+    private static final int KEYS = 2 * 2 * 65536;
+
+    private final boolean permitLoopback;
+    private Trust trust = Trust.NOTHING;
+
+    private final Map<Long, ListeningSocket> sockets = new LinkedHashMap<>();
+    private final Map<Long, List<PermittedPort>> entries = new LinkedHashMap<>();
+    private final Map<Long, ListeningSocket> refused = new LinkedHashMap<>();
+    // How many entries (sockets) serve each (protocol, family, port); the bit says "at least one".
+    private final Map<Integer, Integer> permittedCount = new HashMap<>();
+    private final Map<Integer, Integer> knownCount = new HashMap<>();
+    private final AtomicLongArray permittedBits = new AtomicLongArray(KEYS / 64);
+    private final AtomicLongArray knownBits = new AtomicLongArray(KEYS / 64);
+
+    // Events newer than a full scan win over it: inode → sequence number of the last event that touched it.
+    private long sequence;
+    private final Map<Long, Long> touched = new HashMap<>();
+
+    PermittedPorts(boolean permitLoopback) {
+        this.permitLoopback = permitLoopback;
+    }
+
+    static int key(Protocol protocol, AddressFamily family, int port) {
+        return (protocol.ordinal() << 17) | (family.ordinal() << 16) | (port & 0xffff);
+    }
+
+    /** Whether a new inbound packet of {@code family} to ({@code protocol}, {@code port}) may pass. Lock-free. */
+    boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+        return test(permittedBits, key(protocol, family, port));
+    }
+
+    /** Whether some socket the store knows of, trusted or not, serves ({@code protocol}, {@code family}, {@code port}). */
+    boolean knows(Protocol protocol, AddressFamily family, int port) {
+        return test(knownBits, key(protocol, family, port));
+    }
+
+    /** The trust the store evaluates against; {@link #trust(Trust, Instant)} replaces it. */
+    Trust trust() {
+        return trust;
+    }
+
+    /** The sequence number of the last event; a full scan started now is older than every later event. */
+    long sequence() {
+        return sequence;
+    }
+
+    /** S701–S709 for an OPEN: remember the socket and permit it when every owner is trusted. */
+    Changes open(ListeningSocket socket, Instant now) {
+        touched.put(socket.inode(), ++sequence);
+        return put(socket, now);
+    }
+
+    /** S705–S707 for a CLOSE: forget the socket (by inode, whatever owners the event names) and revoke its entries. */
+    Changes close(ListeningSocket socket) {
+        touched.put(socket.inode(), ++sequence);
+        return remove(socket.inode());
+    }
+
+    /** The trusted programs changed: evaluate every known socket again. */
+    Changes trust(Trust newTrust, Instant now) {
+        trust = newTrust;
+        Changes c = new Changes();
+        for (ListeningSocket s : new ArrayList<>(sockets.values())) {
+            c.addAll(evaluate(s, now));
+        }
+        return c;
+    }
+
+    /**
+     * Replaces the mirror with a full scan that started when {@link #sequence()} was {@code scanStart}: sockets gone
+     * from the scan are closed, new or changed ones evaluated; sockets touched by a later event keep what the event said.
+     */
+    Changes reconcile(List<ListeningSocket> scan, long scanStart, Instant now) {
+        Changes c = new Changes();
+        Set<Long> seen = new HashSet<>();
+        for (ListeningSocket s : scan) {
+            seen.add(s.inode());
+            if (!newerEvent(s.inode(), scanStart)) {
+                c.addAll(put(s, now));
+            }
+        }
+        for (Long inode : new ArrayList<>(sockets.keySet())) {
+            if (!seen.contains(inode) && !newerEvent(inode, scanStart)) {
+                c.addAll(remove(inode));
+            }
+        }
+        touched.values().removeIf(seq -> seq <= scanStart);
+        return c;
+    }
+
+    List<PermittedPort> permitted() {
+        List<PermittedPort> all = new ArrayList<>();
+        entries.values().forEach(all::addAll);
+        return all;
+    }
+
+    List<ListeningSocket> refused() {
+        return List.copyOf(refused.values());
+    }
+
+    /** Every socket the store knows of, permitted or not. */
+    List<ListeningSocket> sockets() {
+        return List.copyOf(sockets.values());
+    }
+
+    private boolean newerEvent(long inode, long scanStart) {
+        Long seq = touched.get(inode);
+        return seq != null && seq > scanStart;
+    }
+
+    private Changes put(ListeningSocket socket, Instant now) {
+        ListeningSocket old = sockets.put(socket.inode(), socket);
+        if (old != null) {
+            count(knownCount, knownBits, old, -1);
+        }
+        count(knownCount, knownBits, socket, +1);
+        return evaluate(socket, now);
+    }
+
+    private Changes remove(long inode) {
+        Changes c = new Changes();
+        ListeningSocket old = sockets.remove(inode);
+        if (old != null) {
+            count(knownCount, knownBits, old, -1);
+        }
+        refused.remove(inode);
+        revoke(inode, c);
+        return c;
+    }
+
+    private Changes evaluate(ListeningSocket socket, Instant now) {
+        Changes c = new Changes();
+        long inode = socket.inode();
+        Evaluation e = Evaluation.of(socket, trust, permitLoopback);
+        if (e.outcome() == Evaluation.Outcome.PERMIT) {
+            refused.remove(inode);
+            List<PermittedPort> current = entries.get(inode);
+            // Same socket, same image: keep the entry (and its since) rather than churn the kernel's copy.
+            if (current != null && current.get(0).program().sha256().equals(e.program().sha256())
+                    && current.get(0).port() == socket.port() && current.get(0).protocol() == socket.protocol()) {
+                return c;
+            }
+            revoke(inode, c);
+            List<PermittedPort> added = new ArrayList<>(2);
+            for (AddressFamily f : FAMILIES) {
+                if (socket.serves(f)) {
+                    added.add(new PermittedPort(e.program(), socket.protocol(), f, socket.port(), inode,
+                            socket.owners(), now));
+                }
+            }
+            entries.put(inode, List.copyOf(added));
+            for (PermittedPort p : added) {
+                count(permittedCount, permittedBits, key(p.protocol(), p.family(), p.port()), +1);
+            }
+            c.permitted.addAll(added);
+            return c;
+        }
+        revoke(inode, c);
+        if (e.outcome() == Evaluation.Outcome.REFUSE) {
+            if (refused.put(inode, socket) == null) {
+                c.refused.add(new Changes.Refusal(socket, e.program(), e.untrusted()));
+            }
+        } else {
+            refused.remove(inode);
+        }
+        return c;
+    }
+
+    private void revoke(long inode, Changes c) {
+        List<PermittedPort> gone = entries.remove(inode);
+        if (gone != null) {
+            for (PermittedPort p : gone) {
+                count(permittedCount, permittedBits, key(p.protocol(), p.family(), p.port()), -1);
+            }
+            c.revoked.addAll(gone);
+        }
+    }
+
+    private static void count(Map<Integer, Integer> counts, AtomicLongArray bits, ListeningSocket s, int delta) {
+        for (AddressFamily f : FAMILIES) {
+            if (s.serves(f)) {
+                count(counts, bits, key(s.protocol(), f, s.port()), delta);
+            }
+        }
+    }
+
+    private static void count(Map<Integer, Integer> counts, AtomicLongArray bits, int key, int delta) {
+        int n = counts.getOrDefault(key, 0) + delta;
+        if (n <= 0) {
+            counts.remove(key);
+            set(bits, key, false);
+        } else {
+            counts.put(key, n);
+            set(bits, key, true);
+        }
+    }
+
+    private static boolean test(AtomicLongArray bits, int key) {
+        return (bits.get(key >>> 6) & (1L << key)) != 0;
+    }
+
+    private static void set(AtomicLongArray bits, int key, boolean on) {
+        long mask = 1L << key;
+        // Writers are serialized; readers only need each word to change atomically.
+        long word = bits.get(key >>> 6);
+        bits.set(key >>> 6, on ? word | mask : word & ~mask);
+    }
+
+    /** The owners of a socket, for messages: "pid 812 /usr/sbin/sshd". */
+    static String describe(List<SocketOwner> owners) {
+        List<String> parts = new ArrayList<>();
+        for (SocketOwner o : owners) {
+            parts.add("pid " + o.pid() + " " + o.executable()
+                    + (o.sha256() == null ? " (image unreadable)" : " (sha256 " + o.sha256().substring(0, Math.min(12, o.sha256().length())) + "…)"));
+        }
+        return String.join(", ", parts);
+    }
+}

@@ -1,0 +1,313 @@
+package org.flexwall.port.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.ListeningSocket;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortEvent;
+import org.flexwall.api.port.PortEventListener;
+import org.flexwall.api.port.PortMonitor;
+import org.flexwall.api.port.PortStore;
+import org.flexwall.api.port.PortStoreListener;
+import org.flexwall.api.port.Protocol;
+import org.flexwall.api.program.ProgramRegistry;
+import org.flexwall.api.program.ProgramRegistryListener;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The permitted-port storage (Table 2) as a service: follows the port monitor's events (FIG. 7), the program
+ * registry's trust, and tells every {@link PortStoreListener} what to open and close.
+ *
+ * <p>Fail closed: without a usable program registry nothing is permitted and what was permitted is revoked.
+ * Locking: {@code lock} orders the store's changes and is never held while calling the registry, the monitor or a
+ * listener, so none of them can deadlock with the store.
+ */
+@Component(name = PortStoreComponent.PID,
+        service = { PortStore.class, PortEventListener.class, ProgramRegistryListener.class })
+@Designate(ocd = PortStoreComponent.Config.class)
+public class PortStoreComponent implements PortStore, PortEventListener, ProgramRegistryListener {
+    static final String PID = "org.flexwall.port.store";
+
+    @ObjectClassDefinition(name = "flexwall port store", description = "Which listening sockets get an open port")
+    public @interface Config {
+        @AttributeDefinition(description = "Seconds between full re-checks of every listening socket and its owners "
+                + "(catches a process that inherited a permitted socket, and events missed during a monitor update); "
+                + "0 turns the re-check off")
+        int reconcile_interval_seconds() default 10;
+
+        @AttributeDefinition(description = "Open the port of a trusted program that listens on a loopback address "
+                + "only. Off by default: no packet from the network reaches such a socket, so an open port would only "
+                + "make the kernel answer scans with resets")
+        boolean loopback_permitted() default false;
+    }
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    private volatile ProgramRegistry registry;
+    private volatile PortMonitor monitor;
+
+    private final Object lock = new Object();
+    private final AtomicLong trustReads = new AtomicLong();
+    private long trustApplied; // guarded by lock: the newest registry read applied so far
+    private final Notifier notifier = new Notifier((message, e) -> log().error(message, e));
+    private volatile PermittedPorts ports = new PermittedPorts(false); // replaced at activation, before any event
+    private ScheduledExecutorService reconciler;
+    private boolean registryWasUsable = true; // guarded by lock: to log fail-closed transitions once
+
+    public PortStoreComponent() {}
+
+    /** For tests without OSGi. */
+    PortStoreComponent(Logger log) {
+        this.log = log;
+    }
+
+    @Activate
+    void activate(Config config) {
+        synchronized (lock) {
+            ports = new PermittedPorts(config.loopback_permitted());
+        }
+        notifier.start("flexwall-port-store");
+        refreshTrust();
+        reconciler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "flexwall-port-store-reconcile");
+            t.setDaemon(true);
+            return t;
+        });
+        int interval = config.reconcile_interval_seconds();
+        if (interval > 0) {
+            reconciler.scheduleWithFixedDelay(this::reconcile, 0, interval, TimeUnit.SECONDS);
+        } else {
+            reconciler.execute(this::reconcile);
+        }
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        reconciler.shutdownNow();
+        notifier.stop(2_000);
+    }
+
+    // --- references ---------------------------------------------------------------------------------------------
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindRegistry(ProgramRegistry r) {
+        registry = r;
+        refreshTrust();
+    }
+
+    void updatedRegistry(ProgramRegistry r) {
+        refreshTrust();
+    }
+
+    void unbindRegistry(ProgramRegistry r) {
+        if (registry == r) {
+            registry = null;
+            refreshTrust(); // fail closed: revokes every entry
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindMonitor(PortMonitor m) {
+        monitor = m;
+        ScheduledExecutorService r = reconciler;
+        if (r != null) {
+            r.execute(this::reconcile); // a new monitor (or a new version of it): learn every socket it knows
+        }
+    }
+
+    void unbindMonitor(PortMonitor m) {
+        if (monitor == m) {
+            monitor = null; // entries stay: their sockets still listen; the next monitor's scan reconciles
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindListener(PortStoreListener l) {
+        synchronized (lock) {
+            notifier.add(l, ports.permitted());
+        }
+    }
+
+    void unbindListener(PortStoreListener l) {
+        notifier.remove(l);
+    }
+
+    // --- PortEventListener --------------------------------------------------------------------------------------
+
+    @Override
+    public void portEvent(PortEvent event) {
+        synchronized (lock) {
+            Changes c = event.kind() == PortEvent.Kind.OPEN
+                    ? ports.open(event.socket(), Instant.now())
+                    : ports.close(event.socket());
+            publish(c);
+        }
+    }
+
+    // --- ProgramRegistryListener --------------------------------------------------------------------------------
+
+    @Override
+    public void programsChanged() {
+        refreshTrust();
+    }
+
+    // --- PortStore ----------------------------------------------------------------------------------------------
+
+    @Override
+    public List<PermittedPort> permitted() {
+        synchronized (lock) {
+            return ports.permitted();
+        }
+    }
+
+    @Override
+    public boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+        return ports.isPermitted(protocol, family, port);
+    }
+
+    @Override
+    public boolean permitNow(Protocol protocol, AddressFamily family, int port) {
+        PermittedPorts p = ports;
+        if (p.isPermitted(protocol, family, port)) {
+            return true;
+        }
+        // A socket the store already evaluated and did not permit: its event will say when that changes.
+        if (p.knows(protocol, family, port)) {
+            return false;
+        }
+        PortMonitor m = monitor;
+        if (m == null) {
+            return false;
+        }
+        Optional<ListeningSocket> owner;
+        try {
+            owner = m.ownerOf(protocol, family, port);
+        } catch (RuntimeException e) {
+            log().warn("the port monitor could not tell who listens on {}/{}/{}: {}", protocol, family, port, e.toString());
+            return false;
+        }
+        if (owner.isEmpty() || !owner.get().serves(family)) {
+            return false;
+        }
+        synchronized (lock) {
+            publish(ports.open(owner.get(), Instant.now())); // S703–S709 ahead of the monitor's own event
+            return ports.isPermitted(protocol, family, port);
+        }
+    }
+
+    @Override
+    public List<ListeningSocket> refused() {
+        synchronized (lock) {
+            return ports.refused();
+        }
+    }
+
+    // --- internals ----------------------------------------------------------------------------------------------
+
+    /** Reads the registry (outside the lock) and re-evaluates every known socket against what it says now. */
+    private void refreshTrust() {
+        long read = trustReads.incrementAndGet();
+        ProgramRegistry r = registry;
+        Trust trust = Trust.NOTHING;
+        String problem = null;
+        if (r == null) {
+            problem = "no program registry is running";
+        } else {
+            try {
+                if (r.usable()) {
+                    trust = Trust.of(r.programs());
+                } else {
+                    problem = "the program registry is unusable: " + r.problem().orElse("no reason given");
+                }
+            } catch (RuntimeException e) {
+                problem = "the program registry failed: " + e;
+            }
+        }
+        synchronized (lock) {
+            if (read < trustApplied) {
+                return; // a later read already applied newer trust
+            }
+            trustApplied = read;
+            publish(ports.trust(trust, Instant.now()));
+            boolean usable = problem == null;
+            if (usable != registryWasUsable) {
+                registryWasUsable = usable;
+                String message = problem;
+                boolean absent = r == null;
+                notifier.execute(() -> {
+                    if (message != null && absent) {
+                        log().warn("{}; no port is opened for any program until one is (fail closed)", message);
+                    } else if (message != null) {
+                        log().error("{}; no port is opened for any program until it is fixed (fail closed)", message);
+                    } else {
+                        log().info("program registry usable again; ports of trusted programs open as they listen");
+                    }
+                });
+            }
+        }
+    }
+
+    /** A full scan from the monitor replaces the store's view (startup, monitor update, periodic re-check). */
+    private void reconcile() {
+        PortMonitor m = monitor;
+        if (m == null) {
+            return;
+        }
+        refreshTrust();
+        long start;
+        synchronized (lock) {
+            start = ports.sequence();
+        }
+        List<ListeningSocket> scan;
+        try {
+            scan = m.listening();
+        } catch (RuntimeException e) {
+            log().warn("full scan of listening sockets failed, keeping the current view: {}", e.toString());
+            return;
+        }
+        synchronized (lock) {
+            publish(ports.reconcile(scan, start, Instant.now()));
+        }
+    }
+
+    /** Under {@code lock}: queue the listeners' notifications and the operator's warnings in order. */
+    private void publish(Changes c) {
+        if (c.isEmpty()) {
+            return;
+        }
+        notifier.publish(c);
+        for (Changes.Refusal r : c.refused) {
+            ListeningSocket s = r.socket();
+            notifier.execute(() -> log().warn("not opening {} port {} ({} {}): trusted program {} ({}) shares the "
+                    + "socket with untrusted processes: {}; stop them or trust them with `flexwall trust PATH`",
+                    s.protocol(), s.port(), s.family(), s.address(), r.program().name(), r.program().path(),
+                    PermittedPorts.describe(r.untrusted())));
+        }
+    }
+
+    private Logger log() {
+        return log;
+    }
+}
