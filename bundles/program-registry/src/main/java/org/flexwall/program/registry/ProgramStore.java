@@ -1,0 +1,471 @@
+package org.flexwall.program.registry;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
+import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
+import static java.nio.file.StandardOpenOption.WRITE;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.flexwall.api.program.TrustedProgram;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonException;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonReaderFactory;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.json.stream.JsonGenerator;
+import jakarta.json.stream.JsonGeneratorFactory;
+
+/**
+ * The persisted Table 1: {@code programs.json} in the data directory, written crash-safe.
+ *
+ * <p>File layout: {@code {"sha256":"<64 hex>","store":{...}}} and a newline, where the checksum is the SHA-256 of
+ * the exact bytes of the {@code store} value. Any truncation or changed bit is therefore detected, independent of how
+ * a JSON library would re-format the content. The store object holds {@code format}, {@code version},
+ * {@code generation} (one more at every commit), {@code written} and the {@code programs}.
+ *
+ * <p>A commit writes a temporary file and fsyncs it, keeps the generation it replaces as {@code programs.json.prev}
+ * (also written and fsynced before it is renamed into place), renames the new file over {@code programs.json} and
+ * fsyncs the directory. {@code programs.json} is therefore, at any instant and after any crash, either the old or the
+ * new generation, never absent once it existed and never partial.
+ *
+ * <p>Not thread-safe: the caller serializes commits.
+ */
+final class ProgramStore {
+    static final String FILE_NAME = "programs.json";
+    static final String FORMAT = "flexwall-programs";
+    static final int VERSION = 1;
+    private static final long MAX_BYTES = 16L << 20;
+    private static final byte[] HEAD = "{\"sha256\":\"".getBytes(US_ASCII);
+    private static final byte[] MIDDLE = "\",\"store\":".getBytes(US_ASCII);
+    private static final byte[] TAIL = "}\n".getBytes(US_ASCII);
+    private static final int BODY_START = HEAD.length + 64 + MIDDLE.length;
+    private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+    private static final JsonGeneratorFactory WRITER = Json.createGeneratorFactory(
+            Map.of(JsonGenerator.PRETTY_PRINTING, true));
+    private static final JsonReaderFactory READER = Json.createReaderFactory(Map.of());
+
+    /** One committed generation of the table. */
+    record Snapshot(long generation, Instant written, List<StoredProgram> programs) {
+        Snapshot {
+            programs = List.copyOf(programs);
+        }
+    }
+
+    /** What was found on disk. */
+    sealed interface Loaded permits Fresh, Valid, Unusable {}
+
+    /** No store yet: a fresh installation, an empty table that may be written. */
+    record Fresh() implements Loaded {}
+
+    record Valid(Snapshot snapshot) implements Loaded {}
+
+    /** Nothing may be trusted; {@code problem} tells the operator what is wrong and what to do. */
+    record Unusable(String problem) implements Loaded {}
+
+    /** The bytes are not a store this code wrote; the message says how, in words for the operator. */
+    static final class DamagedException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        DamagedException(String message) {
+            super(message);
+        }
+    }
+
+    /** The new generation replaced the old one, but the directory could not be flushed: it may not survive a crash. */
+    static final class UncertainCommitException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        UncertainCommitException(String message, IOException cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Path dir;
+    private final Path file;
+    private final Path previous;
+    private final Path temp;
+    private final Path previousTemp;
+    private byte[] current; // the generation on disk as verified or written here; null while there is none
+    private long generation;
+
+    ProgramStore(Path dir) {
+        this.dir = dir.toAbsolutePath();
+        this.file = this.dir.resolve(FILE_NAME);
+        this.previous = this.dir.resolve(FILE_NAME + ".prev");
+        this.temp = this.dir.resolve(FILE_NAME + ".tmp");
+        this.previousTemp = this.dir.resolve(FILE_NAME + ".prev.tmp");
+    }
+
+    Path file() {
+        return file;
+    }
+
+    Path previous() {
+        return previous;
+    }
+
+    Path directory() {
+        return dir;
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    /** Why nothing can be written to the data directory, or null when it looks writable. */
+    String unwritable() {
+        return Files.isWritable(dir) ? null
+                : "the data directory " + dir + " is not writable (read-only file system, or permissions): changes to "
+                        + "the trusted programs cannot be saved. Make it writable by the user flexwall runs as";
+    }
+
+    /**
+     * At boot and on reload: reads the store. A damaged or unreadable file is moved aside as
+     * {@code programs.json.corrupt-<UTC time>} and reported; leftovers of an interrupted commit are removed.
+     */
+    Loaded open() {
+        current = null;
+        generation = 0;
+        String missing = missingDirectory();
+        if (missing != null) {
+            return new Unusable(missing);
+        }
+        deleteQuietly(temp); // a commit that never reached its rename: it was never reported as done
+        deleteQuietly(previousTemp);
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return missingFile();
+        }
+        byte[] bytes;
+        Snapshot snapshot;
+        try {
+            bytes = read(file);
+            snapshot = decode(bytes);
+        } catch (IOException | DamagedException e) {
+            String what = e instanceof DamagedException ? e.getMessage() : "it cannot be read (" + e + ")";
+            return new Unusable("The trusted-program store " + file + " is unusable: " + what + ". Flexwall trusts "
+                    + "no program, and opens no port for one, until this is fixed. " + moveAside() + " "
+                    + recoveryAdvice());
+        }
+        current = bytes;
+        generation = snapshot.generation();
+        return new Valid(snapshot);
+    }
+
+    /** Reads the store without changing anything on disk. */
+    Loaded inspect() {
+        String missing = missingDirectory();
+        if (missing != null) {
+            return new Unusable(missing);
+        }
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return missingFile();
+        }
+        try {
+            return new Valid(decode(read(file)));
+        } catch (IOException | DamagedException e) {
+            return new Unusable(file + ": " + e.getMessage());
+        }
+    }
+
+    /** Writes {@code programs} as the next generation; on an exception before the rename nothing changed. */
+    Snapshot commit(List<StoredProgram> programs) throws IOException {
+        Snapshot next = new Snapshot(generation + 1, Instant.now(), programs);
+        byte[] bytes = encode(next);
+        writeDurably(temp, bytes);
+        if (current != null) {
+            // keep the generation being replaced, as verified, for the operator to fall back to by hand
+            writeDurably(previousTemp, current);
+            Files.move(previousTemp, previous, ATOMIC_MOVE);
+        }
+        Files.move(temp, file, ATOMIC_MOVE); // the commit point: the new generation is what a reader now sees
+        current = bytes;
+        generation = next.generation();
+        try {
+            forceDirectory(dir);
+        } catch (IOException e) {
+            throw new UncertainCommitException("the new store " + file + " is in place, but the directory could not "
+                    + "be flushed to disk (" + e.getMessage() + "), so the change may not survive a power loss", e);
+        }
+        return next;
+    }
+
+    /** After the operator gave up on an unusable store: an empty table that continues the previous generation count. */
+    Snapshot reset() throws IOException {
+        current = null; // the damaged file was moved aside: never copy anything over a good programs.json.prev
+        generation = 0;
+        if (Files.exists(previous)) {
+            try {
+                generation = decode(read(previous)).generation();
+            } catch (IOException | DamagedException e) {
+                // a damaged previous generation just does not tell us where to continue counting
+            }
+        }
+        return commit(List.of());
+    }
+
+    static byte[] encode(Snapshot snapshot) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        try (JsonGenerator g = WRITER.createGenerator(body, java.nio.charset.StandardCharsets.UTF_8)) {
+            g.writeStartObject()
+                    .write("format", FORMAT)
+                    .write("version", VERSION)
+                    .write("generation", snapshot.generation())
+                    .write("written", snapshot.written().toString())
+                    .writeStartArray("programs");
+            for (StoredProgram stored : snapshot.programs()) {
+                TrustedProgram p = stored.program();
+                g.writeStartObject()
+                        .write("name", p.name())
+                        .write("path", p.path().toString())
+                        .write("realPath", stored.realPath().toString())
+                        .write("sha256", p.sha256())
+                        .write("md5", p.md5())
+                        .write("approvedAt", p.approvedAt().toString())
+                        .write("interpreter", p.interpreter())
+                        .writeEnd();
+            }
+            g.writeEnd().writeEnd();
+        }
+        byte[] store = body.toByteArray();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(BODY_START + store.length + TAIL.length);
+        out.writeBytes(HEAD);
+        out.writeBytes(ExecutableHasher.sha256(store).getBytes(US_ASCII));
+        out.writeBytes(MIDDLE);
+        out.writeBytes(store);
+        out.writeBytes(TAIL);
+        return out.toByteArray();
+    }
+
+    static Snapshot decode(byte[] bytes) throws DamagedException {
+        if (bytes.length == 0) {
+            throw new DamagedException("it is empty (0 bytes)");
+        }
+        if (!regionEquals(bytes, 0, HEAD, Math.min(HEAD.length, bytes.length))) {
+            throw new DamagedException("it does not begin the way flexwall writes its store (damaged, or not a "
+                    + "flexwall program store)");
+        }
+        if (bytes.length < BODY_START + TAIL.length + 2 || !regionEquals(bytes, bytes.length - TAIL.length, TAIL,
+                TAIL.length)) {
+            throw new DamagedException("it is incomplete: it ends after " + bytes.length + " bytes without the closing "
+                    + "bytes flexwall writes (cut short, or damaged at its end)");
+        }
+        String checksum = new String(bytes, HEAD.length, 64, US_ASCII);
+        if (!checksum.matches("[0-9a-f]{64}") || !regionEquals(bytes, HEAD.length + 64, MIDDLE, MIDDLE.length)) {
+            throw new DamagedException("its checksum header is damaged");
+        }
+        byte[] store = Arrays.copyOfRange(bytes, BODY_START, bytes.length - TAIL.length);
+        if (!ExecutableHasher.sha256(store).equals(checksum)) {
+            throw new DamagedException("its content does not match its SHA-256 checksum (it was damaged, or edited by "
+                    + "hand, after flexwall wrote it)");
+        }
+        JsonObject o;
+        try (JsonReader reader = READER.createReader(new ByteArrayInputStream(store))) {
+            o = reader.readObject();
+        } catch (JsonException | IllegalStateException e) {
+            throw new DamagedException("its content is not valid JSON (" + e.getMessage() + ")");
+        }
+        try {
+            return snapshot(o);
+        } catch (RuntimeException e) { // missing keys, wrong types, bad values: all say the content is not ours
+            throw new DamagedException("its content is not a valid program list (" + e.getMessage() + ")");
+        }
+    }
+
+    private static Snapshot snapshot(JsonObject o) throws DamagedException {
+        if (!FORMAT.equals(text(o, "format"))) {
+            throw new DamagedException("it is not a flexwall program store (format '" + text(o, "format") + "')");
+        }
+        int version = number(o, "version").intValueExact();
+        if (version != VERSION) {
+            throw new DamagedException("it is store version " + version + ", written by "
+                    + (version > VERSION ? "a newer" : "another") + " flexwall; this one reads version " + VERSION
+                    + " only. Run the flexwall that wrote it, or restore a store written by this one");
+        }
+        long generation = number(o, "generation").longValueExact();
+        if (generation < 1) {
+            throw new DamagedException("its generation " + generation + " is not positive");
+        }
+        Instant written = Instant.parse(text(o, "written"));
+        JsonArray rows = o.getJsonArray("programs");
+        if (rows == null) {
+            throw new DamagedException("it has no program list");
+        }
+        List<StoredProgram> programs = new ArrayList<>(rows.size());
+        Set<Path> paths = new HashSet<>();
+        for (JsonValue row : rows) {
+            JsonObject p = row.asJsonObject();
+            TrustedProgram program = new TrustedProgram(text(p, "name"), Path.of(text(p, "path")),
+                    text(p, "sha256"), text(p, "md5"), Instant.parse(text(p, "approvedAt")), bool(p, "interpreter"));
+            if (!paths.add(program.path().normalize())) {
+                throw new DamagedException("it lists " + program.path() + " twice");
+            }
+            programs.add(new StoredProgram(program, Path.of(text(p, "realPath"))));
+        }
+        return new Snapshot(generation, written, programs);
+    }
+
+    private static String text(JsonObject o, String key) {
+        JsonValue v = o.get(key);
+        if (!(v instanceof JsonString s)) {
+            throw new IllegalArgumentException("'" + key + "' must be a string");
+        }
+        return s.getString();
+    }
+
+    private static JsonNumber number(JsonObject o, String key) {
+        JsonValue v = o.get(key);
+        if (!(v instanceof JsonNumber n)) {
+            throw new IllegalArgumentException("'" + key + "' must be a number");
+        }
+        return n;
+    }
+
+    private static boolean bool(JsonObject o, String key) {
+        JsonValue v = o.get(key);
+        if (v == JsonValue.TRUE || v == JsonValue.FALSE) {
+            return v == JsonValue.TRUE;
+        }
+        throw new IllegalArgumentException("'" + key + "' must be true or false");
+    }
+
+    private String missingDirectory() {
+        if (!Files.exists(dir)) {
+            return "The data directory " + dir + " does not exist, so the trusted programs cannot be read or saved; "
+                    + "flexwall trusts no program until this is fixed. Create it (mkdir -p " + dir + ") or set the "
+                    + "framework property flexwall.data to the right directory, then restart flexwall";
+        }
+        if (!Files.isDirectory(dir)) {
+            return "The data directory " + dir + " is not a directory, so the trusted programs cannot be read or "
+                    + "saved; flexwall trusts no program until this is fixed. Set the framework property flexwall.data "
+                    + "to a directory, then restart flexwall";
+        }
+        return null;
+    }
+
+    /** No programs.json: a fresh installation, unless earlier generations show that one existed. */
+    private Loaded missingFile() {
+        List<Path> traces = traces();
+        if (traces.isEmpty()) {
+            return new Fresh();
+        }
+        return new Unusable("The trusted-program store " + file + " is missing although "
+                + traces.stream().map(Path::toString).collect(Collectors.joining(", "))
+                + " show that there was one (deleted, or moved aside as damaged at an earlier start). Flexwall trusts "
+                + "no program, and opens no port for one, until this is fixed. " + recoveryAdvice());
+    }
+
+    /** Earlier generations and files moved aside as damaged. */
+    private List<Path> traces() {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().equals(FILE_NAME + ".prev")
+                    || p.getFileName().toString().startsWith(FILE_NAME + ".corrupt-")).sorted().toList();
+        } catch (IOException e) {
+            return List.of(dir); // cannot tell: never treat an unreadable directory as a fresh installation
+        }
+    }
+
+    private String moveAside() {
+        String stamp = ASIDE_STAMP.format(Instant.now());
+        for (int n = 1; n < 100; n++) {
+            Path aside = dir.resolve(FILE_NAME + ".corrupt-" + stamp + (n == 1 ? "" : "-" + n));
+            try {
+                Files.move(file, aside); // rename: the bad bytes stay exactly as found, for inspection
+                forceDirectory(dir);
+                return "The damaged file was moved to " + aside + ".";
+            } catch (FileAlreadyExistsException e) {
+                continue;
+            } catch (IOException e) {
+                return "It could not be moved aside (" + e + "), so it is still at " + file + ".";
+            }
+        }
+        return "It could not be moved aside (too many damaged files named " + FILE_NAME + ".corrupt-" + stamp
+                + "), so it is still at " + file + ".";
+    }
+
+    /** What the operator can do, with the exact command when the previous generation is intact. */
+    private String recoveryAdvice() {
+        String reload = "then reload the program registry (or restart flexwall)";
+        String reset = "To start over with an empty list instead, reset the program registry and trust your programs "
+                + "again.";
+        String fromBackup = "Restore " + file + " from a backup, " + reload + ". " + reset;
+        if (!Files.exists(previous)) {
+            return "There is no previous generation (" + previous + ") to fall back to. " + fromBackup;
+        }
+        try {
+            Snapshot prev = decode(read(previous));
+            String names = prev.programs().stream().map(p -> p.program().name()).collect(Collectors.joining(", "));
+            return "The previous generation " + previous + " is intact (generation " + prev.generation() + ", written "
+                    + prev.written() + ", " + prev.programs().size() + " programs" + (names.isEmpty() ? "" : ": " + names)
+                    + "); it may lack the last change made before the damage, so check the list afterwards. To use it, "
+                    + "run `cp " + previous + " " + file + "`, " + reload + ". " + reset;
+        } catch (IOException | DamagedException e) {
+            return "The previous generation " + previous + " cannot be used either (" + e.getMessage() + "). "
+                    + fromBackup;
+        }
+    }
+
+    private static byte[] read(Path path) throws IOException, DamagedException {
+        long size = Files.size(path);
+        if (size > MAX_BYTES) {
+            throw new DamagedException("it has " + size + " bytes, far more than any program list");
+        }
+        return Files.readAllBytes(path);
+    }
+
+    private static void writeDurably(Path path, byte[] bytes) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, CREATE, TRUNCATE_EXISTING, WRITE)) {
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
+    }
+
+    /** fsync of the directory, so the renames in it are on disk too. */
+    private static void forceDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, READ)) {
+            channel.force(true);
+        }
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            // the next commit overwrites it anyway
+        }
+    }
+
+    private static boolean regionEquals(byte[] bytes, int offset, byte[] expected, int length) {
+        return Arrays.equals(bytes, offset, offset + length, expected, 0, length);
+    }
+}
