@@ -307,6 +307,20 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         }
     }
 
+    /** For tests: waits until every notification queued so far has been delivered. */
+    void flush() throws InterruptedException {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        notifier.execute(done::countDown);
+        if (!done.await(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the port store's thread did not deliver within 10 s");
+        }
+    }
+
+    /** For tests: waits until the full scans queued so far are done. */
+    void awaitReconcile() throws Exception {
+        reconciler.submit(() -> {}).get(10, TimeUnit.SECONDS);
+    }
+
     private Logger log() {
         return log;
     }

@@ -1,0 +1,149 @@
+package org.flexwall.port.store;
+
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.ListeningSocket;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortMonitor;
+import org.flexwall.api.port.PortStoreListener;
+import org.flexwall.api.port.Protocol;
+import org.flexwall.api.program.ProgramRegistry;
+import org.flexwall.api.program.TrustedProgram;
+import org.osgi.service.log.Logger;
+
+/** Small in-test implementations of the services the store uses. */
+final class Fakes {
+    private Fakes() {}
+
+    /** A registry holding a list; trust changes go through {@link #set}. */
+    static final class Registry implements ProgramRegistry {
+        volatile List<TrustedProgram> programs;
+        volatile String problem;
+
+        Registry(TrustedProgram... programs) {
+            this.programs = List.of(programs);
+        }
+
+        void set(TrustedProgram... p) {
+            programs = List.of(p);
+        }
+
+        @Override
+        public List<TrustedProgram> programs() {
+            return problem == null ? programs : List.of();
+        }
+
+        @Override
+        public Optional<TrustedProgram> bySha256(String sha256) {
+            return programs().stream().filter(p -> p.sha256().equals(sha256)).findFirst();
+        }
+
+        @Override
+        public TrustedProgram trust(Path path, String name, boolean insist) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public List<TrustedProgram> untrust(Path path) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public TrustedProgram reapprove(Path path) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean usable() {
+            return problem == null;
+        }
+
+        @Override
+        public Optional<String> problem() {
+            return Optional.ofNullable(problem);
+        }
+    }
+
+    /** A monitor answering from a list of sockets; counts the owner look-ups it was asked for. */
+    static class Monitor implements PortMonitor {
+        final List<ListeningSocket> sockets = Collections.synchronizedList(new ArrayList<>());
+        final AtomicInteger ownerLookups = new AtomicInteger();
+
+        @Override
+        public List<ListeningSocket> listening() {
+            synchronized (sockets) {
+                return List.copyOf(sockets);
+            }
+        }
+
+        @Override
+        public Optional<ListeningSocket> ownerOf(Protocol protocol, AddressFamily family, int port) {
+            ownerLookups.incrementAndGet();
+            return listening().stream().filter(s -> s.protocol() == protocol && s.port() == port && s.serves(family))
+                    .findFirst();
+        }
+    }
+
+    /** Records what it hears as "+TCP/IPV4/22" and "-TCP/IPV4/22". */
+    static final class Recorder implements PortStoreListener {
+        final List<String> heard = Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void permitted(PermittedPort p) {
+            heard.add("+" + p.protocol() + "/" + p.family() + "/" + p.port());
+        }
+
+        @Override
+        public void revoked(PermittedPort p) {
+            heard.add("-" + p.protocol() + "/" + p.family() + "/" + p.port());
+        }
+    }
+
+    /** An OSGi Logger that keeps "LEVEL message" lines, with {} filled in. */
+    static Logger logger(List<String> lines) {
+        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] { Logger.class },
+                (proxy, method, args) -> {
+                    if (method.getName().matches("trace|debug|info|warn|error|audit") && args != null) {
+                        String text = String.valueOf(args[0]);
+                        Object[] rest = args.length > 1 && args[1] instanceof Object[] a ? a
+                                : java.util.Arrays.copyOfRange(args, 1, args.length);
+                        for (Object o : rest) {
+                            text = text.replaceFirst("\\{\\}", java.util.regex.Matcher.quoteReplacement(String.valueOf(o)));
+                        }
+                        lines.add(method.getName().toUpperCase() + " " + text);
+                        return null;
+                    }
+                    if (method.getName().startsWith("is")) {
+                        return true;
+                    }
+                    return method.getName().equals("getName") ? "test" : null;
+                });
+    }
+
+    static PortStoreComponent.Config config(int reconcileSeconds, boolean loopback) {
+        return new PortStoreComponent.Config() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return PortStoreComponent.Config.class;
+            }
+
+            @Override
+            public int reconcile_interval_seconds() {
+                return reconcileSeconds;
+            }
+
+            @Override
+            public boolean loopback_permitted() {
+                return loopback;
+            }
+        };
+    }
+}

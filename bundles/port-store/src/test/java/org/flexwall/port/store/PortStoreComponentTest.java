@@ -1,0 +1,255 @@
+package org.flexwall.port.store;
+
+import static org.flexwall.api.port.AddressFamily.IPV4;
+import static org.flexwall.api.port.AddressFamily.IPV6;
+import static org.flexwall.api.port.Protocol.TCP;
+import static org.flexwall.port.store.Sockets.owner;
+import static org.flexwall.port.store.Sockets.program;
+import static org.flexwall.port.store.Sockets.sha;
+import static org.flexwall.port.store.Sockets.tcp4;
+import static org.flexwall.port.store.Sockets.tcp6;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.ListeningSocket;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortEvent;
+import org.flexwall.api.port.PortStoreListener;
+import org.flexwall.api.port.Protocol;
+import org.flexwall.api.program.TrustedProgram;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The store as a component, run without OSGi: listeners, registry changes, the monitor and permitNow. */
+class PortStoreComponentTest {
+    private static final TrustedProgram SSHD = program("sshd", 'a');
+    private static final TrustedProgram NGINX = program("nginx", 'b');
+    private static final ListeningSocket SSH = tcp4(22, 500, owner(812, SSHD.sha256()));
+    private static final ListeningSocket HTTPS = tcp6(443, 501, false, owner(700, NGINX.sha256()));
+
+    private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+    private final Fakes.Registry registry = new Fakes.Registry(SSHD, NGINX);
+    private final Fakes.Monitor monitor = new Fakes.Monitor();
+    private final Fakes.Recorder recorder = new Fakes.Recorder();
+    private PortStoreComponent store;
+
+    @BeforeEach
+    void start() {
+        store = new PortStoreComponent(Fakes.logger(log));
+        store.bindRegistry(registry);
+        store.activate(Fakes.config(0, false));
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        store.deactivate();
+    }
+
+    private void open(ListeningSocket s) {
+        store.portEvent(new PortEvent(PortEvent.Kind.OPEN, s));
+    }
+
+    private void close(ListeningSocket s) {
+        store.portEvent(new PortEvent(PortEvent.Kind.CLOSE, s));
+    }
+
+    @Test
+    void listenersHearEveryChangeInOrder() throws Exception {
+        store.bindListener(recorder);
+        open(SSH);
+        open(HTTPS);
+        close(SSH);
+        store.flush();
+
+        assertEquals(List.of("+TCP/IPV4/22", "+TCP/IPV4/443", "+TCP/IPV6/443", "-TCP/IPV4/22"), recorder.heard);
+    }
+
+    @Test
+    void listenerBoundLaterHearsTheCurrentEntriesFirstThenChanges() throws Exception {
+        open(SSH);
+        open(HTTPS);
+        close(SSH);
+        store.bindListener(recorder);
+        open(tcp4(80, 502, owner(701, NGINX.sha256())));
+        store.flush();
+
+        assertEquals(List.of("+TCP/IPV4/443", "+TCP/IPV6/443", "+TCP/IPV4/80"), recorder.heard);
+    }
+
+    @Test
+    void unboundListenerHearsNothingMore() throws Exception {
+        store.bindListener(recorder);
+        open(SSH);
+        store.unbindListener(recorder);
+        open(HTTPS);
+        store.flush();
+
+        assertFalse(recorder.heard.contains("+TCP/IPV4/443"));
+    }
+
+    @Test
+    void listenerMayCallBackIntoTheStore() throws Exception {
+        List<Boolean> seen = Collections.synchronizedList(new ArrayList<>());
+        store.bindListener(new PortStoreListener() {
+            @Override
+            public void permitted(PermittedPort p) {
+                seen.add(store.isPermitted(p.protocol(), p.family(), p.port()) && store.permitted().contains(p));
+            }
+
+            @Override
+            public void revoked(PermittedPort p) {}
+        });
+        open(SSH);
+        store.flush();
+
+        assertEquals(List.of(true), seen);
+    }
+
+    @Test
+    void failingListenerDoesNotKeepOthersFromHearing() throws Exception {
+        store.bindListener(new PortStoreListener() {
+            @Override
+            public void permitted(PermittedPort p) {
+                throw new IllegalStateException("boom");
+            }
+
+            @Override
+            public void revoked(PermittedPort p) {}
+        });
+        store.bindListener(recorder);
+        open(SSH);
+        store.flush();
+
+        assertEquals(List.of("+TCP/IPV4/22"), recorder.heard);
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("ERROR port store listener")), log::toString);
+    }
+
+    @Test
+    void registryGoingAwayRevokesEveryPortAndPermitsNoNewOne() throws Exception {
+        store.bindListener(recorder);
+        open(SSH);
+        store.unbindRegistry(registry);
+        open(HTTPS);
+        store.flush();
+
+        assertEquals(List.of("+TCP/IPV4/22", "-TCP/IPV4/22"), recorder.heard);
+        assertTrue(store.permitted().isEmpty());
+        assertFalse(store.isPermitted(TCP, IPV6, 443));
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("WARN no program registry is running")), log::toString);
+
+        store.bindRegistry(registry);
+        assertTrue(store.isPermitted(TCP, IPV4, 22), "known sockets open again once trust is back");
+        assertTrue(store.isPermitted(TCP, IPV6, 443));
+    }
+
+    @Test
+    void unusableRegistryPermitsNothingAndSaysWhy() throws Exception {
+        open(SSH);
+        registry.problem = "programs.json is damaged; restore it from programs.json.bak";
+        store.programsChanged();
+        store.flush();
+
+        assertFalse(store.isPermitted(TCP, IPV4, 22));
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("ERROR the program registry is unusable: programs.json is "
+                + "damaged")), log::toString);
+    }
+
+    @Test
+    void untrustingAProgramRevokesItsPortsAtOnce() throws Exception {
+        store.bindListener(recorder);
+        open(SSH);
+        open(HTTPS);
+        registry.set(NGINX);
+        store.programsChanged();
+        store.flush();
+
+        assertFalse(store.isPermitted(TCP, IPV4, 22));
+        assertTrue(store.isPermitted(TCP, IPV4, 443));
+        assertEquals("-TCP/IPV4/22", recorder.heard.get(recorder.heard.size() - 1));
+    }
+
+    @Test
+    void sharedSocketIsLoggedAsWarningNamingTheUntrustedProcesses() throws Exception {
+        open(tcp4(8080, 503, owner(700, NGINX.sha256()), owner(4242, sha('e'))));
+        store.flush();
+
+        assertFalse(store.isPermitted(TCP, IPV4, 8080));
+        assertEquals(1, store.refused().size());
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("WARN not opening TCP port 8080") && l.contains("nginx")
+                && l.contains("pid 4242 /proc-test/4242")), log::toString);
+    }
+
+    @Test
+    void monitorBoundLaterTeachesTheStoreEverySocketAlreadyListening() throws Exception {
+        monitor.sockets.add(SSH);
+        store.bindMonitor(monitor);
+        store.awaitReconcile();
+
+        assertTrue(store.isPermitted(TCP, IPV4, 22));
+    }
+
+    @Test
+    void permitNowAsksTheMonitorOnceAndPermitsATrustedOwner() throws Exception {
+        store.bindMonitor(monitor);
+        store.awaitReconcile();
+        store.bindListener(recorder);
+        monitor.sockets.add(SSH); // listening, but its event has not arrived yet
+
+        assertTrue(store.permitNow(TCP, IPV4, 22));
+        assertTrue(store.permitNow(TCP, IPV4, 22));
+        store.flush();
+
+        assertEquals(1, monitor.ownerLookups.get());
+        assertEquals(List.of("+TCP/IPV4/22"), recorder.heard);
+    }
+
+    @Test
+    void permitNowRefusesAnUntrustedOwner() throws Exception {
+        store.bindMonitor(monitor);
+        store.awaitReconcile();
+        monitor.sockets.add(tcp4(8080, 504, owner(900, sha('f'))));
+
+        assertFalse(store.permitNow(TCP, IPV4, 8080));
+        assertFalse(store.permitNow(TCP, IPV4, 8080));
+        assertEquals(1, monitor.ownerLookups.get(), "the second packet is answered from what the store knows");
+    }
+
+    @Test
+    void permitNowForAFamilyTheSocketDoesNotServeIsFalse() throws Exception {
+        store.bindMonitor(new Fakes.Monitor() {
+            @Override
+            public Optional<ListeningSocket> ownerOf(Protocol protocol, AddressFamily family, int port) {
+                return Optional.of(SSH); // a monitor that answers loosely must not open IPv6 for an IPv4 socket
+            }
+        });
+        store.awaitReconcile();
+        assertFalse(store.permitNow(TCP, IPV6, 22));
+    }
+
+    @Test
+    void permitNowWithoutMonitorIsFalse() {
+        assertFalse(store.permitNow(TCP, IPV4, 22));
+    }
+
+    @Test
+    void permitNowWhenTheMonitorFailsIsFalse() throws Exception {
+        store.bindMonitor(new Fakes.Monitor() {
+            @Override
+            public Optional<ListeningSocket> ownerOf(Protocol protocol, AddressFamily family, int port) {
+                throw new IllegalStateException("netlink socket closed");
+            }
+        });
+        store.awaitReconcile();
+
+        assertFalse(store.permitNow(TCP, IPV4, 22));
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("WARN the port monitor could not tell")), log::toString);
+    }
+}
