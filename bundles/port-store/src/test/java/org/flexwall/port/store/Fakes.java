@@ -20,11 +20,11 @@ import org.flexwall.api.program.TrustedProgram;
 import org.osgi.service.log.Logger;
 
 /** Small in-test implementations of the services the store uses. */
-final class Fakes {
+public final class Fakes {
     private Fakes() {}
 
     /** A registry holding a list; trust changes go through {@link #set}. */
-    static final class Registry implements ProgramRegistry {
+    public static final class Registry implements ProgramRegistry {
         volatile List<TrustedProgram> programs;
         volatile String problem;
 
@@ -73,8 +73,8 @@ final class Fakes {
     }
 
     /** A monitor answering from a list of sockets; counts the owner look-ups it was asked for. */
-    static class Monitor implements PortMonitor {
-        final List<ListeningSocket> sockets = Collections.synchronizedList(new ArrayList<>());
+    public static class Monitor implements PortMonitor {
+        public final List<ListeningSocket> sockets = Collections.synchronizedList(new ArrayList<>());
         final AtomicInteger ownerLookups = new AtomicInteger();
 
         @Override

@@ -11,32 +11,32 @@ import org.flexwall.api.port.SocketOwner;
 import org.flexwall.api.program.TrustedProgram;
 
 /** Records for tests: programs, processes running them, sockets they hold. */
-final class Sockets {
+public final class Sockets {
     private Sockets() {}
 
-    static String sha(char c) {
+    public static String sha(char c) {
         return String.valueOf(c).repeat(64);
     }
 
-    static TrustedProgram program(String name, char sha) {
+    public static TrustedProgram program(String name, char sha) {
         return new TrustedProgram(name, Path.of("/usr/sbin/" + name), sha(sha), "0".repeat(32),
                 Instant.parse("2025-01-01T00:00:00Z"), false);
     }
 
     /** A process running the image with hash {@code sha} (null: unreadable). */
-    static SocketOwner owner(int pid, String sha) {
+    public static SocketOwner owner(int pid, String sha) {
         return new SocketOwner(pid, 1000L + pid, Path.of("/proc-test/" + pid), sha);
     }
 
-    static ListeningSocket tcp4(int port, long inode, SocketOwner... owners) {
+    public static ListeningSocket tcp4(int port, long inode, SocketOwner... owners) {
         return new ListeningSocket(Protocol.TCP, AddressFamily.IPV4, "0.0.0.0", port, inode, false, List.of(owners));
     }
 
-    static ListeningSocket tcp6(int port, long inode, boolean v6Only, SocketOwner... owners) {
+    public static ListeningSocket tcp6(int port, long inode, boolean v6Only, SocketOwner... owners) {
         return new ListeningSocket(Protocol.TCP, AddressFamily.IPV6, "::", port, inode, v6Only, List.of(owners));
     }
 
-    static ListeningSocket udp4(String address, int port, long inode, SocketOwner... owners) {
+    public static ListeningSocket udp4(String address, int port, long inode, SocketOwner... owners) {
         return new ListeningSocket(Protocol.UDP, AddressFamily.IPV4, address, port, inode, false, List.of(owners));
     }
 }
