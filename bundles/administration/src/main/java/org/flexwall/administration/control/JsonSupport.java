@@ -1,0 +1,58 @@
+package org.flexwall.administration.control;
+
+import java.io.StringReader;
+import java.io.StringWriter;
+
+import jakarta.json.JsonException;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonWriter;
+import jakarta.json.spi.JsonProvider;
+import jakarta.json.stream.JsonParsingException;
+
+/**
+ * One JSON provider for the control channel, found once. Inside OSGi the provider (Parsson) sits on the launcher's
+ * class path next to the API, so it is looked up with the API's own class loader as context.
+ */
+public final class JsonSupport {
+    private static volatile JsonProvider provider;
+
+    private JsonSupport() {}
+
+    public static JsonProvider json() {
+        JsonProvider p = provider;
+        if (p == null) {
+            Thread t = Thread.currentThread();
+            ClassLoader previous = t.getContextClassLoader();
+            try {
+                ClassLoader api = JsonProvider.class.getClassLoader();
+                t.setContextClassLoader(api != null ? api : ClassLoader.getSystemClassLoader());
+                p = JsonProvider.provider();
+            } finally {
+                t.setContextClassLoader(previous);
+            }
+            provider = p;
+        }
+        return p;
+    }
+
+    /** Parses one JSON object; the message of the exception says what is wrong with the text. */
+    public static JsonObject parse(String text) {
+        try (JsonReader r = json().createReader(new StringReader(text))) {
+            return r.readObject();
+        } catch (JsonParsingException e) {
+            throw new IllegalArgumentException("not valid JSON: " + e.getMessage(), e);
+        } catch (JsonException | IllegalStateException e) {
+            throw new IllegalArgumentException("not a JSON object: " + e.getMessage(), e);
+        }
+    }
+
+    /** One line of JSON, without a line break inside. */
+    public static String line(JsonObject o) {
+        StringWriter w = new StringWriter();
+        try (JsonWriter jw = json().createWriter(w)) {
+            jw.writeObject(o);
+        }
+        return w.toString();
+    }
+}

@@ -1,0 +1,373 @@
+package org.flexwall.administration.control;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.flexwall.administration.status.ReadinessReport;
+import org.flexwall.api.port.ListeningSocket;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortMonitor;
+import org.flexwall.api.port.PortStore;
+import org.flexwall.api.port.SocketOwner;
+import org.flexwall.api.program.ProgramRegistry;
+import org.flexwall.api.program.ProgramRegistryListener;
+import org.flexwall.api.program.RegistryException;
+import org.flexwall.api.program.TrustedProgram;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+
+import jakarta.json.JsonArray;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.json.spi.JsonProvider;
+
+/**
+ * What an operator can do to a running flexwall, once for both ways in: the Gogo commands and the control socket.
+ * Every operation answers a JSON object, {@code {"ok":true,"op":…}} with its result or {@code {"ok":false,
+ * "error":…}} with a message for the operator; {@link Render} turns either into text.
+ */
+@Component(name = "org.flexwall.administration.operations", service = Operations.class)
+public class Operations {
+    /** The operations, by the name a request gives in its "op" field. */
+    public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status");
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ProgramRegistry registry;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile PortStore portStore;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile PortMonitor portMonitor;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile ServiceComponentRuntime scr;
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private final List<ProgramRegistryListener> registryListeners = new CopyOnWriteArrayList<>();
+
+    private final JsonProvider json = JsonSupport.json();
+
+    public Operations() {}
+
+    /** Without OSGi (tests, tools): the services to act on; any of them may be null. */
+    public static Operations using(ProgramRegistry registry, PortStore portStore, PortMonitor portMonitor,
+            List<ProgramRegistryListener> registryListeners) {
+        Operations o = new Operations();
+        o.registry = registry;
+        o.portStore = portStore;
+        o.portMonitor = portMonitor;
+        o.registryListeners.addAll(registryListeners);
+        return o;
+    }
+
+    /** Carries out one request; never throws: failures come back as {@code {"ok":false,"error":…}}. */
+    public JsonObject execute(JsonObject request) {
+        String op = text(request, "op");
+        try {
+            if (op == null) {
+                return error(null, "the request names no operation (\"op\"); one of " + String.join(", ", NAMES));
+            }
+            switch (op) {
+                case "trust":
+                    return trust(requiredText(request, "path"), text(request, "name"), request.getBoolean("insist", false));
+                case "untrust":
+                    return untrust(requiredText(request, "path"));
+                case "programs":
+                    return programs();
+                case "reapprove":
+                    return reapprove(requiredText(request, "path"));
+                case "ports":
+                    return ports();
+                case "status":
+                    return status();
+                default:
+                    return error(op, "unknown operation '" + op + "'; one of " + String.join(", ", NAMES));
+            }
+        } catch (IllegalArgumentException e) {
+            return error(op, e.getMessage());
+        } catch (RuntimeException e) {
+            warn("the " + op + " request failed: " + e);
+            return error(op, "the " + op + " request failed inside flexwall: " + e + "; the log has details");
+        }
+    }
+
+    /** Trusts the program at {@code path}; {@code name} may be null (the file name is used). */
+    public JsonObject trust(String path, String name, boolean insist) {
+        ProgramRegistry r = registry;
+        if (r == null) {
+            return noRegistry("trust");
+        }
+        try {
+            TrustedProgram p = r.trust(fullPath(path), name, insist);
+            audit("trusted program '" + p.name() + "' at " + p.path() + ", SHA-256 " + p.sha256()
+                    + (p.interpreter() ? " (an interpreter: every script it runs is trusted)" : ""));
+            programsChanged();
+            return ok("trust").add("program", program(p)).add("permitted", portsOf(p.sha256())).build();
+        } catch (RegistryException e) {
+            return error("trust", e.getMessage());
+        }
+    }
+
+    public JsonObject untrust(String path) {
+        ProgramRegistry r = registry;
+        if (r == null) {
+            return noRegistry("untrust");
+        }
+        try {
+            Path full = fullPath(path);
+            List<PermittedPort> before = permittedNow();
+            List<TrustedProgram> removed = r.untrust(full);
+            if (removed.isEmpty()) {
+                return error("untrust", "no trusted program was approved at " + full + "; `flexwall programs` lists "
+                        + "the trusted programs and their paths");
+            }
+            removed.forEach(p -> audit("no longer trusts program '" + p.name() + "' at " + p.path()));
+            programsChanged();
+            JsonArrayBuilder programs = json.createArrayBuilder();
+            removed.forEach(p -> programs.add(program(p)));
+            // Ports that were open for the removed programs and are closed now.
+            List<PermittedPort> after = permittedNow();
+            JsonArrayBuilder closed = json.createArrayBuilder();
+            for (PermittedPort p : before) {
+                boolean ofRemoved = removed.stream().anyMatch(t -> t.sha256().equals(p.program().sha256()));
+                if (ofRemoved && !after.contains(p)) {
+                    closed.add(port(p));
+                }
+            }
+            return ok("untrust").add("removed", programs).add("closed", closed).build();
+        } catch (RegistryException e) {
+            return error("untrust", e.getMessage());
+        }
+    }
+
+    public JsonObject programs() {
+        ProgramRegistry r = registry;
+        if (r == null) {
+            return noRegistry("programs");
+        }
+        if (!r.usable()) {
+            return error("programs", "the trusted-program store is unusable: "
+                    + r.problem().orElse("no reason given") + " (nothing is trusted until this is fixed)");
+        }
+        JsonArrayBuilder list = json.createArrayBuilder();
+        r.programs().forEach(p -> list.add(program(p)));
+        return ok("programs").add("programs", list).build();
+    }
+
+    public JsonObject reapprove(String path) {
+        ProgramRegistry r = registry;
+        if (r == null) {
+            return noRegistry("reapprove");
+        }
+        try {
+            TrustedProgram p = r.reapprove(fullPath(path));
+            audit("reapproved program '" + p.name() + "' at " + p.path() + ", SHA-256 now " + p.sha256());
+            programsChanged();
+            return ok("reapprove").add("program", program(p)).add("permitted", portsOf(p.sha256())).build();
+        } catch (RegistryException e) {
+            return error("reapprove", e.getMessage());
+        }
+    }
+
+    public JsonObject ports() {
+        PortStore s = portStore;
+        if (s == null) {
+            return error("ports", "the port store is not running, so no port is open (fail closed); "
+                    + "`flexwall status` shows what it waits for");
+        }
+        JsonArrayBuilder permitted = json.createArrayBuilder();
+        s.permitted().forEach(p -> permitted.add(port(p)));
+        JsonArrayBuilder refused = json.createArrayBuilder();
+        for (ListeningSocket socket : s.refused()) {
+            refused.add(refused(socket));
+        }
+        return ok("ports").add("permitted", permitted).add("refused", refused).build();
+    }
+
+    public JsonObject status() {
+        boolean healthy = true;
+        ProgramRegistry r = registry;
+        JsonObjectBuilder reg = json.createObjectBuilder().add("running", r != null);
+        if (r != null) {
+            boolean usable = r.usable();
+            reg.add("usable", usable);
+            if (usable) {
+                reg.add("programs", r.programs().size());
+            } else {
+                reg.add("problem", r.problem().orElse("no reason given"));
+            }
+            healthy &= usable;
+        } else {
+            healthy = false;
+        }
+        PortStore s = portStore;
+        JsonObjectBuilder store = json.createObjectBuilder().add("running", s != null);
+        if (s != null) {
+            store.add("permitted", s.permitted().size()).add("refused", s.refused().size());
+        } else {
+            healthy = false;
+        }
+        healthy &= portMonitor != null;
+        JsonObjectBuilder status = ok("status").add("registry", reg).add("portStore", store)
+                .add("portMonitor", json.createObjectBuilder().add("running", portMonitor != null));
+        ServiceComponentRuntime runtime = scr;
+        if (runtime != null) {
+            List<String> waiting = ReadinessReport.notReady(runtime);
+            JsonArrayBuilder w = json.createArrayBuilder();
+            waiting.forEach(w::add);
+            status.add("waiting", w);
+            healthy &= waiting.isEmpty();
+        }
+        return status.add("healthy", healthy).build();
+    }
+
+    // --- helpers ------------------------------------------------------------------------------------------------
+
+    /** Re-evaluation happens at once even if the registry does not notify (the store treats a repeat as a no-op). */
+    private void programsChanged() {
+        for (ProgramRegistryListener l : registryListeners) {
+            try {
+                l.programsChanged();
+            } catch (RuntimeException e) {
+                warn("a ProgramRegistryListener failed: " + e);
+            }
+        }
+    }
+
+    private List<PermittedPort> permittedNow() {
+        PortStore s = portStore;
+        return s == null ? List.of() : s.permitted();
+    }
+
+    private JsonArray portsOf(String sha256) {
+        JsonArrayBuilder a = json.createArrayBuilder();
+        for (PermittedPort p : permittedNow()) {
+            if (p.program().sha256().equals(sha256)) {
+                a.add(port(p));
+            }
+        }
+        return a.build();
+    }
+
+    private JsonObject program(TrustedProgram p) {
+        return json.createObjectBuilder().add("name", p.name()).add("path", p.path().toString())
+                .add("sha256", p.sha256()).add("md5", p.md5()).add("approvedAt", p.approvedAt().toString())
+                .add("interpreter", p.interpreter()).build();
+    }
+
+    private JsonObject port(PermittedPort p) {
+        JsonArrayBuilder processes = json.createArrayBuilder();
+        p.processes().forEach(o -> processes.add(owner(o, Optional.of(p.program()))));
+        return json.createObjectBuilder().add("protocol", lower(p.protocol())).add("family", lower(p.family()))
+                .add("port", p.port()).add("inode", p.inode())
+                .add("program", json.createObjectBuilder().add("name", p.program().name())
+                        .add("path", p.program().path().toString()).add("sha256", p.program().sha256()))
+                .add("processes", processes).add("since", p.since().toString()).build();
+    }
+
+    private JsonObject refused(ListeningSocket s) {
+        ProgramRegistry r = registry;
+        JsonArrayBuilder owners = json.createArrayBuilder();
+        for (SocketOwner o : s.owners()) {
+            owners.add(owner(o, r == null || o.sha256() == null ? Optional.empty() : r.bySha256(o.sha256())));
+        }
+        return json.createObjectBuilder().add("protocol", lower(s.protocol())).add("family", lower(s.family()))
+                .add("address", s.address()).add("port", s.port()).add("inode", s.inode()).add("v6Only", s.v6Only())
+                .add("owners", owners).build();
+    }
+
+    private JsonObject owner(SocketOwner o, Optional<TrustedProgram> trustedAs) {
+        JsonObjectBuilder b = json.createObjectBuilder().add("pid", o.pid()).add("startTime", o.startTime())
+                .add("executable", o.executable().toString());
+        b.add("sha256", o.sha256() == null ? JsonValue.NULL : json.createValue(o.sha256()));
+        b.add("trustedAs", trustedAs.isPresent() ? json.createValue(trustedAs.get().name()) : JsonValue.NULL);
+        return b.build();
+    }
+
+    private JsonObjectBuilder ok(String op) {
+        return json.createObjectBuilder().add("ok", true).add("op", op);
+    }
+
+    private JsonObject error(String op, String message) {
+        JsonObjectBuilder b = json.createObjectBuilder().add("ok", false);
+        if (op != null) {
+            b.add("op", op);
+        }
+        return b.add("error", message).build();
+    }
+
+    private JsonObject noRegistry(String op) {
+        return error(op, "the program registry is not running, so nothing can be trusted or listed; "
+                + "`flexwall status` shows what it waits for");
+    }
+
+    private static Path fullPath(String path) {
+        Path p;
+        try {
+            p = Path.of(path);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("'" + path + "' is not a path: " + e.getReason());
+        }
+        if (!p.isAbsolute()) {
+            throw new IllegalArgumentException("give the full path of the program, such as /usr/sbin/sshd, not '"
+                    + path + "'");
+        }
+        return p.normalize();
+    }
+
+    private static String text(JsonObject o, String key) {
+        JsonValue v = o.get(key);
+        if (v == null || v == JsonValue.NULL) {
+            return null;
+        }
+        if (v instanceof JsonString s) {
+            return s.getString();
+        }
+        throw new IllegalArgumentException("\"" + key + "\" must be a string");
+    }
+
+    private static String requiredText(JsonObject o, String key) {
+        String s = text(o, key);
+        if (s == null || s.isBlank()) {
+            throw new IllegalArgumentException("the " + text(o, "op") + " request needs \"" + key + "\"");
+        }
+        return s;
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private void audit(String message) {
+        Logger l = log;
+        if (l != null) {
+            l.audit(message);
+        }
+    }
+
+    private void warn(String message) {
+        Logger l = log;
+        if (l != null) {
+            l.warn(message);
+        }
+    }
+}

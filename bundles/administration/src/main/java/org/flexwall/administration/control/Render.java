@@ -1,0 +1,195 @@
+package org.flexwall.administration.control;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+
+/**
+ * Turns the answers of {@link Operations} into text for a terminal. Uses only the JSON, never flexwall's types, so
+ * the control client can run outside OSGi with nothing but jakarta.json on its class path.
+ */
+public final class Render {
+    private Render() {}
+
+    /** The answer as text; for a failed request, the error message. */
+    public static String text(JsonObject answer) {
+        if (!answer.getBoolean("ok", false)) {
+            return answer.getString("error", "the request failed without saying why");
+        }
+        switch (answer.getString("op", "")) {
+            case "trust":
+                return trusted("Trusted", answer);
+            case "reapprove":
+                return trusted("Re-approved", answer);
+            case "untrust":
+                return untrusted(answer);
+            case "programs":
+                return programs(answer.getJsonArray("programs"));
+            case "ports":
+                return ports(answer);
+            case "status":
+                return status(answer);
+            default:
+                return answer.toString();
+        }
+    }
+
+    private static String trusted(String verb, JsonObject answer) {
+        JsonObject p = answer.getJsonObject("program");
+        StringBuilder out = new StringBuilder()
+                .append(verb).append(" '").append(p.getString("name")).append("' at ").append(p.getString("path"))
+                .append("\n  SHA-256 ").append(p.getString("sha256"));
+        if (p.getBoolean("interpreter", false)) {
+            out.append("\n  Note: this is a general interpreter; every script it runs may now open ports.");
+        }
+        JsonArray open = answer.getJsonArray("permitted");
+        if (open == null || open.isEmpty()) {
+            out.append("\n  Its ports open as soon as it listens.");
+        } else {
+            out.append("\n  Open now: ").append(portList(open));
+        }
+        return out.toString();
+    }
+
+    private static String untrusted(JsonObject answer) {
+        StringBuilder out = new StringBuilder();
+        for (JsonObject p : objects(answer.getJsonArray("removed"))) {
+            out.append(out.length() == 0 ? "" : "\n").append("No longer trusted: '").append(p.getString("name"))
+                    .append("' at ").append(p.getString("path"));
+        }
+        JsonArray closed = answer.getJsonArray("closed");
+        out.append(closed == null || closed.isEmpty() ? "\n  It had no open port." : "\n  Closed: " + portList(closed));
+        return out.toString();
+    }
+
+    private static String programs(JsonArray programs) {
+        if (programs.isEmpty()) {
+            return "No program is trusted. Trust one with: flexwall trust /full/path/to/program [NAME]";
+        }
+        Table t = new Table("NAME", "PATH", "SHA-256", "APPROVED", "");
+        for (JsonObject p : objects(programs)) {
+            t.row(p.getString("name"), p.getString("path"), p.getString("sha256").substring(0, 16) + "…",
+                    p.getString("approvedAt"), p.getBoolean("interpreter", false) ? "interpreter" : "");
+        }
+        return t.toString();
+    }
+
+    private static String ports(JsonObject answer) {
+        StringBuilder out = new StringBuilder();
+        JsonArray permitted = answer.getJsonArray("permitted");
+        if (permitted.isEmpty()) {
+            out.append("No port is open: no trusted program listens.");
+        } else {
+            out.append("Open ports (").append(permitted.size()).append("):\n");
+            Table t = new Table("PROTO", "FAMILY", "PORT", "PROGRAM", "PATH", "PIDS", "SINCE");
+            for (JsonObject p : objects(permitted)) {
+                JsonObject program = p.getJsonObject("program");
+                List<String> pids = new ArrayList<>();
+                objects(p.getJsonArray("processes")).forEach(o -> pids.add(String.valueOf(o.getInt("pid"))));
+                t.row(p.getString("protocol"), p.getString("family"), String.valueOf(p.getInt("port")),
+                        program.getString("name"), program.getString("path"), String.join(",", pids),
+                        p.getString("since"));
+            }
+            out.append(t);
+        }
+        JsonArray refused = answer.getJsonArray("refused");
+        if (!refused.isEmpty()) {
+            out.append("\n\nRefused (").append(refused.size()).append("): a trusted program shares these sockets with "
+                    + "untrusted processes, so their ports stay closed:\n");
+            Table t = new Table("PROTO", "FAMILY", "ADDRESS", "PORT", "OWNERS");
+            for (JsonObject s : objects(refused)) {
+                List<String> owners = new ArrayList<>();
+                for (JsonObject o : objects(s.getJsonArray("owners"))) {
+                    JsonValue as = o.get("trustedAs");
+                    owners.add(o.getInt("pid") + " " + o.getString("executable") + " ("
+                            + (as == null || as == JsonValue.NULL ? "untrusted" : "trusted: " + o.getString("trustedAs"))
+                            + ")");
+                }
+                t.row(s.getString("protocol"), s.getString("family"), s.getString("address"),
+                        String.valueOf(s.getInt("port")), String.join(", ", owners));
+            }
+            out.append(t);
+        }
+        return out.toString();
+    }
+
+    private static String status(JsonObject answer) {
+        JsonObject reg = answer.getJsonObject("registry");
+        JsonObject store = answer.getJsonObject("portStore");
+        JsonObject monitor = answer.getJsonObject("portMonitor");
+        Table t = new Table();
+        t.row("flexwall", answer.getBoolean("healthy") ? "running" : "running, NOT fully working (see below)");
+        if (!reg.getBoolean("running")) {
+            t.row("program registry", "NOT RUNNING: nothing is trusted, no port opens");
+        } else if (!reg.getBoolean("usable")) {
+            t.row("program registry", "UNUSABLE: " + reg.getString("problem"));
+        } else {
+            int n = reg.getInt("programs");
+            t.row("program registry", n + (n == 1 ? " trusted program" : " trusted programs"));
+        }
+        t.row("port monitor", monitor.getBoolean("running") ? "running" : "NOT RUNNING: new listeners are not noticed");
+        if (store.getBoolean("running")) {
+            t.row("port store", store.getInt("permitted") + " open, " + store.getInt("refused") + " refused");
+        } else {
+            t.row("port store", "NOT RUNNING: no port is open");
+        }
+        JsonArray waiting = answer.getJsonArray("waiting");
+        if (waiting != null) {
+            t.row("components", waiting.isEmpty() ? "all active" : "waiting:");
+            for (JsonValue w : waiting) {
+                t.row("", ((jakarta.json.JsonString) w).getString());
+            }
+        }
+        return t.toString();
+    }
+
+    private static String portList(JsonArray ports) {
+        List<String> parts = new ArrayList<>();
+        for (JsonObject p : objects(ports)) {
+            parts.add(p.getString("protocol") + "/" + p.getInt("port") + " (" + p.getString("family") + ")");
+        }
+        return String.join(", ", parts);
+    }
+
+    private static List<JsonObject> objects(JsonArray a) {
+        return a == null ? List.of() : a.getValuesAs(JsonObject.class);
+    }
+
+    /** Columns padded to their widest cell; the last column is not padded. */
+    static final class Table {
+        private final List<String[]> rows = new ArrayList<>();
+
+        Table(String... header) {
+            if (header.length > 0) {
+                rows.add(header);
+            }
+        }
+
+        void row(String... cells) {
+            rows.add(cells);
+        }
+
+        @Override
+        public String toString() {
+            int columns = rows.stream().mapToInt(r -> r.length).max().orElse(0);
+            int[] width = new int[columns];
+            for (String[] r : rows) {
+                for (int i = 0; i < r.length; i++) {
+                    width[i] = Math.max(width[i], r[i].length());
+                }
+            }
+            StringBuilder out = new StringBuilder();
+            for (String[] r : rows) {
+                StringBuilder line = new StringBuilder();
+                for (int i = 0; i < r.length; i++) {
+                    line.append(i + 1 < r.length ? String.format("%-" + (width[i] + 2) + "s", r[i]) : r[i]);
+                }
+                out.append(out.length() == 0 ? "" : "\n").append(line.toString().stripTrailing());
+            }
+            return out.toString();
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package org.flexwall.administration.shell;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.flexwall.administration.control.Operations;
+import org.flexwall.administration.control.Render;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import jakarta.json.JsonObject;
+
+/**
+ * The Gogo commands {@code flexwall:trust}, {@code untrust}, {@code programs}, {@code reapprove}, {@code ports} and
+ * {@code status}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
+ * A refused request throws, so Gogo shows the message and scripts see the failure.
+ */
+@Component(name = "org.flexwall.administration.shell", service = FlexwallCommands.class, property = {
+        "osgi.command.scope=flexwall",
+        "osgi.command.function=trust",
+        "osgi.command.function=untrust",
+        "osgi.command.function=programs",
+        "osgi.command.function=reapprove",
+        "osgi.command.function=ports",
+        "osgi.command.function=status" })
+public class FlexwallCommands {
+
+    @Reference
+    private Operations operations;
+
+    public FlexwallCommands() {}
+
+    /** Without OSGi (tests). */
+    public FlexwallCommands(Operations operations) {
+        this.operations = operations;
+    }
+
+    /** trust PATH [NAME] [--insist] */
+    public String trust(String... args) {
+        boolean insist = false;
+        List<String> words = new ArrayList<>();
+        for (String a : args) {
+            if (a.equals("--insist")) {
+                insist = true;
+            } else if (a.startsWith("--")) {
+                throw new IllegalArgumentException("unknown option " + a + "; usage: flexwall:trust PATH [NAME] [--insist]");
+            } else {
+                words.add(a);
+            }
+        }
+        if (words.isEmpty() || words.size() > 2) {
+            throw new IllegalArgumentException("usage: flexwall:trust PATH [NAME] [--insist]");
+        }
+        return text(operations.trust(absolute(words.get(0)), words.size() > 1 ? words.get(1) : null, insist));
+    }
+
+    /** untrust PATH */
+    public String untrust(String path) {
+        return text(operations.untrust(absolute(path)));
+    }
+
+    public String programs() {
+        return text(operations.programs());
+    }
+
+    /** reapprove PATH */
+    public String reapprove(String path) {
+        return text(operations.reapprove(absolute(path)));
+    }
+
+    public String ports() {
+        return text(operations.ports());
+    }
+
+    public String status() {
+        return text(operations.status());
+    }
+
+    private static String absolute(String path) {
+        return Path.of(path).toAbsolutePath().normalize().toString();
+    }
+
+    private static String text(JsonObject answer) {
+        if (!answer.getBoolean("ok", false)) {
+            throw new IllegalStateException(Render.text(answer));
+        }
+        return Render.text(answer);
+    }
+}
