@@ -1,5 +1,7 @@
 package org.flexwall.api.packet;
 
+import java.util.List;
+
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -15,4 +17,12 @@ public interface PacketHook {
 
     /** A one-line state for the operator, such as "active, 3 permitted ports" or the reason it is not. */
     String status();
+
+    /**
+     * The packets this hook dropped in user space most recently, oldest first; empty for a hook that drops only in
+     * the kernel.
+     */
+    default List<DroppedPacket> recentDrops() {
+        return List.of();
+    }
 }
