@@ -423,7 +423,8 @@ final class ProgramStore {
             Snapshot prev = decode(read(previous));
             String names = prev.programs().stream().map(p -> p.program().name()).collect(Collectors.joining(", "));
             return "The previous generation " + previous + " is intact (generation " + prev.generation() + ", written "
-                    + prev.written() + ", " + prev.programs().size() + " programs" + (names.isEmpty() ? "" : ": " + names)
+                    + prev.written() + ", " + prev.programs().size() + (prev.programs().size() == 1 ? " program" : " programs")
+                    + (names.isEmpty() ? "" : ": " + names)
                     + "); it may lack the last change made before the damage, so check the list afterwards. To use it, "
                     + "run `cp " + previous + " " + file + "`, " + reload + ". " + reset;
         } catch (IOException | DamagedException e) {
