@@ -39,9 +39,9 @@ final class PermittedPorts {
     private final AtomicLongArray permittedBits = new AtomicLongArray(KEYS / 64);
     private final AtomicLongArray knownBits = new AtomicLongArray(KEYS / 64);
 
-    // Events newer than a full scan win over it: inode → sequence number of the last event that touched it.
-    private long sequence;
-    private final Map<Long, Long> touched = new HashMap<>();
+    // While a full scan runs, events win over it: the inodes they touched are left as the events said.
+    private boolean scanning;
+    private final Set<Long> touched = new HashSet<>();
 
     PermittedPorts(boolean permitLoopback) {
         this.permitLoopback = permitLoopback;
@@ -66,20 +66,27 @@ final class PermittedPorts {
         return trust;
     }
 
-    /** The sequence number of the last event; a full scan started now is older than every later event. */
-    long sequence() {
-        return sequence;
+    /** A full scan of the monitor starts now: events from here on are newer than what it will report. */
+    void scanStarted() {
+        scanning = true;
+        touched.clear();
+    }
+
+    /** The scan failed: nothing to reconcile. */
+    void scanAbandoned() {
+        scanning = false;
+        touched.clear();
     }
 
     /** S701–S709 for an OPEN: remember the socket and permit it when every owner is trusted. */
     Changes open(ListeningSocket socket, Instant now) {
-        touched.put(socket.inode(), ++sequence);
+        touch(socket.inode());
         return put(socket, now);
     }
 
     /** S705–S707 for a CLOSE: forget the socket (by inode, whatever owners the event names) and revoke its entries. */
     Changes close(ListeningSocket socket) {
-        touched.put(socket.inode(), ++sequence);
+        touch(socket.inode());
         return remove(socket.inode());
     }
 
@@ -94,24 +101,24 @@ final class PermittedPorts {
     }
 
     /**
-     * Replaces the mirror with a full scan that started when {@link #sequence()} was {@code scanStart}: sockets gone
-     * from the scan are closed, new or changed ones evaluated; sockets touched by a later event keep what the event said.
+     * Replaces the mirror with the full scan started at {@link #scanStarted()}: sockets gone from the scan are closed,
+     * new or changed ones evaluated; sockets touched by an event since the scan started keep what the event said.
      */
-    Changes reconcile(List<ListeningSocket> scan, long scanStart, Instant now) {
+    Changes reconcile(List<ListeningSocket> scan, Instant now) {
         Changes c = new Changes();
         Set<Long> seen = new HashSet<>();
         for (ListeningSocket s : scan) {
             seen.add(s.inode());
-            if (!newerEvent(s.inode(), scanStart)) {
+            if (!touched.contains(s.inode())) {
                 c.addAll(put(s, now));
             }
         }
         for (Long inode : new ArrayList<>(sockets.keySet())) {
-            if (!seen.contains(inode) && !newerEvent(inode, scanStart)) {
+            if (!seen.contains(inode) && !touched.contains(inode)) {
                 c.addAll(remove(inode));
             }
         }
-        touched.values().removeIf(seq -> seq <= scanStart);
+        scanAbandoned();
         return c;
     }
 
@@ -130,9 +137,10 @@ final class PermittedPorts {
         return List.copyOf(sockets.values());
     }
 
-    private boolean newerEvent(long inode, long scanStart) {
-        Long seq = touched.get(inode);
-        return seq != null && seq > scanStart;
+    private void touch(long inode) {
+        if (scanning) {
+            touched.add(inode);
+        }
     }
 
     private Changes put(ListeningSocket socket, Instant now) {

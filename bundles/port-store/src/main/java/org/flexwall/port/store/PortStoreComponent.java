@@ -40,7 +40,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * Locking: {@code lock} orders the store's changes and is never held while calling the registry, the monitor or a
  * listener, so none of them can deadlock with the store.
  */
-@Component(name = PortStoreComponent.PID,
+@Component(name = PortStoreComponent.PID, immediate = true,
         service = { PortStore.class, PortEventListener.class, ProgramRegistryListener.class })
 @Designate(ocd = PortStoreComponent.Config.class)
 public class PortStoreComponent implements PortStore, PortEventListener, ProgramRegistryListener {
@@ -71,7 +71,9 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
     private final Notifier notifier = new Notifier((message, e) -> log().error(message, e));
     private volatile PermittedPorts ports = new PermittedPorts(false); // replaced at activation, before any event
     private ScheduledExecutorService reconciler;
-    private boolean registryWasUsable = true; // guarded by lock: to log fail-closed transitions once
+    // Guarded by lock: to log fail-closed transitions once; null until the first registry read.
+    private Boolean registryWasUsable;
+    private static final int REGISTRY_GRACE_SECONDS = 10;
 
     public PortStoreComponent() {}
 
@@ -92,6 +94,12 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
             t.setDaemon(true);
             return t;
         });
+        reconciler.schedule(() -> {
+            if (registry == null) {
+                log().warn("no program registry is running {} s after start; no port is opened for any program "
+                        + "until one is (fail closed)", REGISTRY_GRACE_SECONDS);
+            }
+        }, REGISTRY_GRACE_SECONDS, TimeUnit.SECONDS);
         int interval = config.reconcile_interval_seconds();
         if (interval > 0) {
             reconciler.scheduleWithFixedDelay(this::reconcile, 0, interval, TimeUnit.SECONDS);
@@ -252,8 +260,11 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
             trustApplied = read;
             publish(ports.trust(trust, Instant.now()));
             boolean usable = problem == null;
-            if (usable != registryWasUsable) {
-                registryWasUsable = usable;
+            Boolean before = registryWasUsable;
+            registryWasUsable = usable;
+            // At start a missing registry may simply come up a moment later: the grace check warns if it does not.
+            boolean quietStart = before == null && (usable || r == null);
+            if (!quietStart && (before == null || before != usable)) {
                 String message = problem;
                 boolean absent = r == null;
                 notifier.execute(() -> {
@@ -262,7 +273,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
                     } else if (message != null) {
                         log().error("{}; no port is opened for any program until it is fixed (fail closed)", message);
                     } else {
-                        log().info("program registry usable again; ports of trusted programs open as they listen");
+                        log().info("program registry usable: ports of trusted programs open as they listen");
                     }
                 });
             }
@@ -276,19 +287,21 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
             return;
         }
         refreshTrust();
-        long start;
         synchronized (lock) {
-            start = ports.sequence();
+            ports.scanStarted();
         }
         List<ListeningSocket> scan;
         try {
             scan = m.listening();
         } catch (RuntimeException e) {
+            synchronized (lock) {
+                ports.scanAbandoned();
+            }
             log().warn("full scan of listening sockets failed, keeping the current view: {}", e.toString());
             return;
         }
         synchronized (lock) {
-            publish(ports.reconcile(scan, start, Instant.now()));
+            publish(ports.reconcile(scan, Instant.now()));
         }
     }
 

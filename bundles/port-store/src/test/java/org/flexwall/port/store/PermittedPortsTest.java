@@ -119,7 +119,8 @@ class PermittedPortsTest {
     @Test
     void untrustedOwnerLeavingMakesSharedSocketPermitted() {
         ports.open(tcp4(80, 108, owner(700, NGINX.sha256()), owner(950, UNTRUSTED)), T0);
-        ports.reconcile(List.of(tcp4(80, 108, owner(700, NGINX.sha256()))), ports.sequence(), T1);
+        ports.scanStarted();
+        ports.reconcile(List.of(tcp4(80, 108, owner(700, NGINX.sha256()))), T1);
 
         assertTrue(ports.isPermitted(TCP, IPV4, 80));
         assertTrue(ports.refused().isEmpty());
@@ -128,8 +129,8 @@ class PermittedPortsTest {
     @Test
     void untrustedProcessInheritingPermittedSocketRevokesIt() {
         ports.open(tcp4(80, 109, owner(700, NGINX.sha256())), T0);
-        Changes c = ports.reconcile(List.of(tcp4(80, 109, owner(700, NGINX.sha256()), owner(951, UNTRUSTED))),
-                ports.sequence(), T1);
+        ports.scanStarted();
+        Changes c = ports.reconcile(List.of(tcp4(80, 109, owner(700, NGINX.sha256()), owner(951, UNTRUSTED))), T1);
 
         assertFalse(ports.isPermitted(TCP, IPV4, 80));
         assertEquals(1, c.revoked.size());
@@ -245,7 +246,8 @@ class PermittedPortsTest {
     @Test
     void reconcileForgetsSocketsGoneFromTheScanAndLearnsNewOnes() {
         ports.open(tcp4(22, 123, owner(812, SSHD.sha256())), T0);
-        Changes c = ports.reconcile(List.of(tcp4(80, 124, owner(700, NGINX.sha256()))), ports.sequence(), T1);
+        ports.scanStarted();
+        Changes c = ports.reconcile(List.of(tcp4(80, 124, owner(700, NGINX.sha256()))), T1);
 
         assertFalse(ports.isPermitted(TCP, IPV4, 22));
         assertTrue(ports.isPermitted(TCP, IPV4, 80));
@@ -255,19 +257,21 @@ class PermittedPortsTest {
 
     @Test
     void reconcileDoesNotUndoEventsNewerThanItsScan() {
-        long scanStart = ports.sequence();
+        ports.scanStarted();
         // While the scan ran: port 22 opened, and port 80 (in the scan) closed.
         ports.open(tcp4(80, 125, owner(700, NGINX.sha256())), T0);
         ports.open(tcp4(22, 126, owner(812, SSHD.sha256())), T0);
         ports.close(tcp4(80, 125));
 
-        ports.reconcile(List.of(tcp4(80, 125, owner(700, NGINX.sha256()))), scanStart, T1);
+        ports.reconcile(List.of(tcp4(80, 125, owner(700, NGINX.sha256()))), T1);
 
         assertTrue(ports.isPermitted(TCP, IPV4, 22), "opened after the scan began: not in it, still open");
         assertFalse(ports.isPermitted(TCP, IPV4, 80), "closed after the scan began: stays closed");
 
-        ports.reconcile(List.of(tcp4(22, 126, owner(812, SSHD.sha256()))), ports.sequence(), T1);
-        assertTrue(ports.isPermitted(TCP, IPV4, 22));
+        ports.scanStarted();
+        ports.reconcile(List.of(tcp4(80, 125, owner(700, NGINX.sha256()))), T1);
+        assertFalse(ports.isPermitted(TCP, IPV4, 22), "the next scan, with no event in between, decides");
+        assertTrue(ports.isPermitted(TCP, IPV4, 80));
     }
 
     @Test

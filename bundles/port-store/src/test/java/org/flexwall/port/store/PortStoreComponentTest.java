@@ -252,4 +252,27 @@ class PortStoreComponentTest {
         assertFalse(store.permitNow(TCP, IPV4, 22));
         assertTrue(log.stream().anyMatch(l -> l.startsWith("WARN the port monitor could not tell")), log::toString);
     }
+
+    @Test
+    void registryArrivingJustAfterStartIsNoCauseForAWarning() throws Exception {
+        PortStoreComponent early = new PortStoreComponent(Fakes.logger(log));
+        early.activate(Fakes.config(0, false));
+        early.bindRegistry(registry);
+        early.flush();
+        early.deactivate();
+
+        assertTrue(log.stream().noneMatch(l -> l.startsWith("WARN") || l.startsWith("ERROR")), log::toString);
+    }
+
+    @Test
+    void registryUnusableAtStartIsAnErrorAtOnce() throws Exception {
+        registry.problem = "programs.json is damaged";
+        PortStoreComponent early = new PortStoreComponent(Fakes.logger(log));
+        early.bindRegistry(registry);
+        early.activate(Fakes.config(0, false));
+        early.flush();
+        early.deactivate();
+
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("ERROR the program registry is unusable")), log::toString);
+    }
 }
