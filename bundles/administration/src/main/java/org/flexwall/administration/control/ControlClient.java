@@ -40,6 +40,8 @@ public final class ControlClient {
             "  reapprove PATH                trust the new bytes at PATH after an upgrade",
             "  ports                         list open ports, and sockets refused because untrusted processes share them",
             "  status                        say whether every part of flexwall is working",
+            "  reload                        read the trusted-program store again after repairing it",
+            "  reset                         give up on a damaged trusted-program store and start with none trusted",
             "  --json                        print the answer as JSON",
             "  --socket PATH                 the control socket (default: $FLEXWALL_CONTROL_SOCKET, $FLEXWALL_DATA/"
                     + ControlChannel.SOCKET_NAME + ", /var/lib/flexwall/" + ControlChannel.SOCKET_NAME + ")");
@@ -139,7 +141,7 @@ public final class ControlClient {
                 arguments(words, 1, 1, command + " PATH");
                 b.add("path", absolute(words.get(1)));
             }
-            case "programs", "ports", "status" -> arguments(words, 0, 0, command);
+            case "programs", "ports", "status", "reload", "reset" -> arguments(words, 0, 0, command);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
         }
         if (insist && !command.equals("trust")) {

@@ -41,7 +41,8 @@ import jakarta.json.spi.JsonProvider;
 @Component(name = "org.flexwall.administration.operations", service = Operations.class)
 public class Operations {
     /** The operations, by the name a request gives in its "op" field. */
-    public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status");
+    public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status",
+            "reload", "reset");
 
     @Reference(service = LoggerFactory.class)
     private Logger log;
@@ -99,6 +100,10 @@ public class Operations {
                     return ports();
                 case "status":
                     return status();
+                case "reload":
+                    return reload();
+                case "reset":
+                    return reset();
                 default:
                     return error(op, "unknown operation '" + op + "'; one of " + String.join(", ", NAMES));
             }
@@ -186,6 +191,39 @@ public class Operations {
         } catch (RegistryException e) {
             return error("reapprove", e.getMessage());
         }
+    }
+
+    /** Reads the trusted-program store again, after the operator repaired it as its problem message said. */
+    public JsonObject reload() {
+        ProgramRegistry r = registry;
+        if (r == null) {
+            return noRegistry("reload");
+        }
+        boolean usable = r.reload();
+        programsChanged();
+        if (!usable) {
+            return error("reload", "the trusted-program store is still unusable: " + r.problem().orElse("no reason given"));
+        }
+        audit("reloaded the trusted-program store: " + r.programs().size() + " trusted programs");
+        JsonArrayBuilder list = json.createArrayBuilder();
+        r.programs().forEach(p -> list.add(program(p)));
+        return ok("reload").add("programs", list).build();
+    }
+
+    /** Gives up on a damaged store: starts an empty list (the registry refuses while its store is usable). */
+    public JsonObject reset() {
+        ProgramRegistry r = registry;
+        if (r == null) {
+            return noRegistry("reset");
+        }
+        try {
+            r.reset();
+        } catch (RegistryException e) {
+            return error("reset", e.getMessage());
+        }
+        audit("reset the trusted-program store: no program is trusted now");
+        programsChanged();
+        return ok("reset").build();
     }
 
     public JsonObject ports() {

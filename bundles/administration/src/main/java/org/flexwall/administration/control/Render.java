@@ -32,6 +32,13 @@ public final class Render {
                 return ports(answer);
             case "status":
                 return status(answer);
+            case "reload":
+                int n = answer.getJsonArray("programs").size();
+                return "The trusted-program store is usable: " + n + (n == 1 ? " trusted program." : " trusted programs.")
+                        + " `flexwall programs` lists them.";
+            case "reset":
+                return "The trusted-program store starts empty: no program is trusted now. The damaged file was kept "
+                        + "aside. Trust your programs again with: flexwall trust PATH [NAME]";
             default:
                 return answer.toString();
         }

@@ -12,8 +12,8 @@ import org.osgi.service.component.annotations.Reference;
 import jakarta.json.JsonObject;
 
 /**
- * The Gogo commands {@code flexwall:trust}, {@code untrust}, {@code programs}, {@code reapprove}, {@code ports} and
- * {@code status}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
+ * The Gogo commands {@code flexwall:trust}, {@code untrust}, {@code programs}, {@code reapprove}, {@code ports},
+ * {@code status}, {@code reload} and {@code reset}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
  * A refused request throws, so Gogo shows the message and scripts see the failure.
  */
 @Component(name = "org.flexwall.administration.shell", service = FlexwallCommands.class, property = {
@@ -23,7 +23,9 @@ import jakarta.json.JsonObject;
         "osgi.command.function=programs",
         "osgi.command.function=reapprove",
         "osgi.command.function=ports",
-        "osgi.command.function=status" })
+        "osgi.command.function=status",
+        "osgi.command.function=reload",
+        "osgi.command.function=reset" })
 public class FlexwallCommands {
 
     @Reference
@@ -75,6 +77,14 @@ public class FlexwallCommands {
 
     public String status() {
         return text(operations.status());
+    }
+
+    public String reload() {
+        return text(operations.reload());
+    }
+
+    public String reset() {
+        return text(operations.reset());
     }
 
     private static String absolute(String path) {

@@ -312,4 +312,44 @@ class ControlChannelTest {
         assertFalse(answer.getBoolean("ok"));
         assertTrue(answer.getString("error").contains("longer than"), answer.toString());
     }
+
+    @Test
+    void reloadAfterTheOperatorRepairedTheStoreMakesItUsable() {
+        client("trust", "/usr/sbin/sshd");
+        registry.problem = "programs.json is damaged";
+        int before = store.changes.get();
+
+        Run r = client("reload");
+
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith("The trusted-program store is usable: 1 trusted program."), r.out());
+        assertEquals(before + 1, store.changes.get(), "the store re-evaluated with the reloaded programs");
+    }
+
+    @Test
+    void reloadOfAStoreStillDamagedSaysWhatIsWrong() {
+        registry.problem = "programs.json is damaged";
+        registry.problemAfterReload = "programs.json is still damaged";
+
+        Run r = client("reload");
+
+        assertEquals(ControlClient.REFUSED, r.exit());
+        assertTrue(r.err().contains("still unusable: programs.json is still damaged"), r.err());
+    }
+
+    @Test
+    void resetStartsADamagedStoreEmptyButLeavesAUsableOneAlone() {
+        client("trust", "/usr/sbin/sshd");
+
+        Run refused = client("reset");
+        assertEquals(ControlClient.REFUSED, refused.exit());
+        assertTrue(refused.err().contains("nothing to reset"), refused.err());
+        assertEquals(1, registry.programs().size());
+
+        registry.problem = "programs.json is damaged";
+        Run r = client("reset");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("no program is trusted now"), r.out());
+        assertTrue(registry.usable() && registry.programs().isEmpty());
+    }
 }

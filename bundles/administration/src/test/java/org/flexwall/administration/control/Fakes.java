@@ -31,6 +31,8 @@ public final class Fakes {
         public final List<TrustedProgram> programs = new CopyOnWriteArrayList<>();
         public volatile String problem;
         public volatile boolean lastInsist;
+        /** What the next reload finds: null for a repaired store. */
+        public volatile String problemAfterReload;
 
         public static String shaOf(Path path) {
             return String.format("%064x", Math.abs((long) path.toString().hashCode()));
@@ -87,6 +89,21 @@ public final class Fakes {
         @Override
         public Optional<String> problem() {
             return Optional.ofNullable(problem);
+        }
+
+        @Override
+        public boolean reload() {
+            problem = problemAfterReload;
+            return usable();
+        }
+
+        @Override
+        public void reset() throws RegistryException {
+            if (problem == null) {
+                throw new RegistryException("the trusted-program store is usable, so there is nothing to reset");
+            }
+            problem = null;
+            programs.clear();
         }
     }
 
