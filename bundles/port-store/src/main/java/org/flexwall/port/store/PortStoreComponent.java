@@ -216,11 +216,12 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
             log().warn("the port monitor could not tell who listens on {}/{}/{}: {}", protocol, family, port, e.toString());
             return false;
         }
-        if (owner.isEmpty() || !owner.get().serves(family)) {
-            return false;
+        ListeningSocket s = owner.orElse(null);
+        if (s == null || s.protocol() != protocol || s.port() != port || !s.serves(family)) {
+            return false; // nobody listens, or the monitor answered about another socket
         }
         synchronized (lock) {
-            publish(ports.open(owner.get(), Instant.now())); // S703–S709 ahead of the monitor's own event
+            publish(ports.open(s, Instant.now())); // S703–S709 ahead of the monitor's own event
             return ports.isPermitted(protocol, family, port);
         }
     }
