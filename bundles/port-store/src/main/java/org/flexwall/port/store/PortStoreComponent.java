@@ -70,7 +70,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
     private long trustApplied; // guarded by lock: the newest registry read applied so far
     private final Notifier notifier = new Notifier((message, e) -> log().error(message, e));
     private volatile PermittedPorts ports = new PermittedPorts(false); // replaced at activation, before any event
-    private ScheduledExecutorService reconciler;
+    private volatile ScheduledExecutorService reconciler;
     // Guarded by lock: to log fail-closed transitions once; null until the first registry read.
     private Boolean registryWasUsable;
     private static final int REGISTRY_GRACE_SECONDS = 10;
