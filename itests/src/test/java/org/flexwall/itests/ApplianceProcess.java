@@ -24,6 +24,11 @@ final class ApplianceProcess implements AutoCloseable {
     }
 
     static ApplianceProcess start(Path work, int port, List<String> prefix, String... args) throws IOException {
+        // An appliance run as root installs a firewall: only ever inside the test JVM's own network namespace.
+        if ("root".equals(System.getProperty("user.name")) && System.getenv("FLEXWALL_IN_TEST_NETNS") == null) {
+            throw new IllegalStateException("refusing to start an appliance outside the test network namespace; "
+                    + "run the tests through Maven, whose surefire uses itests/netns/bin/java");
+        }
         Path output = work.resolve("appliance.out");
         List<String> command = new ArrayList<>(prefix);
         command.add(ApplianceImage.HOME.resolve("bin/flexwall").toString());
