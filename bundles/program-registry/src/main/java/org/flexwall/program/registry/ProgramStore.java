@@ -114,7 +114,7 @@ final class ProgramStore {
     private final Path temp;
     private final Path previousTemp;
     private byte[] current; // the generation on disk as verified or written here; null while there is none
-    private long generation;
+    private volatile long generation; // written under the caller's lock, read by diagnostics
 
     ProgramStore(Path dir) {
         this.dir = dir.toAbsolutePath();
