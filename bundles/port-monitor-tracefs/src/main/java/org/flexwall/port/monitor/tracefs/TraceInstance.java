@@ -37,9 +37,11 @@ final class TraceInstance implements AutoCloseable {
         if (!Files.isDirectory(instances)) {
             throw new IOException("no tracefs at " + tracefs + " (mount it with `mount -t tracefs nodev " + tracefs + "`)");
         }
-        Path dir = instances.resolve(name);
+        removeAbandoned(instances, name);
+        // One instance per process: several appliances (tests, namespaces) may trace at once.
+        Path dir = instances.resolve(name + "-" + ProcessHandle.current().pid());
         if (Files.isDirectory(dir)) {
-            Files.delete(dir); // left by a flexwall that died: a fresh buffer, no stale events
+            Files.delete(dir);
         }
         Files.createDirectory(dir); // tracefs makes a new instance on mkdir
         TraceInstance instance = new TraceInstance(dir);
@@ -57,6 +59,21 @@ final class TraceInstance implements AutoCloseable {
             throw e;
         }
         return instance;
+    }
+
+    /** Instances NAME-PID whose process is gone were left by a flexwall that died: remove them. */
+    private static void removeAbandoned(Path instances, String name) throws IOException {
+        try (var list = Files.list(instances)) {
+            for (Path p : list.toList()) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(name + "-") && n.substring(name.length() + 1).matches("\\d+")) {
+                    long pid = Long.parseLong(n.substring(name.length() + 1));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        Files.delete(p);
+                    }
+                }
+            }
+        }
     }
 
     /** The first mounted tracefs, mounting it at the usual place when none is. */

@@ -30,7 +30,7 @@ class TraceInstanceTest {
     @BeforeEach
     void startTracing() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "kernel tracepoints need root");
-        trace = TraceInstance.create(TraceInstance.locate(), "flexwall-test-" + ProcessHandle.current().pid());
+        trace = TraceInstance.create(TraceInstance.locate(), "flexwall-test");
         reader = new Thread(() -> {
             try {
                 trace.read(line -> TraceLine.dispatch(line, (p, port) -> seen.add(new Activity(p, port))));
@@ -69,6 +69,23 @@ class TraceInstanceTest {
                 a = seen.poll(5, TimeUnit.SECONDS);
             }
             assertEquals(new Activity(null, 0), a, "a successful bind wakes the monitor");
+        }
+    }
+
+    @Test
+    void anInstanceLeftByADeadProcessIsRemovedWhenANewOneIsMade() throws Exception {
+        java.nio.file.Path instances = trace.directory().getParent();
+        java.nio.file.Path abandoned = Files.createDirectory(instances.resolve("flexwall-other-4194303"));
+        assumeTrue(ProcessHandle.of(4194303).isEmpty(), "pid 4194303 happens to be alive");
+
+        TraceInstance second = TraceInstance.create(instances.getParent(), "flexwall-other");
+        try {
+            assertFalse(Files.exists(abandoned), "the dead process's instance is gone");
+            assertTrue(Files.exists(second.directory()), "the new instance exists");
+        } finally {
+            second.close();
+            second.remove();
+            Files.deleteIfExists(abandoned);
         }
     }
 
