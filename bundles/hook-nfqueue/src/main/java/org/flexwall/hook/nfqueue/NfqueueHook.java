@@ -1,0 +1,374 @@
+package org.flexwall.hook.nfqueue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.flexwall.api.packet.DroppedPacket;
+import org.flexwall.api.packet.PacketDecider;
+import org.flexwall.api.packet.PacketHook;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortStore;
+import org.flexwall.api.port.PortStoreListener;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The NFQUEUE hook: packets the kernel cannot decide alone are queued to Java and decided here (FIG. 6/8 on Linux).
+ *
+ * <p>One worker thread starts the receive thread, installs and updates the kernel rules and retries both every few
+ * seconds while they fail (another process holding the queue during a swap, a missing tool). The receive thread never
+ * waits for the worker. On deactivation the rules go first, then the queue: nothing is queued any more and the nft
+ * baseline decides alone. If the JVM dies instead, the rules stay and queue to nobody, so the kernel drops (fail
+ * closed). Established traffic never crosses this hook in firstPacket mode.
+ */
+@Component(name = NfqueueHook.PID, service = { PacketHook.class, PortStoreListener.class })
+@Designate(ocd = NfqueueHook.Config.class)
+public class NfqueueHook implements PacketHook, PortStoreListener {
+    static final String PID = "org.flexwall.hook.nfqueue";
+    private static final long RETRY_SECONDS = 5;
+
+    @ObjectClassDefinition(name = "flexwall NFQUEUE hook",
+            description = "Hands packets the kernel cannot decide to Java through a netfilter queue")
+    public @interface Config {
+        @AttributeDefinition(description = "Netfilter queue number (0-65535); no other program may consume it")
+        int queueNum() default 42;
+
+        @AttributeDefinition(description = "firstPacket: only the first packet of a new inbound flow to a port not "
+                + "yet permitted is queued, the kernel keeps the rest. userspace: every inbound and outbound TCP and "
+                + "UDP packet crosses the packet decider (the patent's literal path; for comparison and platforms "
+                + "without conntrack)")
+        String mode() default "firstPacket";
+
+        @AttributeDefinition(description = "Bytes of each packet copied to Java (64-65535); headers are enough")
+        int copyRange() default 256;
+
+        @AttributeDefinition(description = "Socket receive buffer in bytes; when it overflows the kernel drops")
+        int rcvbuf() default 8 * 1024 * 1024;
+
+        @AttributeDefinition(description = "Packets the kernel holds for Java before it drops new ones")
+        int queueMaxLen() default 8192;
+
+        @AttributeDefinition(description = "firstPacket mode: new flows queued per second at most; the excess is not "
+                + "queued and meets the default-drop baseline")
+        int rateLimit() default 2000;
+
+        @AttributeDefinition(description = "firstPacket mode: burst allowed above rateLimit")
+        int rateBurst() default 200;
+
+        @AttributeDefinition(description = "Messages taken per receive call (1-1024)")
+        int batchSize() default 64;
+
+        @AttributeDefinition(description = "Recent drops kept for the console")
+        int recentDrops() default 256;
+    }
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    private volatile PortStore portStore;
+    private volatile PacketDecider decider;
+
+    private final Object lock = new Object();
+    private final PermittedSet permitted = new PermittedSet(); // guarded by lock
+    private boolean portsChanged;                               // guarded by lock
+
+    private Settings settings;
+    private QueueRules rules;
+    private DropRing drops = new DropRing(1);
+    private ScheduledExecutorService worker;
+    private volatile QueueConsumer consumer;
+    private volatile boolean rulesInstalled;
+    private volatile String problem = "not started";
+    private String lastLogged;
+
+    /** The validated configuration. */
+    record Settings(int queueNum, Mode mode, int copyRange, int rcvbuf, int queueMaxLen, int rateLimit, int rateBurst,
+            int batchSize, int recentDrops) {
+        Settings {
+            check(queueNum >= 0 && queueNum <= 65535, "queueNum must be 0-65535, not " + queueNum);
+            check(copyRange >= 64 && copyRange <= 65535, "copyRange must be 64-65535, not " + copyRange);
+            check(rcvbuf >= 65536, "rcvbuf must be at least 65536 bytes, not " + rcvbuf);
+            check(queueMaxLen >= 1, "queueMaxLen must be at least 1, not " + queueMaxLen);
+            check(rateLimit >= 1, "rateLimit must be at least 1 per second, not " + rateLimit);
+            check(rateBurst >= 1, "rateBurst must be at least 1, not " + rateBurst);
+            check(batchSize >= 1 && batchSize <= 1024, "batchSize must be 1-1024, not " + batchSize);
+            check(recentDrops >= 1 && recentDrops <= 100_000, "recentDrops must be 1-100000, not " + recentDrops);
+        }
+
+        static Settings of(Config c) {
+            return new Settings(c.queueNum(), Mode.parse(c.mode()), c.copyRange(), c.rcvbuf(), c.queueMaxLen(),
+                    c.rateLimit(), c.rateBurst(), c.batchSize(), c.recentDrops());
+        }
+
+        private static void check(boolean ok, String message) {
+            if (!ok) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+    }
+
+    public NfqueueHook() {
+    }
+
+    /** For tests without OSGi. */
+    NfqueueHook(Logger log) {
+        this.log = log;
+    }
+
+    @Activate
+    void activate(Config config) {
+        try {
+            settings = Settings.of(config);
+        } catch (IllegalArgumentException e) {
+            problem = "configuration " + PID + ": " + e.getMessage();
+            log.error("{}; the hook stays off and the kernel baseline decides alone (fail closed)", problem);
+            return;
+        }
+        drops = new DropRing(settings.recentDrops());
+        rules = new QueueRules(new Commands(List.of()), new QueueRules.Settings(settings.mode(), settings.queueNum(),
+                settings.rateLimit(), settings.rateBurst()));
+        worker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "flexwall-nfqueue-worker");
+            t.setDaemon(true);
+            return t;
+        });
+        worker.scheduleWithFixedDelay(this::supervise, 0, RETRY_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        if (worker == null) {
+            return;
+        }
+        worker.shutdownNow();
+        worker.awaitTermination(30, TimeUnit.SECONDS);
+        if (rulesInstalled) {
+            try {
+                rules.remove();
+            } catch (IOException e) {
+                log.error("NFQUEUE {}: could not remove the queue rules ({}); until they go, new flows to ports "
+                        + "not yet permitted are dropped", settings.queueNum(), e.getMessage());
+            }
+            rulesInstalled = false;
+        }
+        QueueConsumer c = consumer;
+        if (c != null && !c.stop(2_000)) {
+            log.warn("NFQUEUE {}: the receive thread did not stop within 2 s", settings.queueNum());
+        }
+        consumer = null;
+    }
+
+    /** Runs on the worker: (re)starts what is not running. */
+    private void supervise() {
+        try {
+            QueueConsumer c = consumer;
+            if (c == null || !c.alive()) {
+                if (c != null && c.failure() != null) {
+                    log.error("NFQUEUE {}: {}; restarting it", settings.queueNum(), c.failure());
+                }
+                consumer = startConsumer();
+                log.info("NFQUEUE {} bound: mode {}, copy range {}, batch {}", settings.queueNum(),
+                        settings.mode().configName, settings.copyRange(), settings.batchSize());
+            }
+            applyRules();
+            problem = null;
+        } catch (QueueException | IOException | RuntimeException e) {
+            problem = e.getMessage();
+            if (!problem.equals(lastLogged)) {
+                log.error("NFQUEUE {}: {} (retrying every {} s; meanwhile the kernel baseline decides alone)",
+                        settings.queueNum(), problem, RETRY_SECONDS);
+                lastLogged = problem;
+            }
+        }
+    }
+
+    private QueueConsumer startConsumer() throws QueueException {
+        QueueSocket socket = QueueSocket.open(settings.queueNum(), settings.copyRange(), settings.queueMaxLen(),
+                settings.rcvbuf(), settings.batchSize());
+        Supplier<PortStore> store = () -> portStore;
+        Supplier<PacketDecider> packetDecider = () -> decider;
+        Policy policy = settings.mode() == Mode.FIRST_PACKET ? Policy.firstPacket(store)
+                : Policy.userspace(packetDecider);
+        QueueConsumer c = new QueueConsumer(socket, policy, drops, (message, e) -> {
+            if (e == null) {
+                log.warn(message);
+            } else {
+                log.warn(message, e);
+            }
+        });
+        c.start();
+        return c;
+    }
+
+    /** Installs the rules once, then mirrors permitted-port changes into them. Worker thread. */
+    private void applyRules() throws IOException {
+        PermittedSet.Ports ports;
+        boolean changed;
+        synchronized (lock) {
+            ports = permitted.snapshot();
+            changed = portsChanged;
+            portsChanged = false;
+        }
+        try {
+            if (rulesInstalled && !changed && !rules.present()) {
+                log.warn("NFQUEUE {}: the queue rules were removed by someone else; installing them again",
+                        settings.queueNum());
+                rulesInstalled = false;
+            }
+            if (!rulesInstalled) {
+                rules.install(ports);
+                rulesInstalled = true;
+                log.info("NFQUEUE {}: rules installed ({})", settings.queueNum(), rules.backend().label);
+            } else if (changed && settings.mode() == Mode.FIRST_PACKET) {
+                rules.update(ports);
+            }
+        } catch (IOException e) {
+            synchronized (lock) {
+                portsChanged |= changed; // try again at the next round
+            }
+            throw e;
+        }
+    }
+
+    private void portsChanged() {
+        ScheduledExecutorService w = worker;
+        synchronized (lock) {
+            if (portsChanged || w == null) {
+                return; // an update is already pending; it will read the newest set
+            }
+            portsChanged = true;
+        }
+        try {
+            w.execute(this::supervise);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // deactivating: the rules are about to go
+        }
+    }
+
+    // --- PortStoreListener: ports the kernel need not queue -----------------------------------------------------
+
+    @Override
+    public void permitted(PermittedPort port) {
+        boolean changed;
+        synchronized (lock) {
+            changed = permitted.add(port);
+        }
+        if (changed) {
+            portsChanged();
+        }
+    }
+
+    @Override
+    public void revoked(PermittedPort port) {
+        boolean changed;
+        synchronized (lock) {
+            changed = permitted.remove(port);
+        }
+        if (changed) {
+            portsChanged();
+        }
+    }
+
+    // --- references: optional, dynamic, greedy; read once per packet ----------------------------------------------
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindPortStore(PortStore s) {
+        portStore = s;
+    }
+
+    void unbindPortStore(PortStore s) {
+        if (portStore == s) {
+            portStore = null; // fail closed: first packets are dropped until a store is back
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindDecider(PacketDecider d) {
+        decider = d;
+    }
+
+    void unbindDecider(PacketDecider d) {
+        if (decider == d) {
+            decider = null; // fail closed: every queued packet is dropped until a decider is back
+        }
+    }
+
+    // --- PacketHook ----------------------------------------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return "nfqueue";
+    }
+
+    @Override
+    public String status() {
+        Settings s = settings;
+        QueueConsumer c = consumer;
+        String p = problem;
+        if (s == null || c == null || !c.alive()) {
+            return "not active: " + (p != null ? p : "the receive thread is not running");
+        }
+        StringBuilder b = new StringBuilder("active: ").append(s.mode().configName).append(", queue ")
+                .append(s.queueNum());
+        if (s.mode() == Mode.FIRST_PACKET && portStore == null) {
+            b.append(", NO PORT STORE: every queued first packet is dropped");
+        }
+        if (s.mode() == Mode.USERSPACE && decider == null) {
+            b.append(", NO PACKET DECIDER: every queued packet is dropped");
+        }
+        QueueConsumer.Counters k = c.counters();
+        b.append("; ").append(k.received()).append(" decided: ").append(k.accepted()).append(" accepted, ")
+                .append(k.dropped()).append(" dropped (").append(k.malformed()).append(" malformed, ")
+                .append(k.unbound()).append(" with nothing to ask, ").append(k.deciderErrors())
+                .append(" decision errors); ").append(k.overflows()).append(" socket overflows, ")
+                .append(k.verdictErrors()).append(" verdict errors");
+        String kernel = kernelCounters(s.queueNum());
+        if (kernel != null) {
+            b.append("; kernel: ").append(kernel);
+        }
+        if (p != null) {
+            b.append("; problem: ").append(p);
+        }
+        return b.toString();
+    }
+
+    @Override
+    public List<DroppedPacket> recentDrops() {
+        return drops.snapshot();
+    }
+
+    /** The kernel's view of the queue from /proc/net/netfilter/nfnetlink_queue, or null when it has none. */
+    static String kernelCounters(int queueNum) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/net/netfilter/nfnetlink_queue"))) {
+                String[] f = line.trim().split("\\s+");
+                // queue number, peer port id, waiting, copy mode, copy range, dropped full, lost to socket, id seq
+                if (f.length >= 8 && f[0].equals(Integer.toString(queueNum))) {
+                    return f[2] + " waiting, " + f[5] + " dropped at a full queue, " + f[6]
+                            + " lost to a full socket, " + f[7] + " queued in all";
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,259 @@
+package org.flexwall.hook.nfqueue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.SortedSet;
+import java.util.StringJoiner;
+
+import org.flexwall.api.port.AddressFamily;
+
+/**
+ * The kernel side of the queue: the rules that send packets to our queue number.
+ *
+ * <p>They hook input (and output in userspace mode) at mangle priority -150, before flexwall's nft input chain at
+ * filter priority 0, so the mark an accept sets is on the packet when that chain looks ({@code Marks}). No
+ * {@code bypass}: while no consumer is bound the kernel drops what these rules queue (fail closed). In firstPacket
+ * mode they queue only a new flow's first TCP SYN or UDP datagram to a port not yet permitted, under a kernel rate
+ * limit: packets over it are not queued and meet the nft baseline, which drops what is not permitted, so a flood
+ * cannot starve the appliance. Loopback is left to the baseline.
+ *
+ * <p>This kernel has no nft {@code queue} statement, so the rules are iptables-nft's {@code NFQUEUE} target (xt
+ * compat) in table mangle, chains {@value #CHAIN} and friends; where nft can queue, one nft table
+ * ({@value #NFT_TABLE}) holds the same rules instead. Which one is probed once.
+ */
+final class QueueRules {
+    static final String CHAIN = "FLEXWALL-QUEUE";
+    static final String CHAIN_NEW = "FLEXWALL-QUEUE-NEW";
+    static final String CHAIN_OUT = "FLEXWALL-QUEUE-OUT";
+    static final String NFT_TABLE = "flexwall_queue";
+    static final String NFT_PROBE_TABLE = "flexwall_queue_probe";
+    private static final int MULTIPORT_MAX = 15;
+
+    /** Which kernel mechanism queues. */
+    enum Backend {
+        IPTABLES("iptables-nft NFQUEUE"), NFT("nft queue");
+
+        final String label;
+
+        Backend(String label) {
+            this.label = label;
+        }
+    }
+
+    /** What the rules do. */
+    record Settings(Mode mode, int queueNum, int ratePerSecond, int burst) {
+    }
+
+    private final Commands commands;
+    private final Settings settings;
+    private Backend backend;
+
+    QueueRules(Commands commands, Settings settings) {
+        this.commands = commands;
+        this.settings = settings;
+    }
+
+    /** The mechanism in use, probing once: nft's queue statement when the kernel has it, else iptables-nft. */
+    synchronized Backend backend() throws IOException {
+        if (backend == null) {
+            String probe = "table inet " + NFT_PROBE_TABLE + " {\n"
+                    + "  chain probe {\n"
+                    + "    type filter hook input priority mangle; policy accept;\n"
+                    + "    meta l4proto 253 queue num " + settings.queueNum() + "\n" // 253: matches no traffic
+                    + "  }\n}\n"
+                    + "delete table inet " + NFT_PROBE_TABLE + "\n";
+            backend = commands.run(List.of("nft", "-f", "-"), probe).ok() ? Backend.NFT : Backend.IPTABLES;
+        }
+        return backend;
+    }
+
+    /** Installs every rule for {@code ports}, replacing what an earlier install (in either mode) left. */
+    synchronized void install(PermittedSet.Ports ports) throws IOException {
+        if (backend() == Backend.NFT) {
+            commands.runOrThrow(List.of("nft", "-f", "-"), nftRuleset(settings, ports, queueStatement(settings)),
+                    "install the NFQUEUE rules");
+            return;
+        }
+        for (AddressFamily f : AddressFamily.values()) {
+            String tool = tool(f);
+            commands.runOrThrow(List.of(tool + "-restore", "--noflush"), iptablesRestore(settings, f, ports),
+                    "install the " + f + " NFQUEUE rules");
+            ensureJump(tool, "INPUT", CHAIN);
+            if (settings.mode() == Mode.USERSPACE) {
+                ensureJump(tool, "OUTPUT", CHAIN_OUT);
+            } else {
+                deleteJumps(tool, "OUTPUT", CHAIN_OUT);
+            }
+        }
+    }
+
+    /** Replaces the permitted ports in the installed rules, atomically per family. */
+    synchronized void update(PermittedSet.Ports ports) throws IOException {
+        if (backend() == Backend.NFT) {
+            install(ports); // one nft transaction replaces the whole table
+            return;
+        }
+        for (AddressFamily f : AddressFamily.values()) {
+            commands.runOrThrow(List.of(tool(f) + "-restore", "--noflush"), iptablesRestore(settings, f, ports),
+                    "update the " + f + " NFQUEUE rules");
+        }
+    }
+
+    /** Whether the installed rules are still hooked in; someone flushing the ruleset would have removed them. */
+    synchronized boolean present() throws IOException {
+        if (backend() == Backend.NFT) {
+            return commands.run(List.of("nft", "list", "table", "inet", NFT_TABLE), null).ok();
+        }
+        for (AddressFamily f : AddressFamily.values()) {
+            if (!commands.run(List.of(tool(f), "-t", "mangle", "-C", "INPUT", "-j", CHAIN), null).ok()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Removes every rule this class installs. Nothing is queued afterwards: the nft baseline decides alone. */
+    synchronized void remove() throws IOException {
+        IOException failure = null;
+        if (backend() == Backend.NFT) {
+            commands.run(List.of("nft", "delete", "table", "inet", NFT_TABLE), null);
+            return;
+        }
+        for (AddressFamily f : AddressFamily.values()) {
+            String tool = tool(f);
+            try {
+                deleteJumps(tool, "INPUT", CHAIN);
+                deleteJumps(tool, "OUTPUT", CHAIN_OUT);
+                for (String chain : List.of(CHAIN, CHAIN_NEW, CHAIN_OUT)) {
+                    commands.run(List.of(tool, "-t", "mangle", "-F", chain), null);
+                }
+                for (String chain : List.of(CHAIN, CHAIN_NEW, CHAIN_OUT)) {
+                    commands.run(List.of(tool, "-t", "mangle", "-X", chain), null);
+                }
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private void ensureJump(String tool, String from, String to) throws IOException {
+        if (!commands.run(List.of(tool, "-t", "mangle", "-C", from, "-j", to), null).ok()) {
+            commands.runOrThrow(List.of(tool, "-t", "mangle", "-I", from, "1", "-j", to), null,
+                    "hook chain " + to + " into mangle " + from);
+        }
+    }
+
+    private void deleteJumps(String tool, String from, String to) throws IOException {
+        for (int i = 0; i < 16 && commands.run(List.of(tool, "-t", "mangle", "-D", from, "-j", to), null).ok(); i++) {
+            // one jump per run; more only if someone added duplicates
+        }
+    }
+
+    private static String tool(AddressFamily f) {
+        return f == AddressFamily.IPV4 ? "iptables-nft" : "ip6tables-nft";
+    }
+
+    /** The iptables-restore input for one family: replaces our chains' contents in one transaction. */
+    static String iptablesRestore(Settings s, AddressFamily family, PermittedSet.Ports ports) {
+        StringBuilder b = new StringBuilder("*mangle\n");
+        b.append(':').append(CHAIN).append(" - [0:0]\n");
+        b.append(':').append(CHAIN_NEW).append(" - [0:0]\n");
+        b.append(':').append(CHAIN_OUT).append(" - [0:0]\n");
+        String queue = "-j NFQUEUE --queue-num " + s.queueNum();
+        rule(b, CHAIN, "-i lo -j RETURN");
+        if (s.mode() == Mode.FIRST_PACKET) {
+            rule(b, CHAIN, "-m conntrack ! --ctstate NEW -j RETURN");
+            for (String dports : multiport(ports.tcp(family))) {
+                rule(b, CHAIN, "-p tcp -m multiport --dports " + dports + " -j RETURN");
+            }
+            for (String dports : multiport(ports.udp(family))) {
+                rule(b, CHAIN, "-p udp -m multiport --dports " + dports + " -j RETURN");
+            }
+            rule(b, CHAIN, "-p tcp --syn -j " + CHAIN_NEW);
+            rule(b, CHAIN, "-p udp -j " + CHAIN_NEW);
+            rule(b, CHAIN_NEW, "-m limit --limit " + s.ratePerSecond() + "/sec --limit-burst " + s.burst() + " "
+                    + queue);
+        } else {
+            rule(b, CHAIN, "-p tcp " + queue);
+            rule(b, CHAIN, "-p udp " + queue);
+            rule(b, CHAIN_OUT, "-o lo -j RETURN");
+            rule(b, CHAIN_OUT, "-p tcp " + queue);
+            rule(b, CHAIN_OUT, "-p udp " + queue);
+        }
+        return b.append("COMMIT\n").toString();
+    }
+
+    private static void rule(StringBuilder b, String chain, String rest) {
+        b.append("-A ").append(chain).append(' ').append(rest).append('\n');
+    }
+
+    /** Port lists of at most 15 ports, the most one multiport match takes. */
+    static List<String> multiport(SortedSet<Integer> ports) {
+        List<String> out = new ArrayList<>();
+        Iterator<Integer> it = ports.iterator();
+        while (it.hasNext()) {
+            StringJoiner j = new StringJoiner(",");
+            for (int i = 0; i < MULTIPORT_MAX && it.hasNext(); i++) {
+                j.add(Integer.toString(it.next()));
+            }
+            out.add(j.toString());
+        }
+        return out;
+    }
+
+    static String queueStatement(Settings s) {
+        return "queue num " + s.queueNum();
+    }
+
+    /**
+     * The nft table with the same rules, replacing any earlier version in one transaction. {@code verdict} is the
+     * queue statement; a test passes another verdict to check the rest on a kernel without nft queue.
+     */
+    static String nftRuleset(Settings s, PermittedSet.Ports ports, String verdict) {
+        StringBuilder b = new StringBuilder();
+        b.append("table inet ").append(NFT_TABLE).append(" {\n}\n");
+        b.append("delete table inet ").append(NFT_TABLE).append('\n');
+        b.append("table inet ").append(NFT_TABLE).append(" {\n");
+        if (s.mode() == Mode.FIRST_PACKET) {
+            b.append("  limit new_flows { rate ").append(s.ratePerSecond()).append("/second burst ")
+                    .append(s.burst()).append(" packets }\n");
+        }
+        b.append("  chain input {\n    type filter hook input priority mangle; policy accept;\n");
+        b.append("    iif \"lo\" return\n");
+        if (s.mode() == Mode.FIRST_PACKET) {
+            b.append("    ct state != new return\n");
+            for (AddressFamily f : AddressFamily.values()) {
+                String nfproto = f == AddressFamily.IPV4 ? "ipv4" : "ipv6";
+                nftPorts(b, nfproto, "tcp", ports.tcp(f));
+                nftPorts(b, nfproto, "udp", ports.udp(f));
+            }
+            b.append("    tcp flags & (fin | syn | rst | ack) == syn limit name \"new_flows\" ").append(verdict)
+                    .append('\n');
+            b.append("    meta l4proto udp limit name \"new_flows\" ").append(verdict).append('\n');
+            b.append("  }\n");
+        } else {
+            b.append("    meta l4proto { tcp, udp } ").append(verdict).append('\n');
+            b.append("  }\n");
+            b.append("  chain output {\n    type filter hook output priority mangle; policy accept;\n");
+            b.append("    oif \"lo\" return\n");
+            b.append("    meta l4proto { tcp, udp } ").append(verdict).append('\n');
+            b.append("  }\n");
+        }
+        return b.append("}\n").toString();
+    }
+
+    private static void nftPorts(StringBuilder b, String nfproto, String protocol, SortedSet<Integer> ports) {
+        if (ports.isEmpty()) {
+            return;
+        }
+        StringJoiner j = new StringJoiner(", ", "{ ", " }");
+        ports.forEach(p -> j.add(Integer.toString(p)));
+        b.append("    meta nfproto ").append(nfproto).append(' ').append(protocol).append(" dport ").append(j)
+                .append(" return\n");
+    }
+}
