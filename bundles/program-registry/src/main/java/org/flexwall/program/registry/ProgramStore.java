@@ -412,9 +412,9 @@ final class ProgramStore {
 
     /** What the operator can do, with the exact command when the previous generation is intact. */
     private String recoveryAdvice() {
-        String reload = "then reload the program registry (or restart flexwall)";
-        String reset = "To start over with an empty list instead, reset the program registry and trust your programs "
-                + "again.";
+        String reload = "then run `flexwall reload` (Gogo: flexwall:reload) or restart flexwall";
+        String reset = "To start over with an empty list instead, run `flexwall reset` (Gogo: flexwall:reset) and "
+                + "trust your programs again.";
         String fromBackup = "Restore " + file + " from a backup, " + reload + ". " + reset;
         if (!Files.exists(previous)) {
             return "There is no previous generation (" + previous + ") to fall back to. " + fromBackup;
