@@ -1,0 +1,50 @@
+package org.flexwall.port.monitor.sockdiag;
+
+import java.nio.ByteBuffer;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+
+/**
+ * The few libc calls the monitor needs, through JNA direct mapping (no JNI code of our own, no per-call reflection).
+ * Constants are the Linux generic ABI values, the same on x86-64 and aarch64.
+ */
+final class Libc {
+    static final int AF_NETLINK = 16;
+    static final int AF_INET = 2;
+    static final int AF_INET6 = 10;
+    static final int SOCK_RAW = 3;
+    static final int SOCK_CLOEXEC = 0x80000;
+    static final int NETLINK_SOCK_DIAG = 4;
+    static final int SOL_SOCKET = 1;
+    static final int SO_RCVTIMEO = 20;
+    static final int EINTR = 4;
+    static final int EAGAIN = 11;
+
+    static {
+        if (!Platform.isLinux() || Native.SIZE_T_SIZE != 8) {
+            throw new UnsupportedOperationException("the sock_diag port monitor needs 64-bit Linux, not "
+                    + System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        }
+        Native.register(Libc.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+    }
+
+    private Libc() {}
+
+    static native int socket(int domain, int type, int protocol) throws LastErrorException;
+
+    static native int setsockopt(int fd, int level, int name, byte[] value, int length) throws LastErrorException;
+
+    static native long sendto(int fd, byte[] buf, long len, int flags, byte[] addr, int addrLen)
+            throws LastErrorException;
+
+    /** {@code buf} must be a direct buffer: JNA passes its address, nothing is copied. */
+    static native long recv(int fd, ByteBuffer buf, long len, int flags) throws LastErrorException;
+
+    static native int close(int fd);
+
+    /** NUL-terminated path in, link target out (not terminated); -1 when the link is gone. */
+    static native long readlink(byte[] path, byte[] buf, long size);
+}

@@ -1,0 +1,309 @@
+package org.flexwall.port.monitor.sockdiag;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.ListeningSocket;
+import org.flexwall.api.port.PortActivityListener;
+import org.flexwall.api.port.PortEvent;
+import org.flexwall.api.port.PortEventListener;
+import org.flexwall.api.port.PortMonitor;
+import org.flexwall.api.port.Protocol;
+import org.flexwall.api.port.SocketOwner;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The port monitor for Linux (FIG. 7, S701): polls netlink sock_diag for listening TCP and bound UDP sockets,
+ * resolves their owners through /proc, and tells every {@link PortEventListener} what opened and closed. A
+ * {@link PortActivityListener} hint (the tracefs bundle) makes it poll at once instead of at the next interval.
+ */
+@Component(name = SockDiagPortMonitor.PID, service = { PortMonitor.class, PortActivityListener.class },
+        property = "flexwall.monitor=sockdiag")
+@Designate(ocd = SockDiagPortMonitor.Config.class)
+public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
+    static final String PID = "org.flexwall.port.monitor.sockdiag";
+
+    @ObjectClassDefinition(name = "flexwall port monitor (sock_diag)",
+            description = "Finds listening TCP and bound UDP sockets and the programs holding them")
+    public @interface Config {
+        @AttributeDefinition(description = "Milliseconds between two scans of the kernel's socket tables; the "
+                + "longest a port opened or closed goes unnoticed when no kernel tracepoint wakes the monitor")
+        long poll_interval_ms() default 200;
+
+        @AttributeDefinition(description = "Milliseconds after which every process is searched for socket owners "
+                + "again even when no socket and no process came or went (catches an owner that exec'd another "
+                + "program, or a socket passed between running processes)")
+        long owner_rescan_ms() default 1000;
+    }
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    private final List<PortEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final OwnerResolver resolver;
+    private final AtomicBoolean pollQueued = new AtomicBoolean();
+    private volatile ScheduledExecutorService poller;
+    private SocketScanner pollScanner;   // poller thread only
+    private SocketScanner queryScanner;  // ownerOf and listening, under its own lock
+    private final SocketDiff diff = new SocketDiff(); // poller thread only
+    private int[] lastPids = {};
+    private long lastOwnerScan;
+    private long ownerRescanNanos;
+    private boolean failing;
+
+    public SockDiagPortMonitor() {
+        this.resolver = new OwnerResolver();
+    }
+
+    /** For tests without OSGi. */
+    SockDiagPortMonitor(Logger log) {
+        this();
+        this.log = log;
+    }
+
+    @Activate
+    void activate(Config config) {
+        start(config.poll_interval_ms(), config.owner_rescan_ms());
+    }
+
+    void start(long pollIntervalMs, long ownerRescanMs) {
+        if (pollIntervalMs < 1 || ownerRescanMs < 0) {
+            throw new IllegalArgumentException("poll_interval_ms must be at least 1 and owner_rescan_ms at least 0, "
+                    + "not " + pollIntervalMs + " and " + ownerRescanMs);
+        }
+        ownerRescanNanos = TimeUnit.MILLISECONDS.toNanos(ownerRescanMs);
+        pollScanner = new SocketScanner();
+        queryScanner = new SocketScanner();
+        ScheduledExecutorService p = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "flexwall-port-monitor");
+            t.setDaemon(true);
+            return t;
+        });
+        poller = p;
+        // The first poll opens every live socket: listeners rebuild their state from it after a restart.
+        p.scheduleWithFixedDelay(this::poll, 0, pollIntervalMs, TimeUnit.MILLISECONDS);
+        log.info("port monitor started: sock_diag every {} ms, owners re-checked at least every {} ms",
+                pollIntervalMs, ownerRescanMs);
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        ScheduledExecutorService p = poller;
+        poller = null;
+        if (p != null) {
+            p.shutdownNow();
+            p.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        if (pollScanner != null) {
+            pollScanner.close();
+        }
+        if (queryScanner != null) {
+            queryScanner.close();
+        }
+    }
+
+    // --- references ---------------------------------------------------------------------------------------------
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindListener(PortEventListener l) {
+        listeners.add(l);
+        ScheduledExecutorService p = poller;
+        if (p != null) {
+            // A listener that arrives late learns the sockets already open, in order with the polls.
+            execute(p, () -> {
+                if (listeners.contains(l)) {
+                    for (ListeningSocket s : diff.known()) {
+                        deliver(l, new PortEvent(PortEvent.Kind.OPEN, s));
+                    }
+                }
+            });
+        }
+    }
+
+    void unbindListener(PortEventListener l) {
+        listeners.remove(l);
+    }
+
+    // --- PortActivityListener -----------------------------------------------------------------------------------
+
+    @Override
+    public void portActivity(Protocol protocol, int port) {
+        ScheduledExecutorService p = poller;
+        // Hints come in bursts: one extra poll queued at a time covers them all.
+        if (p != null && pollQueued.compareAndSet(false, true)) {
+            execute(p, () -> {
+                pollQueued.set(false);
+                poll();
+            });
+        }
+    }
+
+    // --- PortMonitor --------------------------------------------------------------------------------------------
+
+    @Override
+    public List<ListeningSocket> listening() {
+        List<ListeningSocket> sockets;
+        try {
+            sockets = query().scan();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return withOwners(sockets, resolver.resolveAll(inodes(sockets), true));
+    }
+
+    @Override
+    public Optional<ListeningSocket> ownerOf(Protocol protocol, AddressFamily family, int port) {
+        if (port < 1 || port > 65535) {
+            return Optional.empty();
+        }
+        List<ListeningSocket> found;
+        try {
+            // An IPv4 packet may also reach a dual-stack IPv6 socket, so IPv4 asks both families.
+            found = query().scanPort(protocol, port, family == AddressFamily.IPV4, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return choose(found, protocol, family, port)
+                .map(s -> withOwners(s, resolver.resolve(s.inode())));
+    }
+
+    /**
+     * Of the sockets on a port, the one a new packet from the network most likely reaches: a wildcard socket of the
+     * packet's own family before a dual-stack one, any of them before a socket bound to one address, loopback last.
+     */
+    static Optional<ListeningSocket> choose(List<ListeningSocket> found, Protocol protocol, AddressFamily family,
+            int port) {
+        return found.stream()
+                .filter(s -> s.protocol() == protocol && s.port() == port && s.serves(family))
+                .min(Comparator.comparingInt((ListeningSocket s) -> rank(s, family))
+                        .thenComparingLong(ListeningSocket::inode));
+    }
+
+    private static int rank(ListeningSocket s, AddressFamily family) {
+        if (Addresses.isLoopback(s.address())) {
+            return 3;
+        }
+        if (!Addresses.isWildcard(s.address())) {
+            return 2;
+        }
+        return s.family() == family ? 0 : 1;
+    }
+
+    // --- polling ------------------------------------------------------------------------------------------------
+
+    /** One scan and its events (S701). Runs on the poller thread only. */
+    void poll() {
+        try {
+            pollOnce();
+        } catch (RuntimeException e) {
+            // Never let one bad poll end the schedule: the next one may well work.
+            log.error("port monitor poll failed: {}", e.toString(), e);
+        }
+    }
+
+    private void pollOnce() {
+        List<ListeningSocket> sockets;
+        try {
+            sockets = pollScanner.scan();
+        } catch (IOException e) {
+            if (!failing) {
+                failing = true;
+                log.error("scanning listening sockets failed, keeping the last known ports until it works again: {}",
+                        e.getMessage(), e);
+            }
+            return;
+        }
+        if (failing) {
+            failing = false;
+            log.info("scanning listening sockets works again");
+        }
+        int[] pids = resolver.pids();
+        long now = System.nanoTime();
+        boolean newSocket = sockets.stream().anyMatch(s -> !diff.knows(s.inode()));
+        List<ListeningSocket> scan;
+        // Owners can only change when a socket or a process came or went, or by exec / fd passing (the timer).
+        if (newSocket || !Arrays.equals(pids, lastPids) || now - lastOwnerScan >= ownerRescanNanos) {
+            scan = withOwners(sockets, resolver.resolveAll(inodes(sockets), true, pids));
+            lastPids = pids;
+            lastOwnerScan = now;
+        } else {
+            Map<Long, ListeningSocket> before = diff.byInode();
+            scan = new ArrayList<>(sockets.size());
+            for (ListeningSocket s : sockets) {
+                scan.add(withOwners(s, before.get(s.inode()).owners()));
+            }
+        }
+        for (PortEvent e : diff.update(scan)) {
+            for (PortEventListener l : listeners) {
+                deliver(l, e);
+            }
+        }
+    }
+
+    private void deliver(PortEventListener l, PortEvent e) {
+        try {
+            l.portEvent(e);
+        } catch (RuntimeException x) {
+            log.error("a port event listener failed on {} {} port {}", e.kind(), e.socket().protocol(),
+                    e.socket().port(), x);
+        }
+    }
+
+    private void execute(ScheduledExecutorService p, Runnable r) {
+        try {
+            p.execute(r);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // deactivated meanwhile
+        }
+    }
+
+    private SocketScanner query() {
+        SocketScanner s = queryScanner;
+        if (s == null) {
+            throw new IllegalStateException("the port monitor is not active");
+        }
+        return s;
+    }
+
+    private static List<Long> inodes(List<ListeningSocket> sockets) {
+        List<Long> out = new ArrayList<>(sockets.size());
+        for (ListeningSocket s : sockets) {
+            out.add(s.inode());
+        }
+        return out;
+    }
+
+    private static List<ListeningSocket> withOwners(List<ListeningSocket> sockets, Map<Long, List<SocketOwner>> owners) {
+        List<ListeningSocket> out = new ArrayList<>(sockets.size());
+        for (ListeningSocket s : sockets) {
+            out.add(withOwners(s, owners.getOrDefault(s.inode(), List.of())));
+        }
+        return out;
+    }
+
+    private static ListeningSocket withOwners(ListeningSocket s, List<SocketOwner> owners) {
+        return new ListeningSocket(s.protocol(), s.family(), s.address(), s.port(), s.inode(), s.v6Only(), owners);
+    }
+}
