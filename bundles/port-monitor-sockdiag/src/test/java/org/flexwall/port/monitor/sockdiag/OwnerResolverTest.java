@@ -1,0 +1,212 @@
+package org.flexwall.port.monitor.sockdiag;
+
+import static org.flexwall.port.monitor.sockdiag.Listeners.SOCAT;
+import static org.flexwall.port.monitor.sockdiag.Listeners.only;
+import static org.flexwall.port.monitor.sockdiag.Listeners.sha256;
+import static org.flexwall.port.monitor.sockdiag.Listeners.socat;
+import static org.flexwall.port.monitor.sockdiag.Listeners.startTimeOf;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.ListeningSocket;
+import org.flexwall.api.port.Protocol;
+import org.flexwall.api.port.SocketOwner;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Owners of real sockets: socat and python3 child processes, binaries copied and replaced in a temp dir. */
+class OwnerResolverTest {
+    private static SocketScanner scanner;
+    private static String socatSha;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void open() throws Exception {
+        scanner = new SocketScanner();
+        socatSha = sha256(SOCAT);
+    }
+
+    @AfterAll
+    static void close() {
+        scanner.close();
+    }
+
+    @Test
+    void ownerIsTheListeningProcessWithItsStartTimeExecutableAndImageHash() throws Exception {
+        try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            ListeningSocket s = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, l.port);
+            List<SocketOwner> owners = new OwnerResolver().resolveAll(List.of(s.inode()), true).get(s.inode());
+            assertEquals(List.of(new SocketOwner(l.pid(), startTimeOf(l.pid()), SOCAT, socatSha)), owners);
+        }
+    }
+
+    @Test
+    void ownersOfUdpAndIpv6SocketsAreFoundLikeTcp() throws Exception {
+        try (Listeners.Listener u = socat(SOCAT, Protocol.UDP, "UDP6-RECV:%d,ipv6only=1")) {
+            ListeningSocket s = only(scanner.scan(), Protocol.UDP, AddressFamily.IPV6, u.port);
+            SocketOwner o = new OwnerResolver().resolve(s.inode()).get(0);
+            assertEquals(u.pid(), o.pid());
+            assertEquals(socatSha, o.sha256());
+        }
+    }
+
+    @Test
+    void copyAtAnotherPathIsReportedAtThatPathAndHashedByItsOwnBytes() throws Exception {
+        Path same = Files.copy(SOCAT, dir.resolve("socat-copy"), StandardCopyOption.COPY_ATTRIBUTES);
+        Path changed = Files.copy(SOCAT, dir.resolve("socat-changed"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.write(changed, new byte[] { 0, 1, 2, 3 }, StandardOpenOption.APPEND); // still runs: trailing bytes
+        OwnerResolver resolver = new OwnerResolver();
+        try (Listeners.Listener a = socat(same, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1");
+                Listeners.Listener b = socat(changed, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1");
+                Listeners.Listener c = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            List<ListeningSocket> all = scanner.scan();
+            long ia = only(all, Protocol.TCP, AddressFamily.IPV4, a.port).inode();
+            long ib = only(all, Protocol.TCP, AddressFamily.IPV4, b.port).inode();
+            long ic = only(all, Protocol.TCP, AddressFamily.IPV4, c.port).inode();
+            Map<Long, List<SocketOwner>> owners = resolver.resolveAll(List.of(ia, ib, ic), true);
+            SocketOwner oa = owners.get(ia).get(0);
+            SocketOwner ob = owners.get(ib).get(0);
+            SocketOwner oc = owners.get(ic).get(0);
+            assertEquals(same, oa.executable());
+            assertEquals(socatSha, oa.sha256(), "identity is the content, not the path");
+            assertEquals(changed, ob.executable());
+            assertEquals(sha256(changed), ob.sha256());
+            assertNotEquals(socatSha, ob.sha256());
+            assertEquals(SOCAT, oc.executable());
+            assertEquals(socatSha, oc.sha256());
+        }
+    }
+
+    @Test
+    void binaryReplacedOnDiskAfterStartIsJudgedByTheImageThatRuns() throws Exception {
+        Path bin = Files.copy(SOCAT, dir.resolve("server"), StandardCopyOption.COPY_ATTRIBUTES);
+        OwnerResolver resolver = new OwnerResolver();
+        try (Listeners.Listener l = socat(bin, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            long inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, l.port).inode();
+            assertEquals(socatSha, resolver.resolve(inode).get(0).sha256()); // now cached for this image
+
+            // Writing into a running binary is refused by the kernel (ETXTBSY), so an attacker replaces the file.
+            assertThrows(IOException.class, () -> Files.write(bin, new byte[] { 1 }, StandardOpenOption.WRITE));
+            Path other = dir.resolve("other");
+            Files.write(other, "#!/bin/sh\necho not socat\n".getBytes(StandardCharsets.US_ASCII));
+            Files.move(other, bin, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+            for (OwnerResolver r : List.of(resolver, new OwnerResolver())) { // cached and freshly hashed
+                SocketOwner o = r.resolveAll(List.of(inode), true).get(inode).get(0);
+                assertEquals(socatSha, o.sha256());
+                assertEquals(bin + " (deleted)", o.executable().toString());
+                assertNotEquals(sha256(bin), o.sha256());
+            }
+        }
+    }
+
+    @Test
+    void socketInheritedByAForkedChildHasBothProcessesAsOwners() throws Exception {
+        try (Python py = new Python("""
+                import os, socket, sys, time
+                s = socket.socket()
+                s.bind(('127.0.0.1', 0))
+                s.listen()
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                print(s.getsockname()[1], flush=True)
+                time.sleep(60)
+                """)) {
+            int port = Integer.parseInt(py.line());
+            long inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, port).inode();
+            List<SocketOwner> owners = new OwnerResolver().resolveAll(List.of(inode), true).get(inode);
+            assertEquals(2, owners.size(), owners.toString());
+            assertTrue(owners.stream().anyMatch(o -> o.pid() == py.pid()));
+            SocketOwner child = owners.stream().filter(o -> o.pid() != py.pid()).findFirst().orElseThrow();
+            assertEquals(py.pid(), ProcessHandle.of(child.pid()).orElseThrow().parent().orElseThrow().pid());
+            assertEquals(startTimeOf(child.pid()), child.startTime());
+        }
+    }
+
+    @Test
+    void resolvingOneSocketFindsItWithoutAPriorScanAndThroughTheIndexAfterOne() throws Exception {
+        try (Listeners.Listener l = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=127.0.0.1")) {
+            long inode = only(scanner.scan(), Protocol.UDP, AddressFamily.IPV4, l.port).inode();
+            OwnerResolver resolver = new OwnerResolver();
+            List<SocketOwner> first = resolver.resolve(inode); // not indexed: a full scan for this socket
+            assertEquals(1, resolver.indexed());
+            assertEquals(l.pid(), first.get(0).pid());
+            assertEquals(first, resolver.resolve(inode)); // indexed: confirmed against /proc/PID/fd
+        }
+    }
+
+    @Test
+    void indexEntryOfAnExitedOwnerIsNotBelieved() throws Exception {
+        OwnerResolver resolver = new OwnerResolver();
+        long inode;
+        try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, l.port).inode();
+            assertEquals(1, resolver.resolveAll(List.of(inode), true).get(inode).size());
+        }
+        assertEquals(List.of(), resolver.resolve(inode));
+        assertEquals(0, resolver.indexed());
+    }
+
+    @Test
+    void unreadableImageGivesNoHash() {
+        assertEquals(null, new ImageHasher().sha256(Path.of("/proc/0/exe")));
+    }
+
+    /** python3 running a script; its stdout lines are read by the test. */
+    static final class Python implements AutoCloseable {
+        final Process process;
+        private final BufferedReader out;
+
+        Python(String script) throws IOException {
+            process = new ProcessBuilder("python3", "-c", script).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        int pid() {
+            return (int) process.pid();
+        }
+
+        String line() throws IOException {
+            String l = out.readLine();
+            if (l == null) {
+                throw new IOException("python3 ended before printing a line");
+            }
+            return l.trim();
+        }
+
+        void send(String line) throws IOException {
+            OutputStream in = process.getOutputStream();
+            in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            in.flush();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
