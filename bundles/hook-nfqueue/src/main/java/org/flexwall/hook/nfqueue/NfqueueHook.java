@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -123,12 +124,26 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
         }
     }
 
+    private final Commands commands;
+    private final ThreadFactory workerThreads;
+
     public NfqueueHook() {
+        this.commands = new Commands(List.of());
+        this.workerThreads = r -> {
+            Thread t = new Thread(r, "flexwall-nfqueue-worker");
+            t.setDaemon(true);
+            return t;
+        };
     }
 
-    /** For tests without OSGi. */
-    NfqueueHook(Logger log) {
+    /**
+     * For tests without OSGi: {@code commands} run the netfilter tools and {@code workerThreads} make the thread
+     * that opens the queue socket, both in the test's network namespace.
+     */
+    NfqueueHook(Logger log, Commands commands, ThreadFactory workerThreads) {
         this.log = log;
+        this.commands = commands;
+        this.workerThreads = workerThreads;
     }
 
     @Activate
@@ -141,13 +156,9 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
             return;
         }
         drops = new DropRing(settings.recentDrops());
-        rules = new QueueRules(new Commands(List.of()), new QueueRules.Settings(settings.mode(), settings.queueNum(),
+        rules = new QueueRules(commands, new QueueRules.Settings(settings.mode(), settings.queueNum(),
                 settings.rateLimit(), settings.rateBurst()));
-        worker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "flexwall-nfqueue-worker");
-            t.setDaemon(true);
-            return t;
-        });
+        worker = Executors.newSingleThreadScheduledExecutor(workerThreads);
         worker.scheduleWithFixedDelay(this::supervise, 0, RETRY_SECONDS, TimeUnit.SECONDS);
     }
 
