@@ -56,7 +56,16 @@ final class Listeners {
 
     /** As {@link #socat(Path, Protocol, String)}, behind a command prefix such as "ip netns exec NAME". */
     static Listener socat(List<String> prefix, Path program, Protocol protocol, String address) throws Exception {
-        int port = freePort(protocol);
+        return socat(prefix, program, protocol, address, freePort(protocol), null);
+    }
+
+    /** socat on a given port, waited for until a socket on that port and local address {@code expect} is listed. */
+    static Listener socat(Path program, Protocol protocol, String address, int port, String expect) throws Exception {
+        return socat(List.of(), program, protocol, address, port, expect);
+    }
+
+    private static Listener socat(List<String> prefix, Path program, Protocol protocol, String address, int port,
+            String expect) throws Exception {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(program.toString());
         cmd.add("-u");
@@ -67,7 +76,8 @@ final class Listeners {
         Listener l = new Listener(p, protocol, port);
         if (prefix.isEmpty()) {
             try (SocketScanner s = new SocketScanner()) {
-                awaitSocket(s, x -> x.protocol() == protocol && x.port() == port);
+                awaitSocket(s, x -> x.protocol() == protocol && x.port() == port
+                        && (expect == null || x.address().equals(expect)));
             } catch (Exception | AssertionError e) {
                 l.close();
                 throw e;

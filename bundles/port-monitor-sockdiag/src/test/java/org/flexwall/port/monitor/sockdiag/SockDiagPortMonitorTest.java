@@ -1,0 +1,256 @@
+package org.flexwall.port.monitor.sockdiag;
+
+import static org.flexwall.port.monitor.sockdiag.Listeners.SOCAT;
+import static org.flexwall.port.monitor.sockdiag.Listeners.socat;
+import static org.flexwall.port.monitor.sockdiag.Listeners.startTimeOf;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.ListeningSocket;
+import org.flexwall.api.port.PortEvent;
+import org.flexwall.api.port.PortEventListener;
+import org.flexwall.api.port.Protocol;
+import org.flexwall.api.port.SocketOwner;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.service.log.Logger;
+
+/** The component without OSGi: real listeners, real polls, events collected from a listener. */
+class SockDiagPortMonitorTest {
+    private final List<String> logged = Collections.synchronizedList(new ArrayList<>());
+    private final Events events = new Events();
+    private SockDiagPortMonitor monitor;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (monitor != null) {
+            monitor.deactivate();
+        }
+    }
+
+    private SockDiagPortMonitor start(long pollMs) {
+        monitor = new SockDiagPortMonitor(logger(logged));
+        monitor.bindListener(events);
+        monitor.start(pollMs, 1000);
+        return monitor;
+    }
+
+    @Test
+    void everySocketAlreadyListeningIsOpenedAtStart() throws Exception {
+        try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1");
+                Listeners.Listener u = socat(SOCAT, Protocol.UDP, "UDP6-RECV:%d,ipv6only=0")) {
+            start(3_600_000); // only the first poll runs in this test
+            PortEvent tcp = events.await(PortEvent.Kind.OPEN, l.port);
+            PortEvent udp = events.await(PortEvent.Kind.OPEN, u.port);
+            assertEquals(List.of(new SocketOwner(l.pid(), startTimeOf(l.pid()), SOCAT, Listeners.sha256(SOCAT))),
+                    tcp.socket().owners());
+            assertEquals(Protocol.UDP, udp.socket().protocol());
+            assertEquals(u.pid(), udp.socket().owners().get(0).pid());
+        }
+    }
+
+    @Test
+    void listenerStartingIsOpenedAndStoppingIsClosedWithinAFewPolls() throws Exception {
+        start(20);
+        events.await(e -> true); // the start-up OPENs of whatever runs on this machine
+        PortEvent open;
+        try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP6-LISTEN:%d,ipv6only=1")) {
+            open = events.await(PortEvent.Kind.OPEN, l.port);
+            assertEquals(l.pid(), open.socket().owners().get(0).pid());
+            assertTrue(open.socket().v6Only());
+        }
+        PortEvent close = events.await(PortEvent.Kind.CLOSE, open.socket().port());
+        assertEquals(open.socket().inode(), close.socket().inode());
+        assertEquals(1, events.count(e -> e.socket().inode() == open.socket().inode()
+                && e.kind() == PortEvent.Kind.OPEN), "one OPEN per socket while its owners stay the same");
+    }
+
+    @Test
+    void portActivityHintMakesTheMonitorPollAtOnce() throws Exception {
+        start(3_600_000);
+        events.await(e -> true);
+        try (Listeners.Listener l = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=127.0.0.1")) {
+            monitor.portActivity(Protocol.UDP, l.port);
+            events.await(PortEvent.Kind.OPEN, l.port); // the next scheduled poll is an hour away
+        }
+    }
+
+    @Test
+    void listenerBoundLateIsToldOfTheSocketsAlreadyOpen() throws Exception {
+        try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            start(3_600_000);
+            events.await(PortEvent.Kind.OPEN, l.port);
+            Events late = new Events();
+            monitor.bindListener(late);
+            assertEquals(l.pid(), late.await(PortEvent.Kind.OPEN, l.port).socket().owners().get(0).pid());
+        }
+    }
+
+    @Test
+    void ownerChangeOfALiveSocketIsReportedAsOpenAgain() throws Exception {
+        start(20);
+        try (OwnerResolverTest.Python py = new OwnerResolverTest.Python("""
+                import os, socket, sys, time
+                s = socket.socket()
+                s.bind(('127.0.0.1', 0))
+                s.listen()
+                print(s.getsockname()[1], flush=True)
+                sys.stdin.readline()
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                time.sleep(60)
+                """)) {
+            int port = Integer.parseInt(py.line());
+            PortEvent first = events.await(PortEvent.Kind.OPEN, port);
+            assertEquals(1, first.socket().owners().size());
+            py.send("fork");
+            PortEvent second = events.await(e -> e.kind() == PortEvent.Kind.OPEN && e.socket().port() == port
+                    && e.socket().owners().size() == 2);
+            assertEquals(first.socket().inode(), second.socket().inode());
+            assertFalse(events.list().stream().anyMatch(e -> e.kind() == PortEvent.Kind.CLOSE
+                    && e.socket().inode() == first.socket().inode()), "never closed while it listens");
+        }
+    }
+
+    @Test
+    void ownerOfAnswersAnIpv4PacketWithADualStackSocketButNotWithAV6OnlyOne() throws Exception {
+        start(3_600_000);
+        try (Listeners.Listener dual = socat(SOCAT, Protocol.TCP, "TCP6-LISTEN:%d,ipv6only=0");
+                Listeners.Listener v6 = socat(SOCAT, Protocol.TCP, "TCP6-LISTEN:%d,ipv6only=1")) {
+            ListeningSocket s = monitor.ownerOf(Protocol.TCP, AddressFamily.IPV4, dual.port).orElseThrow();
+            assertEquals(AddressFamily.IPV6, s.family());
+            assertEquals(dual.pid(), s.owners().get(0).pid());
+            assertEquals(Listeners.sha256(SOCAT), s.owners().get(0).sha256());
+            assertEquals(Optional.empty(), monitor.ownerOf(Protocol.TCP, AddressFamily.IPV4, v6.port));
+            assertEquals(v6.pid(), monitor.ownerOf(Protocol.TCP, AddressFamily.IPV6, v6.port).orElseThrow()
+                    .owners().get(0).pid());
+            assertEquals(Optional.empty(), monitor.ownerOf(Protocol.UDP, AddressFamily.IPV6, v6.port));
+        }
+    }
+
+    @Test
+    void ownerOfPrefersTheSocketOnAnyAddressOverALoopbackOne() throws Exception {
+        start(3_600_000);
+        int port = Listeners.freePort(Protocol.UDP);
+        try (Listeners.Listener a = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=127.0.0.1,reuseaddr", port,
+                "127.0.0.1");
+                Listeners.Listener b = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=0.0.0.0,reuseaddr", port,
+                        "0.0.0.0")) {
+            ListeningSocket s = monitor.ownerOf(Protocol.UDP, AddressFamily.IPV4, port).orElseThrow();
+            assertEquals("0.0.0.0", s.address());
+            assertEquals(b.pid(), s.owners().get(0).pid());
+        }
+    }
+
+    @Test
+    void ownerOfAPortNobodyListensOnIsEmpty() throws Exception {
+        start(3_600_000);
+        int port = Listeners.freePort(Protocol.TCP);
+        assertEquals(Optional.empty(), monitor.ownerOf(Protocol.TCP, AddressFamily.IPV4, port));
+        assertEquals(Optional.empty(), monitor.ownerOf(Protocol.TCP, AddressFamily.IPV4, 0));
+    }
+
+    @Test
+    void listeningIsAFreshScanWithOwners() throws Exception {
+        start(3_600_000);
+        try (Listeners.Listener l = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=127.0.0.1")) {
+            ListeningSocket s = Listeners.only(monitor.listening(), Protocol.UDP, AddressFamily.IPV4, l.port);
+            assertEquals(l.pid(), s.owners().get(0).pid());
+        }
+    }
+
+    @Test
+    void failingListenerDoesNotStopTheOthers() throws Exception {
+        monitor = new SockDiagPortMonitor(logger(logged));
+        monitor.bindListener(e -> {
+            throw new IllegalStateException("listener bug");
+        });
+        monitor.bindListener(events);
+        try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            monitor.start(3_600_000, 1000);
+            events.await(PortEvent.Kind.OPEN, l.port);
+            assertTrue(logged.stream().anyMatch(m -> m.startsWith("ERROR a port event listener failed")), logged.toString());
+        }
+    }
+
+    /** Collects events; waits for one with a deadline (a missing event fails, a slow one does not). */
+    static final class Events implements PortEventListener {
+        private final List<PortEvent> list = new ArrayList<>();
+
+        @Override
+        public synchronized void portEvent(PortEvent event) {
+            list.add(event);
+            notifyAll();
+        }
+
+        synchronized List<PortEvent> list() {
+            return List.copyOf(list);
+        }
+
+        synchronized long count(Predicate<PortEvent> p) {
+            return list.stream().filter(p).count();
+        }
+
+        PortEvent await(PortEvent.Kind kind, int port) throws InterruptedException {
+            return await(e -> e.kind() == kind && e.socket().port() == port);
+        }
+
+        synchronized PortEvent await(Predicate<PortEvent> p) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (true) {
+                for (PortEvent e : list) {
+                    if (p.test(e)) {
+                        return e;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("no such event within 10 s; got " + list);
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+        }
+    }
+
+    /** An OSGi Logger keeping "LEVEL message" lines with {} filled in. */
+    static Logger logger(List<String> lines) {
+        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] { Logger.class },
+                (proxy, method, args) -> {
+                    String name = method.getName();
+                    if (args != null && args.length > 0 && args[0] instanceof String format
+                            && List.of("trace", "debug", "info", "warn", "error", "audit").contains(name)) {
+                        StringBuilder b = new StringBuilder(name.toUpperCase()).append(' ');
+                        int arg = 1;
+                        for (int i = 0; i < format.length(); i++) {
+                            if (format.startsWith("{}", i) && arg < args.length) {
+                                Object a = args[arg++];
+                                b.append(a instanceof Object[] arr ? String.valueOf(arr.length > 0 ? arr[0] : "") : a);
+                                i++;
+                            } else {
+                                b.append(format.charAt(i));
+                            }
+                        }
+                        lines.add(b.toString());
+                        return null;
+                    }
+                    if (name.startsWith("is")) {
+                        return true;
+                    }
+                    if (name.equals("getName")) {
+                        return "test";
+                    }
+                    return null;
+                });
+    }
+}
