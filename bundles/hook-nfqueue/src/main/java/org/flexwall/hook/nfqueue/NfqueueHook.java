@@ -337,6 +337,10 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
         if (s == null || c == null || !c.alive()) {
             return "not active: " + (p != null ? p : "the receive thread is not running");
         }
+        if (!rulesInstalled) {
+            return "not active: queue " + s.queueNum() + " is bound but its kernel rules are not installed"
+                    + (p != null ? ": " + p : " yet");
+        }
         StringBuilder b = new StringBuilder("active: ").append(s.mode().configName).append(", queue ")
                 .append(s.queueNum());
         if (s.mode() == Mode.FIRST_PACKET && portStore == null) {

@@ -1,7 +1,10 @@
 package org.flexwall.hook.nfqueue;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
@@ -118,16 +121,31 @@ final class QueueSocket implements AutoCloseable {
     }
 
     private String bindError(int errno) {
-        String base = "cannot bind NFQUEUE " + queueNum + ": " + LibC.strerror(errno);
-        switch (errno) {
-            case 16: // EBUSY
-                return base + ". Another process consumes this queue (its port id is in "
-                        + "/proc/net/netfilter/nfnetlink_queue): stop it, or configure another queueNum";
-            case LibC.EPERM:
-                return base + ". Binding a queue needs CAP_NET_ADMIN: run flexwall as root or grant the capability";
-            default:
-                return base + ". Is the nfnetlink_queue kernel module available (modprobe nfnetlink_queue)?";
+        String base = "cannot bind NFQUEUE " + queueNum + ": " + LibC.strerror(errno) + ". ";
+        String holder = holder();
+        if (holder != null && (errno == LibC.EPERM || errno == 16 /* EBUSY */)) {
+            return base + "Another process consumes this queue (netlink port id " + holder + " in "
+                    + "/proc/net/netfilter/nfnetlink_queue): stop it, or configure another queueNum";
         }
+        if (errno == LibC.EPERM) {
+            return base + "Binding a queue needs CAP_NET_ADMIN: run flexwall as root or grant the capability";
+        }
+        return base + "Is the nfnetlink_queue kernel module available (modprobe nfnetlink_queue)?";
+    }
+
+    /** The netlink port id bound to our queue in this thread's network namespace, or null. */
+    private String holder() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/thread-self/net/netfilter/nfnetlink_queue"))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 1 && f[0].equals(Integer.toString(queueNum))) {
+                    return f[1];
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        return null;
     }
 
     /** Reads until the ack of {@code seq}; drops (fail closed) any packet that arrives in between. */

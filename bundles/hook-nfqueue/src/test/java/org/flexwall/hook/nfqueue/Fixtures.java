@@ -71,6 +71,12 @@ final class Fixtures {
         return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] { Logger.class },
                 (proxy, method, args) -> {
                     String name = method.getName();
+                    if (args != null && args.length == 2 && args[1] instanceof Object[] varargs) {
+                        Object[] flat = new Object[varargs.length + 1];
+                        flat[0] = args[0];
+                        System.arraycopy(varargs, 0, flat, 1, varargs.length);
+                        args = flat;
+                    }
                     if (args != null && args.length > 0 && args[0] instanceof String format
                             && Set.of("trace", "debug", "info", "warn", "error", "audit").contains(name)) {
                         StringBuilder b = new StringBuilder(name.toUpperCase()).append(' ');

@@ -136,8 +136,9 @@ final class Netns implements AutoCloseable {
             Thread t = new Thread(() -> {
                 try {
                     enter(ns);
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
+                } catch (IOException | RuntimeException | Error e) {
+                    e.printStackTrace(); // a worker outside the namespace must not run: it would touch the host
+                    return;
                 }
                 r.run();
             }, "in-" + ns);

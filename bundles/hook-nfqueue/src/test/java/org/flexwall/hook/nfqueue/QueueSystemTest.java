@@ -100,6 +100,16 @@ class QueueSystemTest {
     }
 
     @Test
+    void withoutTheMarkTheBaselineDropsWhatTheQueueAccepted() throws Exception {
+        fx.installBaseline(false); // an accept in one base chain does not bind another: the mark is what carries it
+        install(Mode.FIRST_PACKET);
+        consumer = start(Policy.firstPacket(() -> store));
+
+        assertNull(fx.connect(fx.net.serverV4, TRUSTED_TCP));
+        assertTrue(consumer.counters().accepted() >= 1, consumer.counters().toString());
+    }
+
+    @Test
     void untrustedListenerGetsNoConnectionAndTheDropIsRecorded() throws Exception {
         fx.installBaseline();
         install(Mode.FIRST_PACKET);

@@ -70,13 +70,18 @@ final class SystemFixture implements AutoCloseable {
 
     /** Installs the stand-in baseline: default drop, established and marked packets pass. */
     void installBaseline() throws IOException {
+        installBaseline(true);
+    }
+
+    /** Installs the stand-in baseline, with or without the rule that accepts marked packets. */
+    void installBaseline(boolean acceptMarked) throws IOException {
         String ruleset = "table inet " + BASELINE_TABLE + " {\n"
                 + "  chain input {\n"
                 + "    type filter hook input priority filter; policy drop;\n"
                 + "    iif \"lo\" accept\n"
                 + "    ct state established,related accept\n"
                 + "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n"
-                + "    " + Marks.NFT_MATCH_ACCEPTED + " accept\n"
+                + (acceptMarked ? "    " + Marks.NFT_MATCH_ACCEPTED + " accept\n" : "")
                 + "  }\n}\n";
         Commands.Result r = Netns.commands(net.server).run(List.of("nft", "-f", "-"), ruleset);
         if (!r.ok()) {

@@ -1,0 +1,130 @@
+package org.flexwall.hook.nfqueue;
+
+import static org.flexwall.hook.nfqueue.SystemFixture.TRUSTED_TCP;
+import static org.flexwall.hook.nfqueue.SystemFixture.UNTRUSTED_TCP;
+import static org.flexwall.hook.nfqueue.SystemFixture.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.flexwall.api.packet.DroppedPacket;
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.Protocol;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The DS component as SCR would drive it (activate, references, listener events, deactivate), run in a test network
+ * namespace with real iptables-nft rules and real packets. The port store is a test stand-in.
+ */
+@Tag("system")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NfqueueHookSystemTest {
+    private SystemFixture fx;
+    private final List<String> log = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    void namespaces(@TempDir Path dir) throws Exception {
+        assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces and bind NFQUEUE");
+        fx = new SystemFixture(dir);
+        fx.installBaseline();
+    }
+
+    @AfterAll
+    void removeNamespaces() {
+        if (fx != null) {
+            fx.close();
+        }
+    }
+
+    private NfqueueHook hook() {
+        return new NfqueueHook(Fixtures.logger(log), Netns.commands(fx.net.server), Netns.threadsIn(fx.net.server));
+    }
+
+    private String mangle(String tool) throws Exception {
+        return fx.net.in(fx.net.server, tool, "-t", "mangle");
+    }
+
+    @Test
+    void componentQueuesDecidesMirrorsPermittedPortsAndRemovesItsRulesWhenDeactivated() throws Exception {
+        NfqueueHook hook = hook();
+        Fixtures.TrustingStore store = new Fixtures.TrustingStore().trust(Protocol.TCP, TRUSTED_TCP);
+        hook.bindPortStore(store);
+        hook.activate(Configs.config(Map.of("queueNum", 9)));
+        try {
+            await(() -> hook.status().startsWith("active") && !hook.status().contains("problem"),
+                    "the hook did not become active: " + hook.status());
+            assertTrue(fx.net.in(fx.net.server, "iptables-nft-save", "-t", "mangle").contains("--queue-num 9"));
+            assertTrue(fx.net.in(fx.net.server, "ip6tables-nft-save", "-t", "mangle").contains("--queue-num 9"));
+
+            assertEquals("hello-" + TRUSTED_TCP, fx.connect(fx.net.serverV4, TRUSTED_TCP));
+            assertNull(fx.connect(fx.net.serverV4, UNTRUSTED_TCP));
+            DroppedPacket drop = hook.recentDrops().get(hook.recentDrops().size() - 1);
+            assertEquals(UNTRUSTED_TCP, drop.port());
+            assertTrue(hook.status().contains("1 accepted"), hook.status());
+
+            // a port the store permits is no longer queued: the kernel's permitted set decides it
+            PermittedPort permitted = Fixtures.permittedPort(Protocol.TCP, AddressFamily.IPV4, 4444);
+            hook.permitted(permitted);
+            await(() -> save().contains("--dports 4444 -j RETURN"), "the permitted port was not mirrored");
+            hook.revoked(permitted);
+            await(() -> !save().contains("--dports 4444"), "the revoked port stayed in the rules");
+        } finally {
+            hook.deactivate();
+        }
+        assertFalse(save().contains(QueueRules.CHAIN), "rules left behind after deactivation:\n" + save());
+        assertTrue(hook.status().startsWith("not active"), hook.status());
+    }
+
+    @Test
+    void badConfigurationKeepsTheHookOffWithAClearMessage() throws Exception {
+        NfqueueHook hook = hook();
+        hook.activate(Configs.config(Map.of("mode", "everything")));
+        try {
+            assertEquals("not active: configuration org.flexwall.hook.nfqueue: mode must be firstPacket or "
+                    + "userspace, not \"everything\"", hook.status());
+            assertFalse(save().contains(QueueRules.CHAIN));
+        } finally {
+            hook.deactivate();
+        }
+    }
+
+    @Test
+    void aQueueHeldByAnotherConsumerIsReportedAndTakenOverOnceFree() throws Exception {
+        QueueSocket other = Netns.call(fx.net.server, () -> QueueSocket.open(11, 128, 64, 1 << 16, 4));
+        NfqueueHook hook = hook();
+        hook.bindPortStore(new Fixtures.TrustingStore().trust(Protocol.TCP, TRUSTED_TCP));
+        hook.activate(Configs.config(Map.of("queueNum", 11)));
+        try {
+            await(() -> hook.status().contains("Another process consumes this queue"),
+                    "the busy queue was not reported: " + hook.status() + " " + log);
+            other.close();
+            // the worker retries every 5 s
+            await(() -> hook.status().startsWith("active"), "the hook did not take the freed queue: " + hook.status());
+            assertEquals("hello-" + TRUSTED_TCP, fx.connect(fx.net.serverV4, TRUSTED_TCP));
+        } finally {
+            other.close();
+            hook.deactivate();
+        }
+    }
+
+    private String save() {
+        try {
+            return fx.net.in(fx.net.server, "iptables-nft-save", "-t", "mangle");
+        } catch (Exception e) {
+            return "";
+        }
+    }
+}
