@@ -20,6 +20,7 @@ final class Libc {
     static final int NETLINK_SOCK_DIAG = 4;
     static final int SOL_SOCKET = 1;
     static final int SO_RCVTIMEO = 20;
+    static final int O_RDONLY_CLOEXEC = 0x80000;
     static final int EINTR = 4;
     static final int EAGAIN = 11;
 
@@ -47,4 +48,12 @@ final class Libc {
 
     /** NUL-terminated path in, link target out (not terminated); -1 when the link is gone. */
     static native long readlink(byte[] path, byte[] buf, long size);
+
+    /** As readlink, relative to an open directory: saves the path walk through /proc/PID/fd for every entry. */
+    static native long readlinkat(int dirFd, byte[] name, byte[] buf, long size);
+
+    static native int open(byte[] path, int flags);
+
+    /** Directory entries as struct linux_dirent64 (glibc 2.30+); {@code buf} must be direct. */
+    static native long getdents64(int fd, ByteBuffer buf, long size);
 }

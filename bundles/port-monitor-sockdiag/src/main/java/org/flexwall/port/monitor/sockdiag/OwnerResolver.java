@@ -59,12 +59,11 @@ public final class OwnerResolver {
         Map<Long, LongList> holders = new HashMap<>();
         if (wanted.length > 0) {
             for (int pid : pids != null ? pids : proc.pids()) {
-                for (int fd : proc.fds(pid)) {
-                    long inode = proc.socketInode(pid, fd);
-                    if (inode >= 0 && Arrays.binarySearch(wanted, inode) >= 0) {
+                proc.forEachSocket(pid, (fd, inode) -> {
+                    if (Arrays.binarySearch(wanted, inode) >= 0) {
                         holders.computeIfAbsent(inode, k -> new LongList()).add(pack(pid, fd));
                     }
-                }
+                });
             }
         }
         Map<Integer, SocketOwner> owners = new HashMap<>(); // one identification per process per scan

@@ -2,6 +2,8 @@ package org.flexwall.port.monitor.sockdiag;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,15 +21,71 @@ final class ProcFs {
 
     private final byte[] path = new byte[64];
     private final byte[] link = new byte[64];
+    private final byte[] name = new byte[16];
+    private final ByteBuffer dirents = ByteBuffer.allocateDirect(32 * 1024).order(ByteOrder.nativeOrder());
+
+    /** Receives the socket descriptors of one process. */
+    interface SocketFdConsumer {
+        void socket(int fd, long inode);
+    }
 
     /** The process ids now in /proc, ascending. */
     int[] pids() {
         return numbers(new File("/proc").list());
     }
 
-    /** The open file descriptors of {@code pid}; empty when the process is gone or has none. */
-    int[] fds(int pid) {
-        return numbers(new File("/proc/" + pid + "/fd").list());
+    /**
+     * Every socket descriptor of {@code pid} with its socket inode: one getdents64 pass over /proc/PID/fd and one
+     * readlinkat per entry relative to it (the per-descriptor kernel cost is the floor of a full owner scan).
+     * Nothing when the process is gone.
+     */
+    void forEachSocket(int pid, SocketFdConsumer out) {
+        int n = 0;
+        n = put(path, n, "/proc/");
+        n = putInt(path, n, pid);
+        n = put(path, n, "/fd");
+        path[n] = 0;
+        int dir = Libc.open(path, Libc.O_RDONLY_CLOEXEC);
+        if (dir < 0) {
+            return;
+        }
+        try {
+            long got;
+            while ((got = Libc.getdents64(dir, dirents, dirents.capacity())) > 0) {
+                // struct linux_dirent64 {u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]}
+                for (int at = 0; at + 19 < got; ) {
+                    int reclen = dirents.getShort(at + 16) & 0xFFFF;
+                    if (reclen < 20 || at + reclen > got) {
+                        break; // cannot happen with a sane kernel; never read past what it wrote
+                    }
+                    int fd = 0;
+                    int len = 0;
+                    for (int i = at + 19; i < at + reclen && len < name.length - 1; i++, len++) {
+                        byte c = dirents.get(i);
+                        if (c == 0) {
+                            break;
+                        }
+                        if (c < '0' || c > '9') {
+                            len = -1; // "." and ".."
+                            break;
+                        }
+                        name[len] = c;
+                        fd = fd * 10 + (c - '0');
+                    }
+                    at += reclen;
+                    if (len <= 0) {
+                        continue;
+                    }
+                    name[len] = 0;
+                    long inode = socketInode(Libc.readlinkat(dir, name, link, link.length));
+                    if (inode >= 0) {
+                        out.socket(fd, inode);
+                    }
+                }
+            }
+        } finally {
+            Libc.close(dir);
+        }
     }
 
     /** The inode of the socket behind descriptor {@code fd} of {@code pid}, or -1 when it is not a socket (any more). */
@@ -38,7 +96,11 @@ final class ProcFs {
         n = put(path, n, "/fd/");
         n = putInt(path, n, fd);
         path[n] = 0;
-        long len = Libc.readlink(path, link, link.length);
+        return socketInode(Libc.readlink(path, link, link.length));
+    }
+
+    /** Parses "socket:[N]" from the first {@code len} bytes of {@code link}; -1 for anything else. */
+    private long socketInode(long len) {
         if (len <= SOCKET_PREFIX.length + 1 || len >= link.length || link[(int) len - 1] != ']') {
             return -1;
         }

@@ -1,0 +1,33 @@
+package org.flexwall.port.monitor.sockdiag;
+
+import java.util.ArrayList;
+
+/** Package-private parts of the monitor for the benchmark (which lives in its own package). */
+public final class TestMonitors {
+    private TestMonitors() {}
+
+    /** A started monitor without OSGi, logging nowhere. */
+    public static SockDiagPortMonitor started(long pollIntervalMs, long ownerRescanMs) {
+        SockDiagPortMonitor m = new SockDiagPortMonitor(SockDiagPortMonitorTest.logger(new ArrayList<>()));
+        m.start(pollIntervalMs, ownerRescanMs);
+        return m;
+    }
+
+    public static void addListener(SockDiagPortMonitor m, org.flexwall.api.port.PortEventListener l) {
+        m.bindListener(l);
+    }
+
+    /** One poll on the caller's thread (only while the monitor's own schedule is idle: interval of hours). */
+    public static void poll(SockDiagPortMonitor m) {
+        m.poll();
+    }
+
+    public static void stop(SockDiagPortMonitor m) throws InterruptedException {
+        m.deactivate();
+    }
+
+    /** A resolver sharing {@code warm}'s image hashes but with an empty index: every lookup is a full scan. */
+    public static OwnerResolver withoutIndex(ImageHasher warm) {
+        return new OwnerResolver(warm);
+    }
+}
