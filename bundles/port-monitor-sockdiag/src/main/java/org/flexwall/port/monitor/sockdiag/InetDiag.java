@@ -57,7 +57,10 @@ final class InetDiag {
                 .putInt(seq).putInt(0);
         b.put((byte) family).put((byte) protocol.number).put((byte) 0).put((byte) 0);
         b.putInt(protocol == Protocol.TCP ? TCP_STATES : UDP_STATES);
-        b.position(b.position() + 48); // struct inet_diag_sockid: all zero for a dump
+        // struct inet_diag_sockid: all zero for a dump, but for the source port, which lets the TCP listener walk
+        // skip other ports before running the bytecode (UDP ignores it: the bytecode filters there).
+        b.put((byte) (port >> 8)).put((byte) port);
+        b.position(b.position() + 46);
         if (filtered) {
             // sport >= port && sport <= port, as ss builds it; S_EQ would need Linux 4.16+.
             b.putShort((short) (4 + bytecodeLen)).putShort((short) INET_DIAG_REQ_BYTECODE);

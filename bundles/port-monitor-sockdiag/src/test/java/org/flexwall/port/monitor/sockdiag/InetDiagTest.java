@@ -29,6 +29,7 @@ class InetDiagTest {
         assertEquals(Libc.AF_INET6, b.get(16));
         assertEquals(6, b.get(17));
         assertEquals(1 << 10, b.getInt(20), "TCP: LISTEN only");
+        assertEquals(8080, ((b.get(24) & 0xFF) << 8) | (b.get(25) & 0xFF), "idiag_sport, network order");
         assertEquals(20, b.getShort(72), "attribute length");
         assertEquals(InetDiag.INET_DIAG_REQ_BYTECODE, b.getShort(74));
         assertEquals(InetDiag.INET_DIAG_BC_S_GE, b.get(76));

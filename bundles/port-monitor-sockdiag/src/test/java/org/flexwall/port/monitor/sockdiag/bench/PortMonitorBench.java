@@ -53,7 +53,8 @@ public final class PortMonitorBench {
         if (what.equals("scan") || what.equals("all")) {
             System.out.println("\n(a) full scan with owners vs ss, N TCP listeners + N UDP sockets (one child each), "
                     + "medians of 11 interleaved runs (ms)");
-            System.out.println("     N | sock_diag | owners | scan total | ss -ltnu | ss -ltnup | ss -ltnup / ours");
+            System.out.println("     N | sock_diag | owners | scan total | ss -ltnu | ss -ltnup | ss -ltnup / ours "
+                    + "| steady poll | ss -ltnup / steady poll");
             for (int n : new int[] { 10, 1_000, 10_000 }) {
                 try (Child tcp = Child.start(n, "tcp"); Child udp = Child.start(n, "udp")) {
                     scan(n, tcp, udp);
@@ -85,6 +86,7 @@ public final class PortMonitorBench {
         long[] total = new long[runs];
         long[] ss = new long[runs];
         long[] ssNoOwners = new long[runs];
+        long steady = steadyPoll(2 * n);
         try (SocketScanner scanner = new SocketScanner()) {
             OwnerResolver resolver = new OwnerResolver();
             for (int i = 0; i < 3; i++) { // warm-up: JIT, and the image hash cache as in steady state
@@ -101,9 +103,28 @@ public final class PortMonitorBench {
                 ssNoOwners[i] = command(2 * n, "ss", "-ltnu");
             }
         }
-        System.out.printf("%6d | %9.2f | %6.2f | %10.2f | %8.2f | %9.2f | %.1fx%n", n, ms(median(diag)),
-                ms(median(owners)), ms(median(total)), ms(median(ssNoOwners)), ms(median(ss)),
-                (double) median(ss) / median(total));
+        System.out.printf("%6d | %9.2f | %6.2f | %10.2f | %8.2f | %9.2f | %.1fx | %11.2f | %.1fx%n", n,
+                ms(median(diag)), ms(median(owners)), ms(median(total)), ms(median(ssNoOwners)), ms(median(ss)),
+                (double) median(ss) / median(total), ms(steady), (double) median(ss) / steady);
+    }
+
+    /**
+     * Median cost of the monitor's poll once it knows every socket and no process came or went: the sock_diag dump
+     * and the /proc pid list, owners carried over (they are looked up again when something changes, or each second).
+     */
+    private static long steadyPoll(int sockets) throws Exception {
+        SockDiagPortMonitor monitor = TestMonitors.started(3_600_000, 3_600_000);
+        try {
+            LinkedBlockingQueue<PortEvent> opened = new LinkedBlockingQueue<>();
+            TestMonitors.addListener(monitor, opened::add);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (opened.size() < sockets && System.nanoTime() < deadline) {
+                Thread.sleep(10); // the first poll opens everything
+            }
+            return idlePollCost(monitor);
+        } finally {
+            TestMonitors.stop(monitor);
+        }
     }
 
     private static void scanWithOwners(SocketScanner scanner, OwnerResolver resolver, Child tcp, Child udp, int n,
