@@ -65,11 +65,11 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
         @AttributeDefinition(description = "Packets the kernel holds for Java before it drops new ones")
         int queueMaxLen() default 8192;
 
-        @AttributeDefinition(description = "firstPacket mode: new flows queued per second at most; the excess is not "
-                + "queued and meets the default-drop baseline")
+        @AttributeDefinition(description = "firstPacket mode: new flows queued per second at most (1-10000); the "
+                + "excess is not queued and meets the default-drop baseline")
         int rateLimit() default 2000;
 
-        @AttributeDefinition(description = "firstPacket mode: burst allowed above rateLimit")
+        @AttributeDefinition(description = "firstPacket mode: burst allowed above rateLimit (1-10000)")
         int rateBurst() default 200;
 
         @AttributeDefinition(description = "Messages taken per receive call (1-1024)")
@@ -106,8 +106,9 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
             check(copyRange >= 64 && copyRange <= 65535, "copyRange must be 64-65535, not " + copyRange);
             check(rcvbuf >= 65536, "rcvbuf must be at least 65536 bytes, not " + rcvbuf);
             check(queueMaxLen >= 1, "queueMaxLen must be at least 1, not " + queueMaxLen);
-            check(rateLimit >= 1, "rateLimit must be at least 1 per second, not " + rateLimit);
-            check(rateBurst >= 1, "rateBurst must be at least 1, not " + rateBurst);
+            // iptables' limit match takes at most 10000 per second and a burst of at most 10000
+            check(rateLimit >= 1 && rateLimit <= 10_000, "rateLimit must be 1-10000 per second, not " + rateLimit);
+            check(rateBurst >= 1 && rateBurst <= 10_000, "rateBurst must be 1-10000, not " + rateBurst);
             check(batchSize >= 1 && batchSize <= 1024, "batchSize must be 1-1024, not " + batchSize);
             check(recentDrops >= 1 && recentDrops <= 100_000, "recentDrops must be 1-100000, not " + recentDrops);
         }
