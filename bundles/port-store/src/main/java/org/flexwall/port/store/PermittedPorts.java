@@ -33,6 +33,8 @@ final class PermittedPorts {
     private final Map<Long, ListeningSocket> sockets = new LinkedHashMap<>();
     private final Map<Long, List<PermittedPort>> entries = new LinkedHashMap<>();
     private final Map<Long, ListeningSocket> refused = new LinkedHashMap<>();
+    // Every socket serving each (protocol, family, port): a port opens only when all of them are trusted.
+    private final Map<Integer, Set<Long>> inodesByKey = new HashMap<>();
     // How many entries (sockets) serve each (protocol, family, port); the bit says "at least one".
     private final Map<Integer, Integer> permittedCount = new HashMap<>();
     private final Map<Integer, Integer> knownCount = new HashMap<>();
@@ -85,9 +87,9 @@ final class PermittedPorts {
     }
 
     /** S705–S707 for a CLOSE: forget the socket (by inode, whatever owners the event names) and revoke its entries. */
-    Changes close(ListeningSocket socket) {
+    Changes close(ListeningSocket socket, Instant now) {
         touch(socket.inode());
-        return remove(socket.inode());
+        return remove(socket.inode(), now);
     }
 
     /** The trusted programs changed: evaluate every known socket again. */
@@ -115,7 +117,7 @@ final class PermittedPorts {
         }
         for (Long inode : new ArrayList<>(sockets.keySet())) {
             if (!seen.contains(inode) && !touched.contains(inode)) {
-                c.addAll(remove(inode));
+                c.addAll(remove(inode, now));
             }
         }
         scanAbandoned();
@@ -145,28 +147,105 @@ final class PermittedPorts {
 
     private Changes put(ListeningSocket socket, Instant now) {
         ListeningSocket old = sockets.put(socket.inode(), socket);
+        Changes c = new Changes();
         if (old != null) {
             count(knownCount, knownBits, old, -1);
+            index(old, false);
         }
         count(knownCount, knownBits, socket, +1);
-        return evaluate(socket, now);
+        index(socket, true);
+        c.addAll(evaluate(socket, now));
+        if (old != null) {
+            c.addAll(evaluateSharers(old, now));
+        }
+        c.addAll(evaluateSharers(socket, now));
+        return c;
     }
 
-    private Changes remove(long inode) {
+    private Changes remove(long inode, Instant now) {
         Changes c = new Changes();
         ListeningSocket old = sockets.remove(inode);
-        if (old != null) {
-            count(knownCount, knownBits, old, -1);
-        }
         refused.remove(inode);
         revoke(inode, c);
+        if (old != null) {
+            count(knownCount, knownBits, old, -1);
+            index(old, false);
+            c.addAll(evaluateSharers(old, now));
+        }
         return c;
+    }
+
+    /** The other sockets on the ports of {@code socket} may open or close because it came, changed or went. */
+    private Changes evaluateSharers(ListeningSocket socket, Instant now) {
+        Changes c = new Changes();
+        for (long inode : sharers(socket)) {
+            c.addAll(evaluate(sockets.get(inode), now));
+        }
+        return c;
+    }
+
+    /** Inodes of the other known sockets serving one of the (protocol, family, port) keys {@code socket} serves. */
+    private Set<Long> sharers(ListeningSocket socket) {
+        Set<Long> found = new HashSet<>();
+        for (AddressFamily f : FAMILIES) {
+            if (socket.serves(f)) {
+                found.addAll(inodesByKey.getOrDefault(key(socket.protocol(), f, socket.port()), Set.of()));
+            }
+        }
+        found.remove(socket.inode());
+        return found;
+    }
+
+    private void index(ListeningSocket s, boolean add) {
+        for (AddressFamily f : FAMILIES) {
+            if (s.serves(f)) {
+                int k = key(s.protocol(), f, s.port());
+                if (add) {
+                    inodesByKey.computeIfAbsent(k, x -> new HashSet<>()).add(s.inode());
+                } else if (inodesByKey.containsKey(k) && inodesByKey.get(k).remove(s.inode())
+                        && inodesByKey.get(k).isEmpty()) {
+                    inodesByKey.remove(k);
+                }
+            }
+        }
+    }
+
+    /**
+     * Owners of other sockets on the same port that packets from the network can reach and that are not trusted
+     * (SO_REUSEPORT, or a more specific address): they would receive what the open port lets in. Null when none.
+     */
+    private List<SocketOwner> untrustedSharers(ListeningSocket socket) {
+        List<SocketOwner> owners = null;
+        for (long inode : sharers(socket)) {
+            ListeningSocket other = sockets.get(inode);
+            Evaluation e = Evaluation.of(other, trust, permitLoopback);
+            if (e.outcome() == Evaluation.Outcome.UNTRUSTED || e.outcome() == Evaluation.Outcome.REFUSE) {
+                owners = owners == null ? new ArrayList<>() : owners;
+                owners.addAll(e.untrusted().isEmpty() ? other.owners() : e.untrusted());
+            }
+        }
+        return owners;
+    }
+
+    private boolean sharesWithTrusted(ListeningSocket socket) {
+        for (long inode : sharers(socket)) {
+            if (Evaluation.of(sockets.get(inode), trust, permitLoopback).outcome() == Evaluation.Outcome.PERMIT) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Changes evaluate(ListeningSocket socket, Instant now) {
         Changes c = new Changes();
         long inode = socket.inode();
         Evaluation e = Evaluation.of(socket, trust, permitLoopback);
+        if (e.outcome() == Evaluation.Outcome.PERMIT) {
+            List<SocketOwner> sharers = untrustedSharers(socket);
+            if (sharers != null) {
+                e = new Evaluation(Evaluation.Outcome.REFUSE, e.program(), List.copyOf(sharers));
+            }
+        }
         if (e.outcome() == Evaluation.Outcome.PERMIT) {
             refused.remove(inode);
             List<PermittedPort> current = entries.get(inode);
@@ -195,6 +274,8 @@ final class PermittedPorts {
             if (refused.put(inode, socket) == null) {
                 c.refused.add(new Changes.Refusal(socket, e.program(), e.untrusted()));
             }
+        } else if (e.outcome() == Evaluation.Outcome.UNTRUSTED && sharesWithTrusted(socket)) {
+            refused.put(inode, socket); // the untrusted sharer is what keeps a trusted program's port closed: show it
         } else {
             refused.remove(inode);
         }

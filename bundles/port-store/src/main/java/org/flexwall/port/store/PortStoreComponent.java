@@ -169,7 +169,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         synchronized (lock) {
             Changes c = event.kind() == PortEvent.Kind.OPEN
                     ? ports.open(event.socket(), Instant.now())
-                    : ports.close(event.socket());
+                    : ports.close(event.socket(), Instant.now());
             publish(c);
         }
     }

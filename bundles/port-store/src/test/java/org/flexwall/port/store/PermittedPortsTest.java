@@ -109,6 +109,49 @@ class PermittedPortsTest {
     }
 
     @Test
+    void untrustedSecondSocketOnTheSamePortClosesItAndBothAreReported() {
+        // SO_REUSEPORT: the kernel spreads new connections over both sockets, so the untrusted one would get some.
+        ListeningSocket trusted = tcp4(8080, 130, owner(700, NGINX.sha256()));
+        ListeningSocket impostor = tcp4(8080, 131, owner(950, UNTRUSTED));
+        ports.open(trusted, T0);
+        assertTrue(ports.isPermitted(TCP, IPV4, 8080));
+
+        Changes c = ports.open(impostor, T1);
+
+        assertFalse(ports.isPermitted(TCP, IPV4, 8080));
+        assertEquals(1, c.revoked.size());
+        assertEquals(List.of(950), c.refused.get(0).untrusted().stream().map(o -> o.pid()).toList());
+        assertEquals(java.util.Set.of(trusted, impostor), java.util.Set.copyOf(ports.refused()));
+    }
+
+    @Test
+    void portOpensAgainWhenTheUntrustedSharerLeaves() {
+        ports.open(tcp4(8080, 132, owner(700, NGINX.sha256())), T0);
+        ports.open(tcp4(8080, 133, owner(950, UNTRUSTED)), T0);
+
+        Changes c = ports.close(tcp4(8080, 133), T1);
+
+        assertTrue(ports.isPermitted(TCP, IPV4, 8080));
+        assertEquals(1, c.permitted.size());
+        assertTrue(ports.refused().isEmpty());
+    }
+
+    @Test
+    void untrustedSharerOnlyOnLoopbackDoesNotCloseThePort() {
+        // 127.0.0.1:53 of a local resolver next to a trusted 0.0.0.0:53: no packet from the network reaches it.
+        ports.open(udp4("0.0.0.0", 53, 134, owner(600, NGINX.sha256())), T0);
+        ports.open(udp4("127.0.0.1", 53, 135, owner(951, UNTRUSTED)), T0);
+        assertTrue(ports.isPermitted(UDP, IPV4, 53));
+    }
+
+    @Test
+    void untrustedDualStackSocketClosesTheIpv4PortOfATrustedIpv4Socket() {
+        ports.open(tcp4(443, 136, owner(700, NGINX.sha256())), T0);
+        ports.open(tcp6(443, 137, false, owner(952, UNTRUSTED)), T0);
+        assertFalse(ports.isPermitted(TCP, IPV4, 443));
+    }
+
+    @Test
     void refusedSocketIsReportedOnceNotOnEveryReevaluation() {
         ports.open(tcp4(80, 107, owner(700, NGINX.sha256()), owner(950, UNTRUSTED)), T0);
         Changes again = ports.trust(Trust.of(List.of(SSHD, NGINX)), T1);
@@ -149,7 +192,7 @@ class PermittedPortsTest {
     @Test
     void closeRemovesTheSocketByInodeWhateverOwnersTheEventNames() {
         ports.open(tcp4(22, 111, owner(812, SSHD.sha256())), T0);
-        Changes c = ports.close(tcp4(22, 111));
+        Changes c = ports.close(tcp4(22, 111), T1);
 
         assertFalse(ports.isPermitted(TCP, IPV4, 22));
         assertFalse(ports.knows(TCP, IPV4, 22));
@@ -162,17 +205,17 @@ class PermittedPortsTest {
         // Two sockets on one port (SO_REUSEPORT), or a PID reused by another process: the inode decides.
         ports.open(tcp4(22, 112, owner(812, SSHD.sha256())), T0);
         ports.open(tcp4(22, 113, owner(812, SSHD.sha256())), T0);
-        ports.close(tcp4(22, 112, owner(812, SSHD.sha256())));
+        ports.close(tcp4(22, 112, owner(812, SSHD.sha256())), T1);
 
         assertTrue(ports.isPermitted(TCP, IPV4, 22));
-        ports.close(tcp4(22, 113));
+        ports.close(tcp4(22, 113), T1);
         assertFalse(ports.isPermitted(TCP, IPV4, 22));
     }
 
     @Test
     void closeOfUnknownSocketChangesNothing() {
         ports.open(tcp4(22, 114, owner(812, SSHD.sha256())), T0);
-        assertTrue(ports.close(tcp4(22, 999, owner(812, SSHD.sha256()))).isEmpty());
+        assertTrue(ports.close(tcp4(22, 999, owner(812, SSHD.sha256())), T1).isEmpty());
         assertTrue(ports.isPermitted(TCP, IPV4, 22));
     }
 
@@ -261,7 +304,7 @@ class PermittedPortsTest {
         // While the scan ran: port 22 opened, and port 80 (in the scan) closed.
         ports.open(tcp4(80, 125, owner(700, NGINX.sha256())), T0);
         ports.open(tcp4(22, 126, owner(812, SSHD.sha256())), T0);
-        ports.close(tcp4(80, 125));
+        ports.close(tcp4(80, 125), T1);
 
         ports.reconcile(List.of(tcp4(80, 125, owner(700, NGINX.sha256()))), T1);
 
