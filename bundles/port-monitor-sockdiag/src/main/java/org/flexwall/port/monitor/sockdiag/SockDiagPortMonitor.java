@@ -39,7 +39,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * resolves their owners through /proc, and tells every {@link PortEventListener} what opened and closed. A
  * {@link PortActivityListener} hint (the tracefs bundle) makes it poll at once instead of at the next interval.
  */
-@Component(name = SockDiagPortMonitor.PID, service = { PortMonitor.class, PortActivityListener.class },
+@Component(name = SockDiagPortMonitor.PID, immediate = true,
+        service = { PortMonitor.class, PortActivityListener.class },
         property = "flexwall.monitor=sockdiag")
 @Designate(ocd = SockDiagPortMonitor.Config.class)
 public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {

@@ -247,6 +247,9 @@ public final class PortMonitorBench {
                     monitor.portActivity(Protocol.TCP, port);
                 }
                 open[i] = await(seen, PortEvent.Kind.OPEN, port) - t0;
+                if (!hint) {
+                    Thread.sleep(ThreadLocalRandom.current().nextLong(intervalMs + 1)); // else close() follows a poll
+                }
                 long t1 = System.nanoTime();
                 ch.close();
                 if (hint) {
