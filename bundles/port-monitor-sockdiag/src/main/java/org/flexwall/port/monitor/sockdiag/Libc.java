@@ -34,6 +34,11 @@ final class Libc {
 
     private Libc() {}
 
+    /** Loads and binds libc now, so that a missing native library fails activation rather than the first poll. */
+    static void ready() {
+        // the static initializer did the work
+    }
+
     static native int socket(int domain, int type, int protocol) throws LastErrorException;
 
     static native int setsockopt(int fd, int level, int name, byte[] value, int length) throws LastErrorException;

@@ -67,7 +67,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
     private final AtomicBoolean pollQueued = new AtomicBoolean();
     private volatile ScheduledExecutorService poller;
     private SocketScanner pollScanner;   // poller thread only
-    private SocketScanner queryScanner;  // ownerOf and listening, under its own lock
+    private volatile SocketScanner queryScanner; // ownerOf and listening, under its own lock
     private final SocketDiff diff = new SocketDiff(); // poller thread only
     private int[] lastPids = {};
     private long lastOwnerScan;
@@ -95,6 +95,13 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
                     + "not " + pollIntervalMs + " and " + ownerRescanMs);
         }
         ownerRescanNanos = TimeUnit.MILLISECONDS.toNanos(ownerRescanMs);
+        try {
+            Libc.ready();
+        } catch (LinkageError | UnsupportedOperationException e) {
+            throw new IllegalStateException("the port monitor cannot reach libc through JNA (" + e
+                    + "); no port will be opened for any program. Check that the JNA bundle for this platform is "
+                    + "installed and that flexwall runs on 64-bit Linux", e);
+        }
         pollScanner = new SocketScanner();
         queryScanner = new SocketScanner();
         ScheduledExecutorService p = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -120,8 +127,10 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         if (pollScanner != null) {
             pollScanner.close();
         }
-        if (queryScanner != null) {
-            queryScanner.close();
+        SocketScanner q = queryScanner;
+        queryScanner = null; // ownerOf after this fails instead of opening a new netlink socket
+        if (q != null) {
+            q.close();
         }
     }
 
@@ -218,7 +227,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
     void poll() {
         try {
             pollOnce();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
             // Never let one bad poll end the schedule: the next one may well work.
             log.error("port monitor poll failed: {}", e.toString(), e);
         }
