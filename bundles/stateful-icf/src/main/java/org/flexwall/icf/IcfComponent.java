@@ -1,0 +1,94 @@
+package org.flexwall.icf;
+
+import java.util.concurrent.TimeUnit;
+
+import org.flexwall.api.packet.PacketDecider;
+import org.flexwall.api.packet.PacketView;
+import org.flexwall.api.packet.Verdict;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The stateful ICF as a {@link PacketDecider} with {@code flexwall.stage=icf}: the packet-bypass stage sends it
+ * what is not for a permitted port (S807). Its low ranking keeps hooks that bind any decider on the bypass stage.
+ * A configuration change re-creates the component and so empties the table (flows are picked up again from their
+ * next outbound segment when {@code loosePickup} is on).
+ */
+@Component(name = IcfComponent.PID, service = PacketDecider.class, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        property = { "flexwall.stage=icf", "service.ranking:Integer=-100" })
+@Designate(ocd = IcfComponent.Config.class)
+public final class IcfComponent implements PacketDecider {
+    public static final String PID = "org.flexwall.stateful.icf";
+
+    @ObjectClassDefinition(name = "flexwall stateful ICF",
+            description = "Connection table of flows the appliance or its LAN originated; only their replies come in.")
+    public @interface Config {
+        @AttributeDefinition(description = "Flow slots (rounded up to a power of two). Established flows are never "
+                + "evicted: when the table is full of them, new outbound flows are refused.")
+        int capacity() default 65536;
+
+        @AttributeDefinition(description = "Slots examined per lookup or insert.")
+        int maxProbe() default 16;
+
+        @AttributeDefinition(description = "Seconds an unanswered outbound TCP SYN is remembered.")
+        long tcpSynSentSeconds() default 60;
+
+        @AttributeDefinition(description = "Seconds an idle established TCP connection is remembered.")
+        long tcpEstablishedSeconds() default 86400;
+
+        @AttributeDefinition(description = "Seconds a TCP connection is remembered after a FIN.")
+        long tcpClosingSeconds() default 120;
+
+        @AttributeDefinition(description = "Seconds a TCP connection is remembered after a RST.")
+        long tcpClosedSeconds() default 10;
+
+        @AttributeDefinition(description = "Seconds an unanswered UDP flow is remembered.")
+        long udpSeconds() default 30;
+
+        @AttributeDefinition(description = "Seconds an answered UDP flow is remembered after its last packet.")
+        long udpRepliedSeconds() default 180;
+
+        @AttributeDefinition(description = "Seconds an ICMP echo request waits for its reply.")
+        long icmpSeconds() default 30;
+
+        @AttributeDefinition(description = "Remember a TCP connection from an outbound segment of it when the table "
+                + "does not know it (after a restart), so its replies keep flowing.")
+        boolean loosePickup() default true;
+    }
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    private volatile StatefulIcf icf;
+
+    @Activate
+    void activate(Config c) {
+        long s = TimeUnit.SECONDS.toNanos(1);
+        int capacity = Integer.highestOneBit(Math.max(16, Math.min(c.capacity(), 1 << 26)) * 2 - 1);
+        StatefulIcf.Settings settings = new StatefulIcf.Settings(capacity,
+                Math.max(1, Math.min(c.maxProbe(), capacity)), c.tcpSynSentSeconds() * s,
+                c.tcpEstablishedSeconds() * s, c.tcpClosingSeconds() * s, c.tcpClosedSeconds() * s, c.udpSeconds() * s,
+                c.udpRepliedSeconds() * s, c.icmpSeconds() * s, c.loosePickup(), 1024, 30 * s);
+        icf = new StatefulIcf(settings);
+        log.info("stateful ICF active: {} flow slots, probe window {}, established flows kept {} s idle", capacity,
+                settings.maxProbe(), c.tcpEstablishedSeconds());
+    }
+
+    @Override
+    public Verdict decide(PacketView packet) {
+        StatefulIcf i = icf;
+        return i == null ? Verdict.DROP : i.decide(packet, System.nanoTime());
+    }
+
+    /** The core, for status and tests. */
+    StatefulIcf icf() {
+        return icf;
+    }
+}
