@@ -27,7 +27,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 public final class IcfComponent implements PacketDecider {
     public static final String PID = "org.flexwall.stateful.icf";
 
-    @ObjectClassDefinition(name = "flexwall stateful ICF",
+    @ObjectClassDefinition(id = PID, name = "flexwall stateful ICF",
             description = "Connection table of flows the appliance or its LAN originated; only their replies come in.")
     public @interface Config {
         @AttributeDefinition(description = "Flow slots (rounded up to a power of two). Established flows are never "
