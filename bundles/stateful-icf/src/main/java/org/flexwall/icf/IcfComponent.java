@@ -8,6 +8,7 @@ import org.flexwall.api.packet.Verdict;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
@@ -67,6 +68,7 @@ public final class IcfComponent implements PacketDecider {
     private Logger log;
 
     private volatile StatefulIcf icf;
+    private CoarseClock clock;
 
     @Activate
     void activate(Config c) {
@@ -76,15 +78,21 @@ public final class IcfComponent implements PacketDecider {
                 Math.max(1, Math.min(c.maxProbe(), capacity)), c.tcpSynSentSeconds() * s,
                 c.tcpEstablishedSeconds() * s, c.tcpClosingSeconds() * s, c.tcpClosedSeconds() * s, c.udpSeconds() * s,
                 c.udpRepliedSeconds() * s, c.icmpSeconds() * s, c.loosePickup(), 1024, 30 * s);
+        clock = new CoarseClock(5);
         icf = new StatefulIcf(settings);
         log.info("stateful ICF active: {} flow slots, probe window {}, established flows kept {} s idle", capacity,
                 settings.maxProbe(), c.tcpEstablishedSeconds());
     }
 
+    @Deactivate
+    void deactivate() {
+        clock.close();
+    }
+
     @Override
     public Verdict decide(PacketView packet) {
         StatefulIcf i = icf;
-        return i == null ? Verdict.DROP : i.decide(packet, System.nanoTime());
+        return i == null ? Verdict.DROP : i.decide(packet, clock.getAsLong());
     }
 
     /** The core, for status and tests. */

@@ -67,7 +67,7 @@ public final class StatefulIcf {
 
     /** The decision for one packet at monotonic time {@code now} (nanoseconds). */
     public Verdict decide(PacketView p, long now) {
-        long d = Ip.parse(p);
+        long d = Ip.parse(p); // checked again: a hook may call the ICF directly
         if (d < 0) {
             malformed[(int) -d].increment();
             return drop(MALFORMED);

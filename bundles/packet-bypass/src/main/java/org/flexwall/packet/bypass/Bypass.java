@@ -41,19 +41,21 @@ public final class Bypass implements PacketDecider {
     public Verdict decide(PacketView p) {
         long d = Ip.parse(p); // S801, S803: trust no header
         if (d < 0) {
-            malformed[(int) -d].increment();
-            return drop(MALFORMED);
+            return malformed((int) -d);
         }
         Direction direction = p.direction();
         if (direction == Direction.INBOUND) {
             if (Ip.hasPorts(d) && ports.contains(Ip.protocol(d), Ip.isV6(d), Ip.destinationPort(p, d))) { // S805
+                if (!Ip.headerChecksumValid(p, d)) { // checked where nothing but this stage stands behind the pass
+                    return malformed(Ip.BAD_CHECKSUM);
+                }
                 if (Ip.firstFragment(d)) {
                     fragments.record(p, d, clock.getAsLong());
                 }
                 return accept(BYPASSED); // the permitted port bypasses the ICF
             }
             if (Ip.nonFirstFragment(d) && fragments.admits(p, d, clock.getAsLong())) {
-                return accept(FRAGMENTS);
+                return Ip.headerChecksumValid(p, d) ? accept(FRAGMENTS) : malformed(Ip.BAD_CHECKSUM);
             }
         } else if (direction == Direction.OUTBOUND && Ip.hasPorts(d)
                 && ports.contains(Ip.protocol(d), Ip.isV6(d), Ip.sourcePort(p, d))) {
@@ -70,6 +72,11 @@ public final class Bypass implements PacketDecider {
     private Verdict accept(int counter) {
         counters[counter].increment();
         return Verdict.ACCEPT;
+    }
+
+    private Verdict malformed(int reason) {
+        malformed[reason].increment();
+        return drop(MALFORMED);
     }
 
     private Verdict drop(int counter) {

@@ -47,9 +47,18 @@ public final class Ip {
     private Ip() {
     }
 
-    /** Parses a whole packet as a hook received it: every length must fit, the IPv4 header checksum must hold. */
+    /**
+     * Parses a whole packet as a hook received it: every length must fit. The IPv4 header checksum is left to
+     * {@link #headerChecksumValid}: it guards against corruption on the wire, not against an attacker (who computes
+     * it), and the kernel has checked it before any netfilter hook.
+     */
     public static long parse(PacketView p) {
         return parse(p, 0, p.length(), false);
+    }
+
+    /** Whether the IPv4 header checksum of a parsed whole packet holds (IPv6 has none). */
+    public static boolean headerChecksumValid(PacketView p, long d) {
+        return isV6(d) || checksum(p, 0, (p.byteAt(0) & 0x0f) * 4) == 0xffff;
     }
 
     /**
@@ -75,9 +84,6 @@ public final class Ip {
         }
         if (total < ihl || (!inner && total > limit - base)) {
             return -BAD_TOTAL_LENGTH;
-        }
-        if (!inner && checksum(p, base, ihl) != 0xffff) {
-            return -BAD_CHECKSUM;
         }
         int fragment = u16(p, base + 6);
         if ((fragment & 0x8000) != 0) {
