@@ -1,0 +1,377 @@
+package org.flexwall.hook.nftables;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+
+import org.flexwall.api.packet.PacketHook;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortStore;
+import org.flexwall.api.port.PortStoreListener;
+import org.flexwall.hook.nftables.Nft.NftException;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The kernel hook: flexwall's nft table {@code inet flexwall} holds the default-drop baseline and mirrors the port
+ * store into its permitted sets, so every packet is decided in the kernel (principles 1 and 4; FIG. 8's bypass as
+ * a set lookup, the stateful firewall as conntrack).
+ *
+ * <p>The baseline is applied at activation and checked every {@value #CHECK_SECONDS} s (someone running
+ * {@code nft flush ruleset} or restarting nftables.service would otherwise leave the appliance open). Deactivation
+ * and a dying JVM leave the table in the kernel: ports stay as they were, everything else stays dropped. Only
+ * {@link Main} {@code disable} removes it.
+ *
+ * <p>Port changes (S705 permit, S711 revoke) go to one worker thread, coalesced for {@value #COALESCE_MS} ms and
+ * applied as one {@code nft -f} batch of element adds and deletes. A batch that fails (the table changed under us)
+ * is followed by a full rewrite of the sets in one transaction.
+ */
+@Component(name = NftablesHook.PID, service = { PacketHook.class, PortStoreListener.class }, immediate = true)
+@Designate(ocd = NftablesHook.Config.class)
+public class NftablesHook implements PacketHook, PortStoreListener {
+    static final String PID = "org.flexwall.hook.nftables";
+    static final long COALESCE_MS = 5;
+    static final long CHECK_SECONDS = 10;
+
+    @ObjectClassDefinition(name = "flexwall nftables hook",
+            description = "The kernel baseline: table inet flexwall drops every unsolicited packet; ports of "
+                    + "trusted programs are mirrored into its sets")
+    public @interface Config {
+        @AttributeDefinition(description = "Anti-lockout: keep the management TCP ports reachable whatever the "
+                + "port store says. Turn off only when the console is reachable another way")
+        boolean antiLockout() default true;
+
+        @AttributeDefinition(description = "Interface the anti-lockout rule applies to (such as eth1); empty for "
+                + "every interface")
+        String managementInterface() default "";
+
+        @AttributeDefinition(description = "TCP ports the anti-lockout rule keeps reachable (SSH, the console)")
+        int[] managementTcpPorts() default { 22, 8080 };
+
+        @AttributeDefinition(description = "LAN interfaces of a gateway: new flows entering on them are forwarded; "
+                + "from anywhere else only replies are. Empty: nothing new is forwarded")
+        String[] lanInterfaces() default {};
+
+        @AttributeDefinition(description = "NFQUEUE number of the user-space hook (org.flexwall.hook.nfqueue). "
+                + "This hook queues nothing: it accepts what that hook marked (see Marks)")
+        int queueNum() default 42;
+
+        @AttributeDefinition(description = "The nft program (package nftables)")
+        String nftBinary() default "nft";
+    }
+
+    /** One store entry: sockets sharing a port are separate entries of the same element. */
+    private record Entry(Element element, long inode) {
+        static Entry of(PermittedPort p) {
+            return new Entry(Element.of(p), p.inode());
+        }
+    }
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    private volatile PortStore portStore;
+
+    private final Object lock = new Object();
+    private final Set<Entry> entries = new HashSet<>(); // guarded by lock: what the store permits now
+    private boolean storeKnown;                         // guarded by lock: entries come from a store
+    private boolean syncPending;                        // guarded by lock: a sync is scheduled and not yet started
+
+    // worker thread only
+    private Set<Element> applied;                       // what the kernel's sets hold, null when not known
+    private volatile boolean baselineApplied;           // written by the worker only
+
+    private final List<String> nftPrefix;
+    private Settings settings;
+    private Nft nft;
+    private ScheduledExecutorService worker;
+    private volatile boolean active;
+    private volatile int permittedPorts = -1;           // distinct (protocol, port) in the sets, -1 unknown
+    private volatile String problem = "not started";
+    private volatile String configProblem;
+    private String lastLogged;
+
+    public NftablesHook() {
+        this(null, List.of());
+    }
+
+    /** For tests without OSGi: {@code nftPrefix} runs nft elsewhere, such as {@code ip netns exec NAME}. */
+    NftablesHook(Logger log, List<String> nftPrefix) {
+        this.log = log;
+        this.nftPrefix = List.copyOf(nftPrefix);
+    }
+
+    @Activate
+    void activate(Config config) throws InterruptedException {
+        try {
+            settings = Settings.of(config);
+            configProblem = null;
+        } catch (IllegalArgumentException e) {
+            // fail closed: the defaults forward nothing new and keep management reachable so it can be fixed
+            settings = Settings.DEFAULTS;
+            configProblem = "configuration " + PID + " is invalid: " + e.getMessage();
+            log.error("{}; applying the baseline with the defaults (anti-lockout on, {}; nothing forwarded) until "
+                    + "it is fixed", configProblem, settings.managementAccess());
+        }
+        nft = new Nft(nftPrefix, settings.nftBinary());
+        worker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "flexwall-nftables");
+            t.setDaemon(true);
+            return t;
+        });
+        active = true;
+        PortStore store = portStore;
+        if (store != null) {
+            take(store);
+        }
+        try {
+            worker.submit(this::sync).get(60, TimeUnit.SECONDS); // the baseline is in place when activate returns
+        } catch (ExecutionException | TimeoutException e) {
+            log.error("applying the nftables baseline failed: {}", String.valueOf(e.getCause()));
+        }
+        worker.scheduleWithFixedDelay(this::check, CHECK_SECONDS, CHECK_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        active = false;
+        worker.shutdownNow();
+        worker.awaitTermination(30, TimeUnit.SECONDS);
+        log.info("nftables hook stopped; table inet {} stays in the kernel (default drop, {} permitted ports kept)",
+                Ruleset.TABLE, permittedPorts < 0 ? "earlier" : Integer.toString(permittedPorts));
+    }
+
+    // --- worker ---------------------------------------------------------------------------------------------------
+
+    /** Brings the kernel in line: the baseline first, then the sets. Worker thread. */
+    private void sync() {
+        Set<Element> desired;
+        boolean known;
+        synchronized (lock) {
+            syncPending = false;
+            desired = entries.stream().map(Entry::element).collect(Collectors.toCollection(TreeSet::new));
+            known = storeKnown;
+        }
+        try {
+            if (!baselineApplied) {
+                nft.apply(Ruleset.baseline(settings), "apply the baseline (table inet " + Ruleset.TABLE + ")");
+                baselineApplied = true;
+                announce();
+            }
+            if (!known) {
+                problem = null;
+                return; // no store yet: the elements a previous run left stay until it tells us
+            }
+            if (applied != null) {
+                Set<Element> add = minus(desired, applied);
+                Set<Element> delete = minus(applied, desired);
+                if (add.isEmpty() && delete.isEmpty()) {
+                    problem = null;
+                    return;
+                }
+                try {
+                    nft.apply(Ruleset.changes(add, delete), "update the permitted ports");
+                    applied(desired);
+                    return;
+                } catch (NftException e) {
+                    log.warn("{}; rewriting both sets instead", e.getMessage());
+                    applied = null;
+                }
+            }
+            nft.apply(Ruleset.replaceElements(desired), "rewrite the permitted ports");
+            applied(desired);
+        } catch (NftException e) {
+            problem = e.getMessage();
+            if (!problem.equals(lastLogged)) {
+                log.error("{} (retrying every {} s; what the kernel holds now stays in force)", problem,
+                        CHECK_SECONDS);
+                lastLogged = problem;
+            }
+        }
+    }
+
+    private void applied(Set<Element> desired) {
+        applied = desired;
+        permittedPorts = (int) desired.stream().map(e -> e.protocol() + "/" + e.port()).distinct().count();
+        problem = null;
+        lastLogged = null;
+    }
+
+    /** Periodic: the table must still be there; re-applies everything when it is not. Worker thread. */
+    private void check() {
+        try {
+            if (baselineApplied && !nft.tablePresent()) {
+                log.warn("table inet {} was removed outside flexwall (nft flush ruleset? nftables.service?); "
+                        + "applying the baseline again", Ruleset.TABLE);
+                baselineApplied = false;
+                applied = null;
+            }
+        } catch (NftException e) {
+            problem = e.getMessage();
+        }
+        sync();
+    }
+
+    private void announce() {
+        Settings s = settings;
+        log.info("firewall on: table inet {} drops every unsolicited inbound IPv4 and IPv6 packet silently (no RST, "
+                + "no ICMP); it passes loopback, established and related flows, IPv6 neighbour discovery, packets "
+                + "the NFQUEUE hook accepted, and the ports of trusted programs; forwarding: {}",
+                Ruleset.TABLE, s.lanInterfaces().isEmpty() ? "replies only (no lanInterfaces)"
+                        : "new flows from " + String.join(", ", s.lanInterfaces()) + ", replies otherwise");
+        if (s.antiLockout()) {
+            log.info("anti-lockout ON: {} stays reachable whatever the port store says; turn it off with "
+                    + "antiLockout=false in {} once management is reachable otherwise", s.managementAccess(), PID);
+        } else {
+            log.info("anti-lockout off: management ports are reachable only while a trusted program listens on them");
+        }
+    }
+
+    private void schedule() {
+        ScheduledExecutorService w = worker;
+        synchronized (lock) {
+            if (syncPending || w == null || !active) {
+                return; // a sync is due already and will read the newest entries; or not active yet
+            }
+            syncPending = true;
+        }
+        try {
+            w.schedule(this::sync, COALESCE_MS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // deactivating: the table stays as it is
+        }
+    }
+
+    /** Waits until every change heard so far is in the kernel (or failed). For tests. */
+    void awaitSync() throws Exception {
+        worker.submit(this::sync).get(60, TimeUnit.SECONDS);
+    }
+
+    private static Set<Element> minus(Set<Element> a, Set<Element> b) {
+        Set<Element> r = new TreeSet<>(a);
+        r.removeAll(b);
+        return r;
+    }
+
+    // --- PortStoreListener ----------------------------------------------------------------------------------------
+
+    @Override
+    public void permitted(PermittedPort port) {
+        synchronized (lock) {
+            entries.add(Entry.of(port));
+            storeKnown = true;
+        }
+        schedule();
+    }
+
+    @Override
+    public void revoked(PermittedPort port) {
+        synchronized (lock) {
+            entries.remove(Entry.of(port));
+            storeKnown = true;
+        }
+        schedule();
+    }
+
+    // --- port store: optional, dynamic, greedy --------------------------------------------------------------------
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindPortStore(PortStore s) {
+        portStore = s;
+        if (active) {
+            take(s);
+            schedule();
+        }
+    }
+
+    void unbindPortStore(PortStore s) {
+        if (portStore != s) {
+            return;
+        }
+        portStore = null;
+        synchronized (lock) {
+            entries.clear(); // fail closed: nobody tells us any more when a port closes
+            storeKnown = true;
+        }
+        if (active) {
+            log.warn("port store gone: every permitted port is closed until it is back (established flows go on)");
+        }
+        schedule();
+    }
+
+    /** Replaces the entries with what {@code store} permits now. */
+    private void take(PortStore store) {
+        List<PermittedPort> now;
+        try {
+            now = store.permitted();
+        } catch (RuntimeException e) {
+            log.error("the port store failed to list its permitted ports ({}); keeping the kernel's sets as they are",
+                    e.toString());
+            return;
+        }
+        synchronized (lock) {
+            entries.clear();
+            now.forEach(p -> entries.add(Entry.of(p)));
+            storeKnown = true;
+        }
+    }
+
+    // --- PacketHook -----------------------------------------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return "nftables";
+    }
+
+    @Override
+    public String status() {
+        Settings s = settings;
+        String p = problem;
+        if (s == null) {
+            return "not active";
+        }
+        if (!active) {
+            return "stopped; table inet " + Ruleset.TABLE + " stays in the kernel as it was";
+        }
+        if (!baselineApplied) {
+            return "not active: " + (p != null ? p : "applying the baseline");
+        }
+        StringBuilder b = new StringBuilder("baseline active, ");
+        int n = permittedPorts;
+        b.append(n < 0 ? "ports permitted before kept until the port store reports" : n + " permitted ports");
+        b.append(s.antiLockout() ? ", anti-lockout on (" + s.managementAccess() + ")" : ", anti-lockout off");
+        if (!s.lanInterfaces().isEmpty()) {
+            b.append(", forwarding from ").append(String.join(", ", s.lanInterfaces()));
+        }
+        if (portStore == null) {
+            b.append("; no port store bound");
+        }
+        String c = configProblem;
+        if (c != null) {
+            b.append("; ").append(c).append(", running with the defaults");
+        }
+        if (p != null) {
+            b.append("; problem: ").append(p);
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,147 @@
+package org.flexwall.hook.nftables;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.StringJoiner;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import org.flexwall.api.packet.Marks;
+
+/**
+ * The nft files flexwall applies, as pure functions of the configuration and the permitted elements. Each file is
+ * applied with one {@code nft -f}: one kernel transaction, so packets see the old ruleset or the new one, never a
+ * mix, and a file that fails changes nothing.
+ *
+ * <p>Table {@value #TABLE} (family inet: IPv4 and IPv6) in short:
+ * <pre>
+ * input   (filter, policy drop): lo; established,related; invalid → drop; IPv6 neighbour discovery on the link;
+ *         packets a user-space hook accepted (mark); permitted4/permitted6 (protocol . port); anti-lockout; drop
+ * forward (filter, policy drop): established,related; invalid → drop; new flows entering on a LAN interface; drop
+ * </pre>
+ * Nothing is ever rejected: a dropped packet gets no RST and no ICMP, so a scan finds nothing. ICMP errors
+ * (fragmentation needed, packet too big, time exceeded, parameter problem) about tracked flows are {@code related};
+ * the kernel found the flow they quote, so they pass. Errors that quote no tracked flow are {@code invalid} and
+ * dropped: they can only be forged (or stale), and a forged packet-too-big would shrink a path MTU for nothing.
+ *
+ * <p>The table has no {@code owner} flag: it stays in the kernel when the JVM dies (principle 1).
+ */
+final class Ruleset {
+    static final String TABLE = "flexwall";
+    static final String SET4 = "permitted4";
+    static final String SET6 = "permitted6";
+    private static final String T = "inet " + TABLE;
+
+    private Ruleset() {
+    }
+
+    /**
+     * The baseline: creates the table, sets and chains when missing and replaces the chains' rules. Set elements stay
+     * as they are, so permitted ports stay open across a re-apply; conntrack is never touched, so established flows
+     * keep flowing. Existing base chains are kept (only their rules change), which keeps the change atomic.
+     */
+    static String baseline(Settings s) {
+        StringBuilder b = new StringBuilder();
+        b.append("# flexwall baseline (org.flexwall.hook.nftables): default drop, independent of the JVM\n");
+        b.append("add table ").append(T).append('\n');
+        for (String set : List.of(SET4, SET6)) {
+            b.append("add set ").append(T).append(' ').append(set)
+                    .append(" { type inet_proto . inet_service; }\n");
+        }
+        b.append("add chain ").append(T).append(" input { type filter hook input priority filter; policy drop; }\n");
+        b.append("add chain ").append(T)
+                .append(" forward { type filter hook forward priority filter; policy drop; }\n");
+        b.append("flush chain ").append(T).append(" input\n");
+        b.append("flush chain ").append(T).append(" forward\n");
+
+        input(b, "iif \"lo\" accept");
+        input(b, "ct state established,related accept");
+        input(b, "ct state invalid drop");
+        // neighbour discovery: hop limit 255 proves the sender is on the link (RFC 4861); without it IPv6 stops
+        input(b, "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept");
+        input(b, "icmpv6 type nd-router-advert ip6 saddr fe80::/10 ip6 hoplimit 255 accept");
+        // MLD queries keep snooping switches forwarding our solicited-node multicast
+        input(b, "icmpv6 type mld-listener-query ip6 saddr fe80::/10 ip6 hoplimit 1 accept");
+        if (!s.lanInterfaces().isEmpty()) {
+            input(b, "iifname " + names(s.lanInterfaces()) + " icmpv6 type nd-router-solicit ip6 hoplimit 255 accept");
+        }
+        // the NFQUEUE hook accepted this packet in user space; without this rule our policy would still drop it
+        input(b, Marks.NFT_MATCH_ACCEPTED + " accept");
+        input(b, "meta nfproto ipv4 meta l4proto . th dport @" + SET4 + " accept");
+        input(b, "meta nfproto ipv6 meta l4proto . th dport @" + SET6 + " accept");
+        if (s.antiLockout()) {
+            String on = s.managementInterface().isEmpty() ? "" : "iifname " + quote(s.managementInterface()) + " ";
+            input(b, on + "tcp dport " + ports(s.managementTcpPorts()) + " accept comment \"anti-lockout\"");
+        }
+        input(b, "counter comment \"dropped: unsolicited\"");
+
+        forward(b, "ct state established,related accept");
+        forward(b, "ct state invalid drop");
+        if (!s.lanInterfaces().isEmpty()) {
+            forward(b, "iifname " + names(s.lanInterfaces()) + " accept comment \"from the LAN\"");
+        }
+        forward(b, "counter comment \"dropped: not from the LAN\"");
+        return b.toString();
+    }
+
+    /** Adds and deletes elements in one transaction. Empty when there is nothing to change. */
+    static String changes(Collection<Element> add, Collection<Element> delete) {
+        StringBuilder b = new StringBuilder();
+        elements(b, "delete", delete);
+        elements(b, "add", add);
+        return b.toString();
+    }
+
+    /** Makes the sets hold exactly {@code all}: emptied and refilled in one transaction, so no port closes between. */
+    static String replaceElements(Collection<Element> all) {
+        StringBuilder b = new StringBuilder();
+        for (String set : List.of(SET4, SET6)) {
+            b.append("flush set ").append(T).append(' ').append(set).append('\n');
+        }
+        elements(b, "add", all);
+        return b.toString();
+    }
+
+    /** Removes the firewall: after this the kernel filters nothing for flexwall. Succeeds when it is gone already. */
+    static String disable() {
+        return "add table " + T + "\ndelete table " + T + "\n";
+    }
+
+    private static void elements(StringBuilder b, String verb, Collection<Element> elements) {
+        Map<String, SortedSet<Element>> bySet = new TreeMap<>();
+        for (Element e : elements) {
+            bySet.computeIfAbsent(e.set(), k -> new TreeSet<>()).add(e);
+        }
+        bySet.forEach((set, es) -> {
+            StringJoiner j = new StringJoiner(", ", " { ", " }\n");
+            es.forEach(e -> j.add(e.nft()));
+            b.append(verb).append(" element ").append(T).append(' ').append(set).append(j);
+        });
+    }
+
+    private static void input(StringBuilder b, String rule) {
+        b.append("add rule ").append(T).append(" input ").append(rule).append('\n');
+    }
+
+    private static void forward(StringBuilder b, String rule) {
+        b.append("add rule ").append(T).append(" forward ").append(rule).append('\n');
+    }
+
+    private static String names(List<String> interfaces) {
+        StringJoiner j = new StringJoiner(", ", "{ ", " }");
+        interfaces.forEach(i -> j.add(quote(i)));
+        return j.toString();
+    }
+
+    private static String quote(String name) {
+        return "\"" + name + "\""; // Settings admits no quote, space or brace in a name
+    }
+
+    private static String ports(SortedSet<Integer> ports) {
+        StringJoiner j = new StringJoiner(", ", "{ ", " }");
+        ports.forEach(p -> j.add(Integer.toString(p)));
+        return j.toString();
+    }
+}
