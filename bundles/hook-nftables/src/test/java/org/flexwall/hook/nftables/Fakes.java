@@ -1,0 +1,110 @@
+package org.flexwall.hook.nftables;
+
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.ListeningSocket;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortStore;
+import org.flexwall.api.port.PortStoreListener;
+import org.flexwall.api.port.Protocol;
+import org.flexwall.api.program.TrustedProgram;
+import org.osgi.service.log.Logger;
+
+/**
+ * Stand-ins for what other bundles provide (the real store is bundles/port-store): a port store that tells its
+ * listener in order, as the real one does, and a Logger that keeps its lines.
+ */
+final class Fakes {
+    private static final AtomicLong INODES = new AtomicLong(100_000);
+
+    private Fakes() {
+    }
+
+    /** A port store holding entries the test adds, telling {@code listener} about each change. */
+    static final class Store implements PortStore {
+        final List<PermittedPort> entries = new CopyOnWriteArrayList<>();
+        PortStoreListener listener;
+
+        PermittedPort permit(Protocol protocol, AddressFamily family, int port) {
+            PermittedPort p = permittedPort(protocol, family, port);
+            entries.add(p);
+            if (listener != null) {
+                listener.permitted(p);
+            }
+            return p;
+        }
+
+        void revoke(PermittedPort p) {
+            entries.remove(p);
+            if (listener != null) {
+                listener.revoked(p);
+            }
+        }
+
+        @Override
+        public List<PermittedPort> permitted() {
+            return List.copyOf(entries);
+        }
+
+        @Override
+        public boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+            return entries.stream().anyMatch(p -> p.protocol() == protocol && p.family() == family && p.port() == port);
+        }
+
+        @Override
+        public boolean permitNow(Protocol protocol, AddressFamily family, int port) {
+            return isPermitted(protocol, family, port);
+        }
+
+        @Override
+        public List<ListeningSocket> refused() {
+            return List.of();
+        }
+    }
+
+    /** An entry as the store announces it, with a socket inode of its own. */
+    static PermittedPort permittedPort(Protocol protocol, AddressFamily family, int port) {
+        TrustedProgram socat = new TrustedProgram("socat", Path.of("/usr/bin/socat"), "0".repeat(64), "0".repeat(32),
+                Instant.now(), false);
+        return new PermittedPort(socat, protocol, family, port, INODES.incrementAndGet(), List.of(), Instant.now());
+    }
+
+    /** An OSGi Logger keeping "LEVEL message" lines with {} filled in; also printed for the test report. */
+    static Logger logger(List<String> lines) {
+        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] { Logger.class },
+                (proxy, method, args) -> {
+                    String name = method.getName();
+                    if (name.startsWith("is")) {
+                        return true;
+                    }
+                    if (name.equals("getName")) {
+                        return "test";
+                    }
+                    if (args == null || args.length == 0 || !(args[0] instanceof String format)) {
+                        return null;
+                    }
+                    Object[] values = args.length == 2 && args[1] instanceof Object[] v ? v
+                            : java.util.Arrays.copyOfRange(args, 1, args.length);
+                    StringBuilder b = new StringBuilder(name.toUpperCase()).append(' ');
+                    int from = 0;
+                    for (Object value : values) {
+                        int at = format.indexOf("{}", from);
+                        if (at < 0) {
+                            break;
+                        }
+                        b.append(format, from, at).append(value);
+                        from = at + 2;
+                    }
+                    String line = b.append(format.substring(from)).toString();
+                    lines.add(line);
+                    System.out.println(line);
+                    return null;
+                });
+    }
+}

@@ -1,0 +1,295 @@
+package org.flexwall.hook.nftables;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Three network namespaces made by a test and always removed, names {@code fwt-<random>-o/-a/-l}:
+ * <pre>
+ * outside (out0 10.213.N.1, fd00:213:N::1) ── veth ── (wan0 10.213.N.2, fd00:213:N::2) appliance
+ *                                                     (lan0 10.214.N.1) ── veth ── (host0 10.214.N.2) lan
+ * </pre>
+ * The appliance forwards IPv4 between its two sides; the outside routes the LAN through it.
+ */
+final class Lab implements AutoCloseable {
+    final String outside;
+    final String appliance;
+    final String lan;
+    final String outsideV4;
+    final String applianceV4;
+    final String outsideV6;
+    final String applianceV6;
+    final String lanHostV4;
+    private final List<Process> processes = new ArrayList<>();
+
+    private Lab(String prefix, int n) {
+        outside = prefix + "-o";
+        appliance = prefix + "-a";
+        lan = prefix + "-l";
+        outsideV4 = "10.213." + n + ".1";
+        applianceV4 = "10.213." + n + ".2";
+        outsideV6 = "fd00:213:" + Integer.toHexString(n) + "::1";
+        applianceV6 = "fd00:213:" + Integer.toHexString(n) + "::2";
+        lanHostV4 = "10.214." + n + ".2";
+    }
+
+    /** What a system test needs, or why it cannot run here (null when everything is there). */
+    static String missing(String... tools) {
+        if (!Cmd.root()) {
+            return "system test skipped: needs root (network namespaces, nftables)";
+        }
+        for (String tool : tools) {
+            if (!Cmd.installed(tool)) {
+                return "system test skipped: " + tool + " is not installed (./test.sh installs it)";
+            }
+        }
+        return null;
+    }
+
+    static Lab create() throws IOException {
+        Random r = new Random();
+        Lab lab = new Lab("fwt-" + Integer.toHexString(0x1000000 | r.nextInt(0x1000000)).substring(1),
+                1 + r.nextInt(250));
+        try {
+            lab.setUp();
+            return lab;
+        } catch (IOException | RuntimeException e) {
+            lab.close();
+            throw e;
+        }
+    }
+
+    private void setUp() throws IOException {
+        for (String ns : List.of(outside, appliance, lan)) {
+            Cmd.ok(null, "ip", "netns", "add", ns);
+            Cmd.ok(ns, "ip", "link", "set", "lo", "up");
+        }
+        String n = outsideV4.split("\\.")[2];
+        Cmd.ok(null, "ip", "link", "add", "out0", "netns", outside, "type", "veth", "peer", "name", "wan0", "netns",
+                appliance);
+        Cmd.ok(null, "ip", "link", "add", "lan0", "netns", appliance, "type", "veth", "peer", "name", "host0",
+                "netns", lan);
+        Cmd.ok(outside, "ip", "addr", "add", outsideV4 + "/24", "dev", "out0");
+        Cmd.ok(outside, "ip", "addr", "add", outsideV6 + "/64", "dev", "out0", "nodad");
+        Cmd.ok(appliance, "ip", "addr", "add", applianceV4 + "/24", "dev", "wan0");
+        Cmd.ok(appliance, "ip", "addr", "add", applianceV6 + "/64", "dev", "wan0", "nodad");
+        Cmd.ok(appliance, "ip", "addr", "add", "10.214." + n + ".1/24", "dev", "lan0");
+        Cmd.ok(lan, "ip", "addr", "add", lanHostV4 + "/24", "dev", "host0");
+        Cmd.ok(outside, "ip", "link", "set", "out0", "up");
+        Cmd.ok(appliance, "ip", "link", "set", "wan0", "up");
+        Cmd.ok(appliance, "ip", "link", "set", "lan0", "up");
+        Cmd.ok(lan, "ip", "link", "set", "host0", "up");
+        Cmd.ok(appliance, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        Cmd.ok(lan, "ip", "route", "add", "default", "via", "10.214." + n + ".1");
+        Cmd.ok(outside, "ip", "route", "add", "10.214." + n + ".0/24", "via", applianceV4);
+    }
+
+    /** Starts a long-running program in {@code ns}, output discarded; it is killed on close. */
+    Process start(String ns, String... argv) throws IOException {
+        Process p = new ProcessBuilder(Cmd.command(ns, argv)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        processes.add(p);
+        return p;
+    }
+
+    /** A TCP echo server on {@code port} (IPv4 and IPv6) in {@code ns}. */
+    void tcpEcho(String ns, int port) throws IOException {
+        start(ns, "socat", "TCP6-LISTEN:" + port + ",ipv6only=0,fork,reuseaddr", "EXEC:cat");
+        await(() -> listening(ns, "-Hltn", port), "socat did not listen on tcp " + port + " in " + ns);
+    }
+
+    /** A UDP server on {@code port} (IPv4 and IPv6) in {@code ns} that answers each datagram with "pong". */
+    void udpPong(String ns, int port) throws IOException {
+        start(ns, "socat", "UDP6-RECVFROM:" + port + ",ipv6only=0,fork,reuseaddr", "SYSTEM:echo pong");
+        await(() -> listening(ns, "-Hlun", port), "socat did not bind udp " + port + " in " + ns);
+    }
+
+    private static boolean listening(String ns, String options, int port) {
+        try {
+            return !Cmd.run(ns, null, "ss", options, "sport = :" + port).output().isBlank();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Whether a TCP connection from {@code ns} to {@code address}:{@code port} carries a line both ways. */
+    boolean connects(String ns, String address, int port) throws IOException {
+        return exchange(ns, address, port, 3);
+    }
+
+    /**
+     * Whether the connection fails. One second: a dropped SYN is retransmitted only after one, and an accepted one
+     * is answered within microseconds.
+     */
+    boolean blocked(String ns, String address, int port) throws IOException {
+        return !exchange(ns, address, port, 1);
+    }
+
+    private boolean exchange(String ns, String address, int port, int timeout) throws IOException {
+        String target = address.contains(":") ? "TCP6:[" + address + "]:" + port : "TCP4:" + address + ":" + port;
+        Cmd.Result r = Cmd.run(ns, "ping\n", "socat", "-T", "3", "-", target + ",connect-timeout=" + timeout);
+        return r.ok() && r.output().contains("ping");
+    }
+
+    /** Sends "ping" over UDP from {@code ns}; whether "pong" came back. */
+    boolean udpAnswered(String ns, String address, int port) throws IOException {
+        String target = address.contains(":") ? "UDP6:[" + address + "]:" + port : "UDP4:" + address + ":" + port;
+        Cmd.Result r = Cmd.run(ns, "ping\n", "socat", "-T", "2", "-", target);
+        return r.output().contains("pong");
+    }
+
+    /** A long-lived TCP connection from {@code ns} to an echo server, exchanging lines on demand. */
+    Session session(String ns, String address, int port) throws IOException {
+        String target = address.contains(":") ? "TCP6:[" + address + "]:" + port : "TCP4:" + address + ":" + port;
+        Process p = new ProcessBuilder(Cmd.command(ns, "socat", "-", target + ",connect-timeout=3"))
+                .redirectErrorStream(true).start();
+        processes.add(p);
+        return new Session(p);
+    }
+
+    /** One socat client process: every line written comes back from the echo server. */
+    static final class Session {
+        private final Writer in;
+        private final BufferedReader out;
+
+        Session(Process p) {
+            in = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
+            out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        /** Sends {@code line}; returns what came back within 5 s, or null. */
+        String exchange(String line) throws IOException {
+            in.write(line + "\n");
+            in.flush();
+            CompletableFuture<String> reply = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return out.readLine();
+                } catch (IOException e) {
+                    return null;
+                }
+            });
+            try {
+                return reply.get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                return null;
+            }
+        }
+    }
+
+    /** Captures, in {@code ns} on {@code dev}, what {@code filter} matches, as tcpdump's text lines. */
+    Capture capture(String ns, String dev, Path file, String filter) throws IOException {
+        Process p = new ProcessBuilder(Cmd.command(ns, "tcpdump", "-i", dev, "-n", "-l", "-U", filter))
+                .redirectErrorStream(true).redirectOutput(file.toFile()).start();
+        processes.add(p);
+        await(() -> read(file).contains("listening on"), "tcpdump did not start in " + ns);
+        return new Capture(p, file);
+    }
+
+    /** A running tcpdump. */
+    record Capture(Process process, Path file) {
+        /** Stops tcpdump and returns the packets it printed. */
+        List<String> stop() throws InterruptedException {
+            process.destroy(); // SIGTERM: tcpdump flushes and exits
+            process.waitFor(5, TimeUnit.SECONDS);
+            return read(file).lines().filter(l -> !l.startsWith("tcpdump:") && !l.startsWith("listening on")
+                    && !l.contains("packets captured") && !l.contains("received by filter")
+                    && !l.contains("dropped by kernel") && !l.isBlank()).toList();
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /**
+     * Runs nmap in {@code ns} with {@code args} and returns the state of each listed port ("port/proto" → state),
+     * plus "ignored" → the collapsed state, "up" → "true"/"false" and "raw" → the output. Grepable output (-oG -), no
+     * DNS (-n). ARP and
+     * neighbour discovery pings are off: they work below IP, every host on a link answers them, and an outside
+     * scanner is not on the appliance's link.
+     */
+    static Map<String, String> nmap(String ns, String... args) throws IOException {
+        // on a veth pair an answer takes microseconds: a short timeout and a minimum rate keep a scan of silent
+        // ports to about a second without losing answers
+        List<String> argv = new ArrayList<>(List.of("nmap", "-n", "-T5", "--max-retries", "1", "--max-rtt-timeout",
+                "200ms", "--min-rate", "2000", "--disable-arp-ping", "-oG", "-"));
+        argv.addAll(List.of(args));
+        Cmd.Result r = Cmd.run(ns, null, argv.toArray(String[]::new));
+        if (!r.ok()) {
+            throw new IOException("nmap failed: " + r.output());
+        }
+        Map<String, String> states = new HashMap<>();
+        states.put("up", Boolean.toString(!r.output().contains("(0 hosts up)")));
+        for (String line : r.output().split("\n")) {
+            int ports = line.indexOf("Ports: ");
+            if (!line.startsWith("Host:") || ports < 0) {
+                continue;
+            }
+            for (String field : line.substring(ports + 7).split("\t")) {
+                if (field.startsWith("Ignored State: ")) {
+                    states.put("ignored", field.substring(15));
+                } else if (!field.isEmpty() && Character.isDigit(field.charAt(0))) {
+                    for (String entry : field.split(", ")) {
+                        String[] f = entry.split("/");
+                        states.put(f[0] + "/" + f[2], f[1]);
+                    }
+                }
+            }
+        }
+        states.put("raw", r.output());
+        return states;
+    }
+
+    static void await(BooleanSupplier condition, String message) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // generous: the machine is shared
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(message);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail("interrupted: " + message);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : processes) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (String ns : List.of(outside, appliance, lan)) {
+            try {
+                // whatever still runs in the namespace keeps it alive: end it, then delete the namespace
+                Cmd.run(null, null, "ip", "netns", "pids", ns).output().lines().filter(s -> s.matches("\\d+"))
+                        .forEach(pid -> ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly));
+                Cmd.run(null, null, "ip", "netns", "del", ns);
+            } catch (IOException | RuntimeException e) {
+                System.err.println("could not remove namespace " + ns + ": " + e);
+            }
+        }
+    }
+}

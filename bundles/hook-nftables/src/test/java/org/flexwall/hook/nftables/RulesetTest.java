@@ -1,0 +1,169 @@
+package org.flexwall.hook.nftables;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.flexwall.api.packet.Marks;
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.Protocol;
+import org.junit.jupiter.api.Test;
+
+/** The generated nft files, as text. The system tests apply them to a real kernel. */
+class RulesetTest {
+    private static final Settings DEFAULTS = Settings.DEFAULTS;
+
+    private static Settings settings(boolean antiLockout, String management, List<String> lans) {
+        return new Settings(antiLockout, management, new TreeSet<>(List.of(22, 8080)), lans, 42, "nft");
+    }
+
+    private static List<String> rules(String ruleset, String chain) {
+        String prefix = "add rule inet flexwall " + chain + " ";
+        return ruleset.lines().filter(l -> l.startsWith(prefix)).map(l -> l.substring(prefix.length())).toList();
+    }
+
+    @Test
+    void bothChainsDropByPolicyAndNothingIsRejected() {
+        String r = Ruleset.baseline(settings(true, "", List.of("lan0")));
+        assertTrue(r.contains("input { type filter hook input priority filter; policy drop; }"), r);
+        assertTrue(r.contains("forward { type filter hook forward priority filter; policy drop; }"), r);
+        assertFalse(r.contains("reject"), r);
+        assertFalse(r.contains("policy accept"), r);
+    }
+
+    @Test
+    void baselineKeepsPermittedElementsAndReplacesOnlyRules() {
+        String r = Ruleset.baseline(DEFAULTS);
+        assertFalse(r.contains("flush set"), r);
+        assertFalse(r.contains("flush table"), r);
+        assertFalse(r.contains("delete"), r);
+        assertTrue(r.contains("add set inet flexwall permitted4 { type inet_proto . inet_service; }"), r);
+        assertTrue(r.contains("add set inet flexwall permitted6 { type inet_proto . inet_service; }"), r);
+        // chains are flushed before their rules are added again, in the same file (one transaction)
+        assertTrue(r.indexOf("flush chain inet flexwall input") < r.indexOf("add rule inet flexwall input"), r);
+    }
+
+    @Test
+    void tableHasNoOwnerFlagSoItOutlivesTheJvm() {
+        assertFalse(Ruleset.baseline(DEFAULTS).contains("owner"));
+    }
+
+    @Test
+    void inputOrderLoopbackThenConntrackThenNeighbourDiscoveryThenPermitsThenCountedDrop() {
+        List<String> in = rules(Ruleset.baseline(DEFAULTS), "input");
+        assertEquals("iif \"lo\" accept", in.get(0));
+        assertEquals("ct state established,related accept", in.get(1));
+        assertEquals("ct state invalid drop", in.get(2));
+        assertEquals("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept", in.get(3));
+        assertEquals("icmpv6 type nd-router-advert ip6 saddr fe80::/10 ip6 hoplimit 255 accept", in.get(4));
+        assertTrue(in.contains(Marks.NFT_MATCH_ACCEPTED + " accept"), in.toString());
+        assertTrue(in.indexOf(Marks.NFT_MATCH_ACCEPTED + " accept") > 2, "an invalid packet is dropped even marked");
+        assertTrue(in.contains("meta nfproto ipv4 meta l4proto . th dport @permitted4 accept"), in.toString());
+        assertTrue(in.contains("meta nfproto ipv6 meta l4proto . th dport @permitted6 accept"), in.toString());
+        assertEquals("counter comment \"dropped: unsolicited\"", in.get(in.size() - 1));
+    }
+
+    @Test
+    void noIcmpEchoIsAcceptedSoPingFindsNothing() {
+        String r = Ruleset.baseline(settings(true, "", List.of("lan0")));
+        assertFalse(r.contains("echo-request"), r);
+        assertFalse(r.contains("icmp type"), r);
+    }
+
+    @Test
+    void antiLockoutOnAnyInterfaceByDefault() {
+        assertTrue(rules(Ruleset.baseline(DEFAULTS), "input")
+                .contains("tcp dport { 22, 8080 } accept comment \"anti-lockout\""));
+    }
+
+    @Test
+    void antiLockoutOnTheManagementInterfaceOnly() {
+        assertTrue(rules(Ruleset.baseline(settings(true, "eth1", List.of())), "input")
+                .contains("iifname \"eth1\" tcp dport { 22, 8080 } accept comment \"anti-lockout\""));
+    }
+
+    @Test
+    void antiLockoutOffLeavesNoManagementRule() {
+        String r = Ruleset.baseline(settings(false, "eth1", List.of()));
+        assertFalse(r.contains("anti-lockout"), r);
+        assertFalse(r.contains("dport { 22"), r);
+    }
+
+    @Test
+    void forwardAcceptsNewFlowsOnlyFromLanInterfaces() {
+        List<String> fwd = rules(Ruleset.baseline(settings(true, "", List.of("lan0", "wlan*"))), "forward");
+        assertEquals(List.of("ct state established,related accept", "ct state invalid drop",
+                "iifname { \"lan0\", \"wlan*\" } accept comment \"from the LAN\"",
+                "counter comment \"dropped: not from the LAN\""), fwd);
+    }
+
+    @Test
+    void withoutLanInterfacesOnlyRepliesAreForwarded() {
+        List<String> fwd = rules(Ruleset.baseline(DEFAULTS), "forward");
+        assertEquals(List.of("ct state established,related accept", "ct state invalid drop",
+                "counter comment \"dropped: not from the LAN\""), fwd);
+        assertFalse(Ruleset.baseline(DEFAULTS).contains("nd-router-solicit"));
+    }
+
+    @Test
+    void changesAreOneBatchGroupedBySetDeletesFirst() {
+        Set<Element> add = Set.of(new Element(Protocol.UDP, AddressFamily.IPV4, 53),
+                new Element(Protocol.TCP, AddressFamily.IPV4, 8443), new Element(Protocol.TCP, AddressFamily.IPV6, 8443));
+        Set<Element> delete = Set.of(new Element(Protocol.TCP, AddressFamily.IPV6, 22));
+        assertEquals("delete element inet flexwall permitted6 { tcp . 22 }\n"
+                + "add element inet flexwall permitted4 { tcp . 8443, udp . 53 }\n"
+                + "add element inet flexwall permitted6 { tcp . 8443 }\n", Ruleset.changes(add, delete));
+    }
+
+    @Test
+    void noChangesGiveAnEmptyBatch() {
+        assertEquals("", Ruleset.changes(Set.of(), Set.of()));
+    }
+
+    @Test
+    void replacingElementsEmptiesBothSetsAndRefillsInOneFile() {
+        assertEquals("flush set inet flexwall permitted4\nflush set inet flexwall permitted6\n"
+                + "add element inet flexwall permitted6 { udp . 5353 }\n",
+                Ruleset.replaceElements(List.of(new Element(Protocol.UDP, AddressFamily.IPV6, 5353))));
+        assertEquals("flush set inet flexwall permitted4\nflush set inet flexwall permitted6\n",
+                Ruleset.replaceElements(List.of()));
+    }
+
+    @Test
+    void disableSucceedsWhetherOrNotTheTableExists() {
+        assertEquals("add table inet flexwall\ndelete table inet flexwall\n", Ruleset.disable());
+    }
+
+    @Test
+    void interfaceNamesThatNftWouldReadAsSyntaxAreRefused() {
+        for (String bad : List.of("eth0\" accept", "eth0 }", "a;flush ruleset", "sixteen-chars-xx", "-eth0", "")) {
+            assertThrows(IllegalArgumentException.class, () -> settings(true, "", List.of(bad)), bad);
+        }
+        assertThrows(IllegalArgumentException.class, () -> settings(true, "eth0\nflush ruleset", List.of()));
+        settings(true, "enp0s31f6", List.of("br-lan", "wg0", "eth0.100", "veth*")); // real names pass
+    }
+
+    @Test
+    void managementPortsOutOfRangeAreRefused() {
+        assertThrows(IllegalArgumentException.class,
+                () -> new Settings(true, "", new TreeSet<>(List.of(0)), List.of(), 42, "nft"));
+        assertThrows(IllegalArgumentException.class,
+                () -> new Settings(true, "", new TreeSet<>(List.of(65536)), List.of(), 42, "nft"));
+        assertThrows(IllegalArgumentException.class,
+                () -> new Settings(true, "", new TreeSet<>(), List.of(), 42, "nft"));
+    }
+
+    @Test
+    void settingsFromConfigurationTrimAndDropEmptyNames() {
+        Settings s = Settings.of(Configs.config("lanInterfaces", new String[] { " lan0 ", "" },
+                "managementInterface", " eth1 ", "managementTcpPorts", new int[] { 8080, 22, 22 }));
+        assertEquals(List.of("lan0"), s.lanInterfaces());
+        assertEquals("eth1", s.managementInterface());
+        assertEquals("tcp 22, 8080 on eth1", s.managementAccess());
+    }
+}
