@@ -265,6 +265,11 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         worker.submit(this::sync).get(60, TimeUnit.SECONDS);
     }
 
+    /** Runs the periodic check now and waits for it. For tests. */
+    void recheck() throws Exception {
+        worker.submit(this::check).get(60, TimeUnit.SECONDS);
+    }
+
     private static Set<Element> minus(Set<Element> a, Set<Element> b) {
         Set<Element> r = new TreeSet<>(a);
         r.removeAll(b);

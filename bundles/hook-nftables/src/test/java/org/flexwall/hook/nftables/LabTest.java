@@ -66,6 +66,11 @@ abstract class LabTest {
     /** A new hook in the appliance namespace, bound to a new store, activated with {@code config} pairs. */
     NftablesHook activate(Object... config) throws Exception {
         store = new Fakes.Store();
+        return reactivate(config);
+    }
+
+    /** A new hook as after a bundle update or a configuration change: same store, new component instance. */
+    NftablesHook reactivate(Object... config) throws Exception {
         hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
         hook.bindPortStore(store);
         store.listener = hook;

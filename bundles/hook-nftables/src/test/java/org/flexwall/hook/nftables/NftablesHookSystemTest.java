@@ -1,0 +1,269 @@
+package org.flexwall.hook.nftables;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.flexwall.api.packet.Marks;
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.Protocol;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The component against the real kernel: port store changes open and close ports, established flows survive every
+ * change, the appliance reaches out, the gateway forwards from the LAN only, anti-lockout, the NFQUEUE hook's mark,
+ * and the table outliving the component. Traffic is real (socat) between the lab's namespaces.
+ */
+class NftablesHookSystemTest extends LabTest {
+
+    @Test
+    void permittedPortOpensAndRevokedPortCloses() throws Exception {
+        activate("antiLockout", false);
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED), "open before it was permitted");
+        PermittedPort v4 = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        PermittedPort v6 = store.permit(Protocol.TCP, AddressFamily.IPV6, TCP_PERMITTED);
+        hook.awaitSync();
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertTrue(lab.connects(lab.outside, lab.applianceV6, TCP_PERMITTED));
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
+
+        store.revoke(v4);
+        hook.awaitSync();
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertTrue(lab.connects(lab.outside, lab.applianceV6, TCP_PERMITTED), "the IPv6 entry is still permitted");
+        store.revoke(v6);
+        hook.awaitSync();
+        assertTrue(lab.blocked(lab.outside, lab.applianceV6, TCP_PERMITTED));
+        assertEquals(List.of(), elements(Ruleset.SET4));
+        assertEquals(List.of(), elements(Ruleset.SET6));
+    }
+
+    @Test
+    void udpToAPermittedPortIsAnsweredAndOtherwiseDropped() throws Exception {
+        activate("antiLockout", false);
+        store.permit(Protocol.UDP, AddressFamily.IPV4, UDP_PERMITTED);
+        hook.awaitSync();
+        assertTrue(lab.udpAnswered(lab.outside, lab.applianceV4, UDP_PERMITTED));
+        assertFalse(lab.udpAnswered(lab.outside, lab.applianceV4, UDP_UNPERMITTED));
+        assertFalse(lab.udpAnswered(lab.outside, lab.applianceV6, UDP_PERMITTED), "permitted for IPv4 only");
+    }
+
+    @Test
+    void portSharedByTwoSocketsStaysOpenUntilBothAreRevoked() throws Exception {
+        activate("antiLockout", false);
+        PermittedPort first = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        PermittedPort second = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED); // SO_REUSEPORT
+        hook.awaitSync();
+        store.revoke(first);
+        hook.awaitSync();
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        store.revoke(second);
+        hook.awaitSync();
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
+    }
+
+    @Test
+    void establishedSessionSurvivesBaselineReapplyAndPortChanges() throws Exception {
+        activate();
+        PermittedPort tcp = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        Lab.Session session = lab.session(lab.outside, lab.applianceV4, TCP_PERMITTED);
+        assertEquals("line 1", session.exchange("line 1"));
+
+        hook.deactivate(); // a bundle update: the table stays
+        assertEquals("line 2", session.exchange("line 2"));
+        reactivate("antiLockout", false, "lanInterfaces", new String[] { "lan0" }); // re-applied, other rules
+        assertEquals("line 3", session.exchange("line 3"));
+
+        store.permit(Protocol.UDP, AddressFamily.IPV4, UDP_PERMITTED);
+        hook.awaitSync();
+        assertEquals("line 4", session.exchange("line 4"));
+        store.revoke(tcp);
+        hook.awaitSync();
+        // the listener closed its port: no new connection, but the flow it accepted before goes on
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertEquals("line 5", session.exchange("line 5"));
+    }
+
+    @Test
+    void applianceReachesTheOutsideOverTcpAndUdp() throws Exception {
+        activate("antiLockout", false);
+        assertTrue(lab.connects(lab.appliance, lab.outsideV4, OUTSIDE_TCP));
+        assertTrue(lab.connects(lab.appliance, lab.outsideV6, OUTSIDE_TCP));
+        assertTrue(lab.udpAnswered(lab.appliance, lab.outsideV4, OUTSIDE_UDP));
+        assertTrue(lab.udpAnswered(lab.appliance, lab.outsideV6, OUTSIDE_UDP));
+        assertTrue(lab.connects(lab.appliance, "127.0.0.1", TCP_UNPERMITTED), "loopback is never filtered");
+    }
+
+    @Test
+    void antiLockoutKeepsSshReachableAndOffDropsIt() throws Exception {
+        activate(); // shipped default: on, any interface
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, SSH));
+        assertTrue(lab.connects(lab.outside, lab.applianceV6, SSH));
+        assertTrue(logLines.stream().anyMatch(l -> l.contains("anti-lockout ON: tcp 22, 8080 on any interface")),
+                logLines.toString());
+        assertTrue(hook.status().contains("anti-lockout on (tcp 22, 8080 on any interface)"), hook.status());
+
+        removeTable();
+        activate("antiLockout", false);
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, SSH));
+        assertTrue(lab.blocked(lab.outside, lab.applianceV6, SSH));
+        assertTrue(hook.status().contains("anti-lockout off"), hook.status());
+    }
+
+    @Test
+    void antiLockoutOnTheManagementInterfaceOnly() throws Exception {
+        activate("managementInterface", "lan0");
+        String applianceLan = lab.lanHostV4.replaceAll("\\.2$", ".1");
+        assertTrue(lab.connects(lab.lan, applianceLan, SSH), "management from the LAN side");
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, SSH), "not from the outside");
+    }
+
+    @Test
+    void packetMarkedByTheUserSpaceHookPasses() throws Exception {
+        activate("antiLockout", false);
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
+        // stands in for the NFQUEUE hook: its verdict sets Marks.ACCEPTED at mangle priority, before our chain
+        String marker = "table inet fwt_marker {\n chain input {\n  type filter hook input priority mangle;\n"
+                + "  tcp dport " + TCP_UNPERMITTED + " meta mark set meta mark | " + String.format("0x%08x", Marks.ACCEPTED)
+                + "\n }\n}\n";
+        assertTrue(Cmd.run(lab.appliance, marker, "nft", "-f", "-").ok());
+        try {
+            assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
+        } finally {
+            Cmd.run(lab.appliance, null, "nft", "delete", "table", "inet", "fwt_marker");
+        }
+    }
+
+    @Test
+    void gatewayForwardsNewFlowsFromTheLanOnly() throws Exception {
+        activate("antiLockout", false);
+        assertTrue(lab.blocked(lab.lan, lab.outsideV4, OUTSIDE_TCP), "forwarded without a LAN interface");
+        removeTable();
+        activate("antiLockout", false, "lanInterfaces", new String[] { "lan0" });
+        assertTrue(lab.connects(lab.lan, lab.outsideV4, OUTSIDE_TCP));
+        assertTrue(lab.udpAnswered(lab.lan, lab.outsideV4, OUTSIDE_UDP));
+        assertTrue(lab.blocked(lab.outside, lab.lanHostV4, LAN_TCP));
+    }
+
+    @Test
+    void tableOutlivesTheComponentAndDisableRemovesIt() throws Exception {
+        activate("antiLockout", false);
+        store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        hook.deactivate();
+        hook = null;
+        assertTrue(nft().tablePresent());
+        assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4));
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "stopped, yet still closed");
+
+        Main.disable(nft());
+        assertFalse(nft().tablePresent());
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "disabled: nothing filters");
+        Main.disable(nft()); // twice is fine
+    }
+
+    @Test
+    void restartKeepsPortsOfThePreviousRunUntilTheStoreReports() throws Exception {
+        activate("antiLockout", false);
+        store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        hook.deactivate();
+
+        // a new run without a store yet: the kernel keeps what it had
+        hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
+        hook.activate(Configs.config("antiLockout", false));
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertTrue(hook.status().contains("ports permitted before kept"), hook.status());
+
+        // the store arrives and permits nothing: the sets follow it
+        hook.bindPortStore(new Fakes.Store());
+        hook.awaitSync();
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertTrue(hook.status().startsWith("baseline active, 0 permitted ports"), hook.status());
+    }
+
+    @Test
+    void storeGoneClosesEveryPermittedPortUntilItIsBack() throws Exception {
+        activate("antiLockout", false);
+        store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        hook.unbindPortStore(store);
+        hook.awaitSync();
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertTrue(hook.status().contains("no port store bound"), hook.status());
+        hook.bindPortStore(store);
+        hook.awaitSync();
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
+    }
+
+    @Test
+    void tableRemovedBehindOurBackIsRestoredWithItsPorts() throws Exception {
+        activate("antiLockout", false);
+        store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        Cmd.ok(lab.appliance, "nft", "flush", "ruleset"); // what nftables.service does at start
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "flushed: open");
+        hook.recheck();
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertTrue(logLines.stream().anyMatch(l -> l.contains("was removed outside flexwall")), logLines.toString());
+    }
+
+    @Test
+    void elementDeletedBehindOurBackDoesNotStopLaterUpdates() throws Exception {
+        activate("antiLockout", false);
+        PermittedPort p = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        Cmd.ok(lab.appliance, "nft", "delete", "element", "inet", "flexwall", Ruleset.SET4,
+                "{ tcp . " + TCP_PERMITTED + " }");
+        store.revoke(p); // its delete batch fails: the element is gone; the sets are rewritten instead
+        store.permit(Protocol.UDP, AddressFamily.IPV4, UDP_PERMITTED);
+        hook.awaitSync();
+        assertEquals(List.of("udp . " + UDP_PERMITTED), elements(Ruleset.SET4));
+        assertFalse(hook.status().contains("problem"), hook.status());
+    }
+
+    @Test
+    void aThousandPortsInOneBurstAllReachTheKernel() throws Exception {
+        activate("antiLockout", false);
+        List<PermittedPort> many = new ArrayList<>();
+        for (int port = 20_000; port < 21_000; port++) {
+            many.add(store.permit(Protocol.UDP, AddressFamily.IPV6, port));
+        }
+        hook.awaitSync();
+        assertEquals(1000, elements(Ruleset.SET6).size());
+        assertTrue(hook.status().startsWith("baseline active, 1000 permitted ports"), hook.status());
+        many.forEach(store::revoke);
+        hook.awaitSync();
+        assertEquals(List.of(), elements(Ruleset.SET6));
+    }
+
+    @Test
+    void badFileFailsWithNftsOwnMessageAndChangesNothing() throws Exception {
+        activate("antiLockout", false);
+        store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        Nft.NftException e = org.junit.jupiter.api.Assertions.assertThrows(Nft.NftException.class,
+                () -> nft().apply("flush set inet flexwall permitted4\nadd rule inet flexwall input tcp dport 70000 "
+                        + "accept\n", "test a bad file"));
+        assertTrue(e.getMessage().startsWith("cannot test a bad file: nft exited with 1:\n"), e.getMessage());
+        assertTrue(e.getMessage().contains("Error:") && e.getMessage().contains("70000"), e.getMessage());
+        assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4), "the flush in the bad file did not run");
+    }
+
+    @Test
+    void invalidConfigurationFallsBackToTheClosedDefaults() throws Exception {
+        activate("antiLockout", false, "lanInterfaces", new String[] { "lan0\" accept" });
+        assertTrue(hook.status().contains("configuration org.flexwall.hook.nftables is invalid: lanInterfaces"),
+                hook.status());
+        assertTrue(lab.blocked(lab.lan, lab.outsideV4, OUTSIDE_TCP), "nothing forwarded");
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, SSH), "anti-lockout of the defaults");
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
+    }
+}
