@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Kernel baseline benchmark: iperf3 TCP throughput of one established flow and 60-byte UDP frames per second through
+# flexwall's nft table, against no firewall in the same run. Needs root and iperf3. Usage: bench.sh [rounds] [seconds]
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench.sh: run as root (it makes network namespaces and nft tables)" >&2
+  exit 2
+fi
+mvn -q -f pom.xml test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+exec java -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" \
+  org.flexwall.hook.nftables.bench.NftablesBench "$@"

@@ -1,0 +1,76 @@
+package org.flexwall.hook.nftables;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.Protocol;
+
+/**
+ * What the benchmark in {@code bench/} needs from the test fixtures: the lab's namespaces and the real component
+ * switched on (baseline, ports permitted through the port store interface) or off (table deleted).
+ */
+public final class BenchSupport implements AutoCloseable {
+    private final Lab lab = Lab.create();
+    private final List<String> log = new ArrayList<>();
+    private NftablesHook hook;
+
+    public BenchSupport() throws IOException {
+    }
+
+    public String outside() {
+        return lab.outside;
+    }
+
+    public String appliance() {
+        return lab.appliance;
+    }
+
+    public String applianceV4() {
+        return lab.applianceV4;
+    }
+
+    /** Starts {@code argv} in {@code ns}; it is killed on close. */
+    public void start(String ns, String... argv) throws IOException {
+        lab.start(ns, argv);
+    }
+
+    /** The baseline of the shipped defaults, with TCP and UDP {@code port} permitted for IPv4 through the store. */
+    public void firewallOn(int port) throws Exception {
+        Fakes.Store store = new Fakes.Store();
+        hook = new NftablesHook(Fakes.logger(log), List.of("ip", "netns", "exec", lab.appliance));
+        hook.bindPortStore(store);
+        store.listener = hook;
+        hook.activate(Configs.config());
+        store.permit(Protocol.TCP, AddressFamily.IPV4, port);
+        store.permit(Protocol.UDP, AddressFamily.IPV4, port);
+        hook.awaitSync();
+        if (!hook.status().startsWith("baseline active, 2 permitted ports")) {
+            throw new IllegalStateException("firewall not on: " + hook.status());
+        }
+    }
+
+    /** No firewall at all: the component stopped and table inet flexwall deleted. */
+    public void firewallOff() throws Exception {
+        if (hook != null) {
+            hook.deactivate();
+            hook = null;
+        }
+        Main.disable(new Nft(List.of("ip", "netns", "exec", lab.appliance), "nft"));
+    }
+
+    /** Runs {@code argv} in {@code ns}; returns its output, failing on a non-zero exit. */
+    public static String run(String ns, String... argv) throws IOException {
+        return Cmd.ok(ns, argv);
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            firewallOff();
+        } finally {
+            lab.close();
+        }
+    }
+}

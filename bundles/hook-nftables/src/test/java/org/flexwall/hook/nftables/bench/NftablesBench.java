@@ -1,0 +1,112 @@
+package org.flexwall.hook.nftables.bench;
+
+import java.io.StringReader;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+
+import org.flexwall.hook.nftables.BenchSupport;
+
+/**
+ * What flexwall's kernel baseline costs established and small-packet traffic, against no firewall in the same run.
+ * iperf3 in the outside namespace sends to an iperf3 server in the appliance namespace over veth; the modes
+ * alternate round by round so drift on a shared machine hits both. Run with {@code bench.sh} (root).
+ *
+ * <ul>
+ * <li>TCP: one stream, {@code seconds} s per run, bits/s the server received.</li>
+ * <li>UDP: 18-byte payloads (60-byte Ethernet frames), unlimited rate ({@code -b 0}), packets/s that arrived.</li>
+ * </ul>
+ * The client runs on CPU 0 and the server on CPU 1.
+ */
+public final class NftablesBench {
+    private static final int PORT = 5201;
+    private static final double TICKS_PER_SECOND = 100; // USER_HZ of /proc/stat
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+        Map<String, List<Double>> tcp = new LinkedHashMap<>();
+        Map<String, List<Double>> udp = new LinkedHashMap<>();
+        Map<String, List<Double>> udpLoss = new LinkedHashMap<>();
+        Map<String, List<Double>> udpCpu = new LinkedHashMap<>();
+        try (BenchSupport lab = new BenchSupport()) {
+            lab.start(lab.appliance(), "taskset", "-c", "1", "iperf3", "-s", "-p", Integer.toString(PORT));
+            Thread.sleep(500); // iperf3 -s binds at once; no readiness signal to wait for
+            for (int round = 1; round <= rounds; round++) {
+                for (String mode : List.of("no firewall", "nft baseline")) {
+                    if (mode.equals("no firewall")) {
+                        lab.firewallOff();
+                    } else {
+                        lab.firewallOn(PORT);
+                    }
+                    JsonObject t = iperf(lab, seconds, false);
+                    double gbit = t.getJsonObject("end").getJsonObject("sum_received")
+                            .getJsonNumber("bits_per_second").doubleValue() / 1e9;
+                    tcp.computeIfAbsent(mode, k -> new ArrayList<>()).add(gbit);
+
+                    long[] before = cpuTicks();
+                    JsonObject u = iperf(lab, seconds, true);
+                    long[] after = cpuTicks();
+                    JsonObject sum = u.getJsonObject("end").getJsonObject("sum_received");
+                    double received = sum.getJsonNumber("packets").longValue()
+                            - sum.getJsonNumber("lost_packets").longValue();
+                    double secs = sum.getJsonNumber("seconds").doubleValue();
+                    udp.computeIfAbsent(mode, k -> new ArrayList<>()).add(received / secs);
+                    udpLoss.computeIfAbsent(mode, k -> new ArrayList<>())
+                            .add(sum.getJsonNumber("lost_percent").doubleValue());
+                    // busy CPU time of the whole machine (sender, receiver, softirq) per packet that arrived
+                    double us = (after[0] - before[0]) * 1e6 / TICKS_PER_SECOND / received;
+                    udpCpu.computeIfAbsent(mode, k -> new ArrayList<>()).add(us);
+                    System.out.printf("round %d %-12s TCP %.2f Gbit/s  UDP %.0f received packets/s (%.1f %% lost, "
+                            + "%.2f CPU us per packet)%n", round, mode, gbit, received / secs,
+                            sum.getJsonNumber("lost_percent").doubleValue(), us);
+                }
+            }
+        }
+        System.out.printf("%nmedians of %d rounds x %d s (kernel %s, %d CPUs)%n", rounds, seconds,
+                System.getProperty("os.version"), Runtime.getRuntime().availableProcessors());
+        System.out.println("| path | TCP Gbit/s | UDP 60-byte frames received/s | UDP lost % | CPU us per packet |");
+        System.out.println("|---|---|---|---|---|");
+        for (String mode : tcp.keySet()) {
+            System.out.printf("| %s | %.1f | %.0f k | %.1f | %.2f |%n", mode, median(tcp.get(mode)),
+                    median(udp.get(mode)) / 1000, median(udpLoss.get(mode)), median(udpCpu.get(mode)));
+        }
+    }
+
+    private static JsonObject iperf(BenchSupport lab, int seconds, boolean udp) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("taskset", "-c", "0", "iperf3", "-c", lab.applianceV4(), "-p",
+                Integer.toString(PORT), "-t", Integer.toString(seconds), "-J"));
+        if (udp) {
+            argv.addAll(List.of("-u", "-l", "18", "-b", "0"));
+        }
+        String out = BenchSupport.run(lab.outside(), argv.toArray(String[]::new));
+        try (JsonReader r = Json.createReader(new StringReader(out))) {
+            return r.readObject();
+        }
+    }
+
+    /** Busy ticks of all CPUs from /proc/stat (everything but idle and iowait). */
+    private static long[] cpuTicks() throws java.io.IOException {
+        String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i = 1; i < f.length; i++) {
+            if (i != 4 && i != 5) { // idle, iowait
+                busy += Long.parseLong(f[i]);
+            }
+        }
+        return new long[] { busy };
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> v = new ArrayList<>(values);
+        Collections.sort(v);
+        int n = v.size();
+        return n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
+    }
+}
