@@ -172,9 +172,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         }
         try {
             if (!baselineApplied) {
-                nft.apply(Ruleset.baseline(settings), "apply the baseline (table inet " + Ruleset.TABLE + ")");
-                baselineApplied = true;
-                announce();
+                applyBaseline();
             }
             if (!known) {
                 problem = null;
@@ -194,6 +192,11 @@ public class NftablesHook implements PacketHook, PortStoreListener {
                 } catch (NftException e) {
                     log.warn("{}; rewriting both sets instead", e.getMessage());
                     applied = null;
+                    if (!nft.tablePresent()) {
+                        log.warn("table inet {} was removed outside flexwall; applying the baseline again",
+                                Ruleset.TABLE);
+                        applyBaseline();
+                    }
                 }
             }
             nft.apply(Ruleset.replaceElements(desired), "rewrite the permitted ports");
@@ -206,6 +209,13 @@ public class NftablesHook implements PacketHook, PortStoreListener {
                 lastLogged = problem;
             }
         }
+    }
+
+    private void applyBaseline() throws NftException {
+        baselineApplied = false;
+        nft.apply(Ruleset.baseline(settings), "apply the baseline (table inet " + Ruleset.TABLE + ")");
+        baselineApplied = true;
+        announce();
     }
 
     private void applied(Set<Element> desired) {

@@ -25,7 +25,9 @@ import java.util.function.BooleanSupplier;
  * outside (out0 10.213.N.1, fd00:213:N::1) ── veth ── (wan0 10.213.N.2, fd00:213:N::2) appliance
  *                                                     (lan0 10.214.N.1) ── veth ── (host0 10.214.N.2) lan
  * </pre>
- * The appliance forwards IPv4 between its two sides; the outside routes the LAN through it.
+ * The appliance forwards IPv4 between its two sides; the outside routes the LAN through it. Behind the outside lies
+ * a narrow link (veth o1/o2, MTU 1280) to 10.216.N.0/24 and fd00:216:N::/64: the outside, as a router, answers
+ * larger packets from the appliance with "fragmentation needed" / "packet too big".
  */
 final class Lab implements AutoCloseable {
     final String outside;
@@ -36,6 +38,8 @@ final class Lab implements AutoCloseable {
     final String outsideV6;
     final String applianceV6;
     final String lanHostV4;
+    final String farV4;
+    final String farV6;
     private final List<Process> processes = new ArrayList<>();
 
     private Lab(String prefix, int n) {
@@ -47,6 +51,8 @@ final class Lab implements AutoCloseable {
         outsideV6 = "fd00:213:" + Integer.toHexString(n) + "::1";
         applianceV6 = "fd00:213:" + Integer.toHexString(n) + "::2";
         lanHostV4 = "10.214." + n + ".2";
+        farV4 = "10.216." + n + ".5";
+        farV6 = "fd00:216:" + Integer.toHexString(n) + "::5";
     }
 
     /** What a system test needs, or why it cannot run here (null when everything is there). */
@@ -98,6 +104,15 @@ final class Lab implements AutoCloseable {
         Cmd.ok(appliance, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         Cmd.ok(lan, "ip", "route", "add", "default", "via", "10.214." + n + ".1");
         Cmd.ok(outside, "ip", "route", "add", "10.214." + n + ".0/24", "via", applianceV4);
+
+        Cmd.ok(outside, "ip", "link", "add", "o1", "mtu", "1280", "type", "veth", "peer", "name", "o2", "mtu", "1280");
+        Cmd.ok(outside, "ip", "link", "set", "o1", "up");
+        Cmd.ok(outside, "ip", "link", "set", "o2", "up");
+        Cmd.ok(outside, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+        Cmd.ok(outside, "ip", "route", "add", "10.216." + n + ".0/24", "dev", "o1");
+        Cmd.ok(outside, "ip", "-6", "route", "add", farV6.replace("::5", "::/64"), "dev", "o1");
+        Cmd.ok(appliance, "ip", "route", "add", "10.216." + n + ".0/24", "via", outsideV4);
+        Cmd.ok(appliance, "ip", "-6", "route", "add", farV6.replace("::5", "::/64"), "via", outsideV6);
     }
 
     /** Starts a long-running program in {@code ns}, output discarded; it is killed on close. */

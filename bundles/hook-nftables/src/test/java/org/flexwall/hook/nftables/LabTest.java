@@ -91,6 +91,6 @@ abstract class LabTest {
             return List.of();
         }
         String inner = out.substring(start + 12, out.indexOf('}', start));
-        return java.util.Arrays.stream(inner.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        return java.util.Arrays.stream(inner.split(",")).map(String::trim).filter(s -> !s.isEmpty()).sorted().toList();
     }
 }

@@ -266,4 +266,39 @@ class NftablesHookSystemTest extends LabTest {
         assertTrue(lab.connects(lab.outside, lab.applianceV4, SSH), "anti-lockout of the defaults");
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
     }
+
+    @Test
+    void pathMtuErrorsAboutTheAppliancesOwnFlowsReachItsStack() throws Exception {
+        activate("antiLockout", false);
+        // 1400 bytes over a 1280-byte link: the outside router answers "fragmentation needed" / "packet too big",
+        // which conntrack finds related to the flow; the kernel then lowers its path MTU
+        for (String far : List.of(lab.farV4, lab.farV6)) {
+            String target = far.contains(":") ? "UDP6-SENDTO:[" + far + "]:9999" : "UDP4-SENDTO:" + far + ":9999";
+            Cmd.Result r = Cmd.run(lab.appliance, "x".repeat(1400), "socat", "-u", "-", target);
+            assertTrue(r.ok(), r.output());
+            Lab.await(() -> routeMtu(far).contains("mtu 1280"), "no path MTU learnt for " + far + ": "
+                    + routeMtu(far));
+        }
+    }
+
+    @Test
+    void tableRemovedBehindOurBackIsRestoredAtTheNextPortChange() throws Exception {
+        activate("antiLockout", false);
+        store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        Cmd.ok(lab.appliance, "nft", "delete", "table", "inet", "flexwall");
+        store.permit(Protocol.UDP, AddressFamily.IPV4, UDP_PERMITTED); // its batch fails: the table is gone
+        hook.awaitSync();
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
+        assertEquals(List.of("tcp . " + TCP_PERMITTED, "udp . " + UDP_PERMITTED), elements(Ruleset.SET4));
+        assertFalse(hook.status().contains("problem"), hook.status());
+    }
+
+    private String routeMtu(String address) {
+        try {
+            return Cmd.run(lab.appliance, null, "ip", "route", "get", address).output();
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
 }
