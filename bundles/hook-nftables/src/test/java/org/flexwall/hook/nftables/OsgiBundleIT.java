@@ -1,0 +1,220 @@
+package org.flexwall.hook.nftables;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+
+/**
+ * The built bundle in a real Felix with SCR and ConfigAdmin, as in the appliance: configured through ConfigAdmin, the
+ * component activates by itself, applies the baseline, mirrors what a PortStore service permits, and its table
+ * stays when the framework stops. The framework runs on a thread that entered the lab's appliance namespace, so every
+ * thread it makes, and every nft it runs, acts there and never on this machine's own ruleset.
+ */
+@Tag("system")
+class OsgiBundleIT {
+    private static final List<String> BUNDLES = List.of("org.osgi.util.function", "org.osgi.util.promise",
+            "org.osgi.service.component-", "org.osgi.service.log", "org.apache.felix.log", "org.apache.felix.scr",
+            "org.apache.felix.configadmin", "flexwall-api");
+
+    @TempDir
+    Path cache;
+
+    @Test
+    void bundleInFelixAppliesTheConfiguredBaselineAndMirrorsThePortStore() throws Exception {
+        String missing = Lab.missing("nft", "socat", "ss");
+        assumeTrue(missing == null, missing);
+        Path jar = Files.list(Path.of("target")).filter(p -> p.getFileName().toString()
+                .matches("flexwall-hook-nftables-.*\\.jar") && !p.toString().contains("sources")).findFirst()
+                .orElseThrow(() -> new AssertionError("run `mvn package` first: no bundle jar in target"));
+        try (Lab lab = Lab.create()) {
+            lab.tcpEcho(lab.appliance, 8443);
+            lab.tcpEcho(lab.appliance, 22);
+            inNamespace(lab.appliance, () -> {
+                Framework f = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(Map.of(
+                        "org.osgi.framework.storage", cache.toString(),
+                        "org.osgi.framework.storage.clean", "onFirstInit"));
+                f.start();
+                try {
+                    runIn(f.getBundleContext(), jar, lab);
+                } finally {
+                    f.stop();
+                    f.waitForStop(10_000);
+                }
+                return null;
+            });
+            // the framework is gone; the kernel keeps the table and its ports
+            assertTrue(Cmd.ok(lab.appliance, "nft", "list", "set", "inet", "flexwall", "permitted4")
+                    .contains("tcp . 8443"));
+            assertTrue(lab.connects(lab.outside, lab.applianceV4, 8443));
+            assertTrue(lab.blocked(lab.outside, lab.applianceV4, 22), "anti-lockout was configured off");
+        }
+    }
+
+    private void runIn(BundleContext ctx, Path jar, Lab lab) throws Exception {
+        List<String> classpath = Arrays.asList(System.getProperty("java.class.path").split(File.pathSeparator));
+        List<Bundle> installed = new ArrayList<>();
+        for (String name : BUNDLES) {
+            String path = classpath.stream().filter(e -> new File(e).getName().startsWith(name)).findFirst()
+                    .orElseThrow(() -> new AssertionError(name + " is not on the test class path"));
+            installed.add(ctx.installBundle(new File(path).toURI().toString()));
+        }
+        for (Bundle b : installed) {
+            b.start();
+        }
+        Bundle api = installed.get(BUNDLES.indexOf("flexwall-api"));
+
+        // configuration first, as the appliance's Configurator would: anti-lockout off
+        Object cm = service(ctx, "org.osgi.service.cm.ConfigurationAdmin");
+        Object conf = call(cm, "getConfiguration", NftablesHook.PID, "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("antiLockout", false);
+        props.put("managementTcpPorts", new int[] { 22 });
+        call(conf, "update", props);
+
+        // a port store service (typed by the api bundle) that permits tcp 8443 for IPv4
+        Class<?> storeType = api.loadClass("org.flexwall.api.port.PortStore");
+        Object entry = permittedPort(api, 8443);
+        ctx.registerService(storeType.getName(), Proxy.newProxyInstance(storeType.getClassLoader(),
+                new Class<?>[] { storeType }, (p, m, args) -> switch (m.getName()) {
+                    case "permitted", "refused" -> m.getName().equals("permitted") ? List.of(entry) : List.of();
+                    case "isPermitted", "permitNow" -> false;
+                    case "hashCode" -> System.identityHashCode(p);
+                    case "equals" -> p == args[0];
+                    default -> "stand-in port store";
+                }), null);
+
+        Bundle hook = ctx.installBundle(jar.toUri().toString());
+        hook.start();
+        Object packetHook = service(ctx, "org.flexwall.api.packet.PacketHook");
+        assertEquals("nftables", call(packetHook, "name"));
+        Object hookService = packetHook;
+        Lab.await(() -> status(hookService).startsWith("baseline active, 1 permitted ports, anti-lockout off"),
+                "status: " + status(hookService));
+        assertEquals(Bundle.ACTIVE, hook.getState());
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, 8443));
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, 22));
+    }
+
+    /** The service of {@code type}, waiting up to 10 s for it (bundles register theirs asynchronously). */
+    private static Object service(BundleContext ctx, String type) throws Exception {
+        for (int i = 0; i < 200; i++) {
+            ServiceReference<?>[] refs = ctx.getAllServiceReferences(type, null);
+            if (refs != null) {
+                return ctx.getService(refs[0]);
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no " + type + " service within 10 s");
+    }
+
+    private static String status(Object hook) {
+        try {
+            return (String) call(hook, "status");
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    private static Object permittedPort(Bundle api, int port) throws Exception {
+        Class<?> program = api.loadClass("org.flexwall.api.program.TrustedProgram");
+        Object socat = program.getConstructors()[0].newInstance("socat", Path.of("/usr/bin/socat"), "0".repeat(64),
+                "0".repeat(32), Instant.now(), false);
+        Object tcp = enumValue(api, "org.flexwall.api.port.Protocol", "TCP");
+        Object v4 = enumValue(api, "org.flexwall.api.port.AddressFamily", "IPV4");
+        return api.loadClass("org.flexwall.api.port.PermittedPort").getConstructors()[0].newInstance(socat, tcp, v4,
+                port, 4242L, List.of(), Instant.now());
+    }
+
+    @SuppressWarnings({ "unchecked", "rawtypes" })
+    private static Object enumValue(Bundle api, String type, String name) throws Exception {
+        return Enum.valueOf((Class<? extends Enum>) api.loadClass(type), name);
+    }
+
+    /** Calls the public method {@code name} whose parameter count matches, through its interface. */
+    private static Object call(Object target, String name, Object... args) throws Exception {
+        for (Class<?> type : target.getClass().getInterfaces()) {
+            for (Method m : type.getMethods()) {
+                if (m.getName().equals(name) && m.getParameterCount() == args.length) {
+                    return m.invoke(target, args);
+                }
+            }
+        }
+        for (Method m : target.getClass().getMethods()) {
+            if (m.getName().equals(name) && m.getParameterCount() == args.length) {
+                return m.invoke(target, args);
+            }
+        }
+        throw new NoSuchMethodException(name);
+    }
+
+    /**
+     * Runs {@code task} on a new thread that first moves into network namespace {@code ns}; threads it starts stay
+     * there, as do programs they run. Refuses to run the task if the move did not happen.
+     */
+    private static <T> T inNamespace(String ns, Callable<T> task) throws Exception {
+        FutureTask<T> f = new FutureTask<>(() -> {
+            Path target = Path.of("/var/run/netns/" + ns);
+            int fd = Ns.open(target.toString(), 0x80000 /* O_RDONLY | O_CLOEXEC */);
+            try {
+                Ns.setns(fd, 0x40000000 /* CLONE_NEWNET */);
+            } finally {
+                Ns.close(fd);
+            }
+            Object here = Files.getAttribute(Path.of("/proc/thread-self/ns/net"), "unix:ino");
+            Object there = Files.getAttribute(target, "unix:ino");
+            if (!here.equals(there)) {
+                throw new IllegalStateException("setns did not move the thread into " + ns);
+            }
+            return task.call();
+        });
+        Thread t = new Thread(f, "in-" + ns);
+        t.start();
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception ex ? ex : e;
+        }
+    }
+
+    /** setns(2) and friends, for this test only. */
+    private static final class Ns {
+        static {
+            Native.register(Ns.class, NativeLibrary.getInstance("c"));
+        }
+
+        static native int open(String path, int flags) throws LastErrorException;
+
+        static native int setns(int fd, int nstype) throws LastErrorException;
+
+        static native int close(int fd);
+    }
+}
