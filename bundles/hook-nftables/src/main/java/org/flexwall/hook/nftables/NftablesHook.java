@@ -40,9 +40,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * and a dying JVM leave the table in the kernel: ports stay as they were, everything else stays dropped. Only
  * {@link Main} {@code disable} removes it.
  *
- * <p>Port changes (S705 permit, S711 revoke) go to one worker thread, coalesced for {@value #COALESCE_MS} ms and
- * applied as one {@code nft -f} batch of element adds and deletes. A batch that fails (the table changed under us)
- * is followed by a full rewrite of the sets in one transaction.
+ * <p>Port changes (FIG. 7: S709 registered, S706–S707 deleted) go to one worker thread, coalesced for
+ * {@value #COALESCE_MS} ms and applied as one {@code nft -f} batch of element adds and deletes. A batch that fails
+ * (the table changed under us) is followed by a full rewrite of the sets in one transaction.
  */
 @Component(name = NftablesHook.PID, service = { PacketHook.class, PortStoreListener.class }, immediate = true)
 @Designate(ocd = NftablesHook.Config.class)

@@ -69,6 +69,7 @@ final class Ruleset {
         }
         // the NFQUEUE hook accepted this packet in user space; without this rule our policy would still drop it
         input(b, Marks.NFT_MATCH_ACCEPTED + " accept");
+        // FIG. 8, S803-S805: a registered destination (protocol, port) bypasses the stateful firewall
         input(b, "meta nfproto ipv4 meta l4proto . th dport @" + SET4 + " accept");
         input(b, "meta nfproto ipv6 meta l4proto . th dport @" + SET6 + " accept");
         if (s.antiLockout()) {

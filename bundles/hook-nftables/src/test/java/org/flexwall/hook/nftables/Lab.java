@@ -300,7 +300,8 @@ final class Lab implements AutoCloseable {
             try {
                 // whatever still runs in the namespace keeps it alive: end it, then delete the namespace
                 Cmd.run(null, null, "ip", "netns", "pids", ns).output().lines().filter(s -> s.matches("\\d+"))
-                        .forEach(pid -> ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly));
+                        .forEach(pid -> ProcessHandle.of(Long.parseLong(pid))
+                                .ifPresent(ProcessHandle::destroyForcibly));
                 Cmd.run(null, null, "ip", "netns", "del", ns);
             } catch (IOException | RuntimeException e) {
                 System.err.println("could not remove namespace " + ns + ": " + e);

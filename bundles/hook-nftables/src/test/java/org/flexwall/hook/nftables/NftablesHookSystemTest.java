@@ -129,7 +129,8 @@ class NftablesHookSystemTest extends LabTest {
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
         // stands in for the NFQUEUE hook: its verdict sets Marks.ACCEPTED at mangle priority, before our chain
         String marker = "table inet fwt_marker {\n chain input {\n  type filter hook input priority mangle;\n"
-                + "  tcp dport " + TCP_UNPERMITTED + " meta mark set meta mark | " + String.format("0x%08x", Marks.ACCEPTED)
+                + "  tcp dport " + TCP_UNPERMITTED + " meta mark set meta mark | "
+                + String.format("0x%08x", Marks.ACCEPTED)
                 + "\n }\n}\n";
         assertTrue(Cmd.run(lab.appliance, marker, "nft", "-f", "-").ok());
         try {
@@ -254,7 +255,8 @@ class NftablesHookSystemTest extends LabTest {
                         + "accept\n", "test a bad file"));
         assertTrue(e.getMessage().startsWith("cannot test a bad file: nft exited with 1:\n"), e.getMessage());
         assertTrue(e.getMessage().contains("Error:") && e.getMessage().contains("70000"), e.getMessage());
-        assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4), "the flush in the bad file did not run");
+        assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4),
+                "the flush in the bad file did not run");
     }
 
     @Test

@@ -113,7 +113,8 @@ class RulesetTest {
     @Test
     void changesAreOneBatchGroupedBySetDeletesFirst() {
         Set<Element> add = Set.of(new Element(Protocol.UDP, AddressFamily.IPV4, 53),
-                new Element(Protocol.TCP, AddressFamily.IPV4, 8443), new Element(Protocol.TCP, AddressFamily.IPV6, 8443));
+                new Element(Protocol.TCP, AddressFamily.IPV4, 8443),
+                new Element(Protocol.TCP, AddressFamily.IPV6, 8443));
         Set<Element> delete = Set.of(new Element(Protocol.TCP, AddressFamily.IPV6, 22));
         assertEquals("delete element inet flexwall permitted6 { tcp . 22 }\n"
                 + "add element inet flexwall permitted4 { tcp . 8443, udp . 53 }\n"
