@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 # Debian packages the tests drive as real parts or as the other side of the wire.
 packages=(nftables iptables conntrack iproute2 libnetfilter-queue1 libnetfilter-queue-dev libmnl-dev libpcap0.8
-          nmap hping3 iperf3 tcpdump socat procps util-linux gcc curl chromium)
+          nmap hping3 iperf3 tcpdump socat procps util-linux e2fsprogs python3 gcc curl chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,11 +23,8 @@ class ApplianceLauncherTest {
 
     @Test
     void freshInstallStartsWithAGeneratedPasswordThatWorksWhileAdminAdminDoesNot() throws Exception {
-        int port = ApplianceImage.freePort();
-        Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null);
-        Path data = Files.createDirectory(work.resolve("data"));
-        try (ApplianceProcess appliance = ApplianceProcess.start(work, port, List.of(),
-                "--data", data.toString(), "--config", config.toString())) {
+        Path data = work.resolve("data");
+        try (ApplianceProcess appliance = ApplianceProcess.startFresh(work)) {
             appliance.awaitConsole(30);
             Path initial = data.resolve("console-initial-password");
             String password = Files.readString(initial).strip();
@@ -44,17 +41,14 @@ class ApplianceLauncherTest {
 
     @Test
     void consoleListensOnLoopbackOnlyByDefault() throws Exception {
-        int port = ApplianceImage.freePort();
-        Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null);
-        Path data = Files.createDirectory(work.resolve("data"));
-        try (ApplianceProcess appliance = ApplianceProcess.start(work, port, List.of(),
-                "--data", data.toString(), "--config", config.toString())) {
+        Path data = work.resolve("data");
+        try (ApplianceProcess appliance = ApplianceProcess.startFresh(work)) {
             appliance.awaitConsole(30);
-            String listeners = new String(new ProcessBuilder("ss", "-Hltn", "sport = :" + port).start()
+            String listeners = new String(new ProcessBuilder("ss", "-Hltn", "sport = :" + appliance.port).start()
                     .getInputStream().readAllBytes());
             // Java may bind an IPv4-mapped IPv6 socket: [::ffff:127.0.0.1]:PORT is loopback too
-            assertTrue(listeners.matches("(?s).*(\\[::ffff:)?127\\.0\\.0\\.1\\]?:" + port + "\\s.*"), listeners);
-            assertFalse(listeners.contains("0.0.0.0:" + port) || listeners.contains("*:" + port), listeners);
+            assertTrue(listeners.matches("(?s).*(\\[::ffff:)?127\\.0\\.0\\.1\\]?:" + appliance.port + "\\s.*"), listeners);
+            assertFalse(listeners.contains("0.0.0.0:" + appliance.port) || listeners.contains("*:" + appliance.port), listeners);
         }
     }
 

@@ -40,6 +40,14 @@ final class ApplianceProcess implements AutoCloseable {
         return new ApplianceProcess(pb.start(), output, port);
     }
 
+    /** A fresh install: the shipped configuration with the console on a free port, an empty data directory. */
+    static ApplianceProcess startFresh(Path work) throws IOException {
+        int port = ApplianceImage.freePort();
+        Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null);
+        Path data = Files.createDirectory(work.resolve("data"));
+        return start(work, port, List.of(), "--data", data.toString(), "--config", config.toString());
+    }
+
     /** Runs the appliance expecting it to refuse to start; returns its exit code and output. */
     static Result refused(Path work, List<String> prefix, String... args) throws Exception {
         try (ApplianceProcess p = start(work, 0, prefix, args)) {

@@ -22,14 +22,11 @@ class ConsoleInBrowserTest {
 
     @Test
     void operatorWithTheGeneratedPasswordSeesEveryBundleActiveInTheBrowser() throws Exception {
-        int port = ApplianceImage.freePort();
-        Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null);
-        Path data = Files.createDirectory(work.resolve("data"));
-        try (ApplianceProcess appliance = ApplianceProcess.start(work, port, List.of(),
-                "--data", data.toString(), "--config", config.toString())) {
+        Path data = work.resolve("data");
+        try (ApplianceProcess appliance = ApplianceProcess.startFresh(work)) {
             appliance.awaitConsole(30);
             String password = Files.readString(data.resolve("console-initial-password")).strip();
-            String page = "127.0.0.1:" + port + "/system/console/bundles";
+            String page = "127.0.0.1:" + appliance.port + "/system/console/bundles";
 
             String withLogin = chromium("--dump-dom", "http://admin:" + password + "@" + page);
             String withoutLogin = chromium("--dump-dom", "http://" + page);
