@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortStoreListener;
@@ -21,18 +22,23 @@ import org.flexwall.api.port.PortStoreListener;
 final class Notifier {
     private static final Runnable STOP = () -> {};
 
-    /** One listener's subscription; {@code active} goes false at unbind so nothing reaches it afterwards. */
+    /**
+     * One listener's subscription; {@code active} goes false at unbind so nothing reaches it afterwards. The listener
+     * object is fetched on the store's thread: fetching it while the store activates would make DS activate a
+     * listener that itself references the store, a cycle.
+     */
     private static final class Subscription {
-        final PortStoreListener listener;
+        final Supplier<PortStoreListener> lookup;
+        PortStoreListener listener; // the store's thread only
         volatile boolean active = true;
 
-        Subscription(PortStoreListener listener) {
-            this.listener = listener;
+        Subscription(Supplier<PortStoreListener> lookup) {
+            this.lookup = lookup;
         }
     }
 
     private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
-    private final Map<PortStoreListener, Subscription> subscriptions = new IdentityHashMap<>();
+    private final Map<Object, Subscription> subscriptions = new IdentityHashMap<>();
     private final List<Subscription> delivering = new ArrayList<>(); // touched by the store's thread only
     private final BiConsumer<String, Throwable> failed;
     private Thread thread;
@@ -62,14 +68,18 @@ final class Notifier {
         }
     }
 
-    /** Subscribes {@code listener}, replaying {@code current} to it first. */
-    void add(PortStoreListener listener, List<PermittedPort> current) {
-        Subscription s = new Subscription(listener);
+    /** Subscribes the listener {@code lookup} gives, known as {@code key}, replaying {@code current} to it first. */
+    void add(Object key, Supplier<PortStoreListener> lookup, List<PermittedPort> current) {
+        Subscription s = new Subscription(lookup);
         synchronized (subscriptions) {
-            subscriptions.put(listener, s);
+            subscriptions.put(key, s);
         }
         queue.add(() -> {
             if (s.active) {
+                s.listener = s.lookup.get();
+                if (s.listener == null) {
+                    return; // unregistered meanwhile: its unbind follows
+                }
                 delivering.add(s);
                 for (PermittedPort p : current) {
                     deliver(s, p, true);
@@ -78,11 +88,11 @@ final class Notifier {
         });
     }
 
-    /** Unsubscribes {@code listener}: from now on it hears nothing, even of changes already queued. */
-    void remove(PortStoreListener listener) {
+    /** Unsubscribes the listener known as {@code key}: from now on it hears nothing, even of changes queued. */
+    void remove(Object key) {
         Subscription s;
         synchronized (subscriptions) {
-            s = subscriptions.remove(listener);
+            s = subscriptions.remove(key);
         }
         if (s != null) {
             s.active = false;

@@ -19,6 +19,7 @@ import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.ProgramRegistryListener;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -150,15 +151,27 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         }
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindListener(PortStoreListener l) {
+    // ComponentServiceObjects: the listener is fetched later, on the store's thread (see Notifier.Subscription).
+    @Reference(service = PortStoreListener.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void bindListener(ComponentServiceObjects<PortStoreListener> l) {
         synchronized (lock) {
-            notifier.add(l, ports.permitted());
+            notifier.add(l, l::getService, ports.permitted());
         }
     }
 
-    void unbindListener(PortStoreListener l) {
+    void unbindListener(ComponentServiceObjects<PortStoreListener> l) {
+        notifier.remove(l);
+    }
+
+    /** For tests without OSGi. */
+    void addListener(PortStoreListener l) {
+        synchronized (lock) {
+            notifier.add(l, () -> l, ports.permitted());
+        }
+    }
+
+    void removeListener(PortStoreListener l) {
         notifier.remove(l);
     }
 

@@ -63,7 +63,7 @@ class PortStoreComponentTest {
 
     @Test
     void listenersHearEveryChangeInOrder() throws Exception {
-        store.bindListener(recorder);
+        store.addListener(recorder);
         open(SSH);
         open(HTTPS);
         close(SSH);
@@ -77,7 +77,7 @@ class PortStoreComponentTest {
         open(SSH);
         open(HTTPS);
         close(SSH);
-        store.bindListener(recorder);
+        store.addListener(recorder);
         open(tcp4(80, 502, owner(701, NGINX.sha256())));
         store.flush();
 
@@ -86,9 +86,9 @@ class PortStoreComponentTest {
 
     @Test
     void unboundListenerHearsNothingMore() throws Exception {
-        store.bindListener(recorder);
+        store.addListener(recorder);
         open(SSH);
-        store.unbindListener(recorder);
+        store.removeListener(recorder);
         open(HTTPS);
         store.flush();
 
@@ -98,7 +98,7 @@ class PortStoreComponentTest {
     @Test
     void listenerMayCallBackIntoTheStore() throws Exception {
         List<Boolean> seen = Collections.synchronizedList(new ArrayList<>());
-        store.bindListener(new PortStoreListener() {
+        store.addListener(new PortStoreListener() {
             @Override
             public void permitted(PermittedPort p) {
                 seen.add(store.isPermitted(p.protocol(), p.family(), p.port()) && store.permitted().contains(p));
@@ -115,7 +115,7 @@ class PortStoreComponentTest {
 
     @Test
     void failingListenerDoesNotKeepOthersFromHearing() throws Exception {
-        store.bindListener(new PortStoreListener() {
+        store.addListener(new PortStoreListener() {
             @Override
             public void permitted(PermittedPort p) {
                 throw new IllegalStateException("boom");
@@ -124,7 +124,7 @@ class PortStoreComponentTest {
             @Override
             public void revoked(PermittedPort p) {}
         });
-        store.bindListener(recorder);
+        store.addListener(recorder);
         open(SSH);
         store.flush();
 
@@ -134,7 +134,7 @@ class PortStoreComponentTest {
 
     @Test
     void registryGoingAwayRevokesEveryPortAndPermitsNoNewOne() throws Exception {
-        store.bindListener(recorder);
+        store.addListener(recorder);
         open(SSH);
         store.unbindRegistry(registry);
         open(HTTPS);
@@ -164,7 +164,7 @@ class PortStoreComponentTest {
 
     @Test
     void untrustingAProgramRevokesItsPortsAtOnce() throws Exception {
-        store.bindListener(recorder);
+        store.addListener(recorder);
         open(SSH);
         open(HTTPS);
         registry.set(NGINX);
@@ -200,7 +200,7 @@ class PortStoreComponentTest {
     void permitNowAsksTheMonitorOnceAndPermitsATrustedOwner() throws Exception {
         store.bindMonitor(monitor);
         store.awaitReconcile();
-        store.bindListener(recorder);
+        store.addListener(recorder);
         monitor.sockets.add(SSH); // listening, but its event has not arrived yet
 
         assertTrue(store.permitNow(TCP, IPV4, 22));
