@@ -42,6 +42,9 @@ public final class ControlClient {
             "  status                        say whether every part of flexwall is working",
             "  reload                        read the trusted-program store again after repairing it",
             "  reset                         give up on a damaged trusted-program store and start with none trusted",
+            "  disable                       stop the packet hooks and remove flexwall's kernel rules: nothing is",
+            "                                filtered for flexwall until `enable` or its next start",
+            "  enable                        start the packet hooks again",
             "  --json                        print the answer as JSON",
             "  --socket PATH                 the control socket (default: $FLEXWALL_CONTROL_SOCKET, $FLEXWALL_DATA/"
                     + ControlChannel.SOCKET_NAME + ", /var/lib/flexwall/" + ControlChannel.SOCKET_NAME + ")");
@@ -141,7 +144,8 @@ public final class ControlClient {
                 arguments(words, 1, 1, command + " PATH");
                 b.add("path", absolute(words.get(1)));
             }
-            case "programs", "ports", "status", "reload", "reset" -> arguments(words, 0, 0, command);
+            case "programs", "ports", "status", "reload", "reset", "disable", "enable" ->
+                    arguments(words, 0, 0, command);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
         }
         if (insist && !command.equals("trust")) {

@@ -1,12 +1,15 @@
 package org.flexwall.administration.control;
 
+import java.lang.reflect.InvocationTargetException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import org.flexwall.administration.status.ReadinessReport;
+import org.flexwall.api.packet.PacketHook;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortMonitor;
@@ -16,12 +19,15 @@ import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.ProgramRegistryListener;
 import org.flexwall.api.program.RegistryException;
 import org.flexwall.api.program.TrustedProgram;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
 
@@ -42,7 +48,8 @@ import jakarta.json.spi.JsonProvider;
 public class Operations {
     /** The operations, by the name a request gives in its "op" field. */
     public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status",
-            "reload", "reset");
+            "reload", "reset", "disable", "enable");
+    private static final long HOOK_SWITCH_SECONDS = 30;
 
     @Reference(service = LoggerFactory.class)
     private Logger log;
@@ -65,9 +72,19 @@ public class Operations {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<ProgramRegistryListener> registryListeners = new CopyOnWriteArrayList<>();
 
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private final List<PacketHook> packetHooks = new CopyOnWriteArrayList<>();
+
+    private volatile BundleContext context;
+
     private final JsonProvider json = JsonSupport.json();
 
     public Operations() {}
+
+    @Activate
+    void activate(BundleContext context) {
+        this.context = context;
+    }
 
     /** Without OSGi (tests, tools): the services to act on; any of them may be null. */
     public static Operations using(ProgramRegistry registry, PortStore portStore, PortMonitor portMonitor,
@@ -78,6 +95,12 @@ public class Operations {
         o.portMonitor = portMonitor;
         o.registryListeners.addAll(registryListeners);
         return o;
+    }
+
+    /** Without OSGi: the packet hooks {@code status} reports. */
+    public Operations withPacketHooks(List<PacketHook> hooks) {
+        packetHooks.addAll(hooks);
+        return this;
     }
 
     /** Carries out one request; never throws: failures come back as {@code {"ok":false,"error":…}}. */
@@ -104,6 +127,10 @@ public class Operations {
                     return reload();
                 case "reset":
                     return reset();
+                case "disable":
+                    return switchPacketHooks(false);
+                case "enable":
+                    return switchPacketHooks(true);
                 default:
                     return error(op, "unknown operation '" + op + "'; one of " + String.join(", ", NAMES));
             }
@@ -267,15 +294,53 @@ public class Operations {
         healthy &= portMonitor != null;
         JsonObjectBuilder status = ok("status").add("registry", reg).add("portStore", store)
                 .add("portMonitor", json.createObjectBuilder().add("running", portMonitor != null));
+        JsonArrayBuilder hooks = json.createArrayBuilder();
+        for (PacketHook h : packetHooks) {
+            hooks.add(json.createObjectBuilder().add("name", h.name()).add("status", h.status()));
+        }
+        status.add("packetHooks", hooks);
+        healthy &= !packetHooks.isEmpty(); // no hook: the kernel baseline, if any, decides alone
         ServiceComponentRuntime runtime = scr;
         if (runtime != null) {
-            List<String> waiting = ReadinessReport.notReady(runtime);
+            List<String> waiting = ReadinessReport.notReady(context, runtime);
             JsonArrayBuilder w = json.createArrayBuilder();
             waiting.forEach(w::add);
             status.add("waiting", w);
             healthy &= waiting.isEmpty();
         }
         return status.add("healthy", healthy).build();
+    }
+
+    /**
+     * Disables (or enables again) every component that is a {@link PacketHook}, waiting until each is done. A
+     * disabled hook leaves its kernel rules as they are (fail closed); {@code flexwall disable} then removes them.
+     * Not persistent: the next start of flexwall filters again.
+     */
+    public JsonObject switchPacketHooks(boolean enable) {
+        String op = enable ? "enable" : "disable";
+        ServiceComponentRuntime runtime = scr;
+        if (runtime == null) {
+            return error(op, "Declarative Services is not running, so the packet hooks cannot be switched");
+        }
+        JsonArrayBuilder switched = json.createArrayBuilder();
+        for (ComponentDescriptionDTO d : runtime.getComponentDescriptionDTOs()) {
+            if (List.of(d.serviceInterfaces).contains(PacketHook.class.getName())) {
+                try {
+                    (enable ? runtime.enableComponent(d) : runtime.disableComponent(d))
+                            .timeout(TimeUnit.SECONDS.toMillis(HOOK_SWITCH_SECONDS)).getValue();
+                } catch (InvocationTargetException e) {
+                    return error(op, "could not " + op + " " + d.name + ": " + e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return error(op, "interrupted while " + op + "-ing " + d.name);
+                }
+                switched.add(d.name);
+            }
+        }
+        audit(enable ? "packet hooks enabled by the operator: flexwall filters again"
+                : "packet hooks disabled by the operator: their kernel rules stay until `flexwall disable` removes "
+                        + "them; flexwall filters again at its next start");
+        return ok(op).add("hooks", switched).build();
     }
 
     // --- helpers ------------------------------------------------------------------------------------------------

@@ -39,6 +39,11 @@ public final class Render {
             case "reset":
                 return "The trusted-program store starts empty: no program is trusted now. The damaged file was kept "
                         + "aside. Trust your programs again with: flexwall trust PATH [NAME]";
+            case "disable":
+                return "Packet hooks stopped: " + names(answer.getJsonArray("hooks")) + ". Their kernel rules stay and "
+                        + "keep dropping (fail closed) until removed; `flexwall disable` in a terminal removes them.";
+            case "enable":
+                return "Packet hooks started: " + names(answer.getJsonArray("hooks")) + ". flexwall filters again.";
             default:
                 return answer.toString();
         }
@@ -143,6 +148,15 @@ public final class Render {
         } else {
             t.row("port store", "NOT RUNNING: no port is open");
         }
+        JsonArray hooks = answer.getJsonArray("packetHooks");
+        if (hooks != null) {
+            if (hooks.isEmpty()) {
+                t.row("packet hooks", "NONE RUNNING: only the kernel baseline, if installed, filters");
+            }
+            for (JsonObject h : objects(hooks)) {
+                t.row("packet hook " + h.getString("name"), h.getString("status"));
+            }
+        }
         JsonArray waiting = answer.getJsonArray("waiting");
         if (waiting != null) {
             t.row("components", waiting.isEmpty() ? "all active" : "waiting:");
@@ -151,6 +165,12 @@ public final class Render {
             }
         }
         return t.toString();
+    }
+
+    private static String names(JsonArray strings) {
+        List<String> names = strings.getValuesAs(jakarta.json.JsonString.class).stream()
+                .map(jakarta.json.JsonString::getString).toList();
+        return names.isEmpty() ? "none was running" : String.join(", ", names);
     }
 
     private static String portList(JsonArray ports) {

@@ -13,7 +13,7 @@ import jakarta.json.JsonObject;
 
 /**
  * The Gogo commands {@code flexwall:trust}, {@code untrust}, {@code programs}, {@code reapprove}, {@code ports},
- * {@code status}, {@code reload} and {@code reset}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
+ * {@code status}, {@code reload}, {@code reset}, {@code disable} and {@code enable}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
  * A refused request throws, so Gogo shows the message and scripts see the failure.
  */
 @Component(name = "org.flexwall.administration.shell", service = FlexwallCommands.class, property = {
@@ -25,7 +25,9 @@ import jakarta.json.JsonObject;
         "osgi.command.function=ports",
         "osgi.command.function=status",
         "osgi.command.function=reload",
-        "osgi.command.function=reset" })
+        "osgi.command.function=reset",
+        "osgi.command.function=disable",
+        "osgi.command.function=enable" })
 public class FlexwallCommands {
 
     @Reference
@@ -85,6 +87,14 @@ public class FlexwallCommands {
 
     public String reset() {
         return text(operations.reset());
+    }
+
+    public String disable() {
+        return text(operations.switchPacketHooks(false));
+    }
+
+    public String enable() {
+        return text(operations.switchPacketHooks(true));
     }
 
     private static String absolute(String path) {

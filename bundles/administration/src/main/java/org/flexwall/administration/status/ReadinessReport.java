@@ -4,6 +4,8 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -31,8 +33,11 @@ public class ReadinessReport {
 
     private Thread watcher;
 
+    private BundleContext context;
+
     @Activate
-    void activate() {
+    void activate(BundleContext context) {
+        this.context = context;
         watcher = new Thread(this::watch, "flexwall-readiness");
         watcher.setDaemon(true);
         watcher.start();
@@ -46,10 +51,10 @@ public class ReadinessReport {
     private void watch() {
         long deadline = System.currentTimeMillis() + GIVE_UP_MILLIS;
         try {
-            List<String> waiting = notReady(scr);
+            List<String> waiting = notReady(context, scr);
             while (!waiting.isEmpty() && System.currentTimeMillis() < deadline) {
                 Thread.sleep(20);
-                waiting = notReady(scr);
+                waiting = notReady(context, scr);
             }
             long uptime = ManagementFactory.getRuntimeMXBean().getUptime();
             if (waiting.isEmpty()) {
@@ -62,9 +67,19 @@ public class ReadinessReport {
         }
     }
 
-    /** Every component of a flexwall bundle that is not yet satisfied, with what it waits for. */
-    public static List<String> notReady(ServiceComponentRuntime scr) {
+    /**
+     * Every flexwall bundle not started yet, and every component of a flexwall bundle that is not satisfied, with
+     * what it waits for. Bundles count too: the components of a bundle still starting are not known to SCR yet.
+     */
+    public static List<String> notReady(BundleContext context, ServiceComponentRuntime scr) {
         List<String> waiting = new ArrayList<>();
+        for (Bundle b : context == null ? new Bundle[0] : context.getBundles()) {
+            if (b.getSymbolicName() != null && b.getSymbolicName().startsWith("org.flexwall.")
+                    && b.getState() != Bundle.ACTIVE) {
+                waiting.add("bundle " + b.getSymbolicName() + " (" + (b.getState() == Bundle.RESOLVED ? "stopped"
+                        : b.getState() == Bundle.INSTALLED ? "not resolved" : "starting") + ")");
+            }
+        }
         for (ComponentDescriptionDTO d : ours(scr)) {
             var configurations = scr.getComponentConfigurationDTOs(d);
             if (configurations.isEmpty()) {

@@ -44,7 +44,7 @@ class ControlChannelTest {
     void start() throws IOException {
         socket = tmp.resolve("control.sock");
         server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
-                List.of(store))), warnings::add);
+                List.of(store)).withPacketHooks(List.of(Fakes.HOOK))), warnings::add);
     }
 
     @AfterEach
@@ -210,6 +210,33 @@ class ControlChannelTest {
     }
 
     @Test
+    void statusNamesEachPacketHookWithItsState() {
+        Run r = client("status");
+
+        assertTrue(r.out().contains("packet hook fake") && r.out().contains("filtering"), r.out());
+    }
+
+    @Test
+    void statusWithoutAnyPacketHookExitsNonZeroAndSaysSo() throws IOException {
+        server.close();
+        server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
+                List.of(store))), warnings::add);
+
+        Run r = client("status");
+
+        assertEquals(ControlClient.REFUSED, r.exit());
+        assertTrue(r.out().contains("packet hooks") && r.out().contains("NONE RUNNING"), r.out());
+    }
+
+    @Test
+    void disableWithoutDeclarativeServicesIsRefusedWithAReason() {
+        Run r = client("disable");
+
+        assertEquals(ControlClient.REFUSED, r.exit());
+        assertTrue(r.err().contains("packet hooks cannot be switched"), r.err() + r.out());
+    }
+
+    @Test
     void wrongUsageExitsWithTwoAndTheUsage() {
         assertEquals(ControlClient.USAGE, client("trust").exit());
         assertEquals(ControlClient.USAGE, client("frobnicate").exit());
@@ -249,7 +276,7 @@ class ControlChannelTest {
             dead.bind(UnixDomainSocketAddress.of(socket));
         }
         server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
-                List.of(store))), warnings::add);
+                List.of(store)).withPacketHooks(List.of(Fakes.HOOK))), warnings::add);
 
         assertEquals(0, client("status").exit());
     }

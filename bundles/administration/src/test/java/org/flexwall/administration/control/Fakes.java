@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.flexwall.api.packet.PacketHook;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
@@ -166,6 +167,19 @@ public final class Fakes {
         @Override
         public Optional<ListeningSocket> ownerOf(Protocol protocol, AddressFamily family, int port) {
             return Optional.empty();
+        }
+    };
+
+    /** A packet hook that says it filters. */
+    public static final PacketHook HOOK = new PacketHook() {
+        @Override
+        public String name() {
+            return "fake";
+        }
+
+        @Override
+        public String status() {
+            return "filtering";
         }
     };
 

@@ -1,0 +1,137 @@
+package org.flexwall.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.flexwall.itests.OutsideNetwork.Result;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+
+/**
+ * Turning the firewall on and off the documented ways: {@code flexwall baseline} before the JVM runs,
+ * {@code flexwall disable} / {@code enable} while it runs, and {@code disable} after it died. Everything happens in
+ * the test JVM's own network namespace.
+ */
+class FirewallSwitchSystemTest {
+    @TempDir
+    Path work;
+
+    @BeforeEach
+    void onlyInTheTestNamespace() {
+        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+    }
+
+    @AfterEach
+    void removeWhatIsLeft() throws Exception {
+        flexwall(work.resolve("data"), "disable");
+    }
+
+    @Test
+    void baselineLoadsTheDefaultDropTableWithManagementReachableBeforeAnyJvmRuns() throws Exception {
+        Result r = flexwall(work, "baseline");
+
+        assertEquals(0, r.exitCode(), r.output());
+        String table = OutsideNetwork.here("nft", "list", "table", "inet", "flexwall").output();
+        assertTrue(table.contains("policy drop") && table.contains("anti-lockout"), table);
+    }
+
+    @Test
+    void disableStopsTheHooksAndRemovesTheirKernelRulesAndEnableBringsThemBack() throws Exception {
+        Path data = work.resolve("data");
+        try (ApplianceProcess appliance = ApplianceProcess.startFresh(work)) {
+            appliance.awaitConsole(30);
+            awaitTrue(() -> tablePresent() && queueChainPresent(), "the hooks did not install their rules");
+
+            Result disabled = flexwall(data, "disable");
+
+            assertEquals(0, disabled.exitCode(), disabled.output());
+            assertFalse(tablePresent(), "table inet flexwall is still there");
+            assertFalse(queueChainPresent(), "the NFQUEUE chain is still there");
+            JsonObject status = json(flexwall(data, "status", "--json"));
+            assertTrue(status.getJsonArray("packetHooks").isEmpty(), "no hook may run to put the rules back: " + status);
+            assertFalse(status.getBoolean("healthy"), status.toString());
+
+            assertEquals(0, flexwall(data, "enable").exitCode());
+            awaitTrue(() -> tablePresent() && queueChainPresent(), "enable did not bring the rules back");
+        }
+    }
+
+    @Test
+    void killedApplianceLeavesItsTableClosedAndDisableRemovesItWithoutTheJvm() throws Exception {
+        Path data = work.resolve("data");
+        try (ApplianceProcess appliance = ApplianceProcess.startFresh(work)) {
+            appliance.awaitConsole(30);
+            awaitTrue(this::tablePresent, "the nftables hook did not install its table");
+            appliance.process.destroyForcibly().waitFor(); // SIGKILL: no deactivation runs
+
+            assertTrue(tablePresent(), "the table must outlive the JVM (fail closed)");
+            Result disabled = flexwall(data, "disable");
+
+            assertEquals(0, disabled.exitCode(), disabled.output());
+            assertTrue(disabled.output().contains("flexwall is not running; removing the rules it left"),
+                    disabled.output());
+            assertFalse(tablePresent());
+            assertFalse(queueChainPresent());
+        }
+    }
+
+    private boolean tablePresent() throws IOException {
+        return OutsideNetwork.here("nft", "list", "table", "inet", "flexwall").ok();
+    }
+
+    private static boolean queueChainPresent() throws IOException {
+        return OutsideNetwork.here("iptables-nft", "-t", "mangle", "-S", "FLEXWALL-QUEUE").ok();
+    }
+
+    /** Runs bin/flexwall as an operator would, for the appliance whose data directory is {@code data}. */
+    private static Result flexwall(Path data, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(ApplianceImage.HOME.resolve("bin/flexwall").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("FLEXWALL_DATA", data.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            p.waitFor(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new Result(command, p.exitValue(), out);
+    }
+
+    private static JsonObject json(Result r) {
+        String line = r.output().lines().filter(l -> l.startsWith("{")).findFirst()
+                .orElseThrow(() -> new AssertionError("no JSON answer: " + r.output()));
+        return Json.createReader(new StringReader(line)).readObject();
+    }
+
+    private static void awaitTrue(Check check, String what) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!check.holds()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError(what + " within 20 s");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    interface Check {
+        boolean holds() throws Exception;
+    }
+}
