@@ -7,4 +7,6 @@ command -v mvn >/dev/null && command -v java >/dev/null || { echo "run.sh: needs
 mvn -B -q -ntp clean install -DskipTests
 data="${FLEXWALL_DATA:-$PWD/var/data}"
 mkdir -p "$data" && chmod 700 "$data"
+echo "run.sh: starting flexwall: it installs its firewall on this machine (table inet flexwall: unsolicited inbound" \
+  "packets dropped; tcp 22 and 8080 stay reachable). Undo with: appliance-image/target/flexwall/bin/flexwall disable"
 exec appliance-image/target/flexwall/bin/flexwall run --data "$data" "$@"
