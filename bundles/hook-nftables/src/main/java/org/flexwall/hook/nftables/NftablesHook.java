@@ -76,6 +76,11 @@ public class NftablesHook implements PacketHook, PortStoreListener {
 
         @AttributeDefinition(description = "The nft program (package nftables)")
         String nftBinary() default "nft";
+
+        @AttributeDefinition(description = "Inbound packets to permitted ports skip connection tracking (faster; "
+                + "the port decides alone). Ignored on a gateway (lanInterfaces set): forwarded flows and NAT need "
+                + "conntrack there")
+        boolean untrackPermitted() default true;
     }
 
     /** One store entry: sockets sharing a port are separate entries of the same element. */
@@ -247,6 +252,10 @@ public class NftablesHook implements PacketHook, PortStoreListener {
                 + "the NFQUEUE hook accepted, and the ports of trusted programs; forwarding: {}",
                 Ruleset.TABLE, s.lanInterfaces().isEmpty() ? "replies only (no lanInterfaces)"
                         : "new flows from " + String.join(", ", s.lanInterfaces()) + ", replies otherwise");
+        log.info(s.untracksPermitted() ? "permitted ports skip connection tracking (untrackPermitted): a port "
+                + "leaving the set drops its next packet; flows go on only if their service sent since"
+                : "permitted ports are connection-tracked ("
+                        + (s.untrackPermitted() ? "a gateway: lanInterfaces set" : "untrackPermitted=false") + ")");
         if (s.antiLockout()) {
             log.info("anti-lockout ON: {} stays reachable whatever the port store says; turn it off with "
                     + "antiLockout=false in {} once management is reachable otherwise", s.managementAccess(), PID);

@@ -17,7 +17,9 @@ import org.flexwall.api.packet.Marks;
  *
  * <p>Table {@value #TABLE} (family inet: IPv4 and IPv6) in short:
  * <pre>
- * input   (filter, policy drop): lo; established,related; invalid → drop; IPv6 neighbour discovery on the link;
+ * prerouting (raw, before conntrack): permitted4/permitted6 (protocol . port) → notrack (not on a gateway)
+ * input   (filter, policy drop): lo; untracked and permitted; established,related; invalid → drop; IPv6 neighbour
+ *         discovery on the link;
  *         packets a user-space hook accepted (mark); permitted4/permitted6 (protocol . port); anti-lockout; drop
  * forward (filter, policy drop): established,related; invalid → drop; new flows entering on a LAN interface; drop
  * </pre>
@@ -25,6 +27,14 @@ import org.flexwall.api.packet.Marks;
  * (fragmentation needed, packet too big, time exceeded, parameter problem) about tracked flows are {@code related};
  * the kernel found the flow they quote, so they pass. Errors that quote no tracked flow are {@code invalid} and
  * dropped: they can only be forged (or stale), and a forged packet-too-big would shrink a path MTU for nothing.
+ *
+ * <p>Untracked permitted packets (FIG. 8's bypass reaching past conntrack): the port alone decides, so an inbound
+ * packet to a permitted port needs no connection entry. Both chains read the same sets in one transaction's state, so
+ * a port leaving them drops its next packet (tracked again, {@code new}, not permitted); a flow whose service has sent
+ * since is found by conntrack from that outgoing packet (the service's own packets stay tracked, so ICMP errors about
+ * them stay {@code related}). Only when nothing new is forwarded (no LAN interfaces): on a gateway, forwarded flows
+ * and NAT need conntrack, and telling local from forwarded packets before routing ({@code fib daddr type local})
+ * cost more than conntrack saves (measured), so a gateway tracks everything.
  *
  * <p>The table has no {@code owner} flag: it stays in the kernel when the JVM dies (principle 1).
  */
@@ -50,13 +60,25 @@ final class Ruleset {
             b.append("add set ").append(T).append(' ').append(set)
                     .append(" { type inet_proto . inet_service; }\n");
         }
+        // raw priority runs before conntrack (-200): the only place where notrack can still take effect
+        b.append("add chain ").append(T)
+                .append(" prerouting { type filter hook prerouting priority raw; policy accept; }\n");
         b.append("add chain ").append(T).append(" input { type filter hook input priority filter; policy drop; }\n");
         b.append("add chain ").append(T)
                 .append(" forward { type filter hook forward priority filter; policy drop; }\n");
+        b.append("flush chain ").append(T).append(" prerouting\n");
         b.append("flush chain ").append(T).append(" input\n");
         b.append("flush chain ").append(T).append(" forward\n");
 
         input(b, "iif \"lo\" accept");
+        if (s.untracksPermitted()) {
+            for (String[] f : List.of(new String[] { "ipv4", SET4 }, new String[] { "ipv6", SET6 })) {
+                String permitted = "meta nfproto " + f[0] + " meta l4proto . th dport @" + f[1];
+                prerouting(b, permitted + " notrack");
+                // early, so an untracked packet does not walk the rules below (a few % of the packet rate)
+                input(b, "ct state untracked " + permitted + " accept");
+            }
+        }
         input(b, "ct state established,related accept");
         input(b, "ct state invalid drop");
         // neighbour discovery: hop limit 255 proves the sender is on the link (RFC 4861); without it IPv6 stops
@@ -120,6 +142,10 @@ final class Ruleset {
             es.forEach(e -> j.add(e.nft()));
             b.append(verb).append(" element ").append(T).append(' ').append(set).append(j);
         });
+    }
+
+    private static void prerouting(StringBuilder b, String rule) {
+        b.append("add rule ").append(T).append(" prerouting ").append(rule).append('\n');
     }
 
     private static void input(StringBuilder b, String rule) {

@@ -15,15 +15,17 @@ import java.util.regex.Pattern;
  * @param lanInterfaces       interfaces whose packets may be forwarded (gateway); empty forwards nothing new
  * @param queueNum            the NFQUEUE number of the user-space hook, for coordination (this hook queues nothing)
  * @param nftBinary           the nft program
+ * @param untrackPermitted    inbound packets to permitted ports skip connection tracking (not on a gateway)
  */
 record Settings(boolean antiLockout, String managementInterface, SortedSet<Integer> managementTcpPorts,
-        List<String> lanInterfaces, int queueNum, String nftBinary) {
+        List<String> lanInterfaces, int queueNum, String nftBinary, boolean untrackPermitted) {
 
     /** Linux interface names: at most 15 bytes; nft's trailing '*' matches a prefix. */
     private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:@-]{0,14}\\*?");
 
     /** What a fresh install uses, and what an invalid configuration falls back to. */
-    static final Settings DEFAULTS = new Settings(true, "", new TreeSet<>(List.of(22, 8080)), List.of(), 42, "nft");
+    static final Settings DEFAULTS = new Settings(true, "", new TreeSet<>(List.of(22, 8080)), List.of(), 42, "nft",
+            true);
 
     Settings {
         managementTcpPorts = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(managementTcpPorts));
@@ -49,7 +51,12 @@ record Settings(boolean antiLockout, String managementInterface, SortedSet<Integ
         List<String> lans = java.util.Arrays.stream(c.lanInterfaces()).map(String::trim).filter(s -> !s.isEmpty())
                 .toList();
         return new Settings(c.antiLockout(), c.managementInterface().trim(), ports, lans, c.queueNum(),
-                c.nftBinary().trim());
+                c.nftBinary().trim(), c.untrackPermitted());
+    }
+
+    /** Whether permitted ports skip conntrack: asked for, and no gateway (forwarded flows and NAT need it). */
+    boolean untracksPermitted() {
+        return untrackPermitted && lanInterfaces.isEmpty();
     }
 
     /** "tcp 22, 8080 on any interface" or "... on eth0", for the operator. */

@@ -36,17 +36,22 @@ public final class BenchSupport implements AutoCloseable {
         lab.start(ns, argv);
     }
 
-    /** The baseline of the shipped defaults, with TCP and UDP {@code port} permitted for IPv4 through the store. */
-    public void firewallOn(int port) throws Exception {
+    /**
+     * The baseline of the shipped defaults, with TCP and UDP {@code ports} permitted for IPv4 through the store;
+     * {@code untrackPermitted} false keeps permitted traffic in conntrack (the baseline before that setting).
+     */
+    public void firewallOn(boolean untrackPermitted, int... ports) throws Exception {
         Fakes.Store store = new Fakes.Store();
         hook = new NftablesHook(Fakes.logger(log), List.of("ip", "netns", "exec", lab.appliance));
         hook.bindPortStore(store);
         store.listener = hook;
-        hook.activate(Configs.config());
-        store.permit(Protocol.TCP, AddressFamily.IPV4, port);
-        store.permit(Protocol.UDP, AddressFamily.IPV4, port);
+        hook.activate(Configs.config("untrackPermitted", untrackPermitted));
+        for (int port : ports) {
+            store.permit(Protocol.TCP, AddressFamily.IPV4, port);
+            store.permit(Protocol.UDP, AddressFamily.IPV4, port);
+        }
         hook.awaitSync();
-        if (!hook.status().startsWith("baseline active, 2 permitted ports")) {
+        if (!hook.status().startsWith("baseline active, " + 2 * ports.length + " permitted ports")) {
             throw new IllegalStateException("firewall not on: " + hook.status());
         }
     }
@@ -58,6 +63,26 @@ public final class BenchSupport implements AutoCloseable {
             hook = null;
         }
         Main.disable(new Nft(List.of("ip", "netns", "exec", lab.appliance), "nft"));
+    }
+
+    /** Connection-tracking entries in the appliance namespace now. */
+    public long conntrackEntries() throws IOException {
+        return Long.parseLong(Cmd.ok(lab.appliance, "cat", "/proc/sys/net/netfilter/nf_conntrack_count").trim());
+    }
+
+    /** UDP datagrams the appliance namespace's stack has taken in (UdpInDatagrams). */
+    public long udpInDatagrams() throws IOException {
+        for (String line : Cmd.ok(lab.appliance, "cat", "/proc/net/snmp").lines().toList()) {
+            if (line.startsWith("Udp: ") && Character.isDigit(line.charAt(5))) {
+                return Long.parseLong(line.split("\\s+")[1]);
+            }
+        }
+        throw new IOException("no Udp line in /proc/net/snmp");
+    }
+
+    /** Runs {@code argv} in {@code ns} whatever its exit code. */
+    public static void attempt(String ns, String... argv) throws IOException {
+        Cmd.run(ns, null, argv);
     }
 
     /** Runs {@code argv} in {@code ns}; returns its output, failing on a non-zero exit. */

@@ -90,6 +90,32 @@ class NftablesHookSystemTest extends LabTest {
     }
 
     @Test
+    void inboundPacketsToPermittedPortsAreUntrackedUnlessTheApplianceIsAGateway() throws Exception {
+        activate("antiLockout", false);
+        PermittedPort tcp = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        Lab.Session session = lab.session(lab.outside, lab.applianceV4, TCP_PERMITTED);
+        assertEquals("line 1", session.exchange("line 1"));
+        assertFalse(trackedFromOutside(TCP_PERMITTED), conntrack());
+        assertTrue(logLines.stream().anyMatch(l -> l.contains("permitted ports skip connection tracking")),
+                logLines.toString());
+
+        // revoked: new connections are dropped at once; this one goes on because the echo server has sent since,
+        // and conntrack picked the flow up from that outgoing packet
+        store.revoke(tcp);
+        hook.awaitSync();
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertEquals("line 2", session.exchange("line 2"));
+
+        removeTable();
+        activate("antiLockout", false, "lanInterfaces", new String[] { "lan0" });
+        store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertTrue(trackedFromOutside(TCP_PERMITTED), "a gateway tracks every flow: " + conntrack());
+    }
+
+    @Test
     void applianceReachesTheOutsideOverTcpAndUdp() throws Exception {
         activate("antiLockout", false);
         assertTrue(lab.connects(lab.appliance, lab.outsideV4, OUTSIDE_TCP));
@@ -294,6 +320,21 @@ class NftablesHookSystemTest extends LabTest {
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
         assertEquals(List.of("tcp . " + TCP_PERMITTED, "udp . " + UDP_PERMITTED), elements(Ruleset.SET4));
         assertFalse(hook.status().contains("problem"), hook.status());
+    }
+
+    /** Whether conntrack holds a flow that the outside opened to {@code port} (its original direction inbound). */
+    private boolean trackedFromOutside(int port) {
+        String inbound = "src=" + lab.outsideV4 + " dst=" + lab.applianceV4 + " sport=";
+        return conntrack().lines().anyMatch(l -> l.indexOf(inbound) >= 0 && l.indexOf(inbound) == l.indexOf("src=")
+                && l.contains(" dport=" + port + " "));
+    }
+
+    private String conntrack() {
+        try {
+            return Cmd.ok(lab.appliance, "cat", "/proc/net/nf_conntrack");
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
     }
 
     private String routeMtu(String address) {

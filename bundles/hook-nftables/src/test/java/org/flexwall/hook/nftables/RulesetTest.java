@@ -19,7 +19,11 @@ class RulesetTest {
     private static final Settings DEFAULTS = Settings.DEFAULTS;
 
     private static Settings settings(boolean antiLockout, String management, List<String> lans) {
-        return new Settings(antiLockout, management, new TreeSet<>(List.of(22, 8080)), lans, 42, "nft");
+        return settings(antiLockout, management, lans, true);
+    }
+
+    private static Settings settings(boolean antiLockout, String management, List<String> lans, boolean untrack) {
+        return new Settings(antiLockout, management, new TreeSet<>(List.of(22, 8080)), lans, 42, "nft", untrack);
     }
 
     private static List<String> rules(String ruleset, String chain) {
@@ -33,7 +37,7 @@ class RulesetTest {
         assertTrue(r.contains("input { type filter hook input priority filter; policy drop; }"), r);
         assertTrue(r.contains("forward { type filter hook forward priority filter; policy drop; }"), r);
         assertFalse(r.contains("reject"), r);
-        assertFalse(r.contains("policy accept"), r);
+        assertFalse(r.contains("priority filter; policy accept"), r); // only the raw chain accepts: it just untracks
     }
 
     @Test
@@ -55,7 +59,7 @@ class RulesetTest {
 
     @Test
     void inputOrderLoopbackThenConntrackThenNeighbourDiscoveryThenPermitsThenCountedDrop() {
-        List<String> in = rules(Ruleset.baseline(DEFAULTS), "input");
+        List<String> in = rules(Ruleset.baseline(settings(true, "", List.of(), false)), "input");
         assertEquals("iif \"lo\" accept", in.get(0));
         assertEquals("ct state established,related accept", in.get(1));
         assertEquals("ct state invalid drop", in.get(2));
@@ -66,6 +70,33 @@ class RulesetTest {
         assertTrue(in.contains("meta nfproto ipv4 meta l4proto . th dport @permitted4 accept"), in.toString());
         assertTrue(in.contains("meta nfproto ipv6 meta l4proto . th dport @permitted6 accept"), in.toString());
         assertEquals("counter comment \"dropped: unsolicited\"", in.get(in.size() - 1));
+    }
+
+    @Test
+    void byDefaultPermittedPortsSkipConntrackBeforeItRunsAndAreAcceptedFirst() {
+        String r = Ruleset.baseline(DEFAULTS);
+        assertTrue(r.contains("prerouting { type filter hook prerouting priority raw; policy accept; }"), r);
+        assertEquals(List.of("meta nfproto ipv4 meta l4proto . th dport @permitted4 notrack",
+                "meta nfproto ipv6 meta l4proto . th dport @permitted6 notrack"), rules(r, "prerouting"));
+        List<String> in = rules(r, "input");
+        assertEquals("iif \"lo\" accept", in.get(0));
+        assertEquals("ct state untracked meta nfproto ipv4 meta l4proto . th dport @permitted4 accept", in.get(1));
+        assertEquals("ct state untracked meta nfproto ipv6 meta l4proto . th dport @permitted6 accept", in.get(2));
+        assertEquals("ct state established,related accept", in.get(3));
+        assertFalse(in.stream().anyMatch(l -> l.startsWith("ct state untracked accept")), "untracked alone: no");
+        assertTrue(r.indexOf("flush chain inet flexwall prerouting") < r.indexOf("add rule inet flexwall prerouting"));
+    }
+
+    @Test
+    void aGatewayOrUntrackPermittedFalseTracksEverythingWithTheChainLeftEmpty() {
+        for (Settings s : List.of(settings(true, "", List.of("lan0"), true), settings(true, "", List.of(), false))) {
+            String r = Ruleset.baseline(s);
+            assertFalse(r.contains("notrack"), r);
+            assertFalse(r.contains("untracked"), r);
+            assertTrue(r.contains("flush chain inet flexwall prerouting"), "rules of an earlier apply go: " + r);
+        }
+        assertFalse(settings(true, "", List.of("lan0"), true).untracksPermitted());
+        assertTrue(DEFAULTS.untracksPermitted());
     }
 
     @Test
@@ -152,11 +183,11 @@ class RulesetTest {
     @Test
     void managementPortsOutOfRangeAreRefused() {
         assertThrows(IllegalArgumentException.class,
-                () -> new Settings(true, "", new TreeSet<>(List.of(0)), List.of(), 42, "nft"));
+                () -> new Settings(true, "", new TreeSet<>(List.of(0)), List.of(), 42, "nft", true));
         assertThrows(IllegalArgumentException.class,
-                () -> new Settings(true, "", new TreeSet<>(List.of(65536)), List.of(), 42, "nft"));
+                () -> new Settings(true, "", new TreeSet<>(List.of(65536)), List.of(), 42, "nft", true));
         assertThrows(IllegalArgumentException.class,
-                () -> new Settings(true, "", new TreeSet<>(), List.of(), 42, "nft"));
+                () -> new Settings(true, "", new TreeSet<>(), List.of(), 42, "nft", true));
     }
 
     @Test

@@ -14,18 +14,24 @@ import jakarta.json.JsonReader;
 import org.flexwall.hook.nftables.BenchSupport;
 
 /**
- * What flexwall's kernel baseline costs established and small-packet traffic, against no firewall in the same run.
+ * What flexwall's kernel baseline costs established and small-packet traffic, against no firewall in the same run,
+ * with permitted ports untracked (the default) and tracked ({@code untrackPermitted=false}).
  * iperf3 in the outside namespace sends to an iperf3 server in the appliance namespace over veth; the modes
  * alternate round by round so drift on a shared machine hits both. Run with {@code bench.sh} (root).
  *
  * <ul>
  * <li>TCP: one stream, {@code seconds} s per run, bits/s the server received.</li>
  * <li>UDP: 18-byte payloads (60-byte Ethernet frames), unlimited rate ({@code -b 0}), packets/s that arrived.</li>
+ * <li>Flood: hping3, 60-byte UDP frames from random sources to a permitted port, datagrams/s the stack took in.</li>
  * </ul>
  * The client runs on CPU 0 and the server on CPU 1.
  */
 public final class NftablesBench {
     private static final int PORT = 5201;
+    private static final int FLOOD_PORT = 5300;
+    private static final String NONE = "no firewall";
+    private static final String TRACKED = "nft baseline, untrackPermitted=false";
+    private static final String UNTRACKED = "nft baseline (default: permitted ports untracked)";
     private static final double TICKS_PER_SECOND = 100; // USER_HZ of /proc/stat
 
     public static void main(String[] args) throws Exception {
@@ -35,15 +41,16 @@ public final class NftablesBench {
         Map<String, List<Double>> udp = new LinkedHashMap<>();
         Map<String, List<Double>> udpLoss = new LinkedHashMap<>();
         Map<String, List<Double>> udpCpu = new LinkedHashMap<>();
+        Map<String, List<Double>> flooded = new LinkedHashMap<>();
         try (BenchSupport lab = new BenchSupport()) {
             lab.start(lab.appliance(), "taskset", "-c", "1", "iperf3", "-s", "-p", Integer.toString(PORT));
+            lab.start(lab.appliance(), "taskset", "-c", "1", "socat", "-u", "UDP4-RECV:" + FLOOD_PORT, "/dev/null");
             Thread.sleep(500); // iperf3 -s binds at once; no readiness signal to wait for
             for (int round = 1; round <= rounds; round++) {
-                for (String mode : List.of("no firewall", "nft baseline")) {
-                    if (mode.equals("no firewall")) {
-                        lab.firewallOff();
-                    } else {
-                        lab.firewallOn(PORT);
+                for (String mode : List.of(NONE, TRACKED, UNTRACKED)) {
+                    lab.firewallOff();
+                    if (!mode.equals(NONE)) {
+                        lab.firewallOn(mode.equals(UNTRACKED), PORT, FLOOD_PORT);
                     }
                     JsonObject t = iperf(lab, seconds, false);
                     double gbit = t.getJsonObject("end").getJsonObject("sum_received")
@@ -53,6 +60,9 @@ public final class NftablesBench {
                     long[] before = cpuTicks();
                     JsonObject u = iperf(lab, seconds, true);
                     long[] after = cpuTicks();
+                    long entries = lab.conntrackEntries(); // shows whether the flows were tracked
+                    double flood = flood(lab, seconds);
+                    flooded.computeIfAbsent(mode, k -> new ArrayList<>()).add(flood);
                     JsonObject sum = u.getJsonObject("end").getJsonObject("sum_received");
                     double received = sum.getJsonNumber("packets").longValue()
                             - sum.getJsonNumber("lost_packets").longValue();
@@ -63,19 +73,29 @@ public final class NftablesBench {
                     // busy CPU time of the whole machine (sender, receiver, softirq) per packet that arrived
                     double us = (after[0] - before[0]) * 1e6 / TICKS_PER_SECOND / received;
                     udpCpu.computeIfAbsent(mode, k -> new ArrayList<>()).add(us);
-                    System.out.printf("round %d %-12s TCP %.2f Gbit/s  UDP %.0f received packets/s (%.1f %% lost, "
-                            + "%.2f CPU us per packet)%n", round, mode, gbit, received / secs,
-                            sum.getJsonNumber("lost_percent").doubleValue(), us);
+                    System.out.printf("round %d %-50s TCP %.2f Gbit/s  UDP %.0f received packets/s (%.1f %% lost, "
+                            + "%.2f CPU us per packet), %d conntrack entries; random-source flood %.0f delivered/s, "
+                            + "%d conntrack entries%n", round, mode, gbit, received / secs,
+                            sum.getJsonNumber("lost_percent").doubleValue(), us, entries, flood,
+                            lab.conntrackEntries());
                 }
             }
         }
         System.out.printf("%nmedians of %d rounds x %d s (kernel %s, %d CPUs)%n", rounds, seconds,
                 System.getProperty("os.version"), Runtime.getRuntime().availableProcessors());
-        System.out.println("| path | TCP Gbit/s | UDP 60-byte frames received/s | UDP lost % | CPU us per packet |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| path | TCP Gbit/s | UDP 60-byte frames received/s | UDP lost % | CPU us per packet "
+                + "| random-source UDP flood delivered/s |");
+        System.out.println("|---|---|---|---|---|---|");
+        double tcpBase = median(tcp.get(NONE));
+        double udpBase = median(udp.get(NONE));
+        double floodBase = median(flooded.get(NONE));
         for (String mode : tcp.keySet()) {
-            System.out.printf("| %s | %.1f | %.0f k | %.1f | %.2f |%n", mode, median(tcp.get(mode)),
-                    median(udp.get(mode)) / 1000, median(udpLoss.get(mode)), median(udpCpu.get(mode)));
+            double t = median(tcp.get(mode));
+            double u = median(udp.get(mode));
+            double f = median(flooded.get(mode));
+            System.out.printf("| %s | %.1f (%.0f %%) | %.0f k (%.0f %%) | %.1f | %.2f | %.0f k (%.0f %%) |%n", mode, t,
+                    100 * t / tcpBase, u / 1000, 100 * u / udpBase, median(udpLoss.get(mode)),
+                    median(udpCpu.get(mode)), f / 1000, 100 * f / floodBase);
         }
     }
 
@@ -89,6 +109,18 @@ public final class NftablesBench {
         try (JsonReader r = Json.createReader(new StringReader(out))) {
             return r.readObject();
         }
+    }
+
+    /**
+     * hping3 floods 60-byte UDP frames from random sources at {@link #FLOOD_PORT} (a new flow per packet, what a
+     * DNS server under load or an attack looks like); returns datagrams per second the appliance's UDP stack took in.
+     */
+    private static double flood(BenchSupport lab, int seconds) throws Exception {
+        long before = lab.udpInDatagrams();
+        BenchSupport.attempt(lab.outside(), "timeout", Integer.toString(seconds), "taskset", "-c", "0", "hping3", "-q",
+                "--udp", "--flood", "--rand-source", "-p", Integer.toString(FLOOD_PORT), "-d", "18",
+                lab.applianceV4());
+        return (lab.udpInDatagrams() - before) / (double) seconds;
     }
 
     /** Busy ticks of all CPUs from /proc/stat (everything but idle and iowait). */
