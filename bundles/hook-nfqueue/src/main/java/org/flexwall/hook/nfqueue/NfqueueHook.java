@@ -214,7 +214,7 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
         QueueSocket socket = QueueSocket.open(settings.queueNum(), settings.copyRange(), settings.queueMaxLen(),
                 settings.rcvbuf(), settings.batchSize());
         Supplier<PortStore> store = () -> portStore;
-        Supplier<PacketDecider> packetDecider = () -> decider;
+        Supplier<PacketDecider> packetDecider = this::boundDecider;
         Policy policy = settings.mode() == Mode.FIRST_PACKET ? Policy.firstPacket(store)
                 : Policy.userspace(packetDecider);
         QueueConsumer c = new QueueConsumer(socket, policy, drops, (message, e) -> {
@@ -244,9 +244,10 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
                 rulesInstalled = false;
             }
             if (!rulesInstalled) {
-                rules.install(ports);
+                QueueRules.Detection d = rules.install(ports);
                 rulesInstalled = true;
-                log.info("NFQUEUE {}: rules installed ({})", settings.queueNum(), rules.backend().label);
+                log.info("NFQUEUE {}: rules installed with {}: {}", settings.queueNum(), d.backend().label,
+                        d.reason());
             } else if (changed && settings.mode() == Mode.FIRST_PACKET) {
                 rules.update(ports);
             }
@@ -311,8 +312,11 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
         }
     }
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
+    /** The engine's entry stage (packet-bypass, FIG. 8), never the ICF behind it: that one would skip the bypass. */
+    static final String DECIDER_TARGET = "(flexwall.stage=bypass)";
+
+    @Reference(target = DECIDER_TARGET, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void bindDecider(PacketDecider d) {
         decider = d;
     }
@@ -321,6 +325,11 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
         if (decider == d) {
             decider = null; // fail closed: every queued packet is dropped until a decider is back
         }
+    }
+
+    /** The decider userspace mode asks now, or null (then it drops). */
+    PacketDecider boundDecider() {
+        return decider;
     }
 
     // --- PacketHook ----------------------------------------------------------------------------------------------

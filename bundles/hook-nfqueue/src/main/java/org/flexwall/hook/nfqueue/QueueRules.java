@@ -19,9 +19,10 @@ import org.flexwall.api.port.AddressFamily;
  * limit: packets over it are not queued and meet the nft baseline, which drops what is not permitted, so a flood
  * cannot starve the appliance. Loopback is left to the baseline.
  *
- * <p>This kernel has no nft {@code queue} statement, so the rules are iptables-nft's {@code NFQUEUE} target (xt
- * compat) in table mangle, chains {@value #CHAIN} and friends; where nft can queue, one nft table
- * ({@value #NFT_TABLE}) holds the same rules instead. Which one is probed once.
+ * <p>Two backends with the same rules. Where the kernel has nft's own {@code queue} statement (nft_queue), one nft
+ * table ({@value #NFT_TABLE}); where it has not (the appliance's kernel), iptables-nft's {@code NFQUEUE} target (xt
+ * compat) in table mangle, chains {@value #CHAIN} and friends. Each install detects which one works by loading a
+ * throwaway table with a queue rule and deleting it in the same transaction, so the probe leaves nothing behind.
  */
 final class QueueRules {
     static final String CHAIN = "FLEXWALL-QUEUE";
@@ -46,32 +47,69 @@ final class QueueRules {
     record Settings(Mode mode, int queueNum, int ratePerSecond, int burst) {
     }
 
+    /** Which backend a probe chose, and why (for the log). */
+    record Detection(Backend backend, String reason) {
+    }
+
     private final Commands commands;
     private final Settings settings;
-    private Backend backend;
+    private Backend backend; // of the last install; null before
 
     QueueRules(Commands commands, Settings settings) {
         this.commands = commands;
         this.settings = settings;
     }
 
-    /** The mechanism in use, probing once: nft's queue statement when the kernel has it, else iptables-nft. */
-    synchronized Backend backend() throws IOException {
-        if (backend == null) {
-            String probe = "table inet " + NFT_PROBE_TABLE + " {\n"
-                    + "  chain probe {\n"
-                    + "    type filter hook input priority mangle; policy accept;\n"
-                    + "    meta l4proto 253 queue num " + settings.queueNum() + "\n" // 253: matches no traffic
-                    + "  }\n}\n"
-                    + "delete table inet " + NFT_PROBE_TABLE + "\n";
-            backend = commands.run(List.of("nft", "-f", "-"), probe).ok() ? Backend.NFT : Backend.IPTABLES;
-        }
+    /** The backend of the last install, or null before the first. */
+    synchronized Backend backend() {
         return backend;
     }
 
-    /** Installs every rule for {@code ports}, replacing what an earlier install (in either mode) left. */
-    synchronized void install(PermittedSet.Ports ports) throws IOException {
-        if (backend() == Backend.NFT) {
+    /** The probe file: a throwaway table with a queue rule, deleted again in the same transaction. */
+    static String probe(int queueNum) {
+        return "table inet " + NFT_PROBE_TABLE + " {\n"
+                + "  chain probe {\n"
+                + "    type filter hook input priority mangle; policy accept;\n"
+                + "    meta l4proto 253 queue num " + queueNum + "\n" // 253 (RFC 3692 experiments): no traffic
+                + "  }\n}\n"
+                + "delete table inet " + NFT_PROBE_TABLE + "\n";
+    }
+
+    /** Whether nft's queue statement works in this kernel: nft's own statement if so, else iptables-nft. */
+    Detection detect() {
+        Commands.Result r;
+        try {
+            r = commands.run(List.of("nft", "-f", "-"), probe(settings.queueNum()));
+        } catch (IOException e) {
+            return new Detection(Backend.IPTABLES, "nft could not be run (" + e.getMessage() + ")");
+        }
+        if (r.ok()) {
+            return new Detection(Backend.NFT, "the kernel has nft's queue statement");
+        }
+        // nft prints "/dev/stdin:4:27-38: Error: Could not process rule: ..." then the rule
+        String error = r.output().lines().filter(l -> l.contains("Error:")).findFirst()
+                .map(l -> l.substring(l.indexOf("Error:"))).orElse(r.output().strip());
+        return new Detection(Backend.IPTABLES, "nft's queue statement is not in this kernel (" + error + ")");
+    }
+
+    /**
+     * Detects the backend, then installs every rule for {@code ports}, replacing what an earlier install (in either
+     * mode) left. Rules of the other backend are removed (left by a boot on another kernel): never two sets of rules.
+     */
+    synchronized Detection install(PermittedSet.Ports ports) throws IOException {
+        Detection detected = detect();
+        backend = detected.backend();
+        if (backend == Backend.NFT) {
+            removeIptablesChains();
+        } else {
+            removeNftTable();
+        }
+        installWith(ports);
+        return detected;
+    }
+
+    private void installWith(PermittedSet.Ports ports) throws IOException {
+        if (backend == Backend.NFT) {
             commands.runOrThrow(List.of("nft", "-f", "-"), nftRuleset(settings, ports, queueStatement(settings)),
                     "install the NFQUEUE rules");
             return;
@@ -91,8 +129,12 @@ final class QueueRules {
 
     /** Replaces the permitted ports in the installed rules, atomically per family. */
     synchronized void update(PermittedSet.Ports ports) throws IOException {
-        if (backend() == Backend.NFT) {
-            install(ports); // one nft transaction replaces the whole table
+        if (backend == null) {
+            install(ports);
+            return;
+        }
+        if (backend == Backend.NFT) {
+            installWith(ports); // one nft transaction replaces the whole table
             return;
         }
         for (AddressFamily f : AddressFamily.values()) {
@@ -103,7 +145,10 @@ final class QueueRules {
 
     /** Whether the installed rules are still hooked in; someone flushing the ruleset would have removed them. */
     synchronized boolean present() throws IOException {
-        if (backend() == Backend.NFT) {
+        if (backend == null) {
+            return false;
+        }
+        if (backend == Backend.NFT) {
             return commands.run(List.of("nft", "list", "table", "inet", NFT_TABLE), null).ok();
         }
         for (AddressFamily f : AddressFamily.values()) {
@@ -114,13 +159,32 @@ final class QueueRules {
         return true;
     }
 
-    /** Removes every rule this class installs. Nothing is queued afterwards: the nft baseline decides alone. */
+    /**
+     * Removes every rule this class installs, of both backends (so it needs no probe, and works after a kill -9).
+     * Nothing is queued afterwards: the nft baseline decides alone. Fails only when neither tool could be run.
+     */
     synchronized void remove() throws IOException {
-        IOException failure = null;
-        if (backend() == Backend.NFT) {
-            commands.run(List.of("nft", "delete", "table", "inet", NFT_TABLE), null);
-            return;
+        IOException nftFailure = removeNftTable();
+        IOException iptablesFailure = removeIptablesChains();
+        if (nftFailure != null && iptablesFailure != null) {
+            iptablesFailure.addSuppressed(nftFailure);
+            throw iptablesFailure;
         }
+    }
+
+    /** Null when done or nothing was there; the failure when nft could not be run. */
+    private IOException removeNftTable() {
+        try {
+            commands.run(List.of("nft", "delete", "table", "inet", NFT_TABLE), null); // fails when absent: fine
+            return null;
+        } catch (IOException e) {
+            return e;
+        }
+    }
+
+    /** Null when done or nothing was there; the failure when iptables-nft could not be run. */
+    private IOException removeIptablesChains() {
+        IOException failure = null;
         for (AddressFamily f : AddressFamily.values()) {
             String tool = tool(f);
             try {
@@ -136,9 +200,7 @@ final class QueueRules {
                 failure = e;
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        return failure;
     }
 
     private void ensureJump(String tool, String from, String to) throws IOException {

@@ -1,8 +1,9 @@
 package org.flexwall.hook.nfqueue;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
@@ -16,15 +17,64 @@ import org.junit.jupiter.api.Test;
 @Tag("system")
 class QueueRulesSystemTest {
 
+    /** Whether this kernel takes nft's queue statement, asked without QueueRules: a table loaded and listed. */
+    private static boolean kernelHasNftQueue(Commands c) throws Exception {
+        String table = "table inet fwt_queue_check {\n chain c {\n  type filter hook input priority 0;\n"
+                + "  meta l4proto 253 queue num 1\n }\n}\n";
+        boolean loaded = c.run(List.of("nft", "-f", "-"), table).ok();
+        c.run(List.of("nft", "delete", "table", "inet", "fwt_queue_check"), null);
+        return loaded;
+    }
+
     @Test
-    void probeChoosesABackendAndLeavesNoTableBehind() throws Exception {
+    void detectionAgreesWithTheKernelAndTheProbeLeavesNoTableBehind() throws Exception {
         assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces");
         try (Netns net = Netns.create()) {
             Commands c = Netns.commands(net.server);
             QueueRules rules = new QueueRules(c, new QueueRules.Settings(Mode.FIRST_PACKET, 1, 10, 10));
-            assertNotNull(rules.backend());
+            QueueRules.Detection d = rules.detect();
+            assertEquals(kernelHasNftQueue(c) ? QueueRules.Backend.NFT : QueueRules.Backend.IPTABLES, d.backend(),
+                    d.reason());
             assertFalse(c.run(List.of("nft", "list", "ruleset"), null).output()
                     .contains(QueueRules.NFT_PROBE_TABLE));
+        }
+    }
+
+    @Test
+    void withoutNftQueueInstallFallsBackToIptablesNft() throws Exception {
+        assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces");
+        try (Netns net = Netns.create()) {
+            Commands c = Netns.commands(net.server);
+            assumeFalse(kernelHasNftQueue(c), "this kernel has nft's queue statement: the fallback is not taken here");
+            QueueRules rules = new QueueRules(c, new QueueRules.Settings(Mode.FIRST_PACKET, 1, 10, 10));
+            QueueRules.Detection d = rules.install(PermittedSet.Ports.NONE);
+            assertEquals(QueueRules.Backend.IPTABLES, d.backend());
+            assertTrue(d.reason().startsWith("nft's queue statement is not in this kernel (Error:"), d.reason());
+            assertTrue(c.run(List.of("iptables-nft-save", "-t", "mangle"), null).output()
+                    .contains("-j NFQUEUE --queue-num 1"));
+            assertTrue(rules.present());
+            assertFalse(c.run(List.of("nft", "list", "tables"), null).output().contains(QueueRules.NFT_TABLE));
+            rules.remove();
+            assertFalse(rules.present());
+        }
+    }
+
+    @Test
+    void withNftQueueInstallUsesOneNftTable() throws Exception {
+        assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces");
+        try (Netns net = Netns.create()) {
+            Commands c = Netns.commands(net.server);
+            // not faked: on a kernel without nft_queue (such as the appliance's 6.18 build) this path cannot run
+            assumeTrue(kernelHasNftQueue(c), "skipped: this kernel lacks nft's queue statement (nft_queue), so the "
+                    + "nft path cannot run here; withoutNftQueueInstallFallsBackToIptablesNft covers this kernel");
+            QueueRules rules = new QueueRules(c, new QueueRules.Settings(Mode.FIRST_PACKET, 1, 10, 10));
+            assertEquals(QueueRules.Backend.NFT, rules.install(PermittedSet.Ports.NONE).backend());
+            assertTrue(c.run(List.of("nft", "list", "table", "inet", QueueRules.NFT_TABLE), null).output()
+                    .contains("queue"));
+            assertFalse(c.run(List.of("iptables-nft-save", "-t", "mangle"), null).output().contains("NFQUEUE"));
+            assertTrue(rules.present());
+            rules.remove();
+            assertFalse(rules.present());
         }
     }
 
