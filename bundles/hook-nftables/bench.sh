@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Kernel baseline benchmark: iperf3 TCP throughput of one established flow and 60-byte UDP frames per second through
-# flexwall's nft table, against no firewall in the same run. Needs root and iperf3. Usage: bench.sh [rounds] [seconds]
+# Kernel baseline benchmark: iperf3 TCP throughput of one established flow, 60-byte UDP frames per second (one flow) and
+# an hping3 UDP flood from random sources through flexwall's nft table (permitted ports untracked, then tracked), against
+# no firewall in the same run. Needs root, iperf3, hping3 and socat. Usage: bench.sh [rounds] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ "$(id -u)" -ne 0 ]; then

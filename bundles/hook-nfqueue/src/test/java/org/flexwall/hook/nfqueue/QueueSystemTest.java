@@ -181,6 +181,43 @@ class QueueSystemTest {
     }
 
     @Test
+    void fullQueueDropsWhatDoesNotFitAndNothingPasses() throws Exception {
+        install(Mode.FIRST_PACKET); // no baseline: only the queue stands between the client and the listeners
+        // bound with room for 4 packets, never read: what the kernel sees when the consumer hangs or falls behind
+        QueueSocket stalled = Netns.call(fx.net.server, () -> QueueSocket.open(QUEUE, 256, 4, 1 << 20, 64));
+        long droppedBefore = droppedAtFullQueue();
+        try {
+            for (int i = 0; i < 12; i++) {
+                fx.sendUdp(fx.net.serverV4, TRUSTED_UDP, "while-full-" + i + "\n");
+            }
+            // the kernel counts what it dropped at the full queue: neither FAIL_OPEN nor bypass lets it through
+            await(() -> droppedAtFullQueue() - droppedBefore >= 8, "the full queue did not drop");
+            assertFalse(fx.receivedText(TRUSTED_UDP).contains("while-full-"), "a datagram passed a full queue");
+        } finally {
+            stalled.close(); // the 4 it held are dropped with it
+        }
+        consumer = start(Policy.firstPacket(() -> store));
+        fx.sendUdp(fx.net.serverV4, TRUSTED_UDP, "after-stall\n");
+        await(() -> fx.receivedText(TRUSTED_UDP).contains("after-stall"), "a new consumer did not decide");
+        assertFalse(fx.receivedText(TRUSTED_UDP).contains("while-full-"), "a held datagram passed after the stall");
+    }
+
+    /** The kernel's "dropped at a full queue" counter of our queue (/proc/net/netfilter/nfnetlink_queue). */
+    private long droppedAtFullQueue() {
+        try {
+            for (String line : fx.net.in(fx.net.server, "cat", "/proc/net/netfilter/nfnetlink_queue").split("\n")) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 6 && f[0].equals(Integer.toString(QUEUE))) {
+                    return Long.parseLong(f[5]);
+                }
+            }
+        } catch (Exception e) {
+            return -1;
+        }
+        return 0;
+    }
+
+    @Test
     void userspaceModeAsksTheDeciderAboutInboundAndOutboundPackets() throws Exception {
         fx.installBaseline();
         install(Mode.USERSPACE);
