@@ -6,11 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -20,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import org.flexwall.itests.OutsideNetwork.Result;
 
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
 /**
@@ -99,26 +94,12 @@ class FirewallSwitchSystemTest {
         return OutsideNetwork.here("iptables-nft", "-t", "mangle", "-S", "FLEXWALL-QUEUE").ok();
     }
 
-    /** Runs bin/flexwall as an operator would, for the appliance whose data directory is {@code data}. */
     private static Result flexwall(Path data, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(ApplianceImage.HOME.resolve("bin/flexwall").toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().put("FLEXWALL_DATA", data.toString());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            p.waitFor(60, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return new Result(command, p.exitValue(), out);
+        return ApplianceImage.flexwall(data, args);
     }
 
     private static JsonObject json(Result r) {
-        String line = r.output().lines().filter(l -> l.startsWith("{")).findFirst()
-                .orElseThrow(() -> new AssertionError("no JSON answer: " + r.output()));
-        return Json.createReader(new StringReader(line)).readObject();
+        return ApplianceImage.json(r);
     }
 
     private static void awaitTrue(Check check, String what) throws Exception {

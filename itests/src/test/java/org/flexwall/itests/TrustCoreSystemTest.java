@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +18,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
 import org.junit.jupiter.api.AfterAll;
@@ -264,14 +262,8 @@ class TrustCoreSystemTest {
 
     /** The operator's command, {@code flexwall COMMAND … --json}, against this test's appliance. */
     static JsonObject flexwall(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(ApplianceImage.HOME.resolve("bin/flexwall").toString()));
-        command.addAll(List.of(args));
-        command.add("--json");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().put("FLEXWALL_DATA", data.toString());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
-        return Json.createReader(new StringReader(out)).readObject();
+        List<String> withJson = new ArrayList<>(List.of(args));
+        withJson.add("--json");
+        return ApplianceImage.json(ApplianceImage.flexwall(data, withJson.toArray(String[]::new)));
     }
 }
