@@ -2,6 +2,7 @@ package org.flexwall.itests;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -70,6 +71,11 @@ final class OutsideNetwork implements AutoCloseable {
     Process startOutside(String... argv) throws IOException {
         return track(new ProcessBuilder(inOutside(argv)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+    }
+
+    /** Starts a long-running command in the outside namespace, output to {@code output}; it is killed on close. */
+    Process startOutside(Path output, String... argv) throws IOException {
+        return track(new ProcessBuilder(inOutside(argv)).redirectErrorStream(true).redirectOutput(output.toFile()).start());
     }
 
     /** Starts a long-running command here, output discarded; it is killed on close. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -16,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -68,10 +66,10 @@ class PacketPathSystemTest {
         work = Files.createTempDirectory("flexwall-packetpath");
         Path bin = Files.createDirectory(work.resolve("bin"));
         server = Files.copy(Path.of("/usr/bin/socat"), bin.resolve("server"));
-        impostor = otherBytes(server, bin.resolve("impostor"));
-        listener = compile("listener.c", bin.resolve("listener"));
-        untrustedListener = otherBytes(listener, bin.resolve("untrusted-listener"));
-        race = compile("race.c", bin.resolve("race"));
+        impostor = Programs.otherBytes(server, bin.resolve("impostor"));
+        listener = Programs.compile(work, "packetpath/listener.c", bin.resolve("listener"));
+        untrustedListener = Programs.otherBytes(listener, bin.resolve("untrusted-listener"));
+        race = Programs.compile(work, "packetpath/race.c", bin.resolve("race"));
 
         data = Files.createDirectory(work.resolve("data"));
         int port = ApplianceImage.freePort();
@@ -178,7 +176,7 @@ class PacketPathSystemTest {
         Path site = Files.createDirectory(work.resolve("site"));
         Files.writeString(site.resolve("index.html"), "outside");
         startOutside("python3", "-m", "http.server", "8000", "--bind", "::", "--directory", site.toString());
-        startOutside("python3", resource("dns_responder.py").toString(), "53", "192.0.2.7");
+        startOutside("python3", Programs.resource(work, "packetpath/dns_responder.py").toString(), "53", "192.0.2.7");
 
         for (String host : List.of(OutsideNetwork.OUTSIDE_V4, "[" + OutsideNetwork.OUTSIDE_V6 + "]")) {
             Result curl = await(() -> OutsideNetwork.here("curl", "-sS", "--max-time", "3", "http://" + host + ":8000/"));
@@ -216,7 +214,7 @@ class PacketPathSystemTest {
                 // nothing came
             }
             // the same socket does get a real reply, so the silence above is the firewall's doing
-            startOutside("python3", resource("dns_responder.py").toString(), "53", "192.0.2.8");
+            startOutside("python3", Programs.resource(work, "packetpath/dns_responder.py").toString(), "53", "192.0.2.8");
             assertEquals("192.0.2.8", resolve(waiting, OutsideNetwork.OUTSIDE_V4, "real.example"));
         }
         List<String> answers = Capture.read(capture, "src", "host", OutsideNetwork.APPLIANCE_V4, "and", "(tcp", "or",
@@ -303,38 +301,6 @@ class PacketPathSystemTest {
         throw new AssertionError("no DNS reply from " + resolver);
     }
 
-    /** tcpdump on wan0 for the length of a try block; the capture is complete once closed. */
-    private record Capture(Process tcpdump) implements AutoCloseable {
-        static Capture start(Path file) throws Exception {
-            Process p = new ProcessBuilder("tcpdump", "-i", "wan0", "-nn", "-U", "-w", file.toString())
-                    .redirectErrorStream(true).start();
-            InputStream out = p.getInputStream();
-            StringBuilder said = new StringBuilder();
-            int b;
-            while (!said.toString().contains("listening on") && (b = out.read()) >= 0) {
-                said.append((char) b);
-            }
-            if (!p.isAlive()) {
-                throw new IllegalStateException("tcpdump did not start: " + said);
-            }
-            return new Capture(p);
-        }
-
-        /** The packets in a capture file that match a tcpdump filter, one line each. */
-        static List<String> read(Path file, String... filter) throws IOException {
-            List<String> argv = new ArrayList<>(List.of("tcpdump", "-r", file.toString(), "-nn"));
-            argv.addAll(List.of(filter));
-            return OutsideNetwork.here(argv.toArray(String[]::new)).check().output().lines()
-                    .filter(l -> !l.startsWith("reading from file")).toList(); // tcpdump's own note on stderr
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            tcpdump.destroy(); // SIGTERM: tcpdump writes what it has and exits
-            tcpdump.waitFor(10, TimeUnit.SECONDS);
-        }
-    }
-
     private void startHere(Path program, String... args) throws IOException {
         List<String> argv = new ArrayList<>(List.of(program.toString()));
         argv.addAll(List.of(args));
@@ -378,27 +344,5 @@ class PacketPathSystemTest {
         List<String> withJson = new ArrayList<>(List.of(args));
         withJson.add("--json");
         return ApplianceImage.json(ApplianceImage.flexwall(data, withJson.toArray(String[]::new)));
-    }
-
-    private static Path resource(String name) throws IOException {
-        Path target = work.resolve(name);
-        if (!Files.exists(target)) {
-            try (InputStream in = PacketPathSystemTest.class.getResourceAsStream("packetpath/" + name)) {
-                Files.copy(in, target);
-            }
-        }
-        return target;
-    }
-
-    private static Path compile(String source, Path binary) throws IOException {
-        OutsideNetwork.here("gcc", "-O2", "-Wall", "-o", binary.toString(), resource(source).toString()).check();
-        return binary;
-    }
-
-    /** A copy of {@code program} with one more byte: it runs the same, but it is not the program that was trusted. */
-    private static Path otherBytes(Path program, Path copy) throws IOException {
-        Files.copy(program, copy);
-        Files.write(copy, new byte[] { 0 }, StandardOpenOption.APPEND);
-        return copy;
     }
 }
