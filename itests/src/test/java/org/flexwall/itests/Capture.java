@@ -9,9 +9,10 @@ import java.util.concurrent.TimeUnit;
 
 /** tcpdump on the appliance's wan0 for the length of a try block; the capture file is complete once closed. */
 record Capture(Process tcpdump) implements AutoCloseable {
-    static Capture start(Path file) throws Exception {
-        Process p = new ProcessBuilder("tcpdump", "-i", "wan0", "-nn", "-U", "-w", file.toString())
-                .redirectErrorStream(true).start();
+    static Capture start(Path file, String... options) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("tcpdump", "-i", "wan0", "-nn", "-U", "-w", file.toString()));
+        argv.addAll(List.of(options));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
         InputStream out = p.getInputStream();
         StringBuilder said = new StringBuilder();
         int b;

@@ -17,7 +17,7 @@ import org.flexwall.api.packet.Marks;
  *
  * <p>Table {@value #TABLE} (family inet: IPv4 and IPv6) in short:
  * <pre>
- * prerouting (raw, before conntrack): permitted4/permitted6 (protocol . port) → notrack (not on a gateway)
+ * prerouting (raw, before conntrack): IPv4 with options → drop; permitted (protocol . port) → notrack (not on a gateway)
  * input   (filter, policy drop): lo; untracked and permitted; established,related; invalid → drop; IPv6 neighbour
  *         discovery on the link;
  *         packets a user-space hook accepted (mark); permitted4/permitted6 (protocol . port); anti-lockout; drop
@@ -42,6 +42,7 @@ final class Ruleset {
     static final String TABLE = "flexwall";
     static final String SET4 = "permitted4";
     static final String SET6 = "permitted6";
+    static final String IP_OPTIONS_DROP = "iif != \"lo\" ip hdrlength != 5 drop";
     private static final String T = "inet " + TABLE;
 
     private Ruleset() {
@@ -70,6 +71,9 @@ final class Ruleset {
         b.append("flush chain ").append(T).append(" input\n");
         b.append("flush chain ").append(T).append(" forward\n");
 
+        // the kernel answers bad IPv4 options with an ICMP parameter problem after this hook and before input drops
+        // anything, which would show a scanner the host is there; nothing here needs IP options
+        prerouting(b, IP_OPTIONS_DROP);
         input(b, "iif \"lo\" accept");
         if (s.untracksPermitted()) {
             for (String[] f : List.of(new String[] { "ipv4", SET4 }, new String[] { "ipv6", SET6 })) {

@@ -76,7 +76,7 @@ class RulesetTest {
     void byDefaultPermittedPortsSkipConntrackBeforeItRunsAndAreAcceptedFirst() {
         String r = Ruleset.baseline(DEFAULTS);
         assertTrue(r.contains("prerouting { type filter hook prerouting priority raw; policy accept; }"), r);
-        assertEquals(List.of("meta nfproto ipv4 meta l4proto . th dport @permitted4 notrack",
+        assertEquals(List.of(Ruleset.IP_OPTIONS_DROP, "meta nfproto ipv4 meta l4proto . th dport @permitted4 notrack",
                 "meta nfproto ipv6 meta l4proto . th dport @permitted6 notrack"), rules(r, "prerouting"));
         List<String> in = rules(r, "input");
         assertEquals("iif \"lo\" accept", in.get(0));
@@ -88,11 +88,20 @@ class RulesetTest {
     }
 
     @Test
-    void aGatewayOrUntrackPermittedFalseTracksEverythingWithTheChainLeftEmpty() {
+    void ipv4PacketsWithOptionsFromOutsideAreDroppedBeforeTheKernelCouldAnswerThem() {
+        for (Settings s : List.of(DEFAULTS, settings(false, "", List.of("lan0"), false))) {
+            List<String> pre = rules(Ruleset.baseline(s), "prerouting");
+            assertEquals("iif != \"lo\" ip hdrlength != 5 drop", pre.get(0), "first, before notrack: " + pre);
+        }
+    }
+
+    @Test
+    void aGatewayOrUntrackPermittedFalseTracksEverything() {
         for (Settings s : List.of(settings(true, "", List.of("lan0"), true), settings(true, "", List.of(), false))) {
             String r = Ruleset.baseline(s);
             assertFalse(r.contains("notrack"), r);
             assertFalse(r.contains("untracked"), r);
+            assertEquals(List.of(Ruleset.IP_OPTIONS_DROP), rules(r, "prerouting"));
             assertTrue(r.contains("flush chain inet flexwall prerouting"), "rules of an earlier apply go: " + r);
         }
         assertFalse(settings(true, "", List.of("lan0"), true).untracksPermitted());
