@@ -43,6 +43,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 public class NfqueueHook implements PacketHook, PortStoreListener {
     static final String PID = "org.flexwall.hook.nfqueue";
     private static final long RETRY_SECONDS = 5;
+    /** The largest copy range one can ask for; the kernel caps it a few bytes lower (NFQNL_MAX_COPY_RANGE). */
+    static final int MAX_COPY_RANGE = 65535;
 
     @ObjectClassDefinition(name = "flexwall NFQUEUE hook",
             description = "Hands packets the kernel cannot decide to Java through a netfilter queue")
@@ -56,7 +58,8 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
                 + "without conntrack)")
         String mode() default "firstPacket";
 
-        @AttributeDefinition(description = "Bytes of each packet copied to Java (64-65535); headers are enough")
+        @AttributeDefinition(description = "firstPacket mode: bytes of each packet copied to Java (64-65535); headers "
+                + "are enough. userspace mode copies whole packets: the packet decider checks each packet's length")
         int copyRange() default 256;
 
         @AttributeDefinition(description = "Socket receive buffer in bytes; when it overflows the kernel drops")
@@ -116,6 +119,15 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
         static Settings of(Config c) {
             return new Settings(c.queueNum(), Mode.parse(c.mode()), c.copyRange(), c.rcvbuf(), c.queueMaxLen(),
                     c.rateLimit(), c.rateBurst(), c.batchSize(), c.recentDrops());
+        }
+
+        /**
+         * What the kernel copies of each packet. In userspace mode the whole packet (the kernel's largest range): the
+         * decider parses every packet and drops one cut shorter than its IP length says, which would stall every
+         * established flow. firstPacket mode reads only the headers of a SYN or a datagram.
+         */
+        int kernelCopyRange() {
+            return mode == Mode.USERSPACE ? MAX_COPY_RANGE : copyRange;
         }
 
         private static void check(boolean ok, String message) {
@@ -196,7 +208,7 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
                 }
                 consumer = startConsumer();
                 log.info("NFQUEUE {} bound: mode {}, copy range {}, batch {}", settings.queueNum(),
-                        settings.mode().configName, settings.copyRange(), settings.batchSize());
+                        settings.mode().configName, settings.kernelCopyRange(), settings.batchSize());
             }
             applyRules();
             problem = null;
@@ -211,7 +223,7 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
     }
 
     private QueueConsumer startConsumer() throws QueueException {
-        QueueSocket socket = QueueSocket.open(settings.queueNum(), settings.copyRange(), settings.queueMaxLen(),
+        QueueSocket socket = QueueSocket.open(settings.queueNum(), settings.kernelCopyRange(), settings.queueMaxLen(),
                 settings.rcvbuf(), settings.batchSize());
         Supplier<PortStore> store = () -> portStore;
         Supplier<PacketDecider> packetDecider = this::boundDecider;

@@ -14,7 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.DroppedPacket;
+import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.Protocol;
@@ -116,6 +118,31 @@ class NfqueueHookSystemTest {
             assertEquals("hello-" + TRUSTED_TCP, fx.connect(fx.net.serverV4, TRUSTED_TCP));
         } finally {
             other.close();
+            hook.deactivate();
+        }
+    }
+
+    @Test
+    void userspaceModeHandsTheDeciderWholePacketsWhateverTheCopyRange() throws Exception {
+        NfqueueHook hook = hook();
+        List<int[]> inbound = new CopyOnWriteArrayList<>(); // { bytes the decider got, the packet's IPv4 length }
+        hook.bindDecider(p -> {
+            if (p.direction() == Direction.INBOUND && p.length() >= 4 && p.byteAt(0) >>> 4 == 4) {
+                inbound.add(new int[] { p.length(), p.byteAt(2) << 8 | p.byteAt(3) });
+            }
+            return Verdict.DROP;
+        });
+        hook.activate(Configs.config(Map.of("queueNum", 13, "mode", "userspace", "copyRange", 256)));
+        try {
+            await(() -> hook.status().startsWith("active"), "the hook did not become active: " + hook.status());
+            fx.net.attempt(fx.net.client, null, "hping3", "-2", "-c", "3", "-i", "u10000", "-d", "1200", "-p", "9999",
+                    fx.net.serverV4);
+
+            await(() -> inbound.stream().filter(i -> i[1] > 1200).count() >= 3, "the datagrams were not queued");
+            for (int[] i : inbound) {
+                assertEquals(i[1], i[0], "the decider must get the whole packet: it drops one cut short");
+            }
+        } finally {
             hook.deactivate();
         }
     }
