@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
@@ -127,10 +129,33 @@ final class ApplianceLab implements AutoCloseable {
     String endSession(Process session) throws Exception {
         session.destroy(); // SIGTERM: the session reports and ends
         assertTrue(session.waitFor(20, TimeUnit.SECONDS), "the session did not end");
-        String report = Files.readString(work.resolve("session.out")).strip();
+        String report = sessionReport();
         assertTrue(report.startsWith("exchanged "), report);
         assertEquals(0, session.exitValue(), report);
         return report;
+    }
+
+    /** Waits until the session has exchanged 10 more messages: it flows, not merely lives. */
+    void awaitSessionFlows(String when) throws Exception {
+        long before = sessionExchanged();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (sessionExchanged() < before + 10) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("the session stood still for 20 s " + when + ": " + sessionReport());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private long sessionExchanged() throws IOException {
+        Matcher m = Pattern.compile("^exchanged (\\d+) ").matcher(sessionReport());
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /** The session's latest line: "exchanged N max_round_trip_ms M" or "broken after N: REASON". */
+    private String sessionReport() throws IOException {
+        List<String> lines = Files.readAllLines(work.resolve("session.out"));
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
     }
 
     /** A traffic script of the test resources, as a file. */

@@ -1,13 +1,16 @@
 package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.json.JsonObject;
@@ -23,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * server, and unsolicited SYNs and datagrams all along to untrusted and closed ports ({@link UntrustedTargets}).
  */
 class CrashAndHotSwapSystemTest {
+    private static final String NFTABLES = "org.flexwall.hook-nftables";
+    private static final String NFQUEUE = "org.flexwall.hook-nfqueue";
     @TempDir
     Path work;
     private ApplianceLab lab;
@@ -49,23 +54,32 @@ class CrashAndHotSwapSystemTest {
     void killingTheJvmUnderTrafficKeepsTheSessionAndTheFirewallClosedAndARestartRebuildsThePorts() throws Exception {
         Path capture = work.resolve("kill.pcap");
         Process session;
+        double killedAt;
+        double restartedAt;
         try (Capture c = Capture.start(capture)) {
             List<Process> flood = UntrustedTargets.flood(lab.outside);
             session = lab.startSession();
             Thread.sleep(3000);
 
             lab.killAppliance();
+            killedAt = now();
+            lab.awaitSessionFlows("while flexwall was dead");
             Thread.sleep(5000); // traffic goes on against the kernel's baseline alone
             String whileDead = lab.probe(2);
+            restartedAt = now();
             lab.startAppliance("second");
             lab.awaitTrustedPortPermitted(); // rebuilt from the live socket: nobody trusted anything again
             String afterRestart = lab.probe(2);
+
+            lab.awaitSessionFlows("after the restart");
             stopAll(flood);
 
             assertTrue(whileDead.endsWith(" failed 0"), "new connections while flexwall was dead: " + whileDead);
             assertTrue(afterRestart.endsWith(" failed 0"), "new connections after the restart: " + afterRestart);
         }
         System.out.println("session across kill -9 and restart: " + lab.endSession(session));
+        long sentWhileDead = UntrustedTargets.sentBetween(capture, killedAt, restartedAt);
+        assertTrue(sentWhileDead >= 3000, "the flood went on while flexwall was dead: " + sentWhileDead + " packets");
         untrusted.assertNothingGotIn(capture, 3000);
     }
 
@@ -82,19 +96,23 @@ class CrashAndHotSwapSystemTest {
             prober = lab.outside.startOutside(work.resolve("prober.out"), "python3", lab.traffic("prober.py"),
                     ApplianceLab.APPLIANCE, String.valueOf(ApplianceLab.TRUSTED), "3600");
 
+            // each action in both NFQUEUE modes: half the time every packet crosses Java
             String mode = "firstPacket";
             for (int swap = 0; swap < 100; swap++) {
-                switch (swap % 5) {
-                    case 0 -> stopAndStart(console, "org.flexwall.hook-nftables");
-                    case 1 -> stopAndStart(console, "org.flexwall.hook-nfqueue");
-                    case 2 -> console.bundleAction("org.flexwall.hook-nftables", "update");
-                    case 3 -> console.bundleAction("org.flexwall.hook-nfqueue", "update");
-                    default -> { // every packet through Java, and back
+                switch (swap % 10) {
+                    case 0 -> stopAndStart(console, NFTABLES);
+                    case 1, 7 -> stopAndStart(console, NFQUEUE);
+                    case 2 -> reload(console, NFTABLES, "update"); // from its location: the image's jar
+                    case 3, 6 -> reload(console, NFQUEUE, "update");
+                    case 5 -> reload(console, NFQUEUE, "refresh");
+                    case 8 -> reload(console, NFTABLES, "refresh");
+                    default -> { // 4 and 9: every packet through Java, and back
                         mode = mode.equals("firstPacket") ? "userspace" : "firstPacket";
                         console.configure("org.flexwall.hook.nfqueue", Map.of("mode", mode));
                     }
                 }
                 awaitBothHooksActive(swap, mode);
+                lab.awaitSessionFlows("after swap " + swap);
             }
             stopAll(List.of(prober));
             stopAll(flood);
@@ -106,6 +124,22 @@ class CrashAndHotSwapSystemTest {
         System.out.println("new connections during the swaps: " + probed.lines().reduce((a, b) -> b).orElse(""));
         assertTrue(probed.matches("(?s).*ok [1-9][0-9]* failed 0"), "new connections failed:\n" + probed);
         untrusted.assertNothingGotIn(capture, 10000);
+    }
+
+    /** Updates or refreshes a bundle and waits until its new revision has registered its services anew. */
+    private static void reload(WebConsole console, String bundle, String action) throws Exception {
+        Set<String> before = console.services(bundle);
+        assertFalse(before.isEmpty(), bundle + " registers no service");
+        console.bundleAction(bundle, action); // an update runs in the background
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        Set<String> now = before;
+        while (now.isEmpty() || !Collections.disjoint(before, now)) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError(action + " of " + bundle + " did not happen within 30 s: services " + now);
+            }
+            Thread.sleep(50);
+            now = console.services(bundle);
+        }
     }
 
     private static void stopAndStart(WebConsole console, String bundle) throws Exception {
@@ -130,6 +164,10 @@ class CrashAndHotSwapSystemTest {
             Thread.sleep(100);
         }
         throw new AssertionError("not healthy 30 s after swap " + swap + ": " + status + "\n" + lab.appliance().output());
+    }
+
+    private static double now() {
+        return System.currentTimeMillis() / 1000.0;
     }
 
     private static void stopAll(List<Process> processes) throws InterruptedException {

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -22,6 +23,9 @@ final class UntrustedTargets implements AutoCloseable {
     static final int TCP = 7001;
     static final int UDP = 7002;
     static final int CLOSED = 7003;
+    /** tcpdump filter: what is sent to these ports. */
+    private static final String[] SENT = { "dst", "port", String.valueOf(TCP), "or", "dst", "port",
+            String.valueOf(UDP), "or", "dst", "port", String.valueOf(CLOSED) };
 
     private final ServerSocket tcp = new ServerSocket();
     private final DatagramSocket udp = new DatagramSocket(null);
@@ -56,8 +60,7 @@ final class UntrustedTargets implements AutoCloseable {
 
     /** Nothing was delivered, and in {@code capture} the appliance answered nothing sent to these ports. */
     void assertNothingGotIn(Path capture, int atLeastSent) throws IOException {
-        List<String> sent = Capture.read(capture, "dst", "port", String.valueOf(TCP), "or", "dst", "port",
-                String.valueOf(UDP), "or", "dst", "port", String.valueOf(CLOSED));
+        List<String> sent = Capture.read(capture, SENT);
         assertTrue(sent.size() >= atLeastSent, "the flood did not run: " + sent.size() + " packets in the capture");
         assertEquals(0, delivered.get(), "unsolicited packets delivered to the untrusted listeners");
         // ICMPv6 types below 128 are the errors (unreachable, parameter problem…); neighbour discovery is above
@@ -66,6 +69,15 @@ final class UntrustedTargets implements AutoCloseable {
                 "src", "port", String.valueOf(CLOSED), "or", "(icmp6", "and", "ip6[40]", "<", "128))");
         assertEquals(List.of(), answers, "the appliance answered unsolicited packets");
         System.out.println(sent.size() + " unsolicited packets captured on their way in, 0 delivered, 0 answered");
+    }
+
+    /** How many unsolicited packets {@code capture} saw on their way in between two times (epoch seconds). */
+    static long sentBetween(Path capture, double from, double to) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("-tt"));
+        argv.addAll(List.of(SENT));
+        return Capture.read(capture, argv.toArray(String[]::new)).stream()
+                .mapToDouble(line -> Double.parseDouble(line.substring(0, line.indexOf(' '))))
+                .filter(t -> t >= from && t <= to).count();
     }
 
     int delivered() {

@@ -11,13 +11,19 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
 
 /** The Apache Felix Web Console's HTTP interface, used the way its own pages use it, as the operator admin. */
 final class WebConsole {
+    private static final Pattern SERVICE_ID = Pattern.compile("^Service ID .*/services/(\\d+)");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
     private final String authorization;
@@ -34,6 +40,20 @@ final class WebConsole {
         return all.getJsonArray("data").stream().map(v -> v.asJsonObject())
                 .filter(b -> symbolicName.equals(b.getString("symbolicName")))
                 .findFirst().orElseThrow(() -> new AssertionError("no bundle " + symbolicName + " in the console"));
+    }
+
+    /** Ids of the services the bundle registers now: its details list them as "Service ID <a href=…/services/N>". */
+    Set<String> services(String symbolicName) throws IOException, InterruptedException {
+        JsonObject details = Json.createReader(new StringReader(get("/bundles/" + bundle(symbolicName).getInt("id")
+                + ".json"))).readObject().getJsonArray("data").getJsonObject(0);
+        Set<String> ids = new TreeSet<>();
+        for (JsonValue p : details.getJsonArray("props")) {
+            Matcher m = SERVICE_ID.matcher(p.asJsonObject().getString("key"));
+            if (m.find()) {
+                ids.add(m.group(1));
+            }
+        }
+        return ids;
     }
 
     /** The console's bundle actions: start, stop, update, refresh. */
