@@ -22,6 +22,7 @@ import org.flexwall.api.packet.Marks;
  *         discovery on the link;
  *         packets a user-space hook accepted (mark); permitted4/permitted6 (protocol . port); anti-lockout; drop
  * forward (filter, policy drop): established,related; invalid → drop; new flows entering on a LAN interface; drop
+ * output  (filter, policy accept): ICMP/ICMPv6 errors this host would send about no known flow → drop
  * </pre>
  * Nothing is ever rejected: a dropped packet gets no RST and no ICMP, so a scan finds nothing. ICMP errors
  * (fragmentation needed, packet too big, time exceeded, parameter problem) about tracked flows are {@code related};
@@ -43,6 +44,11 @@ final class Ruleset {
     static final String SET4 = "permitted4";
     static final String SET6 = "permitted6";
     static final String IP_OPTIONS_DROP = "iif != \"lo\" ip hdrlength != 5 drop";
+    static final List<String> ICMP_ERRORS_DROP = List.of(
+            "oif != \"lo\" icmp type { destination-unreachable, time-exceeded, parameter-problem } ct state != related "
+                    + "counter drop comment \"ICMP error about no known flow\"",
+            "oif != \"lo\" icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } "
+                    + "ct state != related counter drop comment \"ICMPv6 error about no known flow\"");
     private static final String T = "inet " + TABLE;
 
     private Ruleset() {
@@ -67,9 +73,10 @@ final class Ruleset {
         b.append("add chain ").append(T).append(" input { type filter hook input priority filter; policy drop; }\n");
         b.append("add chain ").append(T)
                 .append(" forward { type filter hook forward priority filter; policy drop; }\n");
-        b.append("flush chain ").append(T).append(" prerouting\n");
-        b.append("flush chain ").append(T).append(" input\n");
-        b.append("flush chain ").append(T).append(" forward\n");
+        b.append("add chain ").append(T).append(" output { type filter hook output priority filter; policy accept; }\n");
+        for (String chain : List.of("prerouting", "input", "forward", "output")) {
+            b.append("flush chain ").append(T).append(' ').append(chain).append('\n');
+        }
 
         // the kernel answers bad IPv4 options with an ICMP parameter problem after this hook and before input drops
         // anything, which would show a scanner the host is there; nothing here needs IP options
@@ -110,6 +117,13 @@ final class Ruleset {
             forward(b, "iifname " + names(s.lanInterfaces()) + " accept comment \"from the LAN\"");
         }
         forward(b, "counter comment \"dropped: not from the LAN\"");
+
+        // The kernel answers some packets before or beside input's drop: fragments that never completed (reassembly
+        // time exceeded), bad IP options, bad IPv6 headers. An error about a flow conntrack knows is related and goes
+        // (PMTU, time exceeded for forwarded flows); any other would show a scanner the host is there.
+        for (String rule : ICMP_ERRORS_DROP) {
+            b.append("add rule ").append(T).append(" output ").append(rule).append('\n');
+        }
         return b.toString();
     }
 

@@ -37,7 +37,9 @@ class RulesetTest {
         assertTrue(r.contains("input { type filter hook input priority filter; policy drop; }"), r);
         assertTrue(r.contains("forward { type filter hook forward priority filter; policy drop; }"), r);
         assertFalse(r.contains("reject"), r);
-        assertFalse(r.contains("priority filter; policy accept"), r); // only the raw chain accepts: it just untracks
+        // only prerouting (it just untracks) and output (it only holds back ICMP errors) accept by policy
+        assertEquals(List.of("prerouting", "output"), r.lines().filter(l -> l.contains("policy accept"))
+                .map(l -> l.split(" ")[4]).toList(), r);
     }
 
     @Test
@@ -96,6 +98,22 @@ class RulesetTest {
     }
 
     @Test
+    void icmpErrorsAboutNoKnownFlowNeverLeaveButLoopbackAndRelatedOnesDo() {
+        for (Settings s : List.of(DEFAULTS, settings(false, "", List.of("lan0"), false))) {
+            String r = Ruleset.baseline(s);
+            assertTrue(r.contains("output { type filter hook output priority filter; policy accept; }"), r);
+            List<String> out = rules(r, "output");
+            assertEquals(2, out.size(), out.toString());
+            assertTrue(out.stream().allMatch(l -> l.startsWith("oif != \"lo\" ") && l.contains(" ct state != related ")
+                    && l.contains(" drop ")), out.toString());
+            assertTrue(out.get(0).contains("icmp type { destination-unreachable, time-exceeded, parameter-problem }"));
+            assertTrue(out.get(1).contains("icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, "
+                    + "parameter-problem }"));
+            assertTrue(r.indexOf("flush chain inet flexwall output") < r.indexOf("add rule inet flexwall output"));
+        }
+    }
+
+    @Test
     void aGatewayOrUntrackPermittedFalseTracksEverything() {
         for (Settings s : List.of(settings(true, "", List.of("lan0"), true), settings(true, "", List.of(), false))) {
             String r = Ruleset.baseline(s);
@@ -112,7 +130,7 @@ class RulesetTest {
     void noIcmpEchoIsAcceptedSoPingFindsNothing() {
         String r = Ruleset.baseline(settings(true, "", List.of("lan0")));
         assertFalse(r.contains("echo-request"), r);
-        assertFalse(r.contains("icmp type"), r);
+        assertFalse(rules(r, "input").stream().anyMatch(l -> l.contains("icmp type")), r);
     }
 
     @Test

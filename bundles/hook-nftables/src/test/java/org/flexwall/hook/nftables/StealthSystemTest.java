@@ -97,7 +97,8 @@ class StealthSystemTest extends LabTest {
 
     @Test
     void droppedProbesDrawNoRstAndNoIcmpUnreachable(@TempDir Path dir) throws Exception {
-        activate("antiLockout", false);
+        // tracked, so the port unreachable of the control below is related to a flow conntrack knows and may leave
+        activate("antiLockout", false, "untrackPermitted", false);
         // control: permitted ports without a listener, where the kernel itself answers RST / port unreachable
         store.permit(Protocol.TCP, AddressFamily.IPV4, 8444);
         store.permit(Protocol.UDP, AddressFamily.IPV4, 5355);
@@ -119,6 +120,21 @@ class StealthSystemTest extends LabTest {
         assertTrue(resets.stream().allMatch(l -> l.contains(".8444 >")), "RST from a dropped port: " + resets);
         assertTrue(unreachable.stream().allMatch(l -> l.contains("port 5355")), "ICMP for a dropped port: "
                 + unreachable);
+    }
+
+    @Test
+    void byDefaultEvenAPermittedPortWithNobodyListeningDrawsNoIcmpUnreachable(@TempDir Path dir) throws Exception {
+        activate("antiLockout", false); // untracked permitted ports: the error would be about no flow conntrack knows
+        store.permit(Protocol.UDP, AddressFamily.IPV4, 5355);
+        store.permit(Protocol.UDP, AddressFamily.IPV6, 5355);
+        hook.awaitSync();
+        Lab.Capture capture = lab.capture(lab.outside, "out0", dir.resolve("tcpdump.txt"),
+                "src host " + lab.applianceV4 + " or src host " + lab.applianceV6);
+        for (String target : List.of(lab.applianceV4, lab.applianceV6)) {
+            Lab.nmap(lab.outside, target.contains(":") ? "-6" : "-4", "-Pn", "-sU", "-p", "5355", target);
+        }
+        List<String> seen = capture.stop();
+        assertTrue(seen.stream().noneMatch(l -> l.contains("unreachable")), "ICMP left: " + seen);
     }
 
     /** Every scanned port but {@code except} got no answer; {@code count} ports were scanned. */
