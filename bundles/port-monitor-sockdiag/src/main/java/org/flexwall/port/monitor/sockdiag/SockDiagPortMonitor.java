@@ -5,9 +5,12 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -69,6 +72,9 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
     private SocketScanner pollScanner;   // poller thread only
     private volatile SocketScanner queryScanner; // ownerOf and listening, under its own lock
     private final SocketDiff diff = new SocketDiff(); // poller thread only
+    // Sockets a query (listening, ownerOf) told someone of: the next poll closes those gone that no poll had seen, or
+    // a socket found by a query and closed before any poll would stay open for whoever heard of it.
+    private final Map<Long, ListeningSocket> toldByQueries = new ConcurrentHashMap<>();
     private int[] lastPids = {};
     private long lastOwnerScan;
     private long ownerRescanNanos;
@@ -180,7 +186,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return withOwners(sockets, resolver.resolveAll(inodes(sockets), true));
+        return told(withOwners(sockets, resolver.resolveAll(inodes(sockets), true)));
     }
 
     @Override
@@ -196,7 +202,17 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
             throw new UncheckedIOException(e);
         }
         return choose(found, protocol, family, port)
-                .map(s -> withOwners(s, resolver.resolve(s.inode())));
+                .map(s -> told(withOwners(s, resolver.resolve(s.inode()))));
+    }
+
+    private List<ListeningSocket> told(List<ListeningSocket> sockets) {
+        sockets.forEach(this::told);
+        return sockets;
+    }
+
+    private ListeningSocket told(ListeningSocket s) {
+        toldByQueries.put(s.inode(), s);
+        return s;
     }
 
     /**
@@ -234,10 +250,18 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
     }
 
     private void pollOnce() {
+        // Taken before the scan: each was seen by a query that ended before this scan starts.
+        List<ListeningSocket> told = new ArrayList<>();
+        for (ListeningSocket s : toldByQueries.values()) {
+            if (toldByQueries.remove(s.inode(), s) && !diff.knows(s.inode())) {
+                told.add(s);
+            }
+        }
         List<ListeningSocket> sockets;
         try {
             sockets = pollScanner.scan();
         } catch (IOException e) {
+            told.forEach(s -> toldByQueries.putIfAbsent(s.inode(), s)); // for the next poll that works
             if (!failing) {
                 failing = true;
                 log.error("scanning listening sockets failed, keeping the last known ports until it works again: {}",
@@ -265,7 +289,17 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
                 scan.add(withOwners(s, before.get(s.inode()).owners()));
             }
         }
-        for (PortEvent e : diff.update(scan)) {
+        List<PortEvent> events = new ArrayList<>();
+        if (!told.isEmpty()) {
+            Set<Long> live = new HashSet<>(inodes(sockets));
+            for (ListeningSocket s : told) {
+                if (!live.contains(s.inode())) {
+                    events.add(new PortEvent(PortEvent.Kind.CLOSE, s)); // closed before any poll saw it
+                }
+            }
+        }
+        events.addAll(diff.update(scan));
+        for (PortEvent e : events) {
             for (PortEventListener l : listeners) {
                 deliver(l, e);
             }

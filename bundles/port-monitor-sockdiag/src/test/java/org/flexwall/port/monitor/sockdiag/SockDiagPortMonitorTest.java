@@ -86,6 +86,36 @@ class SockDiagPortMonitorTest {
     }
 
     @Test
+    void socketsQueriesFoundAndThatClosedBeforeAnyPollSawThemAreClosedByTheNextPoll() throws Exception {
+        // The port store learns sockets from queries too (its periodic full scan, a first packet's owner query): a
+        // socket closed before any poll saw it used to stay permitted until the store's next full scan, 10 s later.
+        try (Listeners.Listener marker = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            start(3_600_000); // polls only when told to
+            events.await(PortEvent.Kind.OPEN, marker.port); // the first poll is over
+            ListeningSocket byOwnerOf;
+            ListeningSocket byListening;
+            try (Listeners.Listener a = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1");
+                    Listeners.Listener b = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=127.0.0.1")) {
+                byOwnerOf = monitor.ownerOf(Protocol.TCP, AddressFamily.IPV4, a.port).orElseThrow();
+                byListening = monitor.listening().stream()
+                        .filter(s -> s.protocol() == Protocol.UDP && s.port() == b.port).findFirst().orElseThrow();
+            }
+            try (Listeners.Listener stays = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+                ListeningSocket live = monitor.ownerOf(Protocol.TCP, AddressFamily.IPV4, stays.port).orElseThrow();
+                monitor.portActivity(null, 0); // one poll
+                for (ListeningSocket gone : List.of(byOwnerOf, byListening)) {
+                    assertEquals(gone.inode(), events.await(PortEvent.Kind.CLOSE, gone.port()).socket().inode());
+                    assertEquals(0, events.count(e -> e.socket().inode() == gone.inode()
+                            && e.kind() == PortEvent.Kind.OPEN), "never opened by a poll");
+                }
+                assertEquals(live.inode(), events.await(PortEvent.Kind.OPEN, stays.port).socket().inode());
+                assertEquals(0, events.count(e -> e.socket().inode() == live.inode()
+                        && e.kind() == PortEvent.Kind.CLOSE), "a socket still listening is not closed");
+            }
+        }
+    }
+
+    @Test
     void listenerBoundLateIsToldOfTheSocketsAlreadyOpen() throws Exception {
         try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
             start(3_600_000);
