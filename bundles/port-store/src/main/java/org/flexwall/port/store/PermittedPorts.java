@@ -2,6 +2,7 @@ package org.flexwall.port.store;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -40,6 +41,16 @@ final class PermittedPorts {
     private final Map<Integer, Integer> knownCount = new HashMap<>();
     private final AtomicLongArray permittedBits = new AtomicLongArray(KEYS / 64);
     private final AtomicLongArray knownBits = new AtomicLongArray(KEYS / 64);
+
+    // Sockets closed lately, by inode: an owner query's answer applied after the CLOSE must not bring one back, since
+    // no CLOSE would follow. Socket inodes come from a 32-bit counter, so a closed one does not come back soon.
+    private static final int CLOSED_REMEMBERED = 4096;
+    private final Set<Long> closed = Collections.newSetFromMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+            return size() > CLOSED_REMEMBERED;
+        }
+    });
 
     // While a full scan runs, events win over it: the inodes they touched are left as the events said.
     private boolean scanning;
@@ -82,12 +93,16 @@ final class PermittedPorts {
 
     /** S701–S709 for an OPEN: remember the socket and permit it when every owner is trusted. */
     Changes open(ListeningSocket socket, Instant now) {
+        if (closed.contains(socket.inode())) {
+            return new Changes(); // closed meanwhile
+        }
         touch(socket.inode());
         return put(socket, now);
     }
 
     /** S705–S707 for a CLOSE: forget the socket (by inode, whatever owners the event names) and revoke its entries. */
     Changes close(ListeningSocket socket, Instant now) {
+        closed.add(socket.inode());
         touch(socket.inode());
         return remove(socket.inode(), now);
     }

@@ -55,6 +55,17 @@ class PermittedPortsTest {
     }
 
     @Test
+    void ownerQueryAnsweredBeforeTheSocketClosedButAppliedAfterItsCloseDoesNotBringItBack() {
+        ListeningSocket s = tcp4(22, 100, owner(812, SSHD.sha256()));
+        ports.close(s, T0); // the monitor's CLOSE wins the race with a first packet's owner query
+        Changes c = ports.open(s, T1);
+
+        assertTrue(c.isEmpty());
+        assertFalse(ports.isPermitted(TCP, IPV4, 22), "nothing would ever close it again");
+        assertFalse(ports.knows(TCP, IPV4, 22));
+    }
+
+    @Test
     void untrustedListenerGetsNoPort() {
         Changes c = ports.open(tcp4(8080, 101, owner(900, UNTRUSTED)), T0);
 
