@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -169,6 +171,41 @@ class TrustCoreSystemTest {
         awaitPermitted(p -> !p.contains("tcp/ipv4/" + tcp), "a second, untrusted listener on the port closes it");
         awaitTrue(() -> flexwall("ports").getJsonArray("refused").toString().contains(untrusted.toString()),
                 "the untrusted sharer is reported");
+    }
+
+    @Test
+    void untrustedProcessInheritingTheTrustedProgramsSocketClosesItIsReportedAndTheParentLeavingOpensNothing()
+            throws Exception {
+        Path parent = Programs.compile(work, "trustcore/inherit.c", work.resolve("bin/inherit"));
+        assertTrue(flexwall("trust", parent.toString()).getBoolean("ok"));
+        Path heir = Files.copy(Path.of("/usr/bin/sleep"), work.resolve("bin/heir")); // any untrusted program
+        int tcp = ApplianceImage.freePort();
+        int control = ApplianceImage.freePort();
+        Process trustedParent = new ProcessBuilder(parent.toString(), Integer.toString(tcp), heir.toString(), "600")
+                .redirectErrorStream(true).start();
+        programs.add(trustedParent);
+        BufferedReader said = new BufferedReader(new InputStreamReader(trustedParent.getInputStream(),
+                StandardCharsets.US_ASCII));
+        assertEquals("listening", said.readLine());
+        awaitPermitted(p -> p.contains("tcp/ipv4/" + tcp), "the trusted program holding the socket alone is permitted");
+
+        trustedParent.getOutputStream().write('\n'); // fork, and the child execs the untrusted program
+        trustedParent.getOutputStream().flush();
+        String child = said.readLine();
+        assertTrue(child != null && child.startsWith("child "), "inherit said: " + child);
+        ProcessHandle untrustedHeir = ProcessHandle.of(Long.parseLong(child.substring(6))).orElseThrow();
+        try {
+            awaitPermitted(p -> !p.contains("tcp/ipv4/" + tcp),
+                    "an untrusted process holding the inherited socket closes the port");
+            awaitTrue(() -> flexwall("ports").getJsonArray("refused").toString().contains(heir.toString()),
+                    "the untrusted process sharing the trusted program's socket is reported");
+
+            trustedParent.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // only the untrusted holder is left
+            assertTrue(untrustedHeir.isAlive(), "the untrusted process still holds the socket");
+            assertStaysClosed(tcp, control);
+        } finally {
+            untrustedHeir.destroyForcibly(); // reparented: stopPrograms no longer finds it among the descendants
+        }
     }
 
     @Test
