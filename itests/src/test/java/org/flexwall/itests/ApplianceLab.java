@@ -18,7 +18,8 @@ import jakarta.json.JsonObject;
 /**
  * A lab for packet-path system tests: the appliance started from its image in the test JVM's namespace (management
  * on loopback only, so nothing on wan0 is open by default), one trusted program (a copy of socat) serving echo on
- * {@link #TRUSTED}, and the outside namespace across the wire. Closing it stops everything and removes the table.
+ * {@link #TRUSTED}, untrusted listeners on ports nothing may reach ({@link UntrustedTargets}), and the outside
+ * namespace across the wire. Closing it stops everything and removes the table.
  */
 final class ApplianceLab implements AutoCloseable {
     static final int TRUSTED = 7000;
@@ -27,11 +28,13 @@ final class ApplianceLab implements AutoCloseable {
     final Path work;
     final Path data;
     final OutsideNetwork outside;
+    final UntrustedTargets untrusted = new UntrustedTargets();
     private final Path config;
     private final int consolePort;
     private ApplianceProcess appliance;
 
-    private ApplianceLab(Path work, Path data, Path config, int consolePort, OutsideNetwork outside) {
+    private ApplianceLab(Path work, Path data, Path config, int consolePort, OutsideNetwork outside)
+            throws IOException {
         this.work = work;
         this.data = data;
         this.config = config;
@@ -165,6 +168,7 @@ final class ApplianceLab implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        untrusted.close();
         outside.close();
         if (appliance != null) {
             appliance.close();

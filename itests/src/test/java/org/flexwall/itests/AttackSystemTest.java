@@ -33,7 +33,6 @@ class AttackSystemTest {
     @TempDir
     Path work;
     private ApplianceLab lab;
-    private UntrustedTargets untrusted;
 
     @BeforeEach
     void onlyInTheTestNamespace() {
@@ -42,9 +41,6 @@ class AttackSystemTest {
 
     @AfterEach
     void stopLab() throws Exception {
-        if (untrusted != null) {
-            untrusted.close();
-        }
         if (lab != null) {
             lab.close();
         }
@@ -91,7 +87,7 @@ class AttackSystemTest {
             Matcher m = Pattern.compile("; (\\d+) decided").matcher(nfqueue);
             assertTrue(m.find() && Long.parseLong(m.group(1)) > 100_000, nfqueue);
         }
-        assertTrue(untrusted.delivered() == 0, untrusted.delivered() + " malformed packets delivered");
+        assertTrue(lab.untrusted.delivered() == 0, lab.untrusted.delivered() + " malformed packets delivered");
         // all the appliance may send the attacker: the trusted server's answers to the probe and neighbour discovery
         List<String> answers = Capture.read(capture, "(ip", "or", "ip6)", "and", "(dst", "host", OutsideNetwork.OUTSIDE_V4, "or", "dst", "host",
                 OutsideNetwork.OUTSIDE_V6 + ")", "and", "not", "src", "port",
@@ -136,7 +132,6 @@ class AttackSystemTest {
     private void start(String mode) throws Exception {
         lab = ApplianceLab.start(work, Json.createObjectBuilder()
                 .add("org.flexwall.hook.nfqueue", Json.createObjectBuilder().add("mode", mode)).build());
-        untrusted = new UntrustedTargets();
     }
 
     /** HPING_PACKETS packets of one kind, 100 000 a second at most; hping3's exit code only says if replies came. */

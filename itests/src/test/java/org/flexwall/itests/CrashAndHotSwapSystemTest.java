@@ -31,20 +31,15 @@ class CrashAndHotSwapSystemTest {
     @TempDir
     Path work;
     private ApplianceLab lab;
-    private UntrustedTargets untrusted;
 
     @BeforeEach
     void startLab() throws Exception {
         assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
         lab = ApplianceLab.start(work, JsonObject.EMPTY_JSON_OBJECT);
-        untrusted = new UntrustedTargets();
     }
 
     @AfterEach
     void stopLab() throws Exception {
-        if (untrusted != null) {
-            untrusted.close();
-        }
         if (lab != null) {
             lab.close();
         }
@@ -80,7 +75,7 @@ class CrashAndHotSwapSystemTest {
         System.out.println("session across kill -9 and restart: " + lab.endSession(session));
         long sentWhileDead = UntrustedTargets.sentBetween(capture, killedAt, restartedAt);
         assertTrue(sentWhileDead >= 3000, "the flood went on while flexwall was dead: " + sentWhileDead + " packets");
-        untrusted.assertNothingGotIn(capture, 3000);
+        lab.untrusted.assertNothingGotIn(capture, 3000);
     }
 
     @Test
@@ -123,7 +118,7 @@ class CrashAndHotSwapSystemTest {
         String probed = Files.readString(work.resolve("prober.out")).strip();
         System.out.println("new connections during the swaps: " + probed.lines().reduce((a, b) -> b).orElse(""));
         assertTrue(probed.matches("(?s).*ok [1-9][0-9]* failed 0"), "new connections failed:\n" + probed);
-        untrusted.assertNothingGotIn(capture, 10000);
+        lab.untrusted.assertNothingGotIn(capture, 10000);
     }
 
     /** Updates or refreshes a bundle and waits until its new revision has registered its services anew. */
