@@ -3,16 +3,13 @@ package org.flexwall.port.monitor.sockdiag;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * SHA-256 of a process's running image, read through /proc/PID/exe so that a binary replaced or deleted on disk is
@@ -20,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * ctime): a pid alone is never a key, and a file changed in place changes its mtime and ctime.
  */
 public final class ImageHasher {
-    /** Identity of an executable file as stat(2) on /proc/PID/exe reports it. */
+    /** Identity of an executable file as statx(2) on /proc/PID/exe reports it (device as major << 32 | minor). */
     record FileKey(long dev, long ino, long size, long mtimeNs, long ctimeNs) {}
 
     private static final int CACHE_SIZE = 512;
@@ -34,11 +31,16 @@ public final class ImageHasher {
 
     /** Hex SHA-256 of the image process {@code pid} runs, or null when it cannot be read (gone, kernel thread). */
     public String sha256(int pid) {
-        return sha256(ProcFs.exeLink(pid));
+        return sha256(new ProcFs(), ProcFs.exeLink(pid));
     }
 
     String sha256(Path exe) {
-        FileKey before = key(exe);
+        return sha256(new ProcFs(), exe);
+    }
+
+    /** As {@link #sha256(Path)}, with the caller's /proc reader (its buffer is reused, nothing is allocated). */
+    String sha256(ProcFs proc, Path exe) {
+        FileKey before = proc.fileKey(exe);
         if (before == null) {
             return null;
         }
@@ -50,7 +52,7 @@ public final class ImageHasher {
         }
         String hash = hash(exe);
         // Cache only when the file did not change while we read it; otherwise the bytes may be a mix of both.
-        if (hash == null || !before.equals(key(exe))) {
+        if (hash == null || !before.equals(proc.fileKey(exe))) {
             return null;
         }
         synchronized (cache) {
@@ -63,17 +65,6 @@ public final class ImageHasher {
     int cached() {
         synchronized (cache) {
             return cache.size();
-        }
-    }
-
-    static FileKey key(Path exe) {
-        try {
-            Map<String, Object> a = Files.readAttributes(exe, "unix:dev,ino,size,lastModifiedTime,ctime");
-            return new FileKey((Long) a.get("dev"), (Long) a.get("ino"), (Long) a.get("size"),
-                    ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS),
-                    ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return null;
         }
     }
 

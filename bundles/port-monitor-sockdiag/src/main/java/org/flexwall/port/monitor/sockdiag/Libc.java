@@ -6,6 +6,7 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
 
 /**
  * The few libc calls the monitor needs, through JNA direct mapping (no JNI code of our own, no per-call reflection).
@@ -51,14 +52,27 @@ final class Libc {
 
     static native int close(int fd);
 
-    /** NUL-terminated path in, link target out (not terminated); -1 when the link is gone. */
-    static native long readlink(byte[] path, byte[] buf, long size);
+    // /proc calls run once per descriptor of every process: they take raw addresses (long) into a direct buffer,
+    // so JNA's fastest path applies (primitive arguments only, no array copied in or out).
+
+    /** NUL-terminated path at {@code path}, link target into {@code buf} (not terminated); -1 when gone. */
+    static native long readlink(long path, long buf, long size);
 
     /** As readlink, relative to an open directory: saves the path walk through /proc/PID/fd for every entry. */
-    static native long readlinkat(int dirFd, byte[] name, byte[] buf, long size);
+    static native long readlinkat(int dirFd, long name, long buf, long size);
 
-    static native int open(byte[] path, int flags);
+    static native int open(long path, int flags);
 
-    /** Directory entries as struct linux_dirent64 (glibc 2.30+); {@code buf} must be direct. */
-    static native long getdents64(int fd, ByteBuffer buf, long size);
+    static native long read(int fd, long buf, long size);
+
+    /** struct statx into {@code buf} (256 bytes; glibc 2.28+); 0 on success. */
+    static native int statx(int dirFd, long path, int flags, int mask, long buf);
+
+    /** Directory entries as struct linux_dirent64 (glibc 2.30+). */
+    static native long getdents64(int fd, long buf, long size);
+
+    /** The address of a direct buffer, for the calls above; the buffer must stay referenced while it is used. */
+    static long address(ByteBuffer direct) {
+        return Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+    }
 }

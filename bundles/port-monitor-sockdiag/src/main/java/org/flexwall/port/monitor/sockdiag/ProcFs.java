@@ -1,11 +1,9 @@
 package org.flexwall.port.monitor.sockdiag;
 
-import java.io.File;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -17,69 +15,97 @@ import java.util.Arrays;
  */
 final class ProcFs {
     private static final byte[] SOCKET_PREFIX = "socket:[".getBytes(StandardCharsets.US_ASCII);
-    private static final int[] NONE = {};
+    private static final byte[] PROC = "/proc\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PROC_SLASH = "/proc/".getBytes(StandardCharsets.US_ASCII);
+    private static final Charset PATHS = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
+    // One direct buffer, in parts: what the kernel reads (paths) and writes (links, stat, directory entries).
+    private static final int PATH = 0;
+    private static final int PATH_SIZE = 4096; // PATH_MAX
+    private static final int LINK = PATH + PATH_SIZE;
+    private static final int LINK_SIZE = 64; // "socket:[" + at most 20 digits + "]"
+    private static final int STATX = LINK + LINK_SIZE;
+    private static final int STATX_SIZE = 256; // struct statx, the same on every architecture
+    private static final int TEXT = STATX + STATX_SIZE;
+    private static final int TEXT_SIZE = 4096; // /proc/PID/stat, or an executable's path (PATH_MAX)
+    private static final int DIRENTS = TEXT + TEXT_SIZE;
+    private static final int DIRENTS_SIZE = 32 * 1024;
+    private static final int AT_FDCWD = -100;
+    private static final int STATX_BASIC_STATS = 0x7FF;
 
-    private final byte[] path = new byte[64];
-    private final byte[] link = new byte[64];
-    private final byte[] name = new byte[16];
-    private final ByteBuffer dirents = ByteBuffer.allocateDirect(32 * 1024).order(ByteOrder.nativeOrder());
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(DIRENTS + DIRENTS_SIZE).order(ByteOrder.nativeOrder());
+    private final long address = Libc.address(buffer);
 
-    /** Receives the socket descriptors of one process. */
+    /** Receives the socket descriptors of one process; answers whether to go on with this process. */
     interface SocketFdConsumer {
-        void socket(int fd, long inode);
+        boolean socket(int fd, long inode);
     }
 
     /** The process ids now in /proc, ascending. */
     int[] pids() {
-        return numbers(new File("/proc").list());
+        put(PATH, PROC, 0, PROC.length);
+        int dir = Libc.open(address + PATH, Libc.O_RDONLY_CLOEXEC);
+        if (dir < 0) {
+            throw new IllegalStateException("/proc cannot be opened: is procfs mounted?");
+        }
+        int[] pids = new int[256];
+        int n = 0;
+        try {
+            long got;
+            while ((got = Libc.getdents64(dir, address + DIRENTS, DIRENTS_SIZE)) > 0) {
+                for (int at = 0; at + 19 < got; ) {
+                    int reclen = reclen(at, got);
+                    if (reclen < 0) {
+                        break;
+                    }
+                    long pid = number(DIRENTS + at + 19, DIRENTS + at + reclen);
+                    if (pid >= 0 && pid <= Integer.MAX_VALUE) {
+                        if (n == pids.length) {
+                            pids = Arrays.copyOf(pids, n * 2);
+                        }
+                        pids[n++] = (int) pid;
+                    }
+                    at += reclen;
+                }
+            }
+        } finally {
+            Libc.close(dir);
+        }
+        int[] result = Arrays.copyOf(pids, n);
+        Arrays.sort(result);
+        return result;
     }
 
     /**
-     * Every socket descriptor of {@code pid} with its socket inode: one getdents64 pass over /proc/PID/fd and one
-     * readlinkat per entry relative to it (the per-descriptor kernel cost is the floor of a full owner scan).
-     * Nothing when the process is gone.
+     * Every socket descriptor of {@code pid} with its socket inode, until {@code out} says stop: one getdents64 pass
+     * over /proc/PID/fd and one readlinkat per entry relative to it (the per-descriptor kernel cost is the floor of a
+     * full owner scan). Nothing when the process is gone.
      */
     void forEachSocket(int pid, SocketFdConsumer out) {
-        int n = 0;
-        n = put(path, n, "/proc/");
-        n = putInt(path, n, pid);
-        n = put(path, n, "/fd");
-        path[n] = 0;
-        int dir = Libc.open(path, Libc.O_RDONLY_CLOEXEC);
+        int n = putPath(pid, "/fd", -1);
+        buffer.put(n, (byte) 0);
+        int dir = Libc.open(address + PATH, Libc.O_RDONLY_CLOEXEC);
         if (dir < 0) {
             return;
         }
         try {
             long got;
-            while ((got = Libc.getdents64(dir, dirents, dirents.capacity())) > 0) {
+            while ((got = Libc.getdents64(dir, address + DIRENTS, DIRENTS_SIZE)) > 0) {
                 // struct linux_dirent64 {u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]}
                 for (int at = 0; at + 19 < got; ) {
-                    int reclen = dirents.getShort(at + 16) & 0xFFFF;
-                    if (reclen < 20 || at + reclen > got) {
-                        break; // cannot happen with a sane kernel; never read past what it wrote
+                    int reclen = reclen(at, got);
+                    if (reclen < 0) {
+                        break;
                     }
-                    int fd = 0;
-                    int len = 0;
-                    for (int i = at + 19; i < at + reclen && len < name.length - 1; i++, len++) {
-                        byte c = dirents.get(i);
-                        if (c == 0) {
-                            break;
-                        }
-                        if (c < '0' || c > '9') {
-                            len = -1; // "." and ".."
-                            break;
-                        }
-                        name[len] = c;
-                        fd = fd * 10 + (c - '0');
-                    }
+                    int name = DIRENTS + at + 19;
+                    long fd = number(name, DIRENTS + at + reclen); // -1 for "." and ".."
                     at += reclen;
-                    if (len <= 0) {
+                    if (fd < 0 || fd > Integer.MAX_VALUE) {
                         continue;
                     }
-                    name[len] = 0;
-                    long inode = socketInode(Libc.readlinkat(dir, name, link, link.length));
-                    if (inode >= 0) {
-                        out.socket(fd, inode);
+                    // d_name is NUL-terminated in place: the kernel reads it straight from the buffer.
+                    long inode = socketInode(Libc.readlinkat(dir, address + name, address + LINK, LINK_SIZE));
+                    if (inode >= 0 && !out.socket((int) fd, inode)) {
+                        return;
                     }
                 }
             }
@@ -90,28 +116,48 @@ final class ProcFs {
 
     /** The inode of the socket behind descriptor {@code fd} of {@code pid}, or -1 when it is not a socket (any more). */
     long socketInode(int pid, int fd) {
-        int n = 0;
-        n = put(path, n, "/proc/");
-        n = putInt(path, n, pid);
-        n = put(path, n, "/fd/");
-        n = putInt(path, n, fd);
-        path[n] = 0;
-        return socketInode(Libc.readlink(path, link, link.length));
+        int n = putPath(pid, "/fd/", fd);
+        buffer.put(n, (byte) 0);
+        return socketInode(Libc.readlink(address + PATH, address + LINK, LINK_SIZE));
     }
 
-    /** Parses "socket:[N]" from the first {@code len} bytes of {@code link}; -1 for anything else. */
+    /** The length of the directory entry at {@code at}, or -1 when it would run past what the kernel wrote. */
+    private int reclen(int at, long got) {
+        int reclen = buffer.getShort(DIRENTS + at + 16) & 0xFFFF;
+        // cannot happen with a sane kernel; never read past what it wrote
+        return reclen < 20 || at + reclen > got ? -1 : reclen;
+    }
+
+    /** The decimal number in the NUL-terminated name from {@code from} (before {@code end}), or -1 if it is none. */
+    private long number(int from, int end) {
+        long v = 0;
+        int i = from;
+        for (; i < end && i - from < 19; i++) {
+            byte c = buffer.get(i);
+            if (c == 0) {
+                break;
+            }
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return i == from || i == end || buffer.get(i) != 0 ? -1 : v;
+    }
+
+    /** Parses "socket:[N]" from the first {@code len} bytes of the link part; -1 for anything else. */
     private long socketInode(long len) {
-        if (len <= SOCKET_PREFIX.length + 1 || len >= link.length || link[(int) len - 1] != ']') {
+        if (len <= SOCKET_PREFIX.length + 1 || len >= LINK_SIZE || buffer.get(LINK + (int) len - 1) != ']') {
             return -1;
         }
         for (int i = 0; i < SOCKET_PREFIX.length; i++) {
-            if (link[i] != SOCKET_PREFIX[i]) {
+            if (buffer.get(LINK + i) != SOCKET_PREFIX[i]) {
                 return -1;
             }
         }
         long inode = 0;
         for (int i = SOCKET_PREFIX.length; i < len - 1; i++) {
-            int d = link[i] - '0';
+            int d = buffer.get(LINK + i) - '0';
             if (d < 0 || d > 9) {
                 return -1;
             }
@@ -125,44 +171,85 @@ final class ProcFs {
      * pid apart. Parsed after the last ')' because the command name in field 2 may hold spaces and parentheses.
      * -1 when the process is gone.
      */
-    static long startTime(int pid) {
-        byte[] stat;
-        try {
-            stat = Files.readAllBytes(Path.of("/proc/" + pid + "/stat"));
-        } catch (IOException e) {
+    long startTime(int pid) {
+        int n = putPath(pid, "/stat", -1);
+        buffer.put(n, (byte) 0);
+        int fd = Libc.open(address + PATH, Libc.O_RDONLY_CLOEXEC);
+        if (fd < 0) {
             return -1;
         }
-        int i = stat.length - 1;
-        while (i >= 0 && stat[i] != ')') {
+        long len;
+        try {
+            len = Libc.read(fd, address + TEXT, TEXT_SIZE); // procfs hands out the whole of a small file at once
+        } finally {
+            Libc.close(fd);
+        }
+        if (len <= 0 || len >= TEXT_SIZE) {
+            return -1;
+        }
+        int end = TEXT + (int) len;
+        int i = end - 1;
+        while (i >= TEXT && buffer.get(i) != ')') {
             i--;
         }
-        if (i < 0) {
+        if (i < TEXT) {
             return -1;
         }
         // After ')' come fields 3, 4, ...: skip to the start of field 22.
         int field = 2;
         i++;
-        while (i < stat.length && field < 22) {
-            if (stat[i] == ' ') {
+        while (i < end && field < 22) {
+            if (buffer.get(i) == ' ') {
                 field++;
             }
             i++;
         }
         long v = 0;
         int digits = 0;
-        for (; i < stat.length && stat[i] >= '0' && stat[i] <= '9'; i++, digits++) {
-            v = v * 10 + (stat[i] - '0');
+        for (; i < end && buffer.get(i) >= '0' && buffer.get(i) <= '9'; i++, digits++) {
+            v = v * 10 + (buffer.get(i) - '0');
         }
         return digits == 0 ? -1 : v;
     }
 
     /** The path of the running image as the kernel reports it (it may end in " (deleted)"), or null when gone. */
-    static Path executable(int pid) {
-        try {
-            return Files.readSymbolicLink(exeLink(pid));
-        } catch (IOException e) {
+    Path executable(int pid) {
+        int n = putPath(pid, "/exe", -1);
+        buffer.put(n, (byte) 0);
+        long len = Libc.readlink(address + PATH, address + TEXT, TEXT_SIZE);
+        if (len <= 0 || len >= TEXT_SIZE) {
+            return null; // gone, a kernel thread, or cut short
+        }
+        byte[] bytes = new byte[(int) len];
+        buffer.get(TEXT, bytes);
+        return Path.of(new String(bytes, PATHS));
+    }
+
+    /**
+     * The identity of the file {@code path} leads to (links followed, so /proc/PID/exe gives the running image):
+     * one statx(2), the same structure on every architecture. Null when it cannot be read.
+     */
+    ImageHasher.FileKey fileKey(Path path) {
+        byte[] bytes = path.toString().getBytes(PATHS);
+        if (bytes.length >= PATH_SIZE) {
             return null;
         }
+        buffer.put(PATH, bytes).put(PATH + bytes.length, (byte) 0);
+        if (Libc.statx(AT_FDCWD, address + PATH, 0, STATX_BASIC_STATS, address + STATX) != 0) {
+            return null;
+        }
+        int mask = buffer.getInt(STATX);
+        if ((mask & STATX_BASIC_STATS) != STATX_BASIC_STATS) {
+            return null; // a file system that cannot tell: no identity, so nothing cached for it
+        }
+        long dev = ((long) buffer.getInt(STATX + 136) << 32) | (buffer.getInt(STATX + 140) & 0xFFFFFFFFL);
+        return new ImageHasher.FileKey(dev, buffer.getLong(STATX + 32), buffer.getLong(STATX + 40),
+                nanos(STATX + 112), nanos(STATX + 96));
+    }
+
+    /** A struct statx_timestamp {s64 tv_sec; u32 tv_nsec} in nanoseconds. */
+    private long nanos(int at) {
+        return buffer.getLong(at) * 1_000_000_000L + (buffer.getInt(at + 8) & 0xFFFFFFFFL);
     }
 
     /** /proc/PID/exe: reading through it reads the image the process runs, even when its file was replaced. */
@@ -170,56 +257,31 @@ final class ProcFs {
         return Path.of("/proc/" + pid + "/exe");
     }
 
-    private static int[] numbers(String[] names) {
-        if (names == null) {
-            return NONE;
+    /** Writes "/proc/PID" + {@code tail} (+ {@code fd} when not negative) at the path part; returns its end. */
+    private int putPath(int pid, String tail, int fd) {
+        int at = put(PATH, PROC_SLASH, 0, PROC_SLASH.length);
+        at = putInt(at, pid);
+        for (int i = 0; i < tail.length(); i++) {
+            buffer.put(at++, (byte) tail.charAt(i));
         }
-        int[] out = new int[names.length];
-        int n = 0;
-        for (String name : names) {
-            int v = parse(name);
-            if (v >= 0) {
-                out[n++] = v;
-            }
-        }
-        int[] result = Arrays.copyOf(out, n);
-        Arrays.sort(result);
-        return result;
+        return fd >= 0 ? putInt(at, fd) : at;
     }
 
-    private static int parse(String s) {
-        if (s.isEmpty() || s.length() > 9) {
-            return -1;
-        }
-        int v = 0;
-        for (int i = 0; i < s.length(); i++) {
-            int d = s.charAt(i) - '0';
-            if (d < 0 || d > 9) {
-                return -1;
-            }
-            v = v * 10 + d;
-        }
-        return v;
-    }
-
-    private static int put(byte[] b, int at, String ascii) {
-        for (int i = 0; i < ascii.length(); i++) {
-            b[at++] = (byte) ascii.charAt(i);
+    private int put(int at, byte[] bytes, int from, int len) {
+        for (int i = 0; i < len; i++) {
+            buffer.put(at++, bytes[from + i]);
         }
         return at;
     }
 
-    private static int putInt(byte[] b, int at, int v) {
-        int start = at;
-        do {
-            b[at++] = (byte) ('0' + v % 10);
-            v /= 10;
-        } while (v > 0);
-        for (int i = start, j = at - 1; i < j; i++, j--) {
-            byte t = b[i];
-            b[i] = b[j];
-            b[j] = t;
+    private int putInt(int at, int v) {
+        int digits = 1;
+        for (int x = v / 10; x > 0; x /= 10) {
+            digits++;
         }
-        return at;
+        for (int i = at + digits - 1; i >= at; i--, v /= 10) {
+            buffer.put(i, (byte) ('0' + v % 10));
+        }
+        return at + digits;
     }
 }
