@@ -30,6 +30,8 @@ final class InetDiag {
     // linux/sock_diag.h, linux/inet_diag.h
     static final int SOCK_DIAG_BY_FAMILY = 20;
     static final int REQ_V2_LEN = 56;
+    static final int TCPDIAG_GETSOCK = 18;
+    static final int REQ_V1_LEN = 60;
     static final int MSG_LEN = 72;
     static final int INET_DIAG_REQ_BYTECODE = 1;
     static final int INET_DIAG_BC_S_GE = 2;
@@ -49,18 +51,43 @@ final class InetDiag {
 
     /** The dump request for every socket of one protocol and family, optionally only those on one local port. */
     static byte[] request(int seq, Protocol protocol, int family, int port) {
+        return request(seq, SOCK_DIAG_BY_FAMILY, REQ_V2_LEN, protocol, family, port);
+    }
+
+    /**
+     * The dump request for the TCP listeners of both families on one port, in one walk of the kernel's listener
+     * table: the older TCPDIAG_GETSOCK request (struct inet_diag_req), which the kernel serves with the family left
+     * open, where SOCK_DIAG_BY_FAMILY needs one dump, one walk, per family. Answered with the same messages.
+     */
+    static byte[] tcpListenersOnPort(int seq, int port) {
+        if (port < 1) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        return request(seq, TCPDIAG_GETSOCK, REQ_V1_LEN, Protocol.TCP, 0, port);
+    }
+
+    private static byte[] request(int seq, int type, int reqLen, Protocol protocol, int family, int port) {
         boolean filtered = port > 0;
         int bytecodeLen = filtered ? 16 : 0;
-        int len = NLMSG_HDRLEN + REQ_V2_LEN + (filtered ? 4 + bytecodeLen : 0);
+        int len = NLMSG_HDRLEN + reqLen + (filtered ? 4 + bytecodeLen : 0);
         ByteBuffer b = ByteBuffer.allocate(len).order(HOST);
-        b.putInt(len).putShort((short) SOCK_DIAG_BY_FAMILY).putShort((short) (NLM_F_REQUEST | NLM_F_DUMP))
-                .putInt(seq).putInt(0);
-        b.put((byte) family).put((byte) protocol.number).put((byte) 0).put((byte) 0);
-        b.putInt(protocol == Protocol.TCP ? TCP_STATES : UDP_STATES);
+        b.putInt(len).putShort((short) type).putShort((short) (NLM_F_REQUEST | NLM_F_DUMP)).putInt(seq).putInt(0);
+        if (type == SOCK_DIAG_BY_FAMILY) {
+            // struct inet_diag_req_v2 {u8 family; u8 protocol; u8 ext; u8 pad; u32 states; struct inet_diag_sockid}
+            b.put((byte) family).put((byte) protocol.number).put((byte) 0).put((byte) 0);
+            b.putInt(protocol == Protocol.TCP ? TCP_STATES : UDP_STATES);
+        } else {
+            // struct inet_diag_req {u8 family; u8 src_len; u8 dst_len; u8 ext; struct inet_diag_sockid; u32 states;
+            // u32 dbs}: the kernel ignores the family of this one and dumps both
+            b.put((byte) family).put((byte) 0).put((byte) 0).put((byte) 0);
+        }
         // struct inet_diag_sockid: all zero for a dump, but for the source port, which lets the TCP listener walk
         // skip other ports before running the bytecode (UDP ignores it: the bytecode filters there).
         b.put((byte) (port >> 8)).put((byte) port);
         b.position(b.position() + 46);
+        if (type != SOCK_DIAG_BY_FAMILY) {
+            b.putInt(TCP_STATES).putInt(0);
+        }
         if (filtered) {
             // sport >= port && sport <= port, as ss builds it; S_EQ would need Linux 4.16+.
             b.putShort((short) (4 + bytecodeLen)).putShort((short) INET_DIAG_REQ_BYTECODE);
@@ -126,6 +153,7 @@ final class InetDiag {
                     case NLMSG_OVERRUN:
                         throw new IOException("the kernel reported a netlink overrun during the socket dump");
                     case SOCK_DIAG_BY_FAMILY:
+                    case TCPDIAG_GETSOCK:
                         out.accept(socket(b, at + NLMSG_HDRLEN, at + len, protocol));
                         break;
                     default: // NLMSG_NOOP and anything newer: nothing for us

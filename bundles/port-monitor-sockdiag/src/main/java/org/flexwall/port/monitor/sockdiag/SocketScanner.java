@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.Protocol;
@@ -48,6 +49,10 @@ public final class SocketScanner implements AutoCloseable {
             throw new IllegalArgumentException("port out of range: " + port);
         }
         List<ListeningSocket> out = new ArrayList<>(2);
+        if (protocol == Protocol.TCP && ipv4 && ipv6) {
+            dump(protocol, seq -> InetDiag.tcpListenersOnPort(seq, port), out); // one walk for both families
+            return out;
+        }
         if (ipv4) {
             dump(protocol, Libc.AF_INET, port, out);
         }
@@ -66,9 +71,13 @@ public final class SocketScanner implements AutoCloseable {
     }
 
     private void dump(Protocol protocol, int family, int port, List<ListeningSocket> out) throws IOException {
+        dump(protocol, seq -> InetDiag.request(seq, protocol, family, port), out);
+    }
+
+    private void dump(Protocol protocol, IntFunction<byte[]> request, List<ListeningSocket> out) throws IOException {
         for (int attempt = 1; ; attempt++) {
             int mark = out.size();
-            if (dumpOnce(protocol, family, port, out)) {
+            if (dumpOnce(protocol, request, out)) {
                 return;
             }
             // The kernel's tables changed under the dump (NLM_F_DUMP_INTR): what we got may be inconsistent.
@@ -81,9 +90,10 @@ public final class SocketScanner implements AutoCloseable {
     }
 
     /** Returns false when the kernel flagged the dump as interrupted. */
-    private boolean dumpOnce(Protocol protocol, int family, int port, List<ListeningSocket> out) throws IOException {
+    private boolean dumpOnce(Protocol protocol, IntFunction<byte[]> requestOf, List<ListeningSocket> out)
+            throws IOException {
         int s = ++seq;
-        byte[] request = InetDiag.request(s, protocol, family, port);
+        byte[] request = requestOf.apply(s);
         boolean ok = false;
         try {
             int socket = open();

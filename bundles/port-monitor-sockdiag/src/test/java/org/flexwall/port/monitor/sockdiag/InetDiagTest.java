@@ -39,6 +39,23 @@ class InetDiagTest {
     }
 
     @Test
+    void tcpRequestForBothFamiliesIsTheOlderRequestWithTheFamilyOpen() {
+        ByteBuffer b = ByteBuffer.wrap(InetDiag.tcpListenersOnPort(SEQ, 8080)).order(InetDiag.HOST);
+        assertEquals(16 + 60 + 20, b.getInt(0));
+        assertEquals(InetDiag.TCPDIAG_GETSOCK, b.getShort(4));
+        assertEquals(InetDiag.NLM_F_REQUEST | InetDiag.NLM_F_DUMP, b.getShort(6));
+        assertEquals(0, b.get(16), "AF_UNSPEC");
+        assertEquals(8080, ((b.get(20) & 0xFF) << 8) | (b.get(21) & 0xFF), "idiag_sport, network order");
+        assertEquals(1 << 10, b.getInt(68), "LISTEN only");
+        assertEquals(20, b.getShort(76), "attribute length");
+        assertEquals(InetDiag.INET_DIAG_REQ_BYTECODE, b.getShort(78));
+        assertEquals(InetDiag.INET_DIAG_BC_S_GE, b.get(80));
+        assertEquals(8080, b.getShort(86));
+        assertEquals(InetDiag.INET_DIAG_BC_S_LE, b.get(88));
+        assertEquals(8080, b.getShort(94));
+    }
+
+    @Test
     void dumpRequestForUdpAsksForEveryState() {
         ByteBuffer b = ByteBuffer.wrap(InetDiag.request(SEQ, Protocol.UDP, Libc.AF_INET, 0)).order(InetDiag.HOST);
         assertEquals(72, b.getInt(0));

@@ -118,6 +118,25 @@ class SocketScannerTest {
     }
 
     @Test
+    void tcpScanOfOnePortInBothFamiliesFindsTheIpv4AndTheV6OnlyListenerOnIt() throws Exception {
+        try (Listeners.Listener v6 = socat(SOCAT, Protocol.TCP, "TCP6-LISTEN:%d,ipv6only=1");
+                Listeners.Listener v4 = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d", v6.port, "0.0.0.0");
+                Listeners.Listener other = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            List<ListeningSocket> both = scanner.scanPort(Protocol.TCP, v6.port, true, true); // one dump, both
+            assertEquals(2, both.size(), both.toString());
+            assertEquals(List.of(v6.port, v6.port), both.stream().map(ListeningSocket::port).toList());
+            ListeningSocket a = both.stream().filter(s -> s.family() == AddressFamily.IPV4).findFirst().orElseThrow();
+            ListeningSocket b = both.stream().filter(s -> s.family() == AddressFamily.IPV6).findFirst().orElseThrow();
+            assertEquals("0.0.0.0", a.address());
+            assertEquals("::", b.address());
+            assertTrue(b.v6Only());
+            List<ListeningSocket> all = scanner.scan();
+            assertEquals(only(all, Protocol.TCP, AddressFamily.IPV4, v6.port), a);
+            assertEquals(only(all, Protocol.TCP, AddressFamily.IPV6, v6.port), b);
+        }
+    }
+
+    @Test
     void closedListenerDisappears() throws Exception {
         long inode;
         try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
