@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * flexwall's own tracefs instance ({@code instances/NAME}): a private ring buffer with just the socket events the
@@ -16,6 +18,8 @@ import java.util.function.Consumer;
 final class TraceInstance implements AutoCloseable {
     static final List<Path> MOUNT_POINTS = List.of(Path.of("/sys/kernel/tracing"), Path.of("/sys/kernel/debug/tracing"));
     private static final String STOP_MARK = "flexwall-trace-stop";
+    /** The kernel's fixed inode number of the initial PID namespace (PROC_PID_INIT_INO). */
+    static final long INITIAL_PID_NAMESPACE = 0xEFFFFFFCL;
 
     /** Event (relative to events/), and the filter that keeps only what can change a listening socket. */
     static final List<String[]> EVENTS = List.of(
@@ -37,11 +41,13 @@ final class TraceInstance implements AutoCloseable {
         if (!Files.isDirectory(instances)) {
             throw new IOException("no tracefs at " + tracefs + " (mount it with `mount -t tracefs nodev " + tracefs + "`)");
         }
-        removeAbandoned(instances, name);
-        // One instance per process: several appliances (tests, namespaces) may trace at once.
-        Path dir = instances.resolve(name + "-" + ProcessHandle.current().pid());
+        long namespace = pidNamespace();
+        removeAbandoned(instances, name, namespace);
+        // One instance per process: several appliances (tests, network or PID namespaces) may trace at once. A pid
+        // means something only in its PID namespace, so the name carries both.
+        Path dir = instances.resolve(name + "-" + namespace + "-" + ProcessHandle.current().pid());
         if (Files.isDirectory(dir)) {
-            Files.delete(dir);
+            Files.delete(dir); // left by an earlier process with our pid
         }
         Files.createDirectory(dir); // tracefs makes a new instance on mkdir
         TraceInstance instance = new TraceInstance(dir);
@@ -55,24 +61,49 @@ final class TraceInstance implements AutoCloseable {
                 Files.writeString(e.resolve("enable"), "1");
             }
         } catch (IOException e) {
-            instance.close();
+            try {
+                instance.close();
+                instance.remove();
+            } catch (IOException x) {
+                e.addSuppressed(x);
+            }
             throw e;
         }
         return instance;
     }
 
-    /** Instances NAME-PID whose process is gone were left by a flexwall that died: remove them. */
-    private static void removeAbandoned(Path instances, String name) throws IOException {
+    /**
+     * Instances NAME-NAMESPACE-PID of our PID namespace whose process is gone were left by a flexwall that died: remove
+     * them. Those of other PID namespaces are left alone: their pid cannot be checked from here. NAME-PID is the
+     * older form, of the initial PID namespace.
+     */
+    private static void removeAbandoned(Path instances, String name, long namespace) throws IOException {
+        Pattern ours = Pattern.compile(Pattern.quote(name) + "-(?:(\\d+)-)?(\\d+)");
         try (var list = Files.list(instances)) {
             for (Path p : list.toList()) {
-                String n = p.getFileName().toString();
-                if (n.startsWith(name + "-") && n.substring(name.length() + 1).matches("\\d+")) {
-                    long pid = Long.parseLong(n.substring(name.length() + 1));
-                    if (ProcessHandle.of(pid).isEmpty()) {
+                Matcher m = ours.matcher(p.getFileName().toString());
+                if (!m.matches()) {
+                    continue;
+                }
+                long ns = m.group(1) == null ? INITIAL_PID_NAMESPACE : Long.parseLong(m.group(1));
+                if (ns == namespace && ProcessHandle.of(Long.parseLong(m.group(2))).isEmpty()) {
+                    try {
                         Files.delete(p);
+                    } catch (IOException e) {
+                        // busy: a reader still has it open, so it is not abandoned after all
                     }
                 }
             }
+        }
+    }
+
+    /** The inode of this process's PID namespace, 0 when unknown (then no other instance looks like ours). */
+    static long pidNamespace() {
+        try {
+            String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString(); // pid:[4026531836]
+            return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 

@@ -90,6 +90,31 @@ class TraceInstanceTest {
     }
 
     @Test
+    void instancesInUseOrOfAnotherPidNamespaceAreLeftAlone() throws Exception {
+        java.nio.file.Path instances = trace.directory().getParent();
+        assumeTrue(ProcessHandle.of(4194303).isEmpty(), "pid 4194303 happens to be alive");
+        // Read by an appliance in another PID namespace, where 4194303 is alive: removing it fails with EBUSY.
+        java.nio.file.Path busy = Files.createDirectory(instances.resolve("flexwall-other-4194303"));
+        java.nio.file.Path foreign = Files.createDirectory(instances.resolve(
+                "flexwall-other-" + (TraceInstance.pidNamespace() + 1) + "-4194303"));
+        TraceInstance second = null;
+        try (var reading = Files.newByteChannel(busy.resolve("trace_pipe"))) {
+            second = TraceInstance.create(instances.getParent(), "flexwall-other");
+            assertTrue(Files.exists(busy), "an instance someone reads stays");
+            assertTrue(Files.exists(foreign), "an instance of another PID namespace stays");
+            assertTrue(second.directory().getFileName().toString()
+                    .equals("flexwall-other-" + TraceInstance.pidNamespace() + "-" + ProcessHandle.current().pid()));
+        } finally {
+            if (second != null) {
+                second.close();
+                second.remove();
+            }
+            Files.deleteIfExists(busy);
+            Files.deleteIfExists(foreign);
+        }
+    }
+
+    @Test
     void closingWakesTheReaderSoItStops() throws Exception {
         trace.close();
         reader.join(5000);
