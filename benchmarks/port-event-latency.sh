@@ -2,12 +2,17 @@
 # Port event latency of the running appliance, for each way the port monitor learns of sockets:
 #   event-driven  — the image as shipped (kernel tracepoints wake the sock_diag monitor)
 #   polling       — the same image without the port-monitor-tracefs bundle (sock_diag polling only)
-# Measures listen() returning in a trusted program -> the port-store entry, and close() -> entry gone, over CYCLES
-# listen/close cycles, seen through the appliance's control socket. Run as root after `mvn install`.
-# Usage: benchmarks/port-event-latency.sh [cycles]
+# A trusted C program opens and closes a TCP listener CYCLES times; EventLatency measures listen() -> port-store
+# entry (the entry's own timestamp) and listen()/close() -> the port in/out of the kernel set (nft monitor), without
+# polling the appliance. With a BASELINE image (another build's appliance-image/target/flexwall), baseline and this
+# build alternate round by round, CYCLES/ROUNDS cycles each time, and the samples are pooled per image and monitor.
+# Run as root after `mvn install`. Usage: benchmarks/port-event-latency.sh [CYCLES [ROUNDS [BASELINE]]]
+# PROC=own (default) runs the appliance and the program in a PID namespace of their own, PROC=shared sees every process
+# of the machine. MONITORS="event-driven polling" selects monitors; FLEXWALL_JAVA_OPTS reaches the appliance's JVM; LOGS=DIR keeps the
+# appliance logs and the samples (columns: store open, kernel open, kernel close in ns; listen() CLOCK_MONOTONIC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cycles="${1:-1000}"
+cycles="${1:-1000}"; rounds="${2:-1}"; baseline="${3:-}"; proc="${PROC:-own}"
 image="$PWD/appliance-image/target/flexwall"
 work="$(mktemp -d)"; ns="fwb-latency-$$"; pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
@@ -16,19 +21,49 @@ ip netns add "$ns"; ip -n "$ns" link set lo up     # the appliance and the progr
 gcc -O2 -o "$work/listen_cycles" benchmarks/port-event-latency/listen_cycles.c
 cp="$(ls "$image"/lib/jakarta.json-api-*.jar):$(ls "$image"/lib/parsson-*.jar)"
 
-run() { # name bundle-dir
-  local data="$work/data-$1"; mkdir -m 700 "$data"
-  ip netns exec "$ns" "$image/bin/flexwall" run --data "$data" --bundles "$2" > "$work/$1.log" 2>&1 & pid=$!
+run() { # label image monitor cycles
+  local label="$1" img="$2" monitor="$3" n="$4" data bundles
+  data="$(mktemp -d -p "$work")"; chmod 700 "$data"
+  bundles="$img/bundles"
+  if [ "$monitor" = polling ]; then
+    bundles="$data/bundles"; mkdir "$bundles"; cp "$img"/bundles/*.jar "$bundles/"
+    rm "$bundles"/flexwall-port-monitor-tracefs-*.jar
+  fi
+  if [ "$proc" = own ]; then
+    # A PID namespace and /proc of its own: the port monitor sees the appliance's processes only, as on a dedicated
+    # box, not the thousands of sockets other tenants of a shared machine hold. The program runs in it too.
+    ip netns exec "$ns" unshare --pid --mount-proc --kill-child "$img/bin/flexwall" run --data "$data" \
+      --bundles "$bundles" > "$work/$label.log" 2>&1 & pid=$!
+    until inner="$(cat /proc/$pid/task/$pid/children 2>/dev/null)" && [ -n "$inner" ]; do sleep 0.1; done
+    inner="${inner%% *}"; enter=(nsenter --target "$inner" --pid --mount --net)
+  else
+    ip netns exec "$ns" "$img/bin/flexwall" run --data "$data" --bundles "$bundles" > "$work/$label.log" 2>&1 &
+    pid=$!; inner=$pid; enter=(ip netns exec "$ns")
+  fi
   until [ -S "$data/control.sock" ]; do sleep 0.1; done
+  until ip netns exec "$ns" nft list set inet flexwall permitted4 >/dev/null 2>&1; do sleep 0.1; done
   sleep 2   # let every component come up
-  FLEXWALL_DATA="$data" "$image/bin/flexwall" trust "$work/listen_cycles" bench >/dev/null
-  echo "== $1"
-  java -cp "$cp" benchmarks/port-event-latency/EventLatency.java "$data/control.sock" 24111 "$cycles" \
-    ip netns exec "$ns" "$work/listen_cycles" 24111 "$cycles"
-  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  FLEXWALL_DATA="$data" "$img/bin/flexwall" trust "$work/listen_cycles" bench >/dev/null
+  java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
+    "$work/$label.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$n"
+  kill "$inner"; wait "$pid" 2>/dev/null || true; pid=""   # SIGTERM to the JVM: it removes its tracefs instance
+  if [ "$monitor" = event-driven ] && grep -q "falls back to polling" "$work/$label.log"; then
+    echo "WARNING: $label had no kernel events (it polled): $(grep -m1 "falls back to polling" "$work/$label.log")"
+  fi
+  if [ -n "${LOGS:-}" ]; then cat "$work/$label.log" >> "$LOGS/$label.log"; cp "$work/$label.samples" "$LOGS/"; fi
 }
 
-echo "machine: $(nproc) vCPU, $(uname -r), $(java -version 2>&1 | head -1)"
-run event-driven "$image/bundles"
-mkdir "$work/polling-bundles"; cp "$image"/bundles/*.jar "$work/polling-bundles/"; rm "$work"/polling-bundles/flexwall-port-monitor-tracefs-*.jar
-run polling "$work/polling-bundles"
+echo "machine: $(nproc) vCPU, $(uname -r), $(java -version 2>&1 | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "processes the monitor sees: $proc${FLEXWALL_JAVA_OPTS:+; appliance JVM options: $FLEXWALL_JAVA_OPTS}"
+per=$(( cycles / rounds ))
+for monitor in ${MONITORS:-event-driven polling}; do
+  for ((r = 1; r <= rounds; r++)); do
+    [ -n "$baseline" ] && run "baseline-$monitor" "$baseline" "$monitor" "$per"
+    run "subject-$monitor" "$image" "$monitor" "$per"
+  done
+  [ -n "$baseline" ] && java -cp "$cp" benchmarks/port-event-latency/EventLatency.java report \
+    "baseline $monitor ($baseline)" "$work/baseline-$monitor.samples"
+  java -cp "$cp" benchmarks/port-event-latency/EventLatency.java report "this build, $monitor" \
+    "$work/subject-$monitor.samples"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,62 +1,148 @@
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonValue;
 
 /**
- * Time from listen() (and close()) returning in a trusted program to the running appliance's port store showing
- * (and dropping) the entry, seen through the appliance's own control socket.
- * Usage: java EventLatency.java CONTROL_SOCKET PORT CYCLES COMMAND...   (COMMAND runs listen_cycles)
+ * Port event latency of a running appliance, measured without disturbing it: no polling of the appliance while a
+ * cycle is measured.
+ * <ul>
+ * <li>listen() → port-store entry: the entry's own "since" (the store's clock, CLOCK_REALTIME, taken when it permits
+ * the port) minus CLOCK_REALTIME right after listen() returned in the C program. Read with one control-socket request
+ * per cycle, after the port is in the kernel, so the request never competes with what it measures.</li>
+ * <li>listen() → kernel set element, close() → element deleted: the port store's listener (the nftables hook) puts
+ * the port into {@code table inet flexwall}; {@code nft monitor} (netlink notifications, blocking) shows when, on
+ * CLOCK_MONOTONIC, against CLOCK_MONOTONIC after listen()/close() in the C program. This is the store's decision plus
+ * the hook's nft transaction: an upper bound of the store's own close latency.</li>
+ * </ul>
+ * Usage: java EventLatency.java measure CONTROL_SOCKET NAMESPACE PORT CYCLES SAMPLES_FILE COMMAND...
+ *        java EventLatency.java report LABEL SAMPLES_FILE...
  */
 public class EventLatency {
+    private static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
+
     public static void main(String[] args) throws Exception {
-        var socket = UnixDomainSocketAddress.of(args[0]);
-        int port = Integer.parseInt(args[1]);
-        int cycles = Integer.parseInt(args[2]);
-        String entry = "\"protocol\":\"tcp\",\"family\":\"ipv4\",\"port\":" + port + ",";
-        Process p = new ProcessBuilder(Arrays.copyOfRange(args, 3, args.length)).redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
-        OutputStream in = p.getOutputStream();
-        long[] open = new long[cycles], close = new long[cycles];
-        long polls = 0;
-        for (int i = 0; i < cycles; i++) {
-            long listened = stamp(out.readLine(), "listening");
-            while (!ports(socket).contains(entry)) {
-                polls++;
-            }
-            open[i] = System.nanoTime() - listened;
-            in.write('\n');
-            in.flush();
-            long closed = stamp(out.readLine(), "closed");
-            while (ports(socket).contains(entry)) {
-                polls++;
-            }
-            close[i] = System.nanoTime() - closed;
-            in.write('\n');
-            in.flush();
+        if (args[0].equals("report")) {
+            report(args[1], Arrays.copyOfRange(args, 2, args.length));
+        } else {
+            measure(UnixDomainSocketAddress.of(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]),
+                    Path.of(args[5]), Arrays.copyOfRange(args, 6, args.length));
         }
-        p.waitFor();
-        System.out.printf("cycles %d, control-socket polls %d%n", cycles, polls);
-        report("listen() -> port-store entry", open);
-        report("close()  -> entry removed   ", close);
     }
 
-    private static long stamp(String line, String word) {
-        if (line == null || !line.startsWith(word + " ")) {
+    record Kernel(boolean added, long at) {}
+
+    private static void measure(UnixDomainSocketAddress control, String namespace, int port, int cycles, Path samples,
+            String[] command) throws Exception {
+        BlockingQueue<Kernel> kernel = new LinkedBlockingQueue<>();
+        Process monitor = new ProcessBuilder("ip", "netns", "exec", namespace, "nft", "monitor", "elements")
+                .redirectErrorStream(true).start();
+        Thread watcher = new Thread(() -> watch(monitor, port, kernel), "nft-monitor");
+        watcher.setDaemon(true);
+        watcher.start();
+        Thread.sleep(300); // nft has subscribed to the netlink group
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
+        OutputStream in = p.getOutputStream();
+        StringBuilder lines = new StringBuilder();
+        try {
+            for (int i = 0; i < cycles; i++) {
+                long[] listened = stamps(out.readLine(), "listening");
+                long kernelOpen = await(kernel, true, port) - listened[0];
+                long storeOpen = since(control, port) - listened[1];
+                in.write('\n');
+                in.flush();
+                long[] closed = stamps(out.readLine(), "closed");
+                long kernelClose = await(kernel, false, port) - closed[0];
+                lines.append(storeOpen).append(' ').append(kernelOpen).append(' ').append(kernelClose).append(' ')
+                        .append(listened[0]).append('\n');
+                in.write('\n');
+                in.flush();
+            }
+            p.waitFor();
+        } finally {
+            p.destroyForcibly();
+            monitor.destroyForcibly();
+        }
+        Files.writeString(samples, lines, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /** Reads nft monitor's lines; queues each add or delete of the benchmark port's IPv4 element with its time. */
+    private static void watch(Process monitor, int port, BlockingQueue<Kernel> to) {
+        Pattern element = Pattern.compile("^(add|delete) element inet flexwall permitted4 \\{ tcp \\. (\\d+) }");
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(monitor.getInputStream(), StandardCharsets.US_ASCII))) {
+            for (String line; (line = r.readLine()) != null;) {
+                long at = System.nanoTime(); // CLOCK_MONOTONIC, as the C program's stamps
+                Matcher m = element.matcher(line);
+                if (m.find() && Integer.parseInt(m.group(2)) == port) {
+                    to.add(new Kernel(m.group(1).equals("add"), at));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static long await(BlockingQueue<Kernel> kernel, boolean added, int port) throws InterruptedException {
+        Kernel k = kernel.poll(TIMEOUT_NS, TimeUnit.NANOSECONDS);
+        if (k == null || k.added() != added) {
+            throw new IllegalStateException("expected the kernel to " + (added ? "add" : "delete") + " tcp port "
+                    + port + " within 60 s; nft monitor said " + k);
+        }
+        return k.at();
+    }
+
+    /** "WORD MONOTONIC REALTIME" from the C program. */
+    private static long[] stamps(String line, String word) {
+        String[] f = line == null ? new String[0] : line.split(" ");
+        if (f.length != 3 || !f[0].equals(word)) {
             throw new IllegalStateException("listen_cycles said: " + line);
         }
-        return Long.parseLong(line.substring(word.length() + 1).trim());
+        return new long[] { Long.parseLong(f[1]), Long.parseLong(f[2]) };
+    }
+
+    /** The port-store entry's "since" for the benchmark's IPv4 TCP port, in nanoseconds since the epoch. */
+    private static long since(UnixDomainSocketAddress control, int port) throws IOException {
+        String answer = ports(control);
+        try (JsonReader r = Json.createReader(new StringReader(answer))) {
+            for (JsonValue v : r.readObject().getJsonArray("permitted")) {
+                JsonObject e = v.asJsonObject();
+                if (e.getString("protocol").equals("tcp") && e.getString("family").equals("ipv4")
+                        && e.getInt("port") == port) {
+                    Instant since = Instant.parse(e.getString("since"));
+                    return since.getEpochSecond() * 1_000_000_000L + since.getNano();
+                }
+            }
+        }
+        throw new IllegalStateException("the port is in the kernel but not in the port store: " + answer);
     }
 
     /** One "ports" request over the control socket; the answer as text. */
-    private static String ports(UnixDomainSocketAddress address) throws Exception {
+    private static String ports(UnixDomainSocketAddress address) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(address);
             ch.write(StandardCharsets.UTF_8.encode("{\"op\":\"ports\"}\n"));
@@ -69,11 +155,25 @@ public class EventLatency {
         }
     }
 
-    private static void report(String what, long[] ns) {
-        long[] s = ns.clone();
-        Arrays.sort(s);
-        System.out.printf("%s  p50 %.3f ms  p99 %.3f ms  max %.3f ms%n", what,
-                s[s.length / 2] / 1e6, s[(int) Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)] / 1e6,
-                s[s.length - 1] / 1e6);
+    private static void report(String label, String[] files) throws IOException {
+        List<long[]> rows = new ArrayList<>();
+        for (String f : files) {
+            for (String line : Files.readAllLines(Path.of(f))) {
+                rows.add(Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray());
+            }
+        }
+        String[] what = { "listen() -> port-store entry", "listen() -> kernel element ", "close()  -> kernel deleted " };
+        System.out.printf("%s: %d cycles%n", label, rows.size());
+        for (int c = 0; c < what.length; c++) {
+            final int col = c;
+            long[] s = rows.stream().mapToLong(r -> r[col]).sorted().toArray();
+            System.out.printf("  %s  p50 %8.3f ms  p99 %8.3f ms  max %8.3f ms%n", what[c], pct(s, 0.50) / 1e6,
+                    pct(s, 0.99) / 1e6, s[s.length - 1] / 1e6);
+        }
+    }
+
+    /** Nearest-rank percentile. */
+    private static long pct(long[] sorted, double p) {
+        return sorted[(int) Math.max(0, Math.ceil(sorted.length * p) - 1)];
     }
 }

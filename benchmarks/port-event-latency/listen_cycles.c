@@ -1,6 +1,6 @@
 // One trusted program for the event-latency benchmark: opens and closes a TCP listener on one port, again and
-// again, printing CLOCK_MONOTONIC right after listen() and close() return, and waiting for a line on stdin before
-// each next step (the benchmark answers once it has seen the port store react).
+// again, printing CLOCK_MONOTONIC and CLOCK_REALTIME right after listen() and close() return, and waiting for a line
+// on stdin before each next step (the benchmark answers once it has seen the appliance react).
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ns(void) {
+static long long ns(clockid_t clock) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
@@ -24,10 +24,13 @@ int main(int argc, char **argv) {
         setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = INADDR_ANY };
         if (bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 16)) { perror("listen"); return 1; }
-        printf("listening %lld\n", now_ns());
+        long long mono = ns(CLOCK_MONOTONIC), real = ns(CLOCK_REALTIME);
+        printf("listening %lld %lld\n", mono, real);
         if (!fgets(line, sizeof line, stdin)) return 0;
         close(s);
-        printf("closed %lld\n", now_ns());
+        mono = ns(CLOCK_MONOTONIC);
+        real = ns(CLOCK_REALTIME);
+        printf("closed %lld %lld\n", mono, real);
         if (!fgets(line, sizeof line, stdin)) return 0;
     }
     return 0;
