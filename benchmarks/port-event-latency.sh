@@ -8,14 +8,14 @@
 # build alternate round by round, CYCLES/ROUNDS cycles each time, and the samples are pooled per image and monitor.
 # Run as root after `mvn install`. Usage: benchmarks/port-event-latency.sh [CYCLES [ROUNDS [BASELINE]]]
 # PROC=own (default) runs the appliance and the program in a PID namespace of their own, PROC=shared sees every process
-# of the machine. MONITORS="event-driven polling" selects monitors; FLEXWALL_JAVA_OPTS reaches the appliance's JVM; LOGS=DIR keeps the
+# of the machine. NICE=N runs the appliance at that nice value. MONITORS="event-driven polling" selects monitors; FLEXWALL_JAVA_OPTS reaches the appliance's JVM; LOGS=DIR keeps the
 # appliance logs and the samples (columns: store open, kernel open, kernel close in ns; listen() CLOCK_MONOTONIC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cycles="${1:-1000}"; rounds="${2:-1}"; baseline="${3:-}"; proc="${PROC:-own}"
 image="$PWD/appliance-image/target/flexwall"
-work="$(mktemp -d)"; ns="fwb-latency-$$"; pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
+work="$(mktemp -d)"; ns="fwb-latency-$$"; pid=""; inner=""
+cleanup() { [ -n "$pid" ] && kill "$inner" "$pid" 2>/dev/null; wait 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 ip netns add "$ns"; ip -n "$ns" link set lo up     # the appliance and the program live in a namespace of their own
 gcc -O2 -o "$work/listen_cycles" benchmarks/port-event-latency/listen_cycles.c
@@ -32,12 +32,13 @@ run() { # label image monitor cycles
   if [ "$proc" = own ]; then
     # A PID namespace and /proc of its own: the port monitor sees the appliance's processes only, as on a dedicated
     # box, not the thousands of sockets other tenants of a shared machine hold. The program runs in it too.
-    ip netns exec "$ns" unshare --pid --mount-proc --kill-child "$img/bin/flexwall" run --data "$data" \
+    ${NICE:+nice -n "$NICE"} ip netns exec "$ns" unshare --pid --mount-proc --kill-child "$img/bin/flexwall" run --data "$data" \
       --bundles "$bundles" > "$work/$label.log" 2>&1 & pid=$!
     until inner="$(cat /proc/$pid/task/$pid/children 2>/dev/null)" && [ -n "$inner" ]; do sleep 0.1; done
     inner="${inner%% *}"; enter=(nsenter --target "$inner" --pid --mount --net)
   else
-    ip netns exec "$ns" "$img/bin/flexwall" run --data "$data" --bundles "$bundles" > "$work/$label.log" 2>&1 &
+    ${NICE:+nice -n "$NICE"} ip netns exec "$ns" "$img/bin/flexwall" run --data "$data" --bundles "$bundles" \
+      > "$work/$label.log" 2>&1 &
     pid=$!; inner=$pid; enter=(ip netns exec "$ns")
   fi
   until [ -S "$data/control.sock" ]; do sleep 0.1; done
@@ -54,7 +55,7 @@ run() { # label image monitor cycles
 }
 
 echo "machine: $(nproc) vCPU, $(uname -r), $(java -version 2>&1 | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "processes the monitor sees: $proc${FLEXWALL_JAVA_OPTS:+; appliance JVM options: $FLEXWALL_JAVA_OPTS}"
+echo "processes the monitor sees: $proc${NICE:+; appliance at nice $NICE}${FLEXWALL_JAVA_OPTS:+; appliance JVM options: $FLEXWALL_JAVA_OPTS}"
 per=$(( cycles / rounds ))
 for monitor in ${MONITORS:-event-driven polling}; do
   for ((r = 1; r <= rounds; r++)); do
