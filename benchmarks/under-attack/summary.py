@@ -16,7 +16,7 @@ def percentile(values, p):
     return ordered[max(0, -(-len(ordered) * p // 100) - 1)]
 
 
-windows = {}
+windows, failures = {}, []
 for line in open(os.path.join(work, "windows")):
     mode, phase, *figures = line.split()
     windows.setdefault((mode, phase), []).append([float(f) for f in figures])
@@ -36,11 +36,15 @@ for (mode, phase), rows in windows.items():
                 times.append(float(value))
             else:
                 failed += 1
+                round_ = path.rsplit("-", 1)[1].split(".")[0]
+                failures.append("%s %s round %s: %s" % (mode, phase, round_, value.strip().replace("_", " ")))
     total = len(times) + failed
     ok = "%d / %d (%.1f %%)" % (len(times), total, 100 * len(times) / total if total else 0)
     connect = ("%.2f ms" % percentile(times, 50), "%.2f ms" % percentile(times, 99),
                "%.1f ms" % max(times)) if times else ("-", "-", "-")
     print("| %s | %s | %.1f | %.1f | %.1f | %.1f (%.1f %%) | %.0f | %s | %s | %s | %s |"
           % (mode, phase, *median, ok, *connect))
+for failure in failures:
+    print("failed connection, " + failure)
 print("\nmedians over %d rounds; connect times pooled over the rounds (time of connect() of the connections that "
       "echoed)" % max(len(r) for r in windows.values()))
