@@ -131,8 +131,15 @@ final class Lab implements AutoCloseable {
 
     /** A UDP server on {@code port} (IPv4 and IPv6) in {@code ns} that answers each datagram with "pong". */
     void udpPong(String ns, int port) throws IOException {
-        start(ns, "socat", "UDP6-RECVFROM:" + port + ",ipv6only=0,fork,reuseaddr", "SYSTEM:echo pong");
-        await(() -> listening(ns, "-Hlun", port), "socat did not bind udp " + port + " in " + ns);
+        // one socket for good: socat's UDP fork leaves the port unbound between datagrams, and a datagram that
+        // arrives then draws a port unreachable, which made tests asking twice in a row flaky under load
+        start(ns, "python3", "-c", "import socket\n"
+                + "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+                + "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
+                + "s.bind(('::', " + port + "))\n"
+                + "while True:\n"
+                + "    s.sendto(b'pong\\n', s.recvfrom(2048)[1])\n");
+        await(() -> listening(ns, "-Hlun", port), "the pong server did not bind udp " + port + " in " + ns);
     }
 
     private static boolean listening(String ns, String options, int port) {
