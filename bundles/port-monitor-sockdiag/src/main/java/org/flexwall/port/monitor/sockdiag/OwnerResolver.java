@@ -21,6 +21,12 @@ import org.flexwall.api.port.SocketOwner;
  * before it is believed, and a socket it does not know costs a full scan. The index is as fresh as the last full
  * scan: a process that inherited a socket since then is found by the next full scan, not by the fast path.
  *
+ * <p>Why nothing cheaper for a socket the index does not know: the first holder found is not enough (an untrusted
+ * process may share the socket, and the store must see it), and nothing short of reading every descriptor proves
+ * that no other process holds it. A socket's uid is its creator's at creation (daemons drop privileges after
+ * listen(), descriptors cross uids by fork and SCM_RIGHTS), and a descriptor closed and reopened leaves a process's
+ * descriptor count and numbers as they were.
+ *
  * <p>Thread-safe: each thread reads /proc with its own buffers; the index and the hash cache are shared.
  */
 public final class OwnerResolver {
@@ -142,6 +148,11 @@ public final class OwnerResolver {
             }
         }
         return resolveAll(List.of(inode), false).get(inode);
+    }
+
+    /** Forgets every socket (for the benchmark of lookups the index cannot answer). */
+    void forgetIndex() {
+        index = new ConcurrentHashMap<>();
     }
 
     /** How many sockets the index knows (for tests and the benchmark). */

@@ -26,8 +26,13 @@ public final class TestMonitors {
         m.deactivate();
     }
 
-    /** A resolver sharing {@code warm}'s image hashes but with an empty index: every lookup is a full scan. */
-    public static OwnerResolver withoutIndex(ImageHasher warm) {
+    /** A resolver sharing {@code warm}'s image hashes. */
+    public static OwnerResolver resolver(ImageHasher warm) {
         return new OwnerResolver(warm);
+    }
+
+    /** Empties the resolver's index: its next lookup of any socket is a full scan. */
+    public static void forgetIndex(OwnerResolver r) {
+        r.forgetIndex();
     }
 }
