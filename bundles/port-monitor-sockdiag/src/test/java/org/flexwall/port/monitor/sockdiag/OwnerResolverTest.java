@@ -145,6 +145,37 @@ class OwnerResolverTest {
     }
 
     @Test
+    void socketSharedWithAProcessOfAnotherUidHasBothOwnersWhetherIndexedOrNot() throws Exception {
+        // The child drops to nobody after the fork: the socket's uid (root, its creator's) no longer names every holder.
+        try (Python py = new Python("""
+                import os, socket, sys, time
+                s = socket.socket()
+                s.bind(('127.0.0.1', 0))
+                s.listen()
+                r, w = os.pipe()
+                if os.fork() == 0:
+                    os.setgid(65534)
+                    os.setuid(65534)
+                    os.write(w, b'x')
+                    time.sleep(60)
+                    os._exit(0)
+                os.read(r, 1)
+                print(s.getsockname()[1], flush=True)
+                time.sleep(60)
+                """)) {
+            int port = Integer.parseInt(py.line());
+            long inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, port).inode();
+            OwnerResolver resolver = new OwnerResolver();
+            List<SocketOwner> unseen = resolver.resolve(inode); // not indexed: every process is read
+            assertEquals(2, unseen.size(), unseen.toString());
+            int child = unseen.stream().mapToInt(SocketOwner::pid).filter(p -> p != py.pid()).findFirst().orElseThrow();
+            assertEquals(65534, (int) Files.getAttribute(Path.of("/proc/" + child), "unix:uid"));
+            assertEquals(unseen, resolver.resolve(inode)); // indexed: both holders confirmed
+            assertEquals(unseen, new OwnerResolver().resolveAll(List.of(inode), true).get(inode));
+        }
+    }
+
+    @Test
     void resolvingOneSocketFindsItWithoutAPriorScanAndThroughTheIndexAfterOne() throws Exception {
         try (Listeners.Listener l = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=127.0.0.1")) {
             long inode = only(scanner.scan(), Protocol.UDP, AddressFamily.IPV4, l.port).inode();
