@@ -214,9 +214,12 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         if (p.isPermitted(protocol, family, port)) {
             return true;
         }
-        // A socket the store already evaluated and did not permit: its event will say when that changes.
+        // A socket the store already evaluated and did not permit: its event will say when that changes. Asked again
+        // under the lock, because an event being applied marks a socket known before it permits it.
         if (p.knows(protocol, family, port)) {
-            return false;
+            synchronized (lock) {
+                return ports.isPermitted(protocol, family, port);
+            }
         }
         PortMonitor m = monitor;
         if (m == null) {

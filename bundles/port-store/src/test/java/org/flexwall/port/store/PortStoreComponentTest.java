@@ -15,7 +15,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
@@ -237,6 +240,42 @@ class PortStoreComponentTest {
     @Test
     void permitNowWithoutMonitorIsFalse() {
         assertFalse(store.permitNow(TCP, IPV4, 22));
+    }
+
+    @Test
+    void permitNowNeverRefusesATrustedSocketWhoseOpenEventIsBeingApplied() throws Exception {
+        // the first SYN right after listen() races the monitor's OPEN event for the same socket (found by
+        // PacketPathSystemTest on a loaded machine: the SYN was dropped, the client retransmitted a second later)
+        Map<Integer, ListeningSocket> listening = new ConcurrentHashMap<>();
+        store.bindMonitor(new Fakes.Monitor() {
+            @Override
+            public Optional<ListeningSocket> ownerOf(Protocol protocol, AddressFamily family, int port) {
+                return Optional.ofNullable(listening.get(port));
+            }
+        });
+        store.awaitReconcile();
+        int first = 20000;
+        int count = 20000;
+        AtomicInteger current = new AtomicInteger(first - 1); // below first: nothing listens yet
+        AtomicInteger refused = new AtomicInteger();
+        Thread packets = new Thread(() -> {
+            for (int port = current.get(); port < first + count; port = current.get()) {
+                if (port >= first && !store.permitNow(TCP, IPV4, port)) {
+                    refused.incrementAndGet();
+                }
+            }
+        });
+        packets.start();
+        for (int port = first; port < first + count; port++) {
+            ListeningSocket s = tcp4(port, 10_000 + port, owner(812, SSHD.sha256()));
+            listening.put(port, s); // it listens: from now on every packet to its port must be let in
+            current.set(port);
+            open(s);
+        }
+        current.set(first + count);
+        packets.join();
+
+        assertEquals(0, refused.get(), "first packets refused while a trusted socket's event was applied");
     }
 
     @Test
