@@ -2,15 +2,19 @@ package org.flexwall.itests;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** tcpdump on the appliance's wan0 for the length of a try block; the capture file is complete once closed. */
-record Capture(Process tcpdump) implements AutoCloseable {
+record Capture(Process tcpdump, Path file) implements AutoCloseable {
     static Capture start(Path file, String... options) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("tcpdump", "-i", "wan0", "-nn", "-U", "-w", file.toString()));
+        // immediate mode: otherwise the kernel holds packets up to a second in a block, and SIGTERM loses them. Its
+        // ring has one frame per packet of the snapshot length: headers only (512 B) and 16 MB, or it holds 8 packets
+        List<String> argv = new ArrayList<>(List.of("tcpdump", "-i", "wan0", "-nn", "-U", "--immediate-mode", "-s",
+                "512", "-B", "16384", "-w", file.toString()));
         argv.addAll(List.of(options));
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
         InputStream out = p.getInputStream();
@@ -22,7 +26,7 @@ record Capture(Process tcpdump) implements AutoCloseable {
         if (!p.isAlive()) {
             throw new IllegalStateException("tcpdump did not start: " + said);
         }
-        return new Capture(p);
+        return new Capture(p, file);
     }
 
     /** The packets in a capture file that match a tcpdump filter, one line each. */
@@ -34,7 +38,15 @@ record Capture(Process tcpdump) implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws InterruptedException, IOException {
+        // on a loaded machine tcpdump may lag behind the test: let it write what it still has first (at most 3 s,
+        // as traffic that goes on past the try block keeps the file growing)
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        long size = -1;
+        while (Files.size(file) != size && System.nanoTime() < end) {
+            size = Files.size(file);
+            Thread.sleep(300);
+        }
         tcpdump.destroy(); // SIGTERM: tcpdump writes what it has and exits
         tcpdump.waitFor(10, TimeUnit.SECONDS);
     }

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 
@@ -113,6 +115,9 @@ class PacketPathSystemTest {
         startHere(impostor, "UDP6-RECVFROM:" + UNTRUSTED_UDP + ",ipv6only=0,fork", "EXEC:/bin/cat");
         awaitPermitted(List.of("tcp/ipv4/" + TRUSTED_TCP, "tcp/ipv6/" + TRUSTED_TCP,
                 "udp/ipv4/" + TRUSTED_UDP, "udp/ipv6/" + TRUSTED_UDP));
+        // the untrusted ports must be filtered because of the firewall, not because nothing listens there yet
+        awaitSocket(List.of(), "-ltn", UNTRUSTED_TCP);
+        awaitSocket(List.of(), "-lun", UNTRUSTED_UDP);
         Path capture = work.resolve("scan.pcap");
 
         try (Capture c = Capture.start(capture)) {
@@ -136,9 +141,18 @@ class PacketPathSystemTest {
             }
         }
 
-        for (String line : Capture.read(capture, "src", "host", OutsideNetwork.APPLIANCE_V4, "or", "src", "host",
-                OutsideNetwork.APPLIANCE_V6)) {
-            assertTrue(!line.contains("unreachable"), "an ICMP unreachable left the appliance: " + line);
+        List<String> left = Capture.read(capture, "src", "host", OutsideNetwork.APPLIANCE_V4, "or", "src", "host",
+                OutsideNetwork.APPLIANCE_V6);
+        for (String family : List.of("IP " + OutsideNetwork.APPLIANCE_V4, "IP6 " + OutsideNetwork.APPLIANCE_V6)) {
+            String synAck = " " + family + "." + TRUSTED_TCP + " > ";
+            assertTrue(left.stream().anyMatch(l -> l.contains(synAck) && l.contains("Flags [S.]")),
+                    "the capture missed the trusted port's SYN-ACK (" + family + "), so it proves nothing");
+        }
+        // ICMPv6 types below 128 are the errors (unreachable, parameter problem…); neighbour discovery is above
+        assertEquals(List.of(), Capture.read(capture, "(src", "host", OutsideNetwork.APPLIANCE_V4, "or", "src", "host",
+                OutsideNetwork.APPLIANCE_V6 + ")", "and", "(icmp", "or", "(icmp6", "and", "ip6[40]", "<", "128))"),
+                "ICMP left the appliance (IPv4: any; IPv6: an error such as unreachable)");
+        for (String line : left) {
             if (line.contains("Flags [R")) {
                 assertTrue(line.matches(".* IP6? [0-9a-f:.]+\\." + TRUSTED_TCP + " > .*"),
                         "a RST left the appliance from a port no trusted program listens on: " + line);
@@ -147,18 +161,56 @@ class PacketPathSystemTest {
     }
 
     @Test
-    void aClientConnectingRightAfterATrustedProgramListensAlwaysGetsInWithoutRetransmitting() throws Exception {
-        List<Attempt> attempts = race(listener, 20000, 1, 3000);
+    void aClientConnectingRightAfterATrustedProgramListensAlwaysGetsItsFirstSynAnswered() throws Exception {
+        Path capture = work.resolve("race.pcap");
+        List<Attempt> attempts;
+        try (Capture c = Capture.start(capture, "tcp", "portrange", "20000-" + (20000 + ATTEMPTS - 1))) {
+            attempts = race(listener, 20000, 1, 3000);
+        }
 
         long ok = attempts.stream().filter(a -> a.result.equals("ok")).count();
         long[] micros = attempts.stream().filter(a -> a.connectMicros >= 0).mapToLong(a -> a.connectMicros)
                 .sorted().toArray();
-        System.out.printf("listen() then connect, trusted: %d/%d ok, connect p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
-                ok, ATTEMPTS, percentile(micros, 50) / 1e3, percentile(micros, 99) / 1e3, percentile(micros, 100) / 1e3);
+        Map<Integer, Integer> synsSent = new TreeMap<>();
+        List<Integer> firstSynLost = firstSynUnanswered(capture, synsSent);
+        long retransmitted = synsSent.values().stream().filter(n -> n > 1).count();
+        System.out.printf("listen() then connect, trusted: %d/%d ok, connect p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
+                + "%d SYNs retransmitted, %d first SYNs unanswered%n", ok, ATTEMPTS, percentile(micros, 50) / 1e3,
+                percentile(micros, 99) / 1e3, percentile(micros, 100) / 1e3, retransmitted, firstSynLost.size());
         assertEquals(ATTEMPTS, ok, "failed attempts: " + attempts.stream().filter(a -> !a.result.equals("ok")).toList());
-        // a lost first SYN costs the client a retransmission one second later
-        assertTrue(percentile(micros, 100) < 1_000_000, "a connect took a SYN retransmission: max "
-                + percentile(micros, 100) + " µs");
+        assertEquals(ATTEMPTS, synsSent.size(), "the capture missed attempts, so it proves nothing");
+        // the proof that no first SYN was dropped, whatever the load: the SYN-ACK echoes that SYN's timestamp
+        assertEquals(List.of(), firstSynLost, "ports whose first SYN got no answer (the client had to retransmit)");
+        // the issue's bound: a lost first SYN costs one second; one starved by a loaded machine may take as long
+        assertTrue(percentile(micros, 99) < 1_000_000, "connect p99 " + percentile(micros, 99) + " µs");
+    }
+
+    /**
+     * The ports of the race whose first client SYN no SYN-ACK answered, told by TCP timestamps: a SYN-ACK echoes
+     * (ecr) the timestamp (val) of the SYN it answers, and a retransmitted SYN carries a later one. Counts the SYNs
+     * seen per port into {@code syns}.
+     */
+    private static List<Integer> firstSynUnanswered(Path capture, Map<Integer, Integer> syns) throws IOException {
+        Pattern segment = Pattern.compile(" IP6? [0-9a-f:.]+\\.(\\d+) > [0-9a-f:.]+\\.(\\d+): Flags \\[(S\\.?)\\].*"
+                + "TS val (\\d+) ecr (\\d+)");
+        Map<Integer, String> firstSynVal = new TreeMap<>();
+        Map<Integer, List<String>> echoed = new TreeMap<>();
+        for (String line : Capture.read(capture)) {
+            Matcher m = segment.matcher(line);
+            if (!m.find()) {
+                continue;
+            }
+            if (m.group(3).equals("S")) { // client → appliance
+                int port = Integer.parseInt(m.group(2));
+                syns.merge(port, 1, Integer::sum);
+                firstSynVal.putIfAbsent(port, m.group(4));
+            } else { // SYN-ACK, appliance → client
+                echoed.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new ArrayList<>()).add(m.group(5));
+            }
+        }
+        return firstSynVal.entrySet().stream()
+                .filter(e -> !echoed.getOrDefault(e.getKey(), List.of()).contains(e.getValue())).map(Map.Entry::getKey)
+                .toList();
     }
 
     @Test
@@ -177,9 +229,12 @@ class PacketPathSystemTest {
         Files.writeString(site.resolve("index.html"), "outside");
         startOutside("python3", "-m", "http.server", "8000", "--bind", "::", "--directory", site.toString());
         startOutside("python3", Programs.resource(work, "packetpath/dns_responder.py").toString(), "53", "192.0.2.7");
+        // the servers listen before the first try: a lost first reply must fail the test, not be retried away
+        awaitSocket(outside.inOutside(), "-ltn", 8000);
+        awaitSocket(outside.inOutside(), "-lun", 53);
 
         for (String host : List.of(OutsideNetwork.OUTSIDE_V4, "[" + OutsideNetwork.OUTSIDE_V6 + "]")) {
-            Result curl = await(() -> OutsideNetwork.here("curl", "-sS", "--max-time", "3", "http://" + host + ":8000/"));
+            Result curl = OutsideNetwork.here("curl", "-sS", "--max-time", "3", "http://" + host + ":8000/").check();
             assertEquals("outside", curl.output(), host);
         }
         for (String resolver : List.of(OutsideNetwork.OUTSIDE_V4, OutsideNetwork.OUTSIDE_V6)) {
@@ -192,33 +247,50 @@ class PacketPathSystemTest {
     @Test
     void spoofedRepliesToFlowsThatDoNotExistAreDroppedSilently() throws Exception {
         Path capture = work.resolve("spoof.pcap");
-        try (DatagramSocket waiting = new DatagramSocket(new InetSocketAddress("0.0.0.0", 40053));
-                Capture c = Capture.start(capture)) {
-            startHere(impostor, "TCP-LISTEN:40080,reuseaddr,fork", "EXEC:/bin/cat");
-            // "DNS replies" and TCP answers from the outside's servers to appliance ports that never asked
-            outside.outside("hping3", "-q", "-2", "-s", "53", "-k", "-p", "40053", "-c", "20", "-i", "u10000", "-d", "40",
-                    OutsideNetwork.APPLIANCE_V4);
-            for (String flags : List.of("-SA", "-A", "-R", "-F")) {
-                for (int port : List.of(40053, 40080)) {
-                    outside.outside("hping3", "-q", flags, "-s", "443", "-k", "-p", String.valueOf(port), "-c", "10",
-                            "-i", "u10000", OutsideNetwork.APPLIANCE_V4);
+        startHere(impostor, "TCP6-LISTEN:40080,ipv6only=0,reuseaddr,fork", "EXEC:/bin/cat");
+        awaitSocket(List.of(), "-ltn", 40080);
+        try (DatagramSocket waiting = new DatagramSocket(new InetSocketAddress("::", 40053))) {
+            try (Capture c = Capture.start(capture)) {
+                // "DNS replies" and TCP answers from the outside's servers to appliance ports that never asked;
+                // hping3 speaks IPv4 only, nmap's nping sends the same over IPv6
+                outside.outside("hping3", "-q", "-2", "-s", "53", "-k", "-p", "40053", "-c", "20", "-i", "u10000",
+                        "-d", "40", OutsideNetwork.APPLIANCE_V4);
+                outside.outside("nping", "-6", "-q", "--udp", "-g", "53", "-p", "40053", "-c", "20", "--delay", "10ms",
+                        "--data-length", "40", OutsideNetwork.APPLIANCE_V6).check();
+                for (String flags : List.of("SA", "A", "R", "F")) {
+                    for (int port : List.of(40053, 40080)) {
+                        outside.outside("hping3", "-q", "-" + flags, "-s", "443", "-k", "-p", String.valueOf(port),
+                                "-c", "10", "-i", "u10000", OutsideNetwork.APPLIANCE_V4); // exits 1: no answer came
+                    }
+                    outside.outside("nping", "-6", "-q", "--tcp", "--flags", flags, "-g", "443", "-p", "40053,40080",
+                            "-c", "10", "--delay", "10ms", OutsideNetwork.APPLIANCE_V6).check();
+                }
+
+                waiting.setSoTimeout(1000);
+                DatagramPacket p = new DatagramPacket(new byte[512], 512);
+                try {
+                    waiting.receive(p);
+                    throw new AssertionError("a spoofed reply was delivered from " + p.getSocketAddress());
+                } catch (SocketTimeoutException expected) {
+                    // nothing came
                 }
             }
-
-            waiting.setSoTimeout(1000);
-            DatagramPacket p = new DatagramPacket(new byte[512], 512);
-            try {
-                waiting.receive(p);
-                throw new AssertionError("a spoofed reply was delivered from " + p.getSocketAddress());
-            } catch (SocketTimeoutException expected) {
-                // nothing came
-            }
-            // the same socket does get a real reply, so the silence above is the firewall's doing
+            // the same socket does get real replies, so the silence above is the firewall's doing
             startOutside("python3", Programs.resource(work, "packetpath/dns_responder.py").toString(), "53", "192.0.2.8");
-            assertEquals("192.0.2.8", resolve(waiting, OutsideNetwork.OUTSIDE_V4, "real.example"));
+            awaitSocket(outside.inOutside(), "-lun", 53);
+            for (String resolver : List.of(OutsideNetwork.OUTSIDE_V4, OutsideNetwork.OUTSIDE_V6)) {
+                assertEquals("192.0.2.8", resolve(waiting, resolver, "real.example"), resolver);
+            }
         }
-        List<String> answers = Capture.read(capture, "src", "host", OutsideNetwork.APPLIANCE_V4, "and", "(tcp", "or",
-                "icmp)");
+        // per family 20 datagrams, and 4 kinds of TCP segment × 2 ports × 10
+        for (String to : List.of(OutsideNetwork.APPLIANCE_V4, OutsideNetwork.APPLIANCE_V6)) {
+            assertEquals(100, Capture.read(capture, "src", "host", to.contains(":") ? OutsideNetwork.OUTSIDE_V6
+                    : OutsideNetwork.OUTSIDE_V4, "and", "dst", "host", to, "and", "(tcp", "or", "udp)").size(),
+                    "spoofed packets sent to " + to);
+        }
+        List<String> answers = Capture.read(capture, "(src", "host", OutsideNetwork.APPLIANCE_V4, "or", "src", "host",
+                OutsideNetwork.APPLIANCE_V6 + ")", "and", "(tcp", "or", "icmp", "or", "(icmp6", "and", "ip6[40]", "<",
+                "128))");
         assertEquals(List.of(), answers, "the appliance answered spoofed packets");
     }
 
@@ -286,19 +358,16 @@ class PacketPathSystemTest {
             q.put((byte) label.length()).put(label.getBytes(StandardCharsets.US_ASCII));
         }
         q.put((byte) 0).putShort((short) 1).putShort((short) 1);
-        s.setSoTimeout(1000);
-        for (int attempt = 0; attempt < 10; attempt++) { // the responder may still be starting
-            s.send(new DatagramPacket(q.array(), q.position(), new InetSocketAddress(InetAddress.getByName(resolver), 53)));
-            DatagramPacket reply = new DatagramPacket(new byte[512], 512);
-            try {
-                s.receive(reply);
-            } catch (SocketTimeoutException e) {
-                continue;
-            }
-            byte[] r = Arrays.copyOf(reply.getData(), reply.getLength());
-            return InetAddress.getByAddress(Arrays.copyOfRange(r, r.length - 4, r.length)).getHostAddress();
+        s.setSoTimeout(3000); // one query, no retry: the responder already listens
+        s.send(new DatagramPacket(q.array(), q.position(), new InetSocketAddress(InetAddress.getByName(resolver), 53)));
+        DatagramPacket reply = new DatagramPacket(new byte[512], 512);
+        try {
+            s.receive(reply);
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("no DNS reply from " + resolver);
         }
-        throw new AssertionError("no DNS reply from " + resolver);
+        byte[] r = Arrays.copyOf(reply.getData(), reply.getLength());
+        return InetAddress.getByAddress(Arrays.copyOfRange(r, r.length - 4, r.length)).getHostAddress();
     }
 
     private void startHere(Path program, String... args) throws IOException {
@@ -325,19 +394,20 @@ class PacketPathSystemTest {
         throw new AssertionError("not permitted within 15 s: " + ports + "; permitted: " + now + "\n" + appliance.output());
     }
 
-    interface Command {
-        Result run() throws Exception;
-    }
-
-    /** Runs a command until it succeeds (a server in the outside namespace may still be starting), at most 10 s. */
-    private static Result await(Command command) throws Exception {
+    /**
+     * Waits at most 10 s until {@code ss kind} ("-ltn" or "-lun") shows a socket on {@code port}; {@code namespace} is
+     * empty for the appliance's or {@code outside.inOutside()}.
+     */
+    private static void awaitSocket(List<String> namespace, String kind, int port) throws Exception {
+        List<String> argv = new ArrayList<>(namespace);
+        argv.addAll(List.of("ss", "-H", kind, "sport = :" + port));
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        Result r = command.run();
-        while (!r.ok() && System.nanoTime() < end) {
-            Thread.sleep(200);
-            r = command.run();
+        while (OutsideNetwork.here(argv.toArray(String[]::new)).check().output().isBlank()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("nothing listens on " + port + " (" + String.join(" ", argv) + ")");
+            }
+            Thread.sleep(50);
         }
-        return r.check();
     }
 
     private static JsonObject flexwall(String... args) throws IOException {
