@@ -8,8 +8,9 @@
 # build alternate round by round, CYCLES/ROUNDS cycles each time, and the samples are pooled per image and monitor.
 # Run as root after `mvn install`. Usage: benchmarks/port-event-latency.sh [CYCLES [ROUNDS [BASELINE]]]
 # PROC=own (default) runs the appliance and the program in a PID namespace of their own, PROC=shared sees every process
-# of the machine. NICE=N runs the appliance at that nice value. MONITORS="event-driven polling" selects monitors; FLEXWALL_JAVA_OPTS reaches the appliance's JVM; LOGS=DIR keeps the
-# appliance logs and the samples (columns: store open, kernel open, kernel close in ns; listen() CLOCK_MONOTONIC).
+# of the machine. NICE=N runs the appliance at that nice value. MONITORS="event-driven polling" selects monitors.
+# FLEXWALL_JAVA_OPTS reaches the appliance's JVM. LOGS=DIR keeps the appliance logs and the samples (columns: store
+# open, kernel open, kernel close in ns; listen() CLOCK_MONOTONIC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cycles="${1:-1000}"; rounds="${2:-1}"; baseline="${3:-}"; proc="${PROC:-own}"
