@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.LongStream;
 
 import org.flexwall.api.port.SocketOwner;
 
@@ -91,6 +92,62 @@ public final class OwnerResolver {
             index = seen; // every other socket is gone
         }
         return result;
+    }
+
+    /**
+     * The holders of {@code inodes} among {@code pids} only (processes that appeared since the last full scan, which
+     * may have inherited a socket), added to the holders the index knows. A socket none of them holds is left out; a
+     * socket the index does not know gets no entry from this partial look (its next lookup is a full scan).
+     */
+    public Map<Long, List<SocketOwner>> resolveAmong(Collection<Long> inodes, int[] pids) {
+        long[] wanted = inodes.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
+        if (wanted.length == 0 || pids.length == 0) {
+            return Map.of();
+        }
+        ProcFs proc = procs.get();
+        long[][] holders = holders(proc, new InodeSlots(wanted), pids);
+        Map<Integer, SocketOwner> owners = new HashMap<>();
+        Map<Long, List<SocketOwner>> result = new HashMap<>();
+        Map<Long, long[]> known = index;
+        for (int slot = 0; slot < wanted.length; slot++) {
+            long[] at = holders[slot];
+            if (at == null) {
+                continue;
+            }
+            long inode = wanted[slot];
+            List<SocketOwner> list = new ArrayList<>(at.length);
+            for (long where : at) {
+                SocketOwner o = owners.computeIfAbsent(pid(where), p -> identify(proc, p, inode, fd(where)));
+                if (o != null && !contains(list, o.pid())) {
+                    list.add(o);
+                }
+            }
+            list.sort(Comparator.comparingInt(SocketOwner::pid));
+            result.put(inode, List.copyOf(list));
+            known.computeIfPresent(inode, (k, before) -> union(before, at));
+        }
+        return result;
+    }
+
+    /** Drops the holders of processes that are gone ({@code pids} ascending) from the index. */
+    public void forget(int[] pids) {
+        if (pids.length == 0) {
+            return;
+        }
+        Map<Long, long[]> known = index;
+        for (Map.Entry<Long, long[]> e : known.entrySet()) {
+            long[] at = e.getValue();
+            long[] kept = Arrays.stream(at).filter(w -> Arrays.binarySearch(pids, pid(w)) < 0).toArray();
+            if (kept.length == 0) {
+                known.remove(e.getKey(), at); // nobody known: the next lookup reads every process
+            } else if (kept.length < at.length) {
+                known.replace(e.getKey(), at, kept);
+            }
+        }
+    }
+
+    private static long[] union(long[] a, long[] b) {
+        return LongStream.concat(Arrays.stream(a), Arrays.stream(b)).distinct().toArray();
     }
 
     /**

@@ -176,6 +176,56 @@ class OwnerResolverTest {
     }
 
     @Test
+    void lookAmongNewProcessesAddsTheirHoldsToTheIndexAndGoneProcessesAreForgotten() throws Exception {
+        try (Python py = new Python("""
+                import os, signal, socket, sys, time
+                s = socket.socket()
+                s.bind(('127.0.0.1', 0))
+                s.listen()
+                child = os.fork()
+                if child == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                print(s.getsockname()[1], child, flush=True)
+                sys.stdin.readline()
+                os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)
+                print('gone', flush=True)
+                time.sleep(60)
+                """)) {
+            String[] line = py.line().split(" ");
+            int port = Integer.parseInt(line[0]);
+            int child = Integer.parseInt(line[1]);
+            long inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, port).inode();
+
+            OwnerResolver empty = new OwnerResolver();
+            assertEquals(List.of(child), pids(empty.resolveAmong(List.of(inode), new int[] { child }).get(inode)));
+            assertEquals(0, empty.indexed(), "a partial look never stands for every holder of an unknown socket");
+
+            OwnerResolver resolver = new OwnerResolver();
+            resolver.resolveAll(List.of(inode), true, new int[] { py.pid() }); // as if the child came later
+            assertEquals(List.of(py.pid()), pids(resolver.resolve(inode)));
+            assertEquals(Map.of(), resolver.resolveAmong(List.of(inode), new int[] { 1 }), "init holds nothing");
+            resolver.resolveAmong(List.of(inode), new int[] { child });
+            List<Integer> both = pids(resolver.resolve(inode)); // through the index
+            assertEquals(List.of(Math.min(py.pid(), child), Math.max(py.pid(), child)), both);
+
+            py.send("kill");
+            assertEquals("gone", py.line());
+            resolver.forget(new int[] { child });
+            assertEquals(1, resolver.indexed());
+            assertEquals(List.of(py.pid()), pids(resolver.resolve(inode)));
+            resolver.forget(new int[] { py.pid() });
+            assertEquals(0, resolver.indexed(), "no holder known: the next lookup reads every process");
+            assertEquals(List.of(py.pid()), pids(resolver.resolve(inode)));
+        }
+    }
+
+    private static List<Integer> pids(List<SocketOwner> owners) {
+        return owners.stream().map(SocketOwner::pid).toList();
+    }
+
+    @Test
     void resolvingOneSocketFindsItWithoutAPriorScanAndThroughTheIndexAfterOne() throws Exception {
         try (Listeners.Listener l = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=127.0.0.1")) {
             long inode = only(scanner.scan(), Protocol.UDP, AddressFamily.IPV4, l.port).inode();

@@ -154,6 +154,55 @@ class SockDiagPortMonitorTest {
     }
 
     @Test
+    void forkedChildAndItsExitChangeTheOwnersWithoutTheRescanTimer() throws Exception {
+        monitor = new SockDiagPortMonitor(logger(logged));
+        monitor.bindListener(events);
+        monitor.start(20, 3_600_000); // no timed owner rescan: only a new socket or processes coming and going count
+        try (OwnerResolverTest.Python py = new OwnerResolverTest.Python("""
+                import os, socket, sys, time
+                s = socket.socket()
+                s.bind(('127.0.0.1', 0))
+                s.listen()
+                print(s.getsockname()[1], flush=True)
+                sys.stdin.readline()
+                child = os.fork()
+                if child == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                print(child, flush=True)
+                sys.stdin.readline()
+                os.kill(child, 9)
+                os.waitpid(child, 0)
+                print('gone', flush=True)
+                time.sleep(60)
+                """)) {
+            int port = Integer.parseInt(py.line());
+            long inode = events.await(PortEvent.Kind.OPEN, port).socket().inode();
+            Predicate<PortEvent> opened = e -> e.kind() == PortEvent.Kind.OPEN && e.socket().inode() == inode;
+            py.send("fork");
+            int child = Integer.parseInt(py.line());
+            PortEvent shared = events.await(opened.and(e -> e.socket().owners().size() == 2));
+            assertEquals(List.of(Math.min(py.pid(), child), Math.max(py.pid(), child)),
+                    shared.socket().owners().stream().map(SocketOwner::pid).toList());
+            assertEquals(startTimeOf(child), shared.socket().owners().stream().filter(o -> o.pid() == child)
+                    .findFirst().orElseThrow().startTime());
+            py.send("kill");
+            assertEquals("gone", py.line());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (events.count(opened) < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            List<PortEvent> opens = events.list().stream().filter(opened).toList();
+            assertEquals(3, opens.size(), opens.toString());
+            assertEquals(List.of(py.pid()), opens.get(2).socket().owners().stream().map(SocketOwner::pid).toList());
+            assertEquals(opens.get(0).socket().owners(), opens.get(2).socket().owners(), "the parent as it was");
+            Thread.sleep(200); // ten polls with other processes coming and going: no owner change, no event
+            assertEquals(3, events.count(opened));
+            assertEquals(0, events.count(e -> e.kind() == PortEvent.Kind.CLOSE && e.socket().inode() == inode));
+        }
+    }
+
+    @Test
     void ownerOfAnswersAnIpv4PacketWithADualStackSocketButNotWithAV6OnlyOne() throws Exception {
         start(3_600_000);
         try (Listeners.Listener dual = socat(SOCAT, Protocol.TCP, "TCP6-LISTEN:%d,ipv6only=0");
