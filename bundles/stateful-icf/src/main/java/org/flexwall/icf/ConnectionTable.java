@@ -5,8 +5,6 @@ import java.lang.invoke.VarHandle;
 import java.security.SecureRandom;
 import java.util.concurrent.atomic.LongAdder;
 
-import org.flexwall.packet.parse.FragmentCache;
-
 /**
  * The ICF's communication table: a fixed number of flow slots in primitive arrays, open addressing with linear
  * probing over at most {@code maxProbe} slots. Nothing is allocated after construction.
@@ -41,7 +39,7 @@ public final class ConnectionTable {
     private final int[] tcp;
     private final int mask;
     private final int maxProbe;
-    private final long seed = new SecureRandom().nextLong(); // so nobody can aim flows at one probe window
+    private final long[] seeds = new SecureRandom().longs(6).toArray(); // so nobody can aim flows at one window
     private final LongAdder evictions = new LongAdder();
 
     /** @param capacity slots, a power of two; @param maxProbe slots looked at per lookup or insert */
@@ -187,10 +185,18 @@ public final class ConnectionTable {
                 && keys[k + 2] == remoteHigh;
     }
 
+    /**
+     * A keyed hash of the flow key in two levels of {@link #fold} (wyhash's multiply-fold with secret seeds): the
+     * two address pairs fold in parallel, so it costs about two multiplications of latency.
+     */
     private int hash(long localHigh, long localLow, long remoteHigh, long remoteLow, long meta) {
-        long h = FragmentCache.mix(seed ^ localLow);
-        h = FragmentCache.mix(h ^ remoteLow ^ localHigh * 31);
-        h = FragmentCache.mix(h ^ meta ^ remoteHigh * 17);
+        long h = fold(localHigh ^ seeds[0], localLow ^ seeds[1]) ^ fold(remoteHigh ^ seeds[2], remoteLow ^ seeds[3]);
+        h = fold(h ^ seeds[4], meta ^ seeds[5]);
         return (int) (h ^ h >>> 32) & mask;
+    }
+
+    /** The high and low halves of the 128-bit product, xored: every input bit reaches the high half. */
+    private static long fold(long a, long b) {
+        return Math.multiplyHigh(a, b) ^ a * b;
     }
 }

@@ -169,27 +169,13 @@ public final class StatefulIcf {
         if (slot < 0) {
             return count(UNSOLICITED); // SYN-ACK, ACK, RST, FIN to nothing we opened
         }
+        int kind = table.kind(slot);
+        if (kind == SYN_SENT) {
+            return handshakeIn(p, d, l4, flags, slot, now); // apart, so the hot path below stays small to inline
+        }
         int seq = (int) Ip.u32(p, l4 + 4), ack = (int) Ip.u32(p, l4 + 8), window = Ip.u16(p, l4 + 14);
         int end = seq + segmentLength(p, d, l4, flags);
-        int kind = table.kind(slot);
         int ourIsn = table.tcp(slot, O_ISN);
-        if (kind == SYN_SENT) {
-            if ((flags & (SYN | ACK | RST)) == (SYN | ACK) && ack == ourIsn + 1) {
-                int offered = table.tcp(slot, SCALES) - 1, theirs = windowScale(p, l4);
-                boolean scaling = offered >= 0 && theirs >= 0; // RFC 7323: only when both SYNs carry the option
-                table.tcp(slot, SCALES, scaling ? offered | theirs << 4 : 0);
-                table.tcp(slot, R_ISN, seq);
-                table.tcp(slot, R_END, end);
-                table.tcp(slot, R_MAXWIN, Math.max(window, 1));
-                table.set(slot, ESTABLISHED, now + settings.established());
-                return reply();
-            }
-            if ((flags & (RST | ACK)) == (RST | ACK) && ack == ourIsn + 1) {
-                table.set(slot, CLOSED, now + settings.closed()); // connection refused: let our stack learn it
-                return reply();
-            }
-            return count(OUT_OF_WINDOW);
-        }
         if (kind == CLOSED) {
             return count(UNSOLICITED);
         }
@@ -215,6 +201,27 @@ public final class StatefulIcf {
             table.deadline(slot, now + settings.established());
         }
         return reply();
+    }
+
+    /** The answer to a SYN we sent: a SYN-ACK of it establishes the connection, a RST-ACK of it refuses it. */
+    private boolean handshakeIn(PacketView p, long d, int l4, int flags, int slot, long now) {
+        int seq = (int) Ip.u32(p, l4 + 4), ack = (int) Ip.u32(p, l4 + 8), window = Ip.u16(p, l4 + 14);
+        int ourIsn = table.tcp(slot, O_ISN);
+        if ((flags & (SYN | ACK | RST)) == (SYN | ACK) && ack == ourIsn + 1) {
+            int offered = table.tcp(slot, SCALES) - 1, theirs = windowScale(p, l4);
+            boolean scaling = offered >= 0 && theirs >= 0; // RFC 7323: only when both SYNs carry the option
+            table.tcp(slot, SCALES, scaling ? offered | theirs << 4 : 0);
+            table.tcp(slot, R_ISN, seq);
+            table.tcp(slot, R_END, seq + segmentLength(p, d, l4, flags));
+            table.tcp(slot, R_MAXWIN, Math.max(window, 1));
+            table.set(slot, ESTABLISHED, now + settings.established());
+            return reply();
+        }
+        if ((flags & (RST | ACK)) == (RST | ACK) && ack == ourIsn + 1) {
+            table.set(slot, CLOSED, now + settings.closed()); // connection refused: let our stack learn it
+            return reply();
+        }
+        return count(OUT_OF_WINDOW);
     }
 
     /**

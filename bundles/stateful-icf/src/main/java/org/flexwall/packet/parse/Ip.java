@@ -112,7 +112,16 @@ public final class Ip {
         }
         int end = Math.min(base + 40 + payload, limit);
         int next = p.byteAt(base + 6);
-        int off = base + 40;
+        return isExtensionHeader(next) ? extensionChain(p, base + 40, end, next, inner)
+                : transport(p, base + 40, end, next, V6, 0, inner); // the common case, kept small to be inlined
+    }
+
+    private static boolean isExtensionHeader(int next) {
+        return next == 0 || next == 60 || next == 43 || next == 51 || next == 44;
+    }
+
+    /** Walks the extension headers that start at {@code off} (the first one's type is {@code next}). */
+    private static long extensionChain(PacketView p, int off, int end, int next, boolean inner) {
         int fragmentHeader = 0;
         long flags = V6;
         for (int n = 0;; n++) {
