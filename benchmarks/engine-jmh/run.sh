@@ -1,13 +1,20 @@
 #!/bin/sh
 # Packet engine benchmark (JMH): decisions per second per core and bytes allocated per decision.
-# Usage: benchmarks/engine-jmh/run.sh [JMH options]   (default: the short run quoted in docs)
+# Usage: benchmarks/engine-jmh/run.sh [JMH options]   (default: the run quoted in docs/PERFORMANCE.md)
+# MVN overrides the Maven command, e.g. MVN="mvn -o -Dmaven.repo.local=/path/to/m2".
 set -e
 cd "$(dirname "$0")/../.."
-mvn -q -f bundles/api/pom.xml install -DskipTests
-mvn -q -f bundles/stateful-icf/pom.xml clean install -DskipTests
-mvn -q -f bundles/packet-bypass/pom.xml clean install -DskipTests
-mvn -q -f benchmarks/engine-jmh/pom.xml clean package
-if [ $# -eq 0 ]; then
-  set -- -f 1 -wi 2 -i 3 -w 2s -r 2s -t 1 -prof gc
+MVN=${MVN:-mvn}
+$MVN -q -f bundles/api/pom.xml install -DskipTests
+$MVN -q -f bundles/stateful-icf/pom.xml clean install -DskipTests
+$MVN -q -f bundles/packet-bypass/pom.xml clean install -DskipTests # clean: it embeds a copy of the parser
+$MVN -q -f benchmarks/engine-jmh/pom.xml clean package
+if [ $# -gt 0 ]; then
+  exec java -jar benchmarks/engine-jmh/target/benchmarks.jar "$@"
 fi
-exec java -jar benchmarks/engine-jmh/target/benchmarks.jar "$@"
+# 3 forks x 5 iterations of 1 s after 3 s of warm-up, one thread, pinned to one CPU; -prof gc gives B/op and the
+# CpuTimeProfiler ops per CPU-second of the benchmark thread (what a shared machine's neighbours cannot lower).
+result=benchmarks/engine-jmh/target/result.json
+taskset -c "${CPU:-1}" java -jar benchmarks/engine-jmh/target/benchmarks.jar -f 3 -wi 3 -i 5 -w 1s -r 1s -t 1 \
+  -prof gc -prof org.flexwall.packet.bypass.CpuTimeProfiler -rf json -rff "$result"
+python3 benchmarks/engine-jmh/summary.py "$result"
