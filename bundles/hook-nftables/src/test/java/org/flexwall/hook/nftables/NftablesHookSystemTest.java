@@ -167,6 +167,23 @@ class NftablesHookSystemTest extends LabTest {
     }
 
     @Test
+    void packetAnotherTableUntrackedIsStillDroppedUnlessItsPortIsPermitted() throws Exception {
+        activate("antiLockout", false);
+        store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        hook.awaitSync();
+        // someone else's raw chain untracks a port flexwall does not permit (and one it does), before ours runs
+        String other = "table inet fwt_untrack {\n chain prerouting {\n  type filter hook prerouting priority -350;\n"
+                + "  tcp dport { " + TCP_UNPERMITTED + ", " + TCP_PERMITTED + " } notrack\n }\n}\n";
+        assertTrue(Cmd.run(lab.appliance, other, "nft", "-f", "-").ok());
+        try {
+            assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "untracked is not permitted");
+            assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED), conntrack());
+        } finally {
+            Cmd.run(lab.appliance, null, "nft", "delete", "table", "inet", "fwt_untrack");
+        }
+    }
+
+    @Test
     void gatewayForwardsNewFlowsFromTheLanOnly() throws Exception {
         activate("antiLockout", false);
         assertTrue(lab.blocked(lab.lan, lab.outsideV4, OUTSIDE_TCP), "forwarded without a LAN interface");

@@ -75,16 +75,18 @@ class RulesetTest {
     }
 
     @Test
-    void byDefaultPermittedPortsSkipConntrackBeforeItRunsAndAreAcceptedFirst() {
+    void byDefaultPermittedPortsAreMarkedAcceptedAndSkipConntrackBeforeItRunsAndAreAcceptedFirst() {
         String r = Ruleset.baseline(DEFAULTS);
         assertTrue(r.contains("prerouting { type filter hook prerouting priority raw; policy accept; }"), r);
-        assertEquals(List.of(Ruleset.IP_OPTIONS_DROP, "meta nfproto ipv4 meta l4proto . th dport @permitted4 notrack",
-                "meta nfproto ipv6 meta l4proto . th dport @permitted6 notrack"), rules(r, "prerouting"));
+        assertEquals(List.of(Ruleset.IP_OPTIONS_DROP,
+                "meta nfproto ipv4 meta l4proto . th dport @permitted4 meta mark set meta mark | 0x20000000 notrack",
+                "meta nfproto ipv6 meta l4proto . th dport @permitted6 meta mark set meta mark | 0x20000000 notrack"),
+                rules(r, "prerouting"));
         List<String> in = rules(r, "input");
         assertEquals("iif \"lo\" accept", in.get(0));
-        assertEquals("ct state untracked meta nfproto ipv4 meta l4proto . th dport @permitted4 accept", in.get(1));
-        assertEquals("ct state untracked meta nfproto ipv6 meta l4proto . th dport @permitted6 accept", in.get(2));
-        assertEquals("ct state established,related accept", in.get(3));
+        // one lookup per packet: the input chain trusts the raw chain's mark, not the untracked state alone
+        assertEquals("ct state untracked " + Marks.NFT_MATCH_ACCEPTED + " accept", in.get(1));
+        assertEquals("ct state established,related accept", in.get(2));
         assertFalse(in.stream().anyMatch(l -> l.startsWith("ct state untracked accept")), "untracked alone: no");
         assertTrue(r.indexOf("flush chain inet flexwall prerouting") < r.indexOf("add rule inet flexwall prerouting"));
     }
