@@ -33,6 +33,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
@@ -51,7 +52,8 @@ class PacketPathSystemTest {
     private static final int UNTRUSTED_UDP = 161;
     private static final int ATTEMPTS = 1000;
 
-    private static Path work;
+    @TempDir
+    static Path work; // removed after the class, with the programs and data the tests made there
     private static Path data;
     private static Path server;
     private static Path impostor;
@@ -65,7 +67,6 @@ class PacketPathSystemTest {
     @BeforeAll
     static void startApplianceWithOneTrustedServerAndOneTrustedListener() throws Exception {
         assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
-        work = Files.createTempDirectory("flexwall-packetpath");
         Path bin = Files.createDirectory(work.resolve("bin"));
         server = Files.copy(Path.of("/usr/bin/socat"), bin.resolve("server"));
         impostor = Programs.otherBytes(server, bin.resolve("impostor"));

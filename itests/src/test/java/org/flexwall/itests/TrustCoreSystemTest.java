@@ -26,6 +26,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The trust core end to end (FIG. 7, Tables 1 and 2): the appliance started from its image, real programs (copies of
@@ -33,7 +34,8 @@ import org.junit.jupiter.api.Test;
  * Runs in the test JVM's network namespace; listeners bind the wildcard address, which only loopback reaches there.
  */
 class TrustCoreSystemTest {
-    private static Path work;
+    @TempDir
+    static Path work; // removed after the class, with the programs and data the tests made there
     private static Path trusted;
     private static Path untrusted;
     private static ApplianceProcess appliance;
@@ -43,7 +45,6 @@ class TrustCoreSystemTest {
     @BeforeAll
     static void startApplianceAndTrustOneProgram() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "the port monitor needs root to see every process");
-        work = Files.createTempDirectory("flexwall-trustcore");
         Path bin = Files.createDirectory(work.resolve("bin"));
         trusted = Files.copy(Path.of("/usr/bin/socat"), bin.resolve("server"));
         untrusted = bin.resolve("impostor");
