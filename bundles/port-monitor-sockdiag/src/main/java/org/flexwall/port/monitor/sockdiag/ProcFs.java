@@ -5,7 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * Reads what /proc says about processes: their file descriptors, start time and executable. Every method answers
@@ -47,32 +47,18 @@ final class ProcFs {
         if (dir < 0) {
             throw new IllegalStateException("/proc cannot be opened: is procfs mounted?");
         }
-        int[] pids = new int[256];
-        int n = 0;
+        IntStream.Builder pids = IntStream.builder();
         try {
-            long got;
-            while ((got = Libc.getdents64(dir, address + DIRENTS, DIRENTS_SIZE)) > 0) {
-                for (int at = 0; at + 19 < got; ) {
-                    int reclen = reclen(at, got);
-                    if (reclen < 0) {
-                        break;
-                    }
-                    long pid = number(DIRENTS + at + 19, DIRENTS + at + reclen);
-                    if (pid >= 0 && pid <= Integer.MAX_VALUE) {
-                        if (n == pids.length) {
-                            pids = Arrays.copyOf(pids, n * 2);
-                        }
-                        pids[n++] = (int) pid;
-                    }
-                    at += reclen;
+            forEachNumberedEntry(dir, (pid, name) -> {
+                if (pid <= Integer.MAX_VALUE) {
+                    pids.add((int) pid);
                 }
-            }
+                return true;
+            });
         } finally {
             Libc.close(dir);
         }
-        int[] result = Arrays.copyOf(pids, n);
-        Arrays.sort(result);
-        return result;
+        return pids.build().sorted().toArray();
     }
 
     /**
@@ -88,29 +74,41 @@ final class ProcFs {
             return;
         }
         try {
-            long got;
-            while ((got = Libc.getdents64(dir, address + DIRENTS, DIRENTS_SIZE)) > 0) {
-                // struct linux_dirent64 {u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]}
-                for (int at = 0; at + 19 < got; ) {
-                    int reclen = reclen(at, got);
-                    if (reclen < 0) {
-                        break;
-                    }
-                    int name = DIRENTS + at + 19;
-                    long fd = number(name, DIRENTS + at + reclen); // -1 for "." and ".."
-                    at += reclen;
-                    if (fd < 0 || fd > Integer.MAX_VALUE) {
-                        continue;
-                    }
-                    // d_name is NUL-terminated in place: the kernel reads it straight from the buffer.
-                    long inode = socketInode(Libc.readlinkat(dir, address + name, address + LINK, LINK_SIZE));
-                    if (inode >= 0 && !out.socket((int) fd, inode)) {
-                        return;
-                    }
+            forEachNumberedEntry(dir, (fd, name) -> {
+                if (fd > Integer.MAX_VALUE) {
+                    return true;
                 }
-            }
+                // d_name is NUL-terminated in place: the kernel reads it straight from the buffer.
+                long inode = socketInode(Libc.readlinkat(dir, address + name, address + LINK, LINK_SIZE));
+                return inode < 0 || out.socket((int) fd, inode);
+            });
         } finally {
             Libc.close(dir);
+        }
+    }
+
+    private interface NumberedEntry {
+        /** One entry named by a decimal number, its name at {@code name} in the buffer; false stops the walk. */
+        boolean visit(long number, int name);
+    }
+
+    /** Walks the entries of the open directory {@code dir} whose names are decimal numbers (pids, descriptors). */
+    private void forEachNumberedEntry(int dir, NumberedEntry visit) {
+        long got;
+        while ((got = Libc.getdents64(dir, address + DIRENTS, DIRENTS_SIZE)) > 0) {
+            // struct linux_dirent64 {u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]}
+            for (int at = 0; at + 19 < got; ) {
+                int reclen = reclen(at, got);
+                if (reclen < 0) {
+                    break;
+                }
+                int name = DIRENTS + at + 19;
+                long number = number(name, DIRENTS + at + reclen); // -1 for "." and ".."
+                at += reclen;
+                if (number >= 0 && !visit.visit(number, name)) {
+                    return;
+                }
+            }
         }
     }
 
