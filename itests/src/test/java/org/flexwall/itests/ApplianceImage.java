@@ -93,6 +93,13 @@ final class ApplianceImage {
         return new OutsideNetwork.Result(command, p.exitValue(), out);
     }
 
+    /** {@code flexwall ARGS --json} for the appliance whose data directory is {@code data}: its JSON answer. */
+    static JsonObject flexwallJson(Path data, String... args) throws IOException {
+        List<String> withJson = new ArrayList<>(List.of(args));
+        withJson.add("--json");
+        return json(flexwall(data, withJson.toArray(String[]::new)));
+    }
+
     /** The JSON answer in a command's output (the line a --json command prints). */
     static JsonObject json(OutsideNetwork.Result r) {
         String line = r.output().lines().filter(l -> l.startsWith("{")).findFirst()

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -102,9 +101,7 @@ final class ApplianceLab implements AutoCloseable {
 
     /** The operator's command {@code flexwall ARGS --json}. */
     JsonObject flexwall(String... args) throws IOException {
-        List<String> withJson = new ArrayList<>(List.of(args));
-        withJson.add("--json");
-        return ApplianceImage.json(ApplianceImage.flexwall(data, withJson.toArray(String[]::new)));
+        return ApplianceImage.flexwallJson(data, args);
     }
 
     /** The status line of the packet hook called {@code name} (nftables, nfqueue). */

@@ -412,8 +412,6 @@ class PacketPathSystemTest {
     }
 
     private static JsonObject flexwall(String... args) throws IOException {
-        List<String> withJson = new ArrayList<>(List.of(args));
-        withJson.add("--json");
-        return ApplianceImage.json(ApplianceImage.flexwall(data, withJson.toArray(String[]::new)));
+        return ApplianceImage.flexwallJson(data, args);
     }
 }

@@ -300,8 +300,6 @@ class TrustCoreSystemTest {
 
     /** The operator's command, {@code flexwall COMMAND … --json}, against this test's appliance. */
     static JsonObject flexwall(String... args) throws Exception {
-        List<String> withJson = new ArrayList<>(List.of(args));
-        withJson.add("--json");
-        return ApplianceImage.json(ApplianceImage.flexwall(data, withJson.toArray(String[]::new)));
+        return ApplianceImage.flexwallJson(data, args);
     }
 }
