@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests drive as real parts or as the other side of the wire.
-packages=(nftables iptables conntrack iproute2 libnetfilter-queue1 libnetfilter-queue-dev libmnl-dev libpcap0.8
+packages=(nftables iptables conntrack iproute2 libnetfilter-queue1 libnetfilter-queue-dev libmnl-dev libpcap0.8 clang libbpf-dev libbpf1
           nmap hping3 iperf3 tcpdump socat procps util-linux e2fsprogs python3 gcc curl chromium)
 missing=()
 for p in "${packages[@]}"; do

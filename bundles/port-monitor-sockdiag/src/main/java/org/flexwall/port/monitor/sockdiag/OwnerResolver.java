@@ -17,7 +17,8 @@ import org.flexwall.api.port.SocketOwner;
  * Finds the processes holding sockets (FIG. 7, S701, the "which program" half): socket inode → every pid whose
  * /proc/PID/fd holds "socket:[inode]", each identified by pid, start time, running image path and SHA-256.
  *
- * <p>A full scan reads every descriptor of every process. It also leaves an index (inode → pid and fd) that
+ * <p>A full scan reads every descriptor of every process: in one pass of a BPF task_file iterator when the kernel
+ * allows it ({@link TaskFileIterator}), otherwise through /proc/PID/fd, one readlinkat per descriptor. It also leaves an index (inode → pid and fd) that
  * {@link #resolve(long)} uses for one socket: the index is only a hint, every entry is checked against /proc again
  * before it is believed, and a socket it does not know costs a full scan. The index is as fresh as the last full
  * scan: a process that inherited a socket since then is found by the next full scan, not by the fast path.
@@ -30,18 +31,38 @@ import org.flexwall.api.port.SocketOwner;
  *
  * <p>Thread-safe: each thread reads /proc with its own buffers; the index and the hash cache are shared.
  */
-public final class OwnerResolver {
+public final class OwnerResolver implements AutoCloseable {
     private final ImageHasher hasher;
+    private final TaskFileIterator descriptors; // null: /proc/PID/fd
     private final ThreadLocal<ProcFs> procs = ThreadLocal.withInitial(ProcFs::new);
     /** inode → packed (pid << 32 | fd) of every holder seen at the last full scan that looked for it. */
     private volatile Map<Long, long[]> index = new ConcurrentHashMap<>();
 
+    /** Reads descriptors through /proc/PID/fd. */
     public OwnerResolver() {
-        this(new ImageHasher());
+        this(new ImageHasher(), null);
     }
 
-    OwnerResolver(ImageHasher hasher) {
+    /** Reads descriptors through {@code descriptors}, or /proc/PID/fd when null; closes it with itself. */
+    OwnerResolver(TaskFileIterator descriptors) {
+        this(new ImageHasher(), descriptors);
+    }
+
+    OwnerResolver(ImageHasher hasher, TaskFileIterator descriptors) {
         this.hasher = hasher;
+        this.descriptors = descriptors;
+    }
+
+    /** Whether descriptors are read through the BPF iterator. */
+    boolean readsThroughBpf() {
+        return descriptors != null;
+    }
+
+    @Override
+    public void close() {
+        if (descriptors != null) {
+            descriptors.close();
+        }
     }
 
     /** The process ids now in /proc, ascending (a changed set means a process may have inherited a socket). */
@@ -63,8 +84,7 @@ public final class OwnerResolver {
     public Map<Long, List<SocketOwner>> resolveAll(Collection<Long> inodes, boolean complete, int[] pids) {
         long[] wanted = inodes.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
         ProcFs proc = procs.get();
-        long[][] holders = wanted.length == 0 ? new long[0][] : holders(proc, new InodeSlots(wanted),
-                pids != null ? pids : proc.pids());
+        long[][] holders = wanted.length == 0 ? new long[0][] : holders(proc, new InodeSlots(wanted), pids);
         Map<Integer, SocketOwner> owners = new HashMap<>(); // one identification per process per scan
         Map<Long, List<SocketOwner>> result = new HashMap<>(wanted.length * 2);
         Map<Long, long[]> seen = complete ? new ConcurrentHashMap<>(wanted.length * 2) : index;
@@ -152,31 +172,44 @@ public final class OwnerResolver {
 
     /**
      * Every holder (packed pid and fd) of each wanted socket, by slot; null for a socket nobody holds. Reads the
-     * descriptors of every process in {@code pids}; when one socket is wanted, each process only up to its first
-     * descriptor of it. (Splitting the pids over two threads gained under 5 % on the shared 2-vCPU machine and would
-     * take the packet path's core: one thread.)
+     * descriptors of every process in {@code pids} (null: every process).
      */
     private long[][] holders(ProcFs proc, InodeSlots wanted, int[] pids) {
-        boolean one = wanted.size() == 1;
         long[][] holders = new long[wanted.size()][];
-        for (int pid : pids) {
+        if (descriptors != null) {
+            descriptors.forEach((pid, fd, inode) -> {
+                int slot = wanted.slot(inode);
+                if (slot >= 0 && (pids == null || Arrays.binarySearch(pids, pid) >= 0)) {
+                    add(holders, slot, pid, fd);
+                }
+            });
+            return holders;
+        }
+        // When one socket is wanted, each process is read only up to its first descriptor of it. (Splitting the pids
+        // over two threads gained under 5 % on the shared 2-vCPU machine and would take the packet path's core.)
+        boolean one = wanted.size() == 1;
+        for (int pid : pids != null ? pids : proc.pids()) {
             proc.forEachSocket(pid, (fd, inode) -> {
                 int slot = wanted.slot(inode);
                 if (slot < 0) {
                     return true;
                 }
-                long[] at = holders[slot];
-                if (at == null) {
-                    holders[slot] = new long[] { pack(pid, fd) };
-                } else {
-                    at = Arrays.copyOf(at, at.length + 1); // shared sockets are few: no list per socket
-                    at[at.length - 1] = pack(pid, fd);
-                    holders[slot] = at;
-                }
+                add(holders, slot, pid, fd);
                 return !one;
             });
         }
         return holders;
+    }
+
+    private static void add(long[][] holders, int slot, int pid, int fd) {
+        long[] at = holders[slot];
+        if (at == null) {
+            holders[slot] = new long[] { pack(pid, fd) };
+        } else {
+            at = Arrays.copyOf(at, at.length + 1); // shared sockets are few: no list per socket
+            at[at.length - 1] = pack(pid, fd);
+            holders[slot] = at;
+        }
     }
 
     /**

@@ -51,11 +51,16 @@ class OwnerResolverTest {
         scanner.close();
     }
 
+    /** The resolver under test: this class reads /proc/PID/fd, {@link OwnerResolverThroughBpfTest} the BPF iterator. */
+    OwnerResolver resolver() {
+        return new OwnerResolver();
+    }
+
     @Test
     void ownerIsTheListeningProcessWithItsStartTimeExecutableAndImageHash() throws Exception {
         try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
             ListeningSocket s = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, l.port);
-            List<SocketOwner> owners = new OwnerResolver().resolveAll(List.of(s.inode()), true).get(s.inode());
+            List<SocketOwner> owners = resolver().resolveAll(List.of(s.inode()), true).get(s.inode());
             assertEquals(List.of(new SocketOwner(l.pid(), startTimeOf(l.pid()), SOCAT, socatSha)), owners);
         }
     }
@@ -64,7 +69,7 @@ class OwnerResolverTest {
     void ownersOfUdpAndIpv6SocketsAreFoundLikeTcp() throws Exception {
         try (Listeners.Listener u = socat(SOCAT, Protocol.UDP, "UDP6-RECV:%d,ipv6only=1")) {
             ListeningSocket s = only(scanner.scan(), Protocol.UDP, AddressFamily.IPV6, u.port);
-            SocketOwner o = new OwnerResolver().resolve(s.inode()).get(0);
+            SocketOwner o = resolver().resolve(s.inode()).get(0);
             assertEquals(u.pid(), o.pid());
             assertEquals(socatSha, o.sha256());
         }
@@ -75,7 +80,7 @@ class OwnerResolverTest {
         Path same = Files.copy(SOCAT, dir.resolve("socat-copy"), StandardCopyOption.COPY_ATTRIBUTES);
         Path changed = Files.copy(SOCAT, dir.resolve("socat-changed"), StandardCopyOption.COPY_ATTRIBUTES);
         Files.write(changed, new byte[] { 0, 1, 2, 3 }, StandardOpenOption.APPEND); // still runs: trailing bytes
-        OwnerResolver resolver = new OwnerResolver();
+        OwnerResolver resolver = resolver();
         try (Listeners.Listener a = socat(same, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1");
                 Listeners.Listener b = socat(changed, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1");
                 Listeners.Listener c = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
@@ -100,7 +105,7 @@ class OwnerResolverTest {
     @Test
     void binaryReplacedOnDiskAfterStartIsJudgedByTheImageThatRuns() throws Exception {
         Path bin = Files.copy(SOCAT, dir.resolve("server"), StandardCopyOption.COPY_ATTRIBUTES);
-        OwnerResolver resolver = new OwnerResolver();
+        OwnerResolver resolver = resolver();
         try (Listeners.Listener l = socat(bin, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
             long inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, l.port).inode();
             assertEquals(socatSha, resolver.resolve(inode).get(0).sha256()); // now cached for this image
@@ -111,7 +116,7 @@ class OwnerResolverTest {
             Files.write(other, "#!/bin/sh\necho not socat\n".getBytes(StandardCharsets.US_ASCII));
             Files.move(other, bin, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
 
-            for (OwnerResolver r : List.of(resolver, new OwnerResolver())) { // cached and freshly hashed
+            for (OwnerResolver r : List.of(resolver, resolver())) { // cached and freshly hashed
                 SocketOwner o = r.resolveAll(List.of(inode), true).get(inode).get(0);
                 assertEquals(socatSha, o.sha256());
                 assertEquals(bin + " (deleted)", o.executable().toString());
@@ -135,7 +140,7 @@ class OwnerResolverTest {
                 """)) {
             int port = Integer.parseInt(py.line());
             long inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, port).inode();
-            List<SocketOwner> owners = new OwnerResolver().resolveAll(List.of(inode), true).get(inode);
+            List<SocketOwner> owners = resolver().resolveAll(List.of(inode), true).get(inode);
             assertEquals(2, owners.size(), owners.toString());
             assertTrue(owners.stream().anyMatch(o -> o.pid() == py.pid()));
             SocketOwner child = owners.stream().filter(o -> o.pid() != py.pid()).findFirst().orElseThrow();
@@ -165,13 +170,13 @@ class OwnerResolverTest {
                 """)) {
             int port = Integer.parseInt(py.line());
             long inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, port).inode();
-            OwnerResolver resolver = new OwnerResolver();
+            OwnerResolver resolver = resolver();
             List<SocketOwner> unseen = resolver.resolve(inode); // not indexed: every process is read
             assertEquals(2, unseen.size(), unseen.toString());
             int child = unseen.stream().mapToInt(SocketOwner::pid).filter(p -> p != py.pid()).findFirst().orElseThrow();
             assertEquals(65534, (int) Files.getAttribute(Path.of("/proc/" + child), "unix:uid"));
             assertEquals(unseen, resolver.resolve(inode)); // indexed: both holders confirmed
-            assertEquals(unseen, new OwnerResolver().resolveAll(List.of(inode), true).get(inode));
+            assertEquals(unseen, resolver().resolveAll(List.of(inode), true).get(inode));
         }
     }
 
@@ -198,11 +203,11 @@ class OwnerResolverTest {
             int child = Integer.parseInt(line[1]);
             long inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, port).inode();
 
-            OwnerResolver empty = new OwnerResolver();
+            OwnerResolver empty = resolver();
             assertEquals(List.of(child), pids(empty.resolveAmong(List.of(inode), new int[] { child }).get(inode)));
             assertEquals(0, empty.indexed(), "a partial look never stands for every holder of an unknown socket");
 
-            OwnerResolver resolver = new OwnerResolver();
+            OwnerResolver resolver = resolver();
             resolver.resolveAll(List.of(inode), true, new int[] { py.pid() }); // as if the child came later
             assertEquals(List.of(py.pid()), pids(resolver.resolve(inode)));
             assertEquals(Map.of(), resolver.resolveAmong(List.of(inode), new int[] { 1 }), "init holds nothing");
@@ -229,7 +234,7 @@ class OwnerResolverTest {
     void resolvingOneSocketFindsItWithoutAPriorScanAndThroughTheIndexAfterOne() throws Exception {
         try (Listeners.Listener l = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=127.0.0.1")) {
             long inode = only(scanner.scan(), Protocol.UDP, AddressFamily.IPV4, l.port).inode();
-            OwnerResolver resolver = new OwnerResolver();
+            OwnerResolver resolver = resolver();
             List<SocketOwner> first = resolver.resolve(inode); // not indexed: a full scan for this socket
             assertEquals(1, resolver.indexed());
             assertEquals(l.pid(), first.get(0).pid());
@@ -239,7 +244,7 @@ class OwnerResolverTest {
 
     @Test
     void indexEntryOfAnExitedOwnerIsNotBelieved() throws Exception {
-        OwnerResolver resolver = new OwnerResolver();
+        OwnerResolver resolver = resolver();
         long inode;
         try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
             inode = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, l.port).inode();

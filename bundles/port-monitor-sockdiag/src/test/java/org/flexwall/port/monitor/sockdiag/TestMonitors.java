@@ -28,7 +28,7 @@ public final class TestMonitors {
 
     /** A resolver sharing {@code warm}'s image hashes. */
     public static OwnerResolver resolver(ImageHasher warm) {
-        return new OwnerResolver(warm);
+        return new OwnerResolver(warm, null);
     }
 
     /** Empties the resolver's index: its next lookup of any socket is a full scan. */
