@@ -31,6 +31,12 @@ public final class TestMonitors {
         return new OwnerResolver(warm, null);
     }
 
+    /** The benchmark's resolver (sharing {@code warm}'s hashes when not null): -Downers=proc reads /proc/PID/fd. */
+    public static OwnerResolver benchResolver(ImageHasher warm) {
+        TaskFileIterator it = "proc".equals(System.getProperty("owners")) ? null : TaskFileIterator.open();
+        return new OwnerResolver(warm != null ? warm : new ImageHasher(), it);
+    }
+
     /** Empties the resolver's index: its next lookup of any socket is a full scan. */
     public static void forgetIndex(OwnerResolver r) {
         r.forgetIndex();

@@ -42,6 +42,7 @@ import org.flexwall.port.monitor.sockdiag.TestMonitors;
  * <pre>cd bundles/port-monitor-sockdiag &amp;&amp; mvn -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt \
  *   &amp;&amp; java -cp target/classes:target/test-classes:$(cat target/cp.txt) \
  *      org.flexwall.port.monitor.sockdiag.bench.PortMonitorBench [scan|owner|latency|all] [latency cycles, 1000]</pre>
+ * Owners are read through the BPF task_file iterator; {@code -Downers=proc} reads /proc/PID/fd instead.
  * Must run as root (the child raises its descriptor limit; /proc of every process must be readable).
  */
 public final class PortMonitorBench {
@@ -88,7 +89,7 @@ public final class PortMonitorBench {
         long[] ssNoOwners = new long[runs];
         long steady = steadyPoll(2 * n);
         try (SocketScanner scanner = new SocketScanner()) {
-            OwnerResolver resolver = new OwnerResolver();
+            OwnerResolver resolver = TestMonitors.benchResolver(null);
             for (int i = 0; i < 3; i++) { // warm-up: JIT, and the image hash cache as in steady state
                 scanWithOwners(scanner, resolver, tcp, udp, n, null);
             }
@@ -190,7 +191,7 @@ public final class PortMonitorBench {
             warm.sha256(child.pid());
             int missCalls = 300;
             long[] miss = new long[missCalls];
-            OwnerResolver resolver = TestMonitors.resolver(warm);
+            OwnerResolver resolver = TestMonitors.benchResolver(warm);
             try (SocketScanner scanner = new SocketScanner()) {
                 for (int i = -30; i < missCalls; i++) {
                     TestMonitors.forgetIndex(resolver);
