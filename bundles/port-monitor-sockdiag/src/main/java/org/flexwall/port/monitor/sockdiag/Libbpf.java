@@ -15,6 +15,11 @@ final class Libbpf {
 
     private Libbpf() {}
 
+    /** Loads and binds libbpf now: a missing library fails here, with a LinkageError. */
+    static void ready() {
+        // the static initializer did the work
+    }
+
     /** The ELF object in {@code buf}, which must stay valid until {@link #bpf_object__load} returns. */
     static native Pointer bpf_object__open_mem(Pointer buf, long size, Pointer opts);
 

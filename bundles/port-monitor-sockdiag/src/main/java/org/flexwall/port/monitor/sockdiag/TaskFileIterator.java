@@ -27,10 +27,9 @@ import com.sun.jna.Pointer;
  * <p>Thread-safe: each pass has its own iterator descriptor, each thread its own buffer.
  */
 final class TaskFileIterator implements AutoCloseable {
-    static final String OBJECT = "socket_descriptors.bpf.o";
+    private static final String OBJECT = "socket_descriptors.bpf.o";
     private static final int RECORD = 16; // struct descriptor {u32 pid; u32 fd; u64 inode}
     private static final int BUFFER = 64 * 1024;
-    private static final int EINTR = 4;
 
     /** Receives one socket descriptor: the pid (or thread id) holding it, its number, the socket's inode. */
     interface SocketDescriptor {
@@ -57,7 +56,7 @@ final class TaskFileIterator implements AutoCloseable {
     static TaskFileIterator open() {
         byte[] elf = objectBytes();
         try {
-            Libbpf.class.getName(); // the static initializer binds libbpf; a missing library fails here
+            Libbpf.ready();
         } catch (LinkageError e) {
             throw new IllegalStateException("libbpf 1.x cannot be loaded (apt-get install libbpf1): " + e.getMessage());
         }
@@ -105,7 +104,7 @@ final class TaskFileIterator implements AutoCloseable {
             while (true) {
                 long got = Libc.read(fd, address + filled, BUFFER - filled);
                 if (got < 0) {
-                    if (Native.getLastError() == EINTR) {
+                    if (Native.getLastError() == Libc.EINTR) {
                         continue;
                     }
                     // A pass cut short would hide holders: the caller must not take a partial answer for a whole one.
