@@ -18,6 +18,7 @@ image="$PWD/appliance-image/target/flexwall"
 work="$(mktemp -d)"; ns="fwb-latency-$$"; pid=""; inner=""
 cleanup() { [ -n "$pid" ] && kill "$inner" "$pid" 2>/dev/null; wait 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+[ -n "${LOGS:-}" ] && mkdir -p "$LOGS"              # LOGS=DIR need not exist yet
 ip netns add "$ns"; ip -n "$ns" link set lo up     # the appliance and the program live in a namespace of their own
 gcc -O2 -o "$work/listen_cycles" benchmarks/port-event-latency/listen_cycles.c
 cp="$(ls "$image"/lib/jakarta.json-api-*.jar):$(ls "$image"/lib/parsson-*.jar)"
