@@ -43,6 +43,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 public class NfqueueHook implements PacketHook, PortStoreListener {
     static final String PID = "org.flexwall.hook.nfqueue";
     private static final long RETRY_SECONDS = 5;
+    /**
+     * How long a port change waits before it reaches the queue rules. They only spare permitted ports the queue (the nft
+     * baseline's set decides either way), and restoring them at the same moment as the nftables hook updates that set
+     * would make the set's update wait for the netns's nfnetlink lock; changes meanwhile go in the same restore.
+     */
+    static final long MIRROR_DELAY_MS = 50;
     /** The largest copy range one can ask for; the kernel caps it a few bytes lower (NFQNL_MAX_COPY_RANGE). */
     static final int MAX_COPY_RANGE = 65535;
 
@@ -280,7 +286,7 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
             portsChanged = true;
         }
         try {
-            w.execute(this::supervise);
+            w.schedule(this::supervise, MIRROR_DELAY_MS, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // deactivating: the rules are about to go
         }

@@ -2,8 +2,10 @@ package org.flexwall.hook.nfqueue;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedSet;
 import java.util.StringJoiner;
 
@@ -54,6 +56,8 @@ final class QueueRules {
     private final Commands commands;
     private final Settings settings;
     private Backend backend; // of the last install; null before
+    // what the last restore of each family loaded: a port change of one family leaves the other's rules alone
+    private final Map<AddressFamily, String> restored = new EnumMap<>(AddressFamily.class);
 
     QueueRules(Commands commands, Settings settings) {
         this.commands = commands;
@@ -99,6 +103,7 @@ final class QueueRules {
     synchronized Detection install(PermittedSet.Ports ports) throws IOException {
         Detection detected = detect();
         backend = detected.backend();
+        restored.clear();
         if (backend == Backend.NFT) {
             removeIptablesChains();
         } else {
@@ -116,8 +121,9 @@ final class QueueRules {
         }
         for (AddressFamily f : AddressFamily.values()) {
             String tool = tool(f);
-            commands.runOrThrow(List.of(tool + "-restore", "--noflush"), iptablesRestore(settings, f, ports),
-                    "install the " + f + " NFQUEUE rules");
+            String rules = iptablesRestore(settings, f, ports);
+            commands.runOrThrow(List.of(tool + "-restore", "--noflush"), rules, "install the " + f + " NFQUEUE rules");
+            restored.put(f, rules);
             ensureJump(tool, "INPUT", CHAIN);
             if (settings.mode() == Mode.USERSPACE) {
                 ensureJump(tool, "OUTPUT", CHAIN_OUT);
@@ -138,8 +144,13 @@ final class QueueRules {
             return;
         }
         for (AddressFamily f : AddressFamily.values()) {
-            commands.runOrThrow(List.of(tool(f) + "-restore", "--noflush"), iptablesRestore(settings, f, ports),
-                    "update the " + f + " NFQUEUE rules");
+            String rules = iptablesRestore(settings, f, ports);
+            if (rules.equals(restored.get(f))) {
+                continue; // each restore holds the netns's nfnetlink lock, which the nftables hook's update waits for
+            }
+            restored.remove(f); // unknown until this one succeeds
+            commands.runOrThrow(List.of(tool(f) + "-restore", "--noflush"), rules, "update the " + f + " NFQUEUE rules");
+            restored.put(f, rules);
         }
     }
 
@@ -164,6 +175,7 @@ final class QueueRules {
      * Nothing is queued afterwards: the nft baseline decides alone. Fails only when neither tool could be run.
      */
     synchronized void remove() throws IOException {
+        restored.clear();
         IOException nftFailure = removeNftTable();
         IOException iptablesFailure = removeIptablesChains();
         if (nftFailure != null && iptablesFailure != null) {

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -88,6 +90,37 @@ class NfqueueHookSystemTest {
         }
         assertFalse(save().contains(QueueRules.CHAIN), "rules left behind after deactivation:\n" + save());
         assertTrue(hook.status().startsWith("not active"), hook.status());
+    }
+
+    @Test
+    void aBurstOfIpv4PortChangesReachesTheQueueRulesInOneIpv4RestoreAndLeavesIpv6Alone() throws Exception {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        Commands counting = new Commands(List.of("ip", "netns", "exec", fx.net.server)) {
+            @Override
+            Result run(List<String> argv, String stdin) throws IOException {
+                ran.add(String.join(" ", argv));
+                return super.run(argv, stdin);
+            }
+        };
+        NfqueueHook hook = new NfqueueHook(Fixtures.logger(log), counting, Netns.threadsIn(fx.net.server));
+        hook.bindPortStore(new Fixtures.TrustingStore());
+        hook.activate(Configs.config(Map.of("queueNum", 11)));
+        try {
+            await(() -> hook.status().startsWith("active") && !hook.status().contains("problem"),
+                    "the hook did not become active: " + hook.status());
+            List<PermittedPort> burst = new ArrayList<>();
+            for (int port = 5000; port < 5010; port++) {
+                burst.add(Fixtures.permittedPort(Protocol.TCP, AddressFamily.IPV4, port));
+            }
+            ran.clear();
+            burst.forEach(hook::permitted); // well within MIRROR_DELAY_MS
+            await(() -> save().contains("--dports 5000,5001,5002,5003,5004,5005,5006,5007,5008,5009 -j RETURN"),
+                    "the burst was not mirrored");
+            assertEquals(1, ran.stream().filter(c -> c.startsWith("iptables-nft-restore")).count(), ran.toString());
+            assertEquals(0, ran.stream().filter(c -> c.startsWith("ip6tables-nft-restore")).count(), ran.toString());
+        } finally {
+            hook.deactivate();
+        }
     }
 
     @Test

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +27,7 @@ class QueueRulesDetectionTest {
         boolean nftQueueWorks;
         boolean nftMissing;
         boolean iptablesMissing;
+        boolean restoreFails;
 
         ScriptedTools() {
             super(List.of());
@@ -38,6 +41,9 @@ class QueueRulesDetectionTest {
             }
             ran.add(command);
             stdins.add(stdin);
+            if (restoreFails && argv.get(0).endsWith("-restore")) {
+                return new Result(1, "iptables-restore: line 5 failed");
+            }
             if (stdin != null && stdin.contains(QueueRules.NFT_PROBE_TABLE) && !nftQueueWorks) {
                 return new Result(1, "/dev/stdin:4:27-38: Error: Could not process rule: No such file or directory\n"
                         + "    meta l4proto 253 queue num 5");
@@ -104,6 +110,37 @@ class QueueRulesDetectionTest {
         assertEquals(QueueRules.Backend.IPTABLES, d.backend());
         assertTrue(d.reason().startsWith("nft could not be run"), d.reason());
         assertTrue(tools.ranStartingWith("iptables-nft-restore --noflush"), tools.ran.toString());
+    }
+
+    @Test
+    void aPortChangeRestoresOnlyTheFamilyItChangesAndAFailedRestoreIsTriedAgain() throws Exception {
+        ScriptedTools tools = new ScriptedTools();
+        QueueRules rules = new QueueRules(tools, FIRST);
+        rules.install(PermittedSet.Ports.NONE);
+        PermittedSet.Ports tcp4 = new PermittedSet.Ports(new TreeSet<>(Set.of(8080)), new TreeSet<>(), new TreeSet<>(),
+                new TreeSet<>());
+        PermittedSet.Ports tcp46 = new PermittedSet.Ports(new TreeSet<>(Set.of(8080)), new TreeSet<>(),
+                new TreeSet<>(Set.of(8080)), new TreeSet<>());
+
+        tools.ran.clear();
+        rules.update(tcp4);
+        assertEquals(List.of("iptables-nft-restore --noflush"), tools.ran, "IPv6 rules unchanged, not restored");
+        tools.ran.clear();
+        rules.update(tcp4);
+        assertEquals(List.of(), tools.ran, "nothing changed");
+
+        tools.ran.clear();
+        tools.restoreFails = true;
+        assertThrows(IOException.class, () -> rules.update(tcp46));
+        tools.restoreFails = false;
+        rules.update(tcp46);
+        assertEquals(List.of("ip6tables-nft-restore --noflush", "ip6tables-nft-restore --noflush"), tools.ran,
+                "the failed IPv6 restore runs again; IPv4 is as it was");
+
+        tools.ran.clear();
+        rules.install(tcp46);
+        assertTrue(tools.ranStartingWith("iptables-nft-restore --noflush"), "a new install loads both families");
+        assertTrue(tools.ranStartingWith("ip6tables-nft-restore --noflush"), tools.ran.toString());
     }
 
     @Test
