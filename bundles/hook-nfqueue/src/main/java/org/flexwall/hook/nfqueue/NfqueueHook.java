@@ -45,8 +45,8 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
     private static final long RETRY_SECONDS = 5;
     /**
      * How long a port change waits before it reaches the queue rules. They only spare permitted ports the queue (the nft
-     * baseline's set decides either way), and restoring them at the same moment as the nftables hook updates that set
-     * would make the set's update wait for the netns's nfnetlink lock; changes meanwhile go in the same restore.
+     * baseline's set decides either way); restored at the same moment as the nftables hook updates that set, they
+     * doubled the time the set took (docs/PERFORMANCE.md). Changes meanwhile go in the same restore.
      */
     static final long MIRROR_DELAY_MS = 50;
     /** The largest copy range one can ask for; the kernel caps it a few bytes lower (NFQNL_MAX_COPY_RANGE). */

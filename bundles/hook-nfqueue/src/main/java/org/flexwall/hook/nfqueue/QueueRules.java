@@ -146,7 +146,7 @@ final class QueueRules {
         for (AddressFamily f : AddressFamily.values()) {
             String rules = iptablesRestore(settings, f, ports);
             if (rules.equals(restored.get(f))) {
-                continue; // each restore holds the netns's nfnetlink lock, which the nftables hook's update waits for
+                continue; // a restore slows the nftables hook's set update running beside it
             }
             restored.remove(f); // unknown until this one succeeds
             commands.runOrThrow(List.of(tool(f) + "-restore", "--noflush"), rules, "update the " + f + " NFQUEUE rules");
