@@ -1,6 +1,7 @@
 package org.flexwall.api.packet;
 
 import java.util.List;
+import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -24,5 +25,14 @@ public interface PacketHook {
      */
     default List<DroppedPacket> recentDrops() {
         return List.of();
+    }
+
+    /**
+     * Why this hook is not protecting the host right now (its baseline could not be installed, its queue is not
+     * bound, ...), in words an operator can act on; empty while it is. A hook with a problem makes flexwall not
+     * ready and {@code flexwall status} fail.
+     */
+    default Optional<String> problem() {
+        return Optional.empty();
     }
 }

@@ -81,7 +81,7 @@ final class SystemFixture implements AutoCloseable {
                 + "    iif \"lo\" accept\n"
                 + "    ct state established,related accept\n"
                 + "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n"
-                + (acceptMarked ? "    " + Marks.NFT_MATCH_ACCEPTED + " accept\n" : "")
+                + (acceptMarked ? "    " + String.format("meta mark & 0x%08x == 0x%08x", Marks.ACCEPTED, Marks.ACCEPTED) + " accept\n" : "")
                 + "  }\n}\n";
         Commands.Result r = Netns.commands(net.server).run(List.of("nft", "-f", "-"), ruleset);
         if (!r.ok()) {

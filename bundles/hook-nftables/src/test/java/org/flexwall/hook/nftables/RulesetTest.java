@@ -67,8 +67,8 @@ class RulesetTest {
         assertEquals("ct state invalid drop", in.get(2));
         assertEquals("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept", in.get(3));
         assertEquals("icmpv6 type nd-router-advert ip6 saddr fe80::/10 ip6 hoplimit 255 accept", in.get(4));
-        assertTrue(in.contains(Marks.NFT_MATCH_ACCEPTED + " accept"), in.toString());
-        assertTrue(in.indexOf(Marks.NFT_MATCH_ACCEPTED + " accept") > 2, "an invalid packet is dropped even marked");
+        assertTrue(in.contains(Ruleset.HAS_ACCEPTED_MARK + " accept"), in.toString());
+        assertTrue(in.indexOf(Ruleset.HAS_ACCEPTED_MARK + " accept") > 2, "an invalid packet is dropped even marked");
         assertTrue(in.contains("meta nfproto ipv4 meta l4proto . th dport @permitted4 accept"), in.toString());
         assertTrue(in.contains("meta nfproto ipv6 meta l4proto . th dport @permitted6 accept"), in.toString());
         assertEquals("counter comment \"dropped: unsolicited\"", in.get(in.size() - 1));
@@ -85,7 +85,7 @@ class RulesetTest {
         List<String> in = rules(r, "input");
         assertEquals("iif \"lo\" accept", in.get(0));
         // one lookup per packet: the input chain trusts the raw chain's mark, not the untracked state alone
-        assertEquals("ct state untracked " + Marks.NFT_MATCH_ACCEPTED + " accept", in.get(1));
+        assertEquals("ct state untracked " + Ruleset.HAS_ACCEPTED_MARK + " accept", in.get(1));
         assertEquals("ct state established,related accept", in.get(2));
         assertFalse(in.stream().anyMatch(l -> l.startsWith("ct state untracked accept")), "untracked alone: no");
         assertTrue(r.indexOf("flush chain inet flexwall prerouting") < r.indexOf("add rule inet flexwall prerouting"));
