@@ -219,6 +219,9 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
             applyRules();
             problem = null;
         } catch (QueueException | IOException | RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                return; // deactivating interrupted a command: the rules are removed next, nothing to report
+            }
             problem = e.getMessage();
             if (!problem.equals(lastLogged)) {
                 log.error("NFQUEUE {}: {} (retrying every {} s; meanwhile the kernel baseline decides alone)",

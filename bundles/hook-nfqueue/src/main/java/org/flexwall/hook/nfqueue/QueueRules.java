@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.SortedSet;
 import java.util.StringJoiner;
 
+import org.flexwall.api.packet.Marks;
 import org.flexwall.api.port.AddressFamily;
 
 /**
@@ -18,8 +19,10 @@ import org.flexwall.api.port.AddressFamily;
  * filter priority 0, so the mark an accept sets is on the packet when that chain looks ({@code Marks}). No
  * {@code bypass}: while no consumer is bound the kernel drops what these rules queue (fail closed). In firstPacket
  * mode they queue only a new flow's first TCP SYN or UDP datagram to a port not yet permitted, under a kernel rate
- * limit: packets over it are not queued and meet the nft baseline, which drops what is not permitted, so a flood
- * cannot starve the appliance. Loopback is left to the baseline.
+ * limit: packets over it are dropped here, never passed on (a later accept, such as anti-lockout, must not take what
+ * the queue path would have dropped), so a flood cannot starve the appliance. Loopback is left to the baseline, and
+ * so are packets that already carry {@link Marks#ACCEPTED}: the nft baseline's raw chain gives it to what its own
+ * rules decide (anti-lockout), and its input chain accepts those only on their own match, never on the mark.
  *
  * <p>Two backends with the same rules. Where the kernel has nft's own {@code queue} statement (nft_queue), one nft
  * table ({@value #NFT_TABLE}); where it has not (the appliance's kernel), iptables-nft's {@code NFQUEUE} target (xt
@@ -208,11 +211,23 @@ final class QueueRules {
                 for (String chain : List.of(CHAIN, CHAIN_NEW, CHAIN_OUT)) {
                     commands.run(List.of(tool, "-t", "mangle", "-X", chain), null);
                 }
+                deleteMangleTableIfEmpty(tool, f);
             } catch (IOException e) {
                 failure = e;
             }
         }
         return failure;
+    }
+
+    /**
+     * iptables-nft made the family's table mangle for our chains and leaves it behind, empty, when they go: delete it
+     * when nothing but the built-in chains' policies is left in it (another program's rules keep it).
+     */
+    private void deleteMangleTableIfEmpty(String tool, AddressFamily f) throws IOException {
+        Commands.Result listed = commands.run(List.of(tool, "-t", "mangle", "-S"), null);
+        if (listed.ok() && listed.output().lines().allMatch(l -> l.isBlank() || l.startsWith("-P "))) {
+            commands.run(List.of("nft", "delete", "table", f == AddressFamily.IPV4 ? "ip" : "ip6", "mangle"), null);
+        }
     }
 
     private void ensureJump(String tool, String from, String to) throws IOException {
@@ -241,6 +256,7 @@ final class QueueRules {
         String queue = "-j NFQUEUE --queue-num " + s.queueNum();
         rule(b, CHAIN, "-i lo -j RETURN");
         if (s.mode() == Mode.FIRST_PACKET) {
+            rule(b, CHAIN, String.format("-m mark --mark 0x%08x/0x%08x -j RETURN", Marks.ACCEPTED, Marks.ACCEPTED));
             rule(b, CHAIN, "-m conntrack ! --ctstate NEW -j RETURN");
             for (String dports : multiport(ports.tcp(family))) {
                 rule(b, CHAIN, "-p tcp -m multiport --dports " + dports + " -j RETURN");
@@ -252,6 +268,7 @@ final class QueueRules {
             rule(b, CHAIN, "-p udp -j " + CHAIN_NEW);
             rule(b, CHAIN_NEW, "-m limit --limit " + s.ratePerSecond() + "/sec --limit-burst " + s.burst() + " "
                     + queue);
+            rule(b, CHAIN_NEW, "-j DROP"); // over the rate limit: what the queue path would have dropped
         } else {
             rule(b, CHAIN, "-p tcp " + queue);
             rule(b, CHAIN, "-p udp " + queue);
@@ -300,6 +317,7 @@ final class QueueRules {
         b.append("  chain input {\n    type filter hook input priority mangle; policy accept;\n");
         b.append("    iif \"lo\" return\n");
         if (s.mode() == Mode.FIRST_PACKET) {
+            b.append(String.format("    meta mark & 0x%08x == 0x%08x return\n", Marks.ACCEPTED, Marks.ACCEPTED));
             b.append("    ct state != new return\n");
             for (AddressFamily f : AddressFamily.values()) {
                 String nfproto = f == AddressFamily.IPV4 ? "ipv4" : "ipv6";
@@ -309,6 +327,8 @@ final class QueueRules {
             b.append("    tcp flags & (fin | syn | rst | ack) == syn limit name \"new_flows\" ").append(verdict)
                     .append('\n');
             b.append("    meta l4proto udp limit name \"new_flows\" ").append(verdict).append('\n');
+            b.append("    tcp flags & (fin | syn | rst | ack) == syn drop\n"); // over the rate limit
+            b.append("    meta l4proto udp drop\n");
             b.append("  }\n");
         } else {
             b.append("    meta l4proto { tcp, udp } ").append(verdict).append('\n');

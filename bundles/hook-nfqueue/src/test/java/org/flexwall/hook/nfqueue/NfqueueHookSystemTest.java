@@ -62,6 +62,33 @@ class NfqueueHookSystemTest {
     }
 
     @Test
+    void synsOverTheRateLimitAreDroppedAndNeverReachAnAcceptAfterTheQueue() throws Exception {
+        // the baseline with a later accept of the untrusted port, as anti-lockout was: nothing the queue path would
+        // have dropped may reach it
+        fx.removeBaseline();
+        String later = "table inet fwq_later {\n chain input {\n  type filter hook input priority filter; policy drop;\n"
+                + "  ct state established,related accept\n  tcp dport " + UNTRUSTED_TCP + " counter accept\n }\n}\n";
+        assertTrue(Netns.commands(fx.net.server).run(List.of("nft", "-f", "-"), later).ok());
+        NfqueueHook hook = hook();
+        hook.bindPortStore(new Fixtures.TrustingStore());
+        hook.activate(Configs.config(Map.of("queueNum", 11, "rateLimit", 1, "rateBurst", 1)));
+        try {
+            await(() -> hook.status().startsWith("active") && !hook.status().contains("problem"),
+                    "the hook did not become active: " + hook.status());
+            // a SYN flood from random sources at the untrusted listener: a burst far over 1/s
+            fx.net.attempt(fx.net.client, null, "hping3", "-S", "--rand-source", "-c", "300", "-i", "u1000", "-p",
+                    Integer.toString(UNTRUSTED_TCP), fx.net.serverV4);
+            String counter = fx.net.in(fx.net.server, "nft", "list", "table", "inet", "fwq_later");
+            assertTrue(counter.contains("counter packets 0 bytes 0"), counter);
+            assertTrue(fx.queuedByRule(QueueRules.CHAIN_NEW) >= 1, "the first SYN was queued and dropped in Java");
+        } finally {
+            hook.deactivate();
+            Netns.commands(fx.net.server).run(List.of("nft", "delete", "table", "inet", "fwq_later"), null);
+            fx.installBaseline();
+        }
+    }
+
+    @Test
     void componentQueuesDecidesMirrorsPermittedPortsAndRemovesItsRulesWhenDeactivated() throws Exception {
         NfqueueHook hook = hook();
         Fixtures.TrustingStore store = new Fixtures.TrustingStore().trust(Protocol.TCP, TRUSTED_TCP);

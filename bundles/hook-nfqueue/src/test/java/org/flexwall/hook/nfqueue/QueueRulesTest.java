@@ -28,7 +28,7 @@ class QueueRulesTest {
     }
 
     @Test
-    void firstPacketRulesQueueOnlyNewSynsAndDatagramsToUnpermittedPortsUnderALimit() {
+    void firstPacketRulesQueueOnlyNewSynsAndDatagramsToUnpermittedPortsUnderALimitAndDropWhatIsOver() {
         String v4 = QueueRules.iptablesRestore(FIRST, AddressFamily.IPV4, ports());
         assertEquals(String.join("\n",
                 "*mangle",
@@ -36,12 +36,14 @@ class QueueRulesTest {
                 ":FLEXWALL-QUEUE-NEW - [0:0]",
                 ":FLEXWALL-QUEUE-OUT - [0:0]",
                 "-A FLEXWALL-QUEUE -i lo -j RETURN",
+                "-A FLEXWALL-QUEUE -m mark --mark 0x20000000/0x20000000 -j RETURN",
                 "-A FLEXWALL-QUEUE -m conntrack ! --ctstate NEW -j RETURN",
                 "-A FLEXWALL-QUEUE -p tcp -m multiport --dports 22 -j RETURN",
                 "-A FLEXWALL-QUEUE -p udp -m multiport --dports 53 -j RETURN",
                 "-A FLEXWALL-QUEUE -p tcp --syn -j FLEXWALL-QUEUE-NEW",
                 "-A FLEXWALL-QUEUE -p udp -j FLEXWALL-QUEUE-NEW",
                 "-A FLEXWALL-QUEUE-NEW -m limit --limit 300/sec --limit-burst 50 -j NFQUEUE --queue-num 5",
+                "-A FLEXWALL-QUEUE-NEW -j DROP",
                 "COMMIT", ""), v4);
         String v6 = QueueRules.iptablesRestore(FIRST, AddressFamily.IPV6, ports());
         assertTrue(v6.contains("-p tcp -m multiport --dports 443 -j RETURN"));
@@ -74,6 +76,8 @@ class QueueRulesTest {
         assertTrue(nft.contains("meta nfproto ipv4 tcp dport { 22 } return"));
         assertTrue(nft.contains("meta nfproto ipv6 tcp dport { 443 } return"));
         assertTrue(nft.contains("limit name \"new_flows\" queue num 5"));
+        assertTrue(nft.indexOf("meta l4proto udp drop") > nft.indexOf("meta l4proto udp limit"), "over the limit: drop");
+        assertTrue(nft.indexOf("== syn drop") > nft.indexOf("== syn limit"), "over the limit: drop");
         assertFalse(nft.contains("bypass"));
     }
 

@@ -32,7 +32,7 @@ public final class Main {
                     System.exit(1);
                 }
             }
-            case "ruleset" -> System.out.print(Ruleset.baseline(Settings.DEFAULTS));
+            case "ruleset" -> System.out.print(Ruleset.baseline(Settings.defaults(Origin.NONE)));
             default -> {
                 System.err.println("usage: Main disable [nft-binary] | Main ruleset");
                 System.exit(2);

@@ -17,6 +17,7 @@ import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.hook.nftables.Nft.NftException;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -50,21 +51,27 @@ public class NftablesHook implements PacketHook, PortStoreListener {
     static final String PID = "org.flexwall.hook.nftables";
     static final long COALESCE_MS = 5;
     static final long CHECK_SECONDS = 10;
+    /** Where the console listens, as the launcher gives Felix HTTP (anti-lockout opens it only off loopback). */
+    static final String CONSOLE_HOST = "org.apache.felix.http.host";
+    static final String CONSOLE_PORT = "org.osgi.service.http.port";
 
     @ObjectClassDefinition(name = "flexwall nftables hook",
             description = "The kernel baseline: table inet flexwall drops every unsolicited packet; ports of "
                     + "trusted programs are mirrored into its sets")
     public @interface Config {
-        @AttributeDefinition(description = "Anti-lockout: keep the management TCP ports reachable whatever the "
-                + "port store says. Turn off only when the console is reachable another way")
+        @AttributeDefinition(description = "Anti-lockout: keep the operator's own way in reachable whatever the port "
+                + "store says, and no more: SSH on the management interface (with none configured: only from the "
+                + "client of the SSH session flexwall was started from; at boot: nothing), and the console's port "
+                + "only when the console listens on an address other than loopback")
         boolean antiLockout() default true;
 
-        @AttributeDefinition(description = "Interface the anti-lockout rule applies to (such as eth1); empty for "
-                + "every interface")
+        @AttributeDefinition(description = "The management interface (such as eth1): anti-lockout keeps SSH open on "
+                + "it. Empty: no management interface")
         String managementInterface() default "";
 
-        @AttributeDefinition(description = "TCP ports the anti-lockout rule keeps reachable (SSH, the console)")
-        int[] managementTcpPorts() default { 22, 8080 };
+        @AttributeDefinition(description = "The SSH port anti-lockout keeps open on the management interface",
+                min = "1", max = "65535")
+        int sshPort() default 22;
 
         @AttributeDefinition(description = "LAN interfaces of a gateway: new flows entering on them are forwarded; "
                 + "from anywhere else only replies are. Empty: nothing new is forwarded")
@@ -125,15 +132,20 @@ public class NftablesHook implements PacketHook, PortStoreListener {
     }
 
     @Activate
-    void activate(Config config) throws InterruptedException {
+    void activate(Config config, BundleContext context) throws InterruptedException {
+        start(config, Origin.of(context.getProperty(CONSOLE_HOST), parsePort(context.getProperty(CONSOLE_PORT))));
+    }
+
+    /** Without OSGi (tests): {@code origin} stands for what the framework and the environment tell. */
+    void start(Config config, Origin origin) throws InterruptedException {
         try {
-            settings = Settings.of(config);
+            settings = Settings.of(config, origin);
             configProblem = null;
         } catch (IllegalArgumentException e) {
             // fail closed: the defaults forward nothing new and keep management reachable so it can be fixed
-            settings = Settings.DEFAULTS;
+            settings = Settings.defaults(origin);
             configProblem = "configuration " + PID + " is invalid: " + e.getMessage();
-            log.error("{}; applying the baseline with the defaults (anti-lockout on, {}; nothing forwarded) until "
+            log.error("{}; applying the baseline with the defaults (anti-lockout: {}; nothing forwarded) until "
                     + "it is fixed", configProblem, settings.managementAccess());
         }
         nft = new Nft(nftPrefix, settings.nftBinary());
@@ -162,6 +174,14 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         worker.awaitTermination(30, TimeUnit.SECONDS);
         log.info("nftables hook stopped; table inet {} stays in the kernel (default drop, {} permitted ports kept)",
                 Ruleset.TABLE, permittedPorts < 0 ? "earlier" : Integer.toString(permittedPorts));
+    }
+
+    private static int parsePort(String value) {
+        try {
+            return value == null ? 0 : Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     // --- worker ---------------------------------------------------------------------------------------------------
@@ -209,8 +229,14 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         } catch (NftException e) {
             problem = e.getMessage();
             if (!problem.equals(lastLogged)) {
-                log.error("{} (retrying every {} s; what the kernel holds now stays in force)", problem,
-                        CHECK_SECONDS);
+                if (baselineApplied) {
+                    log.error("{} (retrying every {} s; what the kernel holds now stays in force)", problem,
+                            CHECK_SECONDS);
+                } else {
+                    log.error("THE FIREWALL IS NOT ON: {}; unsolicited packets are not dropped until it is "
+                            + "(retrying every {} s). flexwall reports itself not ready meanwhile", problem,
+                            CHECK_SECONDS);
+                }
                 lastLogged = problem;
             }
         }
@@ -256,11 +282,12 @@ public class NftablesHook implements PacketHook, PortStoreListener {
                 + "leaving the set drops its next packet; flows go on only if their service sent since"
                 : "permitted ports are connection-tracked ("
                         + (s.untrackPermitted() ? "a gateway: lanInterfaces set" : "untrackPermitted=false") + ")");
-        if (s.antiLockout()) {
+        if (s.antiLockout() && !s.managementRules().isEmpty()) {
             log.info("anti-lockout ON: {} stays reachable whatever the port store says; turn it off with "
                     + "antiLockout=false in {} once management is reachable otherwise", s.managementAccess(), PID);
         } else {
-            log.info("anti-lockout off: management ports are reachable only while a trusted program listens on them");
+            log.info("anti-lockout: {}; management ports are reachable only while a trusted program listens on them "
+                    + "(set managementInterface in {} to keep SSH open on it)", s.managementAccess(), PID);
         }
     }
 
@@ -366,6 +393,18 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         return "nftables";
     }
 
+    /** Not protecting while the baseline is not in the kernel: nothing drops what is unsolicited then. */
+    @Override
+    public java.util.Optional<String> problem() {
+        if (active && !baselineApplied) {
+            String p = problem;
+            return java.util.Optional.of("the firewall is NOT on: table inet " + Ruleset.TABLE + " could not be "
+                    + "installed (" + (p != null ? p : "applying the baseline") + "); unsolicited packets are not "
+                    + "dropped until it is. Retrying every " + CHECK_SECONDS + " s");
+        }
+        return java.util.Optional.empty();
+    }
+
     @Override
     public String status() {
         Settings s = settings;
@@ -382,7 +421,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         StringBuilder b = new StringBuilder("baseline active, ");
         int n = permittedPorts;
         b.append(n < 0 ? "ports permitted before kept until the port store reports" : n + " permitted ports");
-        b.append(s.antiLockout() ? ", anti-lockout on (" + s.managementAccess() + ")" : ", anti-lockout off");
+        b.append(", anti-lockout: ").append(s.managementAccess());
         if (!s.lanInterfaces().isEmpty()) {
             b.append(", forwarding from ").append(String.join(", ", s.lanInterfaces()));
         }

@@ -18,10 +18,10 @@ import org.flexwall.api.packet.Marks;
  * <p>Table {@value #TABLE} (family inet: IPv4 and IPv6) in short:
  * <pre>
  * prerouting (raw, before conntrack): IPv4 with options → drop; permitted (protocol . port) → accepted mark,
- *         notrack (not on a gateway)
- * input   (filter, policy drop): lo; untracked with the accepted mark; established,related; invalid → drop; IPv6
- *         neighbour discovery on the link;
- *         packets a user-space hook accepted (mark); permitted4/permitted6 (protocol . port); anti-lockout; drop
+ *         notrack (not on a gateway); anti-lockout → accepted mark (so the NFQUEUE hook leaves it alone)
+ * input   (filter, policy drop): lo; untracked with the accepted mark to a verified socket; established,related;
+ *         invalid → drop; IPv6 neighbour discovery on the link; packets a user-space hook accepted (mark) to a
+ *         verified socket; permitted4/permitted6 (protocol . port) to a verified socket; anti-lockout; drop
  * forward (filter, policy drop): established,related; invalid → drop; new flows entering on a LAN interface; drop
  * output  (filter, policy accept): ICMP/ICMPv6 errors this host would send about no known flow → drop
  * </pre>
@@ -40,6 +40,12 @@ import org.flexwall.api.packet.Marks;
  * and NAT need conntrack, and telling local from forwarded packets before routing ({@code fib daddr type local})
  * cost more than conntrack saves (measured), so a gateway tracks everything.
  *
+ * <p>The permission lives on the socket (principle 7): every rule that accepts an unsolicited packet also asks the
+ * kernel's socket lookup whether the packet's destination socket carries {@link Marks#VERIFIED_SOCKET}, which the
+ * port store puts on a socket it verified (through a duplicate of a holder's descriptor). The mark dies with the
+ * socket, so with the JVM dead or this bundle stopped and the sets frozen, a program that takes a port over has an
+ * unmarked socket and is dropped, and a port whose listener is gone has no socket to match: no RST answers.
+ *
  * <p>The table has no {@code owner} flag: it stays in the kernel when the JVM dies (principle 1).
  */
 final class Ruleset {
@@ -55,6 +61,9 @@ final class Ruleset {
     private static final String T = "inet " + TABLE;
     /** Gives a packet flexwall's accepted bit, keeping the mark's other bits. */
     static final String MARK_ACCEPTED = String.format("meta mark set meta mark | 0x%08x", Marks.ACCEPTED);
+    /** Matches a packet whose destination socket flexwall verified and marked (SO_MARK, {@link Marks#VERIFIED_SOCKET}). */
+    static final String TO_VERIFIED_SOCKET = String.format("socket mark & 0x%08x == 0x%08x", Marks.VERIFIED_SOCKET,
+            Marks.VERIFIED_SOCKET);
     /** Matches a packet carrying flexwall's accepted bit (never enough alone to accept it: anyone can set a mark). */
     static final String HAS_ACCEPTED_MARK = String.format("meta mark & 0x%08x == 0x%08x", Marks.ACCEPTED, Marks.ACCEPTED);
 
@@ -96,7 +105,10 @@ final class Ruleset {
             }
             // early, so an untracked packet does not walk the rules below; the mark saves a second set lookup
             // (a set lookup costs about 2 % of the small-packet rate, measured)
-            input(b, "ct state untracked " + HAS_ACCEPTED_MARK + " accept");
+            input(b, "ct state untracked " + HAS_ACCEPTED_MARK + " " + TO_VERIFIED_SOCKET + " accept");
+            // the handshake's last ACK finds the request socket, which carries no mark of its own (its listener's
+            // was checked at the SYN); a packet no socket would take matches nothing, so no RST answers it
+            input(b, "ct state untracked " + HAS_ACCEPTED_MARK + " tcp flags ! syn socket transparent 0 accept");
         }
         input(b, "ct state established,related accept");
         input(b, "ct state invalid drop");
@@ -108,14 +120,17 @@ final class Ruleset {
         if (!s.lanInterfaces().isEmpty()) {
             input(b, "iifname " + names(s.lanInterfaces()) + " icmpv6 type nd-router-solicit ip6 hoplimit 255 accept");
         }
-        // the NFQUEUE hook accepted this packet in user space; without this rule our policy would still drop it
-        input(b, HAS_ACCEPTED_MARK + " accept");
-        // FIG. 8, S803-S805: a registered destination (protocol, port) bypasses the stateful firewall
-        input(b, "meta nfproto ipv4 meta l4proto . th dport @" + SET4 + " accept");
-        input(b, "meta nfproto ipv6 meta l4proto . th dport @" + SET6 + " accept");
-        if (s.antiLockout()) {
-            String on = s.managementInterface().isEmpty() ? "" : "iifname " + quote(s.managementInterface()) + " ";
-            input(b, on + "tcp dport " + ports(s.managementTcpPorts()) + " accept comment \"anti-lockout\"");
+        // the NFQUEUE hook accepted this packet in user space (the port store marked its socket before): without
+        // this rule our policy would still drop it. The mark alone proves nothing, anyone can set it: the socket's does
+        input(b, HAS_ACCEPTED_MARK + " " + TO_VERIFIED_SOCKET + " accept");
+        // FIG. 8, S803-S805: a registered destination (protocol, port) bypasses the stateful firewall, towards the
+        // socket flexwall verified only (principle 7): a program that took the port over is not that socket
+        input(b, "meta nfproto ipv4 meta l4proto . th dport @" + SET4 + " " + TO_VERIFIED_SOCKET + " accept");
+        input(b, "meta nfproto ipv6 meta l4proto . th dport @" + SET6 + " " + TO_VERIFIED_SOCKET + " accept");
+        for (String management : s.managementRules()) {
+            // marked in prerouting so the NFQUEUE hook leaves it to this rule, which decides on the match itself
+            prerouting(b, management + " " + MARK_ACCEPTED);
+            input(b, management + " accept comment \"anti-lockout\"");
         }
         input(b, "counter comment \"dropped: unsolicited\"");
 

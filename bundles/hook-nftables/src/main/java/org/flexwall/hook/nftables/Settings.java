@@ -1,57 +1,50 @@
 package org.flexwall.hook.nftables;
 
+import java.util.ArrayList;
 import java.util.List;
-import java.util.SortedSet;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * The validated configuration of the baseline. Interface names go into the nft file, so they are checked strictly:
- * a name nft would read as syntax could change the ruleset.
+ * The validated configuration of the baseline. Interface names and addresses go into the nft file, so they are
+ * checked strictly: a value nft would read as syntax could change the ruleset.
  *
- * @param antiLockout         keep management access (tcp {@code managementTcpPorts}) reachable
- * @param managementInterface the interface management access is kept on, or "" for every interface
- * @param managementTcpPorts  the TCP ports of management access (SSH, the console)
+ * @param antiLockout         keep the operator's own way in open: see {@link #managementRules()}
+ * @param managementInterface the interface management access is kept on, or "" when none is configured
+ * @param sshPort             the SSH port anti-lockout keeps open on the management interface
  * @param lanInterfaces       interfaces whose packets may be forwarded (gateway); empty forwards nothing new
  * @param queueNum            the NFQUEUE number of the user-space hook, for coordination (this hook queues nothing)
  * @param nftBinary           the nft program
  * @param untrackPermitted    inbound packets to permitted ports skip connection tracking (not on a gateway)
+ * @param origin              where flexwall was started from and where its console listens
  */
-record Settings(boolean antiLockout, String managementInterface, SortedSet<Integer> managementTcpPorts,
-        List<String> lanInterfaces, int queueNum, String nftBinary, boolean untrackPermitted) {
+record Settings(boolean antiLockout, String managementInterface, int sshPort, List<String> lanInterfaces, int queueNum,
+        String nftBinary, boolean untrackPermitted, Origin origin) {
 
     /** Linux interface names: at most 15 bytes; nft's trailing '*' matches a prefix. */
     private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:@-]{0,14}\\*?");
 
-    /** What a fresh install uses, and what an invalid configuration falls back to. */
-    static final Settings DEFAULTS = new Settings(true, "", new TreeSet<>(List.of(22, 8080)), List.of(), 42, "nft",
-            true);
+    /** What a fresh install uses, and what an invalid configuration falls back to (with the origin found). */
+    static Settings defaults(Origin origin) {
+        return new Settings(true, "", 22, List.of(), 42, "nft", true, origin);
+    }
 
     Settings {
-        managementTcpPorts = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(managementTcpPorts));
         lanInterfaces = List.copyOf(lanInterfaces);
         check(managementInterface.isEmpty() || INTERFACE.matcher(managementInterface).matches(),
                 "managementInterface \"" + managementInterface + "\" is not an interface name");
         for (String lan : lanInterfaces) {
             check(INTERFACE.matcher(lan).matches(), "lanInterfaces: \"" + lan + "\" is not an interface name");
         }
-        for (int port : managementTcpPorts) {
-            check(port >= 1 && port <= 65535, "managementTcpPorts: " + port + " is not a port (1-65535)");
-        }
-        check(!antiLockout || !managementTcpPorts.isEmpty(), "antiLockout is on but managementTcpPorts is empty");
+        check(sshPort >= 1 && sshPort <= 65535, "sshPort: " + sshPort + " is not a port (1-65535)");
         check(queueNum >= 0 && queueNum <= 65535, "queueNum must be 0-65535, not " + queueNum);
         check(!nftBinary.isBlank(), "nftBinary is empty; give the nft program, such as nft or /usr/sbin/nft");
     }
 
-    static Settings of(NftablesHook.Config c) {
-        TreeSet<Integer> ports = new TreeSet<>();
-        for (int p : c.managementTcpPorts()) {
-            ports.add(p);
-        }
+    static Settings of(NftablesHook.Config c, Origin origin) {
         List<String> lans = java.util.Arrays.stream(c.lanInterfaces()).map(String::trim).filter(s -> !s.isEmpty())
                 .toList();
-        return new Settings(c.antiLockout(), c.managementInterface().trim(), ports, lans, c.queueNum(),
-                c.nftBinary().trim(), c.untrackPermitted());
+        return new Settings(c.antiLockout(), c.managementInterface().trim(), c.sshPort(), lans, c.queueNum(),
+                c.nftBinary().trim(), c.untrackPermitted(), origin);
     }
 
     /** Whether permitted ports skip conntrack: asked for, and no gateway (forwarded flows and NAT need it). */
@@ -59,12 +52,55 @@ record Settings(boolean antiLockout, String managementInterface, SortedSet<Integ
         return untrackPermitted && lanInterfaces.isEmpty();
     }
 
-    /** "tcp 22, 8080 on any interface" or "... on eth0", for the operator. */
+    /**
+     * The anti-lockout matches (nft expressions), each accepted whatever the port store says; as narrow as keeping the
+     * operator in needs:
+     * <ul>
+     * <li>SSH on the configured management interface; with none configured, SSH only from the client of the SSH
+     * session flexwall was started from (run by hand over SSH); on an appliance started at boot, no SSH at all;</li>
+     * <li>the console's port only when the console listens on an address other networks can reach, and only to that
+     * address (on loopback, the default, it needs no inbound rule: tunnel to it).</li>
+     * </ul>
+     */
+    List<String> managementRules() {
+        List<String> rules = new ArrayList<>();
+        if (!antiLockout) {
+            return rules;
+        }
+        String on = managementInterface.isEmpty() ? "" : "iifname \"" + managementInterface + "\" ";
+        if (!managementInterface.isEmpty()) {
+            rules.add(on + "tcp dport " + sshPort);
+        } else if (origin.sshClient() != null) {
+            rules.add(Origin.family(origin.sshClient()) + " saddr " + origin.sshClient() + " tcp dport "
+                    + origin.sshServerPort());
+        }
+        if (origin.consoleReachable()) {
+            String to = origin.consoleWildcard() ? "" : Origin.family(origin.consoleHost()) + " daddr "
+                    + origin.consoleHost() + " ";
+            rules.add(on + to + "tcp dport " + origin.consolePort());
+        }
+        return rules;
+    }
+
+    /** What anti-lockout keeps open, for the operator. */
     String managementAccess() {
-        StringBuilder b = new StringBuilder("tcp ");
-        b.append(String.join(", ", managementTcpPorts.stream().map(String::valueOf).toList()));
-        return b.append(managementInterface.isEmpty() ? " on any interface" : " on " + managementInterface)
-                .toString();
+        if (!antiLockout) {
+            return "off";
+        }
+        List<String> parts = new ArrayList<>();
+        if (!managementInterface.isEmpty()) {
+            parts.add("SSH (tcp " + sshPort + ") on " + managementInterface);
+        } else if (origin.sshClient() != null) {
+            parts.add("SSH (tcp " + origin.sshServerPort() + ") from " + origin.sshClient()
+                    + ", the client of the SSH session flexwall was started from");
+        }
+        if (origin.consoleReachable()) {
+            parts.add("the console (tcp " + origin.consolePort() + (origin.consoleWildcard() ? " on every address"
+                    : " to " + origin.consoleHost()) + (managementInterface.isEmpty() ? "" : " on "
+                            + managementInterface) + ")");
+        }
+        return parts.isEmpty() ? "nothing (no managementInterface configured, not started from an SSH session, "
+                + "console on loopback)" : String.join(" and ", parts);
     }
 
     private static void check(boolean ok, String message) {

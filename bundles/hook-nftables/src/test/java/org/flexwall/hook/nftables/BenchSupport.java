@@ -45,7 +45,7 @@ public final class BenchSupport implements AutoCloseable {
         hook = new NftablesHook(Fakes.logger(log), List.of("ip", "netns", "exec", lab.appliance));
         hook.bindPortStore(store);
         store.listener = hook;
-        hook.activate(Configs.config("untrackPermitted", untrackPermitted));
+        hook.start(Configs.config("untrackPermitted", untrackPermitted), Origin.NONE);
         for (int port : ports) {
             store.permit(Protocol.TCP, AddressFamily.IPV4, port);
             store.permit(Protocol.UDP, AddressFamily.IPV4, port);

@@ -19,6 +19,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import org.flexwall.api.packet.Marks;
+
 /**
  * Three network namespaces made by a test and always removed, names {@code fwt-<random>-o/-a/-l}:
  * <pre>
@@ -129,13 +131,40 @@ final class Lab implements AutoCloseable {
         await(() -> listening(ns, "-Hltn", port), "socat did not listen on tcp " + port + " in " + ns);
     }
 
+    /**
+     * A TCP echo server on {@code port} (IPv4 and IPv6) in {@code ns} whose listening socket carries flexwall's
+     * verified mark from the start, as the port store's marker would put it on a trusted program's socket.
+     */
+    void verifiedTcpEcho(String ns, int port) throws IOException {
+        start(ns, "python3", "-c", "import socket, threading\n"
+                + "s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)\n"
+                + "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
+                + "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                + "s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, " + Marks.VERIFIED_SOCKET + ")\n"
+                + "s.bind(('::', " + port + "))\n"
+                + "s.listen(64)\n"
+                + "def echo(c):\n"
+                + "    with c:\n"
+                + "        for data in iter(lambda: c.recv(4096), b''):\n"
+                + "            c.sendall(data)\n"
+                + "while True:\n"
+                + "    threading.Thread(target=echo, args=(s.accept()[0],), daemon=True).start()\n");
+        await(() -> listening(ns, "-Hltn", port), "the echo server did not listen on tcp " + port + " in " + ns);
+    }
+
     /** A UDP server on {@code port} (IPv4 and IPv6) in {@code ns} that answers each datagram with "pong". */
     void udpPong(String ns, int port) throws IOException {
+        udpPong(ns, port, 0);
+    }
+
+    /** As {@link #udpPong(String, int)}, its socket marked {@code mark} (flexwall's verified bit, or 0). */
+    void udpPong(String ns, int port, int mark) throws IOException {
         // one socket for good: socat's UDP fork leaves the port unbound between datagrams, and a datagram that
         // arrives then draws a port unreachable, which made tests asking twice in a row flaky under load
         start(ns, "python3", "-c", "import socket\n"
                 + "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
                 + "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
+                + "s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, " + mark + ")\n"
                 + "s.bind(('::', " + port + "))\n"
                 + "while True:\n"
                 + "    s.sendto(b'pong\\n', s.recvfrom(2048)[1])\n");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.flexwall.api.packet.Marks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,8 +19,9 @@ import org.junit.jupiter.api.TestInstance;
 @Tag("system")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class LabTest {
-    static final int TCP_PERMITTED = 8443;   // echo server, permitted by the tests
-    static final int TCP_UNPERMITTED = 9001; // echo server, never permitted
+    static final int TCP_PERMITTED = 8443;   // echo server with a verified socket, permitted by the tests
+    static final int TCP_UNPERMITTED = 9001; // echo server (unverified socket), permitted only to show it stays shut
+    static final int TCP_NOBODY = 9002;     // nothing listens
     static final int SSH = 22;               // echo server standing in for sshd
     static final int UDP_PERMITTED = 5353;   // answers "pong"
     static final int UDP_UNPERMITTED = 5354; // answers "pong", never permitted
@@ -37,10 +39,12 @@ abstract class LabTest {
         String missing = Lab.missing("nft", "socat", "nmap", "tcpdump", "ss");
         assumeTrue(missing == null, missing);
         lab = Lab.create();
-        for (int port : List.of(TCP_PERMITTED, TCP_UNPERMITTED, SSH)) {
+        // the servers of permitted ports carry the verified mark the port store would put on a trusted socket
+        lab.verifiedTcpEcho(lab.appliance, TCP_PERMITTED);
+        for (int port : List.of(TCP_UNPERMITTED, SSH)) {
             lab.tcpEcho(lab.appliance, port);
         }
-        lab.udpPong(lab.appliance, UDP_PERMITTED);
+        lab.udpPong(lab.appliance, UDP_PERMITTED, Marks.VERIFIED_SOCKET);
         lab.udpPong(lab.appliance, UDP_UNPERMITTED);
         lab.tcpEcho(lab.outside, OUTSIDE_TCP);
         lab.udpPong(lab.outside, OUTSIDE_UDP);
@@ -65,8 +69,17 @@ abstract class LabTest {
 
     /** A new hook in the appliance namespace, bound to a new store, activated with {@code config} pairs. */
     NftablesHook activate(Object... config) throws Exception {
+        return activateFrom(Origin.NONE, config);
+    }
+
+    /** As {@link #activate}, as if started from {@code origin} (an SSH session, a console address). */
+    NftablesHook activateFrom(Origin origin, Object... config) throws Exception {
         store = new Fakes.Store();
-        return reactivate(config);
+        hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
+        hook.bindPortStore(store);
+        store.listener = hook;
+        hook.start(Configs.config(config), origin);
+        return hook;
     }
 
     /** A new hook as after a bundle update or a configuration change: same store, new component instance. */
@@ -74,7 +87,7 @@ abstract class LabTest {
         hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
         hook.bindPortStore(store);
         store.listener = hook;
-        hook.activate(Configs.config(config));
+        hook.start(Configs.config(config), Origin.NONE);
         return hook;
     }
 

@@ -14,7 +14,7 @@ class NftMissingTest {
     void missingNftIsReportedWithTheFixInStatusAndLog() throws Exception {
         List<String> log = new ArrayList<>();
         NftablesHook hook = new NftablesHook(Fakes.logger(log), List.of());
-        hook.activate(Configs.config("nftBinary", "/nonexistent/nft"));
+        hook.start(Configs.config("nftBinary", "/nonexistent/nft"), Origin.NONE);
         try {
             String status = hook.status();
             assertTrue(status.startsWith("not active: "), status);

@@ -91,6 +91,7 @@ class NftablesHookSystemTest extends LabTest {
 
     @Test
     void inboundPacketsToPermittedPortsAreUntrackedUnlessTheApplianceIsAGateway() throws Exception {
+        Cmd.run(lab.appliance, null, "conntrack", "-F"); // flows of earlier tests, tracked or gateway ones, go
         activate("antiLockout", false);
         PermittedPort tcp = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
         hook.awaitSync();
@@ -126,19 +127,26 @@ class NftablesHookSystemTest extends LabTest {
     }
 
     @Test
-    void antiLockoutKeepsSshReachableAndOffDropsIt() throws Exception {
-        activate(); // shipped default: on, any interface
-        assertTrue(lab.connects(lab.outside, lab.applianceV4, SSH));
-        assertTrue(lab.connects(lab.outside, lab.applianceV6, SSH));
-        assertTrue(logLines.stream().anyMatch(l -> l.contains("anti-lockout ON: tcp 22, 8080 on any interface")),
-                logLines.toString());
-        assertTrue(hook.status().contains("anti-lockout on (tcp 22, 8080 on any interface)"), hook.status());
-
-        removeTable();
-        activate("antiLockout", false);
+    void antiLockoutOnAnApplianceStartedAtBootOpensNothing() throws Exception {
+        activate(); // shipped default: on, but no management interface, no SSH session, console on loopback
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, SSH));
         assertTrue(lab.blocked(lab.outside, lab.applianceV6, SSH));
-        assertTrue(hook.status().contains("anti-lockout off"), hook.status());
+        assertTrue(hook.status().contains("anti-lockout: nothing"), hook.status());
+    }
+
+    @Test
+    void antiLockoutStartedOverSshOpensSshToThatSessionsClientOnly() throws Exception {
+        activateFrom(new Origin(lab.outsideV4, SSH, "127.0.0.1", 8080));
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, SSH), "the operator's own SSH client");
+        assertTrue(lab.blocked(lab.outside, lab.applianceV6, SSH), "the same host from another address: no");
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "nothing else");
+        assertTrue(logLines.stream().anyMatch(l -> l.contains("anti-lockout ON: SSH (tcp 22) from " + lab.outsideV4)),
+                logLines.toString());
+
+        removeTable();
+        activateFrom(new Origin(lab.outsideV4, SSH, "127.0.0.1", 8080), "antiLockout", false);
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, SSH));
+        assertTrue(hook.status().contains("anti-lockout: off"), hook.status());
     }
 
     @Test
@@ -150,19 +158,49 @@ class NftablesHookSystemTest extends LabTest {
     }
 
     @Test
-    void packetMarkedByTheUserSpaceHookPasses() throws Exception {
+    void aMarkAnotherTableSetsOpensNothingButTheUserSpaceHooksMarkReachesAVerifiedSocket() throws Exception {
         activate("antiLockout", false);
-        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
-        // stands in for the NFQUEUE hook: its verdict sets Marks.ACCEPTED at mangle priority, before our chain
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED), "verified, but nobody accepted it");
+        // stands in for the NFQUEUE hook (or for any table that sets our bit): Marks.ACCEPTED at mangle priority
         String marker = "table inet fwt_marker {\n chain input {\n  type filter hook input priority mangle;\n"
-                + "  tcp dport " + TCP_UNPERMITTED + " meta mark set meta mark | "
+                + "  tcp dport { " + TCP_UNPERMITTED + ", " + TCP_PERMITTED + " } meta mark set meta mark | "
                 + String.format("0x%08x", Marks.ACCEPTED)
                 + "\n }\n}\n";
         assertTrue(Cmd.run(lab.appliance, marker, "nft", "-f", "-").ok());
         try {
-            assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
+            assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "the mark alone opens nothing");
+            assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED), "marked, to a verified socket");
         } finally {
             Cmd.run(lab.appliance, null, "nft", "delete", "table", "inet", "fwt_marker");
+        }
+    }
+
+    @Test
+    void aPermittedPortIsReachedOnlyAtTheVerifiedSocketAndAGoneListenerDrawsNoRst() throws Exception {
+        for (boolean untrack : new boolean[] { true, false }) {
+            activate("antiLockout", false, "untrackPermitted", untrack);
+            // in the set, as after a trusted program's exit while the JVM was dead, but the listener now there is
+            // another program's: its socket carries no mark
+            store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_UNPERMITTED);
+            store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_NOBODY);
+            store.permit(Protocol.UDP, AddressFamily.IPV4, UDP_UNPERMITTED);
+            store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+            hook.awaitSync();
+            Lab.Capture answers = lab.capture(lab.outside, "out0", java.nio.file.Files.createTempFile("fwt", ".txt"),
+                    "src host " + lab.applianceV4 + " and (tcp[tcpflags] & tcp-rst != 0 or icmp)");
+            List<String> got;
+            try {
+                assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "untrack=" + untrack);
+                assertFalse(lab.udpAnswered(lab.outside, lab.applianceV4, UDP_UNPERMITTED), "untrack=" + untrack);
+                assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_NOBODY), "untrack=" + untrack);
+                Lab.nmap(lab.outside, "-Pn", "-sS", "-p", TCP_NOBODY + "," + TCP_UNPERMITTED, lab.applianceV4);
+            } finally {
+                got = answers.stop();
+            }
+            assertEquals(List.of(), got, "no RST or ICMP from the appliance, untrack=" + untrack);
+            assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED), "untrack=" + untrack);
+            Cmd.run(lab.appliance, null, "conntrack", "-F"); // later tests look for tracked flows of their own
+            removeTable();
         }
     }
 
@@ -221,7 +259,7 @@ class NftablesHookSystemTest extends LabTest {
 
         // a new run without a store yet: the kernel keeps what it had
         hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
-        hook.activate(Configs.config("antiLockout", false));
+        hook.start(Configs.config("antiLockout", false), Origin.NONE);
         assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
         assertTrue(hook.status().contains("ports permitted before kept"), hook.status());
 
@@ -308,7 +346,7 @@ class NftablesHookSystemTest extends LabTest {
         assertTrue(hook.status().contains("configuration org.flexwall.hook.nftables is invalid: lanInterfaces"),
                 hook.status());
         assertTrue(lab.blocked(lab.lan, lab.outsideV4, OUTSIDE_TCP), "nothing forwarded");
-        assertTrue(lab.connects(lab.outside, lab.applianceV4, SSH), "anti-lockout of the defaults");
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, SSH), "the defaults' anti-lockout opens nothing here");
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
     }
 

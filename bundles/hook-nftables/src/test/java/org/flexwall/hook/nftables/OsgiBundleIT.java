@@ -97,7 +97,7 @@ class OsgiBundleIT {
         Object conf = call(cm, "getConfiguration", NftablesHook.PID, "?");
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("antiLockout", false);
-        props.put("managementTcpPorts", new int[] { 22 });
+        props.put("sshPort", 22);
         call(conf, "update", props);
 
         // a port store service (typed by the api bundle) that permits tcp 8443 for IPv4

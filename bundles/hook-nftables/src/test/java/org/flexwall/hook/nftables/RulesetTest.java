@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 
 import org.flexwall.api.packet.Marks;
 import org.flexwall.api.port.AddressFamily;
@@ -16,14 +15,19 @@ import org.junit.jupiter.api.Test;
 
 /** The generated nft files, as text. The system tests apply them to a real kernel. */
 class RulesetTest {
-    private static final Settings DEFAULTS = Settings.DEFAULTS;
+    private static final Settings DEFAULTS = Settings.defaults(Origin.NONE);
+    private static final String VERIFIED = "socket mark & 0x10000000 == 0x10000000";
 
     private static Settings settings(boolean antiLockout, String management, List<String> lans) {
         return settings(antiLockout, management, lans, true);
     }
 
     private static Settings settings(boolean antiLockout, String management, List<String> lans, boolean untrack) {
-        return new Settings(antiLockout, management, new TreeSet<>(List.of(22, 8080)), lans, 42, "nft", untrack);
+        return new Settings(antiLockout, management, 22, lans, 42, "nft", untrack, Origin.NONE);
+    }
+
+    private static Settings startedFrom(Origin origin) {
+        return new Settings(true, "", 22, List.of(), 42, "nft", true, origin);
     }
 
     private static List<String> rules(String ruleset, String chain) {
@@ -67,10 +71,11 @@ class RulesetTest {
         assertEquals("ct state invalid drop", in.get(2));
         assertEquals("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept", in.get(3));
         assertEquals("icmpv6 type nd-router-advert ip6 saddr fe80::/10 ip6 hoplimit 255 accept", in.get(4));
-        assertTrue(in.contains(Ruleset.HAS_ACCEPTED_MARK + " accept"), in.toString());
-        assertTrue(in.indexOf(Ruleset.HAS_ACCEPTED_MARK + " accept") > 2, "an invalid packet is dropped even marked");
-        assertTrue(in.contains("meta nfproto ipv4 meta l4proto . th dport @permitted4 accept"), in.toString());
-        assertTrue(in.contains("meta nfproto ipv6 meta l4proto . th dport @permitted6 accept"), in.toString());
+        String queued = Ruleset.HAS_ACCEPTED_MARK + " " + VERIFIED + " accept";
+        assertTrue(in.contains(queued), in.toString());
+        assertTrue(in.indexOf(queued) > 2, "an invalid packet is dropped even marked");
+        assertTrue(in.contains("meta nfproto ipv4 meta l4proto . th dport @permitted4 " + VERIFIED + " accept"), in.toString());
+        assertTrue(in.contains("meta nfproto ipv6 meta l4proto . th dport @permitted6 " + VERIFIED + " accept"), in.toString());
         assertEquals("counter comment \"dropped: unsolicited\"", in.get(in.size() - 1));
     }
 
@@ -84,9 +89,12 @@ class RulesetTest {
                 rules(r, "prerouting"));
         List<String> in = rules(r, "input");
         assertEquals("iif \"lo\" accept", in.get(0));
-        // one lookup per packet: the input chain trusts the raw chain's mark, not the untracked state alone
-        assertEquals("ct state untracked " + Ruleset.HAS_ACCEPTED_MARK + " accept", in.get(1));
-        assertEquals("ct state established,related accept", in.get(2));
+        // one set lookup per packet: the input chain trusts the raw chain's mark, not the untracked state alone, and
+        // only towards a socket flexwall verified
+        assertEquals("ct state untracked " + Ruleset.HAS_ACCEPTED_MARK + " " + VERIFIED + " accept", in.get(1));
+        assertEquals("ct state untracked " + Ruleset.HAS_ACCEPTED_MARK + " tcp flags ! syn socket transparent 0 accept",
+                in.get(2), "the handshake's last ACK reaches the request socket of a verified listener");
+        assertEquals("ct state established,related accept", in.get(3));
         assertFalse(in.stream().anyMatch(l -> l.startsWith("ct state untracked accept")), "untracked alone: no");
         assertTrue(r.indexOf("flush chain inet flexwall prerouting") < r.indexOf("add rule inet flexwall prerouting"));
     }
@@ -136,22 +144,68 @@ class RulesetTest {
     }
 
     @Test
-    void antiLockoutOnAnyInterfaceByDefault() {
-        assertTrue(rules(Ruleset.baseline(DEFAULTS), "input")
-                .contains("tcp dport { 22, 8080 } accept comment \"anti-lockout\""));
+    void everyAcceptOfAnUnsolicitedPacketNeedsTheVerifiedSocketButLoopbackNeighbourDiscoveryAndAntiLockout() {
+        for (Settings s : List.of(DEFAULTS, settings(false, "", List.of("lan0"), false))) {
+            for (String rule : rules(Ruleset.baseline(s), "input")) {
+                if (rule.endsWith("accept") && !rule.startsWith("ct state established") && !rule.startsWith("iif \"lo\"")
+                        && !rule.startsWith("icmpv6 type") && !rule.contains("icmpv6 type nd-router-solicit")) {
+                    assertTrue(rule.contains(VERIFIED) || rule.contains("tcp flags ! syn socket transparent 0"), rule);
+                }
+            }
+        }
     }
 
     @Test
-    void antiLockoutOnTheManagementInterfaceOnly() {
-        assertTrue(rules(Ruleset.baseline(settings(true, "eth1", List.of())), "input")
-                .contains("iifname \"eth1\" tcp dport { 22, 8080 } accept comment \"anti-lockout\""));
+    void onAnApplianceStartedAtBootAntiLockoutOpensNothing() {
+        String r = Ruleset.baseline(DEFAULTS);
+        assertFalse(r.contains("anti-lockout"), r);
+        assertFalse(r.contains("dport 22"), r);
+        assertFalse(r.contains("dport 8080"), r);
+    }
+
+    @Test
+    void antiLockoutOpensSshOnTheManagementInterfaceOnly() {
+        String r = Ruleset.baseline(settings(true, "eth1", List.of()));
+        assertTrue(rules(r, "input").contains("iifname \"eth1\" tcp dport 22 accept comment \"anti-lockout\""), r);
+        // marked before the queue so the NFQUEUE hook leaves it to the rule above
+        assertTrue(rules(r, "prerouting").contains("iifname \"eth1\" tcp dport 22 " + Ruleset.MARK_ACCEPTED), r);
+        assertFalse(r.contains("8080"), "the console listens on loopback: no rule for it");
+    }
+
+    @Test
+    void startedOverSshAntiLockoutOpensThatSessionsServerPortToItsClientOnly() {
+        assertEquals(List.of("ip saddr 192.0.2.7 tcp dport 2222"),
+                startedFrom(new Origin("192.0.2.7", 2222, "127.0.0.1", 8080)).managementRules());
+        assertEquals(List.of("ip6 saddr 2001:db8::7 tcp dport 22"),
+                startedFrom(new Origin("2001:db8::7", 22, null, 0)).managementRules());
+        assertEquals(List.of("ip saddr 192.0.2.7 tcp dport 22"),
+                startedFrom(new Origin("::ffff:192.0.2.7", 22, null, 0)).managementRules());
+    }
+
+    @Test
+    void theConsolePortOpensOnlyToTheAddressTheConsoleListensOn() {
+        assertEquals(List.of("ip daddr 192.0.2.1 tcp dport 8443"),
+                startedFrom(new Origin(null, 0, "192.0.2.1", 8443)).managementRules());
+        assertEquals(List.of("tcp dport 8443"), startedFrom(new Origin(null, 0, "0.0.0.0", 8443)).managementRules());
+        for (String loopback : List.of("127.0.0.1", "::1", "localhost")) {
+            assertEquals(List.of(), startedFrom(new Origin(null, 0, loopback, 8080)).managementRules(), loopback);
+        }
+    }
+
+    @Test
+    void addressesFromTheEnvironmentThatAreNotNumericLiteralsAreIgnored() {
+        for (String bad : List.of("evil\" accept", "1.2.3.4 }", "999.1.1.1", "host.example", "::g")) {
+            assertEquals(null, new Origin(bad, 22, null, 0).sshClient(), bad);
+            assertEquals(List.of(), startedFrom(new Origin(null, 0, bad, 8080)).managementRules(), bad);
+        }
     }
 
     @Test
     void antiLockoutOffLeavesNoManagementRule() {
-        String r = Ruleset.baseline(settings(false, "eth1", List.of()));
+        String r = Ruleset.baseline(new Settings(false, "eth1", 22, List.of(), 42, "nft", true,
+                new Origin("192.0.2.7", 22, "0.0.0.0", 8080)));
         assertFalse(r.contains("anti-lockout"), r);
-        assertFalse(r.contains("dport { 22"), r);
+        assertFalse(r.contains("dport 22"), r);
     }
 
     @Test
@@ -210,21 +264,19 @@ class RulesetTest {
     }
 
     @Test
-    void managementPortsOutOfRangeAreRefused() {
-        assertThrows(IllegalArgumentException.class,
-                () -> new Settings(true, "", new TreeSet<>(List.of(0)), List.of(), 42, "nft", true));
-        assertThrows(IllegalArgumentException.class,
-                () -> new Settings(true, "", new TreeSet<>(List.of(65536)), List.of(), 42, "nft", true));
-        assertThrows(IllegalArgumentException.class,
-                () -> new Settings(true, "", new TreeSet<>(), List.of(), 42, "nft", true));
+    void sshPortOutOfRangeIsRefused() {
+        for (int bad : new int[] { 0, 65536 }) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> new Settings(true, "", bad, List.of(), 42, "nft", true, Origin.NONE));
+        }
     }
 
     @Test
     void settingsFromConfigurationTrimAndDropEmptyNames() {
         Settings s = Settings.of(Configs.config("lanInterfaces", new String[] { " lan0 ", "" },
-                "managementInterface", " eth1 ", "managementTcpPorts", new int[] { 8080, 22, 22 }));
+                "managementInterface", " eth1 ", "sshPort", 2222), Origin.NONE);
         assertEquals(List.of("lan0"), s.lanInterfaces());
         assertEquals("eth1", s.managementInterface());
-        assertEquals("tcp 22, 8080 on eth1", s.managementAccess());
+        assertEquals("SSH (tcp 2222) on eth1", s.managementAccess());
     }
 }

@@ -149,6 +149,16 @@ final class PermittedPorts {
         return List.copyOf(refused.values());
     }
 
+    /** The socket with this inode, or null when the store does not know it (any more). */
+    ListeningSocket socket(long inode) {
+        return sockets.get(inode);
+    }
+
+    /** The entries of the socket with this inode, or null when it is not permitted. */
+    List<PermittedPort> entries(long inode) {
+        return entries.get(inode);
+    }
+
     /** Every socket the store knows of, permitted or not. */
     List<ListeningSocket> sockets() {
         return List.copyOf(sockets.values());

@@ -17,6 +17,7 @@ import org.flexwall.api.port.PortMonitor;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.api.port.SocketMarker;
 import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.ProgramRegistryListener;
 import org.osgi.service.component.ComponentServiceObjects;
@@ -65,6 +66,10 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
 
     private volatile ProgramRegistry registry;
     private volatile PortMonitor monitor;
+    private volatile SocketMarker marker;
+    // Guarded by lock: permitted sockets whose kernel mark could not be set (no marker, or the holder was busy
+    // changing); the kernel drops their packets until a later try succeeds.
+    private final java.util.Set<Long> unmarked = new java.util.HashSet<>();
 
     private final Object lock = new Object();
     private final AtomicLong trustReads = new AtomicLong();
@@ -148,6 +153,22 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
     void unbindMonitor(PortMonitor m) {
         if (monitor == m) {
             monitor = null; // entries stay: their sockets still listen; the next monitor's scan reconciles
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindMarker(SocketMarker m) {
+        synchronized (lock) {
+            marker = m;
+            ports.permitted().forEach(p -> unmarked.add(p.inode()));
+            markPending();
+        }
+    }
+
+    void unbindMarker(SocketMarker m) {
+        if (marker == m) {
+            marker = null; // the marks stay on the sockets: they are the kernel's, not ours
         }
     }
 
@@ -319,14 +340,30 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         }
         synchronized (lock) {
             publish(ports.reconcile(scan, Instant.now()));
+            markPending();
         }
     }
 
-    /** Under {@code lock}: queue the listeners' notifications and the operator's warnings in order. */
+    /**
+     * Under {@code lock}: put the permission on the sockets (principle 7: the kernel admits packets only to marked
+     * sockets), then queue the listeners' notifications and the operator's warnings in order. A revoked socket that
+     * still lives loses its mark first, so it is closed in the kernel before any set changes.
+     */
     private void publish(Changes c) {
         if (c.isEmpty()) {
             return;
         }
+        for (PermittedPort p : c.revoked) {
+            ListeningSocket s = ports.socket(p.inode());
+            unmarked.remove(p.inode());
+            if (s != null && ports.entries(p.inode()) == null) {
+                mark(s, false);
+            }
+        }
+        for (PermittedPort p : c.permitted) {
+            unmarked.add(p.inode());
+        }
+        markPending();
         notifier.publish(c);
         for (Changes.Refusal r : c.refused) {
             ListeningSocket s = r.socket();
@@ -335,6 +372,37 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
                     s.protocol(), s.port(), s.family(), s.address(), r.program().name(), r.program().path(),
                     PermittedPorts.describe(r.untrusted())));
         }
+    }
+
+    /** Under {@code lock}: marks every permitted socket not marked yet; what fails is tried again at the next scan. */
+    private void markPending() {
+        for (java.util.Iterator<Long> it = unmarked.iterator(); it.hasNext();) {
+            long inode = it.next();
+            ListeningSocket s = ports.socket(inode);
+            if (s == null || ports.entries(inode) == null) {
+                it.remove(); // closed or revoked meanwhile
+            } else if (mark(s, true)) {
+                it.remove();
+            }
+        }
+    }
+
+    private boolean mark(ListeningSocket s, boolean verified) {
+        SocketMarker m = marker;
+        if (m == null) {
+            return false;
+        }
+        try {
+            if (m.mark(s, verified)) {
+                return true;
+            }
+            log().warn("could not {} the socket of {} port {} (inode {}): none of its holders could be reached; "
+                    + "the kernel {} until the next check", verified ? "mark" : "unmark", s.protocol(), s.port(),
+                    s.inode(), verified ? "drops its packets" : "keeps its mark");
+        } catch (RuntimeException e) {
+            log().error("marking the socket of {} port {} failed: {}", s.protocol(), s.port(), e.toString());
+        }
+        return false;
     }
 
     /** For tests: waits until every notification queued so far has been delivered. */

@@ -21,6 +21,9 @@ final class Libc {
     static final int NETLINK_SOCK_DIAG = 4;
     static final int SOL_SOCKET = 1;
     static final int SO_RCVTIMEO = 20;
+    static final int SO_MARK = 36;
+    static final long SYS_PIDFD_OPEN = 434; // the same number on x86-64 and aarch64 (the unified syscall table)
+    static final long SYS_PIDFD_GETFD = 438;
     static final int O_RDONLY_CLOEXEC = 0x80000;
     static final int EINTR = 4;
     static final int EAGAIN = 11;
@@ -43,6 +46,11 @@ final class Libc {
     static native int socket(int domain, int type, int protocol) throws LastErrorException;
 
     static native int setsockopt(int fd, int level, int name, byte[] value, int length) throws LastErrorException;
+
+    static native int getsockopt(int fd, int level, int name, byte[] value, int[] length) throws LastErrorException;
+
+    /** A system call glibc has no wrapper for on every distribution (pidfd_open, pidfd_getfd); integer arguments. */
+    static native long syscall(long number, long a, long b, long c) throws LastErrorException;
 
     static native long sendto(int fd, byte[] buf, long len, int flags, byte[] addr, int addrLen)
             throws LastErrorException;

@@ -240,6 +240,11 @@ public final class OwnerResolver implements AutoCloseable {
         return resolveAll(List.of(inode), false).get(inode);
     }
 
+    /** The (pid, fd) pairs, {@link #pack packed}, the index knows for {@code inode}; null when it knows none. A hint. */
+    long[] holders(long inode) {
+        return index.get(inode);
+    }
+
     /** Forgets every socket (for the benchmark of lookups the index cannot answer). */
     void forgetIndex() {
         index = new ConcurrentHashMap<>();
@@ -278,15 +283,15 @@ public final class OwnerResolver implements AutoCloseable {
         return false;
     }
 
-    private static long pack(int pid, int fd) {
+    static long pack(int pid, int fd) {
         return ((long) pid << 32) | (fd & 0xFFFFFFFFL);
     }
 
-    private static int pid(long packed) {
+    static int pid(long packed) {
         return (int) (packed >>> 32);
     }
 
-    private static int fd(long packed) {
+    static int fd(long packed) {
         return (int) packed;
     }
 

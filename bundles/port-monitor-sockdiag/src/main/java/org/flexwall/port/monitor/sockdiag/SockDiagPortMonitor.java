@@ -24,6 +24,7 @@ import org.flexwall.api.port.PortEvent;
 import org.flexwall.api.port.PortEventListener;
 import org.flexwall.api.port.PortMonitor;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.api.port.SocketMarker;
 import org.flexwall.api.port.SocketOwner;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -43,10 +44,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * {@link PortActivityListener} hint (the tracefs bundle) makes it poll at once instead of at the next interval.
  */
 @Component(name = SockDiagPortMonitor.PID, immediate = true,
-        service = { PortMonitor.class, PortActivityListener.class },
+        service = { PortMonitor.class, PortActivityListener.class, SocketMarker.class },
         property = "flexwall.monitor=sockdiag")
 @Designate(ocd = SockDiagPortMonitor.Config.class)
-public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
+public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, SocketMarker {
     static final String PID = "org.flexwall.port.monitor.sockdiag";
 
     @ObjectClassDefinition(name = "flexwall port monitor (sock_diag)",
@@ -72,6 +73,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
     private SocketScanner pollScanner;   // poller thread only
     private volatile SocketScanner queryScanner; // ownerOf and listening, under its own lock
     private final SocketDiff diff = new SocketDiff(); // poller thread only
+    private final SocketMarks marks = new SocketMarks();
     // Sockets a query (listening, ownerOf) told someone of: the next poll closes those gone that no poll had seen, or
     // a socket found by a query and closed before any poll would stay open for whoever heard of it.
     private final Map<Long, ListeningSocket> toldByQueries = new ConcurrentHashMap<>();
@@ -193,6 +195,12 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
     }
 
     // --- PortMonitor --------------------------------------------------------------------------------------------
+
+    @Override
+    public boolean mark(ListeningSocket socket, boolean verified) {
+        OwnerResolver r = resolver;
+        return r != null && marks.mark(socket, r.holders(socket.inode()), verified);
+    }
 
     @Override
     public List<ListeningSocket> listening() {

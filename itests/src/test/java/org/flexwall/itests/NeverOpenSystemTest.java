@@ -1,0 +1,164 @@
+package org.flexwall.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jakarta.json.JsonObject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A permission lives on the verified socket (issue "Never open", finding 1): with flexwall's JVM killed, or with only
+ * its nftables hook stopped, the kernel's permitted set is frozen, yet a program that takes over a port a trusted one
+ * had is never reached, and the port answers nothing (no RST, no ICMP) once its listener is gone. The trusted
+ * listener still running and an established session go on. Probed from the outside namespace every 10 ms (a new
+ * connection attempt each time, {@code syn_prober.py}), with tcpdump on the appliance's side of the wire.
+ */
+class NeverOpenSystemTest {
+    private static final int TAKEN_OVER = 5400;
+    @TempDir
+    Path work;
+    private ApplianceLab lab;
+
+    @BeforeEach
+    void startLab() throws Exception {
+        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        lab = ApplianceLab.start(work, JsonObject.EMPTY_JSON_OBJECT);
+    }
+
+    @AfterEach
+    void stopLab() throws Exception {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    @Test
+    void withTheJvmKilledAProgramThatTakesOverATrustedPortIsNeverReached() throws Exception {
+        takeOverWhile("the JVM killed with -9", lab::killAppliance);
+        // back up: the appliance sees the intruder's socket, untrusted, and still lets nothing reach it
+        lab.startAppliance("second");
+        lab.awaitTrustedPortPermitted();
+        assertEquals("answered 0 refused 0", probe(3).replaceAll(" silent \\d+$", ""));
+    }
+
+    @Test
+    void withOnlyTheNftablesHookStoppedAProgramThatTakesOverATrustedPortIsNeverReached() throws Exception {
+        WebConsole console = lab.console();
+        takeOverWhile("the nftables hook stopped", () -> {
+            console.bundleAction("org.flexwall.hook-nftables", "stop");
+            assertEquals("Resolved", console.bundle("org.flexwall.hook-nftables").getString("state"));
+        });
+    }
+
+    /**
+     * A trusted listener on {@value #TAKEN_OVER} is permitted; {@code outage} stops flexwall's part; the listener exits
+     * and an untrusted copy (one byte more) listens on the same port. Nothing answers the probes after the exit.
+     */
+    private void takeOverWhile(String what, Outage outage) throws Exception {
+        Path server = work.resolve("bin/server"); // the lab's trusted program
+        Process trusted = lab.outside.startHere(server.toString(), "TCP6-LISTEN:" + TAKEN_OVER
+                + ",ipv6only=0,reuseaddr,fork", "SYSTEM:echo trusted");
+        awaitPermitted(TAKEN_OVER);
+        String before = probe(1);
+        assertTrue(before.matches("answered [1-9].*"), "the trusted listener answers before the outage: " + before);
+        Process session = lab.startSession();
+        lab.awaitSessionFlows("before " + what);
+
+        Path capture = work.resolve("takeover.pcap");
+        Path probes = work.resolve("probes.out");
+        try (Capture c = Capture.start(capture)) {
+            outage.run();
+            lab.awaitSessionFlows("with " + what);
+
+            Process prober = lab.outside.startOutside(probes, "python3", lab.traffic("syn_prober.py"),
+                    ApplianceLab.APPLIANCE, String.valueOf(TAKEN_OVER));
+            trusted.descendants().forEach(ProcessHandle::destroyForcibly);
+            trusted.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            awaitNotListening(TAKEN_OVER);
+            Thread.sleep(1000); // probes against a permitted port whose listener is gone
+            Path intruder = Programs.otherBytes(server, work.resolve("bin/intruder"));
+            lab.outside.startHere(intruder.toString(), "TCP6-LISTEN:" + TAKEN_OVER + ",ipv6only=0,reuseaddr,fork",
+                    "SYSTEM:echo intruder");
+            awaitListening(TAKEN_OVER);
+            Thread.sleep(2000); // probes against the intruder
+
+            String trustedStillServes = lab.probe(1);
+            lab.awaitSessionFlows("after the takeover with " + what);
+            prober.destroy();
+            assertTrue(prober.waitFor(20, TimeUnit.SECONDS));
+            assertTrue(trustedStillServes.endsWith(" failed 0"), "the trusted listener still running, with " + what
+                    + ": " + trustedStillServes);
+        }
+        String report = Files.readString(probes).strip();
+        String last = report.lines().reduce((a, b) -> b).orElse("");
+        Matcher m = Pattern.compile("answered (\\d+) refused (\\d+) silent (\\d+)").matcher(last);
+        assertTrue(m.matches(), report);
+        assertEquals("0", m.group(1), "answered with " + what + ":\n" + report);
+        assertEquals("0", m.group(2), "refused (RST) with " + what + ":\n" + report);
+        assertTrue(Integer.parseInt(m.group(3)) >= 150, "probed every 10 ms for 3 s: " + last);
+        List<String> answers = Capture.read(capture, "src", "host", ApplianceLab.APPLIANCE, "and", "(icmp", "or",
+                "(tcp", "src", "port", String.valueOf(TAKEN_OVER), "and", "tcp[tcpflags]", "&", "(tcp-rst|tcp-syn)",
+                "!=", "0))");
+        assertEquals(List.of(), answers, "what the appliance sent from port " + TAKEN_OVER + " with " + what);
+        System.out.println("take-over of tcp " + TAKEN_OVER + " with " + what + ": " + last);
+        lab.endSession(session);
+    }
+
+    /** One connection attempt every 10 ms for {@code seconds}: "answered N refused M silent K". */
+    private String probe(double seconds) throws Exception {
+        Path out = Files.createTempFile(work, "probe", ".out");
+        Process p = lab.outside.startOutside(out, "python3", lab.traffic("syn_prober.py"), ApplianceLab.APPLIANCE,
+                String.valueOf(TAKEN_OVER));
+        Thread.sleep((long) (seconds * 1000));
+        p.destroy();
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        return Files.readString(out).lines().reduce((a, b) -> b).orElse("").strip();
+    }
+
+    private void awaitPermitted(int port) throws Exception {
+        await(() -> lab.flexwall("ports").getJsonArray("permitted").stream()
+                .anyMatch(p -> p.asJsonObject().getInt("port") == port), "port " + port + " permitted");
+    }
+
+    private static void awaitListening(int port) throws Exception {
+        await(() -> listening(port), "something listening on " + port);
+    }
+
+    private static void awaitNotListening(int port) throws Exception {
+        await(() -> !listening(port), "nothing listening on " + port);
+    }
+
+    private static boolean listening(int port) throws Exception {
+        return !OutsideNetwork.here("ss", "-Hltn", "sport = :" + port).output().isBlank();
+    }
+
+    private interface Outage {
+        void run() throws Exception;
+    }
+
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    private static void await(Condition c, String what) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!c.holds()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("not within 20 s: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+}
