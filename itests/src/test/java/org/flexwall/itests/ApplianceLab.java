@@ -47,7 +47,12 @@ final class ApplianceLab implements AutoCloseable {
         var overrides = Json.createObjectBuilder(settings);
         var nftables = Json.createObjectBuilder(settings.containsKey("org.flexwall.hook.nftables")
                 ? settings.getJsonObject("org.flexwall.hook.nftables") : JsonObject.EMPTY_JSON_OBJECT);
-        overrides.add("org.flexwall.hook.nftables", nftables.add("managementInterface", "lo"));
+        if (!nftables.build().containsKey("managementInterface")) {
+            nftables = Json.createObjectBuilder(settings.containsKey("org.flexwall.hook.nftables")
+                    ? settings.getJsonObject("org.flexwall.hook.nftables") : JsonObject.EMPTY_JSON_OBJECT)
+                    .add("managementInterface", "lo"); // management on loopback: nothing open on wan0
+        }
+        overrides.add("org.flexwall.hook.nftables", nftables);
         int consolePort = ApplianceImage.freePort();
         Path config = ApplianceImage.runtimeConfig(work.resolve("config"), consolePort, null, overrides.build());
         ApplianceLab lab = new ApplianceLab(work, data, config, consolePort, OutsideNetwork.create());

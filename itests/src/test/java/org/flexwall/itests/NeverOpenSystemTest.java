@@ -1,6 +1,7 @@
 package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -11,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
 import org.junit.jupiter.api.AfterEach;
@@ -32,9 +34,12 @@ class NeverOpenSystemTest {
     private ApplianceLab lab;
 
     @BeforeEach
-    void startLab() throws Exception {
+    void needsTheNetwork() {
         assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
-        lab = ApplianceLab.start(work, JsonObject.EMPTY_JSON_OBJECT);
+    }
+
+    private void startLab(JsonObject settings) throws Exception {
+        lab = ApplianceLab.start(work, settings);
     }
 
     @AfterEach
@@ -46,20 +51,67 @@ class NeverOpenSystemTest {
 
     @Test
     void withTheJvmKilledAProgramThatTakesOverATrustedPortIsNeverReached() throws Exception {
+        startLab(JsonObject.EMPTY_JSON_OBJECT);
         takeOverWhile("the JVM killed with -9", lab::killAppliance);
         // back up: the appliance sees the intruder's socket, untrusted, and still lets nothing reach it
         lab.startAppliance("second");
         lab.awaitTrustedPortPermitted();
-        assertEquals("answered 0 refused 0", probe(3).replaceAll(" silent \\d+$", ""));
+        assertEquals("answered 0 refused 0", probe(TAKEN_OVER, 3).replaceAll(" silent \\d+$", ""));
     }
 
     @Test
     void withOnlyTheNftablesHookStoppedAProgramThatTakesOverATrustedPortIsNeverReached() throws Exception {
+        startLab(JsonObject.EMPTY_JSON_OBJECT);
         WebConsole console = lab.console();
         takeOverWhile("the nftables hook stopped", () -> {
             console.bundleAction("org.flexwall.hook-nftables", "stop");
             assertEquals("Resolved", console.bundle("org.flexwall.hook-nftables").getString("state"));
         });
+    }
+
+    @Test
+    void aBaselineThatCannotBeInstalledIsNeverReadyAndWhatIsQueuedStillDropsUnderAFlood() throws Exception {
+        startLab(Json.createObjectBuilder().add("org.flexwall.hook.nftables", Json.createObjectBuilder()
+                .add("nftBinary", "/nonexistent/nft")).build());
+        OutsideNetwork.Result status = ApplianceImage.flexwall(lab.data, "status");
+        assertTrue(status.exitCode() != 0, "flexwall status with no firewall table: " + status.output());
+        assertTrue(status.output().contains("NOT on"), status.output());
+        String log = lab.appliance().output();
+        assertTrue(log.contains("ERROR") && log.contains("THE FIREWALL IS NOT ON"), log);
+        assertFalse(log.contains("flexwall ready"), log);
+        assertEquals("answered 0 refused 0", floodAndProbe(UntrustedTargets.TCP).replaceAll(" silent \\d+$", ""),
+                "an untrusted listener under a SYN flood, with only the queue rules installed");
+    }
+
+    @Test
+    void antiLockoutNeverOpensAnotherUsersListenerOnTheConsolePortUnderAFlood() throws Exception {
+        // the shipped anti-lockout: no management interface; the console on loopback (as shipped)
+        startLab(Json.createObjectBuilder().add("org.flexwall.hook.nftables", Json.createObjectBuilder()
+                .add("managementInterface", "")).build());
+        // python3, not socat: the lab trusts a copy of socat, and trust is "these bytes", whoever runs them
+        Process intruder = new ProcessBuilder("runuser", "-u", "nobody", "--", "python3", "-c", "import socket\n"
+                + "s = socket.create_server(('" + ApplianceLab.APPLIANCE + "', 8080))\n"
+                + "while True:\n"
+                + "    c = s.accept()[0]\n"
+                + "    c.sendall(b'intruder')\n"
+                + "    c.close()\n").redirectErrorStream(true).start();
+        lab.outside.track(intruder);
+        awaitListening(8080);
+        assertEquals("answered 0 refused 0", floodAndProbe(8080).replaceAll(" silent \\d+$", ""),
+                "an unprivileged listener on tcp 8080 of the outside address, under a SYN flood");
+    }
+
+    /** A SYN flood from random sources at {@code port} while the prober tries a connection every 10 ms for 3 s. */
+    private String floodAndProbe(int port) throws Exception {
+        Process flood = lab.outside.startOutside("hping3", "-q", "-S", "--flood", "--rand-source", "-p",
+                String.valueOf(port), ApplianceLab.APPLIANCE);
+        try {
+            Thread.sleep(500); // the flood at full rate first
+            return probe(port, 3);
+        } finally {
+            flood.destroy();
+            flood.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     /**
@@ -71,7 +123,7 @@ class NeverOpenSystemTest {
         Process trusted = lab.outside.startHere(server.toString(), "TCP6-LISTEN:" + TAKEN_OVER
                 + ",ipv6only=0,reuseaddr,fork", "SYSTEM:echo trusted");
         awaitPermitted(TAKEN_OVER);
-        String before = probe(1);
+        String before = probe(TAKEN_OVER, 1);
         assertTrue(before.matches("answered [1-9].*"), "the trusted listener answers before the outage: " + before);
         Process session = lab.startSession();
         lab.awaitSessionFlows("before " + what);
@@ -117,10 +169,10 @@ class NeverOpenSystemTest {
     }
 
     /** One connection attempt every 10 ms for {@code seconds}: "answered N refused M silent K". */
-    private String probe(double seconds) throws Exception {
+    private String probe(int port, double seconds) throws Exception {
         Path out = Files.createTempFile(work, "probe", ".out");
         Process p = lab.outside.startOutside(out, "python3", lab.traffic("syn_prober.py"), ApplianceLab.APPLIANCE,
-                String.valueOf(TAKEN_OVER));
+                String.valueOf(port));
         Thread.sleep((long) (seconds * 1000));
         p.destroy();
         assertTrue(p.waitFor(20, TimeUnit.SECONDS));

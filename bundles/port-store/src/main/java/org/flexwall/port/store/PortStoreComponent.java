@@ -232,12 +232,10 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
     @Override
     public boolean permitNow(Protocol protocol, AddressFamily family, int port) {
         PermittedPorts p = ports;
-        if (p.isPermitted(protocol, family, port)) {
-            return true;
-        }
-        // A socket the store already evaluated and did not permit: its event will say when that changes. Asked again
-        // under the lock, because an event being applied marks a socket known before it permits it.
-        if (p.knows(protocol, family, port)) {
+        // A socket the store already evaluated: its event says when that changes. Asked under the lock, because an
+        // event being applied marks a socket known before it permits it, and sets the permitted bit before it has put
+        // the verified mark on the socket: an accept before the mark would meet the kernel's drop.
+        if (p.isPermitted(protocol, family, port) || p.knows(protocol, family, port)) {
             synchronized (lock) {
                 return ports.isPermitted(protocol, family, port);
             }

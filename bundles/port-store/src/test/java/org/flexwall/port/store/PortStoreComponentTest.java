@@ -26,6 +26,7 @@ import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortEvent;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.api.port.SocketMarker;
 import org.flexwall.api.program.TrustedProgram;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -62,6 +63,75 @@ class PortStoreComponentTest {
 
     private void close(ListeningSocket s) {
         store.portEvent(new PortEvent(PortEvent.Kind.CLOSE, s));
+    }
+
+    /** Records what the store asks to mark; answers false (a holder not reachable) while {@code failing}. */
+    private static final class Marker implements SocketMarker {
+        final List<String> asked = Collections.synchronizedList(new ArrayList<>());
+        volatile boolean failing;
+
+        @Override
+        public boolean mark(ListeningSocket socket, boolean verified) {
+            asked.add((verified ? "+" : "-") + socket.port() + (failing ? " failed" : ""));
+            return !failing;
+        }
+    }
+
+    @Test
+    void aPermittedSocketIsMarkedBeforeListenersHearAndUnmarkedWhenItsProgramIsUntrusted() throws Exception {
+        Marker marker = new Marker();
+        store.bindMarker(marker);
+        List<String> order = Collections.synchronizedList(new ArrayList<>());
+        store.addListener(new PortStoreListener() {
+            @Override
+            public void permitted(PermittedPort port) {
+                order.add("heard +" + port.port() + " after " + marker.asked);
+            }
+
+            @Override
+            public void revoked(PermittedPort port) {
+                order.add("heard -" + port.port() + " after " + marker.asked);
+            }
+        });
+        open(SSH);
+        store.flush();
+        assertEquals(List.of("heard +22 after [+22]"), order, "the kernel's mark is there before any set says so");
+
+        registry.set(NGINX); // sshd untrusted: its socket still listens and loses the mark
+        store.programsChanged();
+        store.flush();
+        assertEquals(List.of("+22", "-22"), marker.asked);
+        close(SSH); // gone: nothing left to unmark
+        store.flush();
+        assertEquals(List.of("+22", "-22"), marker.asked);
+    }
+
+    @Test
+    void aSocketThatCouldNotBeMarkedIsTriedAgainAtTheNextScan() throws Exception {
+        Marker marker = new Marker();
+        marker.failing = true;
+        store.bindMarker(marker);
+        monitor.sockets.add(HTTPS);
+        store.bindMonitor(monitor);
+        store.awaitReconcile();
+        assertTrue(!marker.asked.isEmpty() && marker.asked.stream().allMatch("+443 failed"::equals), marker.asked.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains("could not mark the socket of TCP port 443")), log.toString());
+        marker.failing = false;
+        store.bindMonitor(monitor); // a new scan
+        store.awaitReconcile();
+        assertEquals("+443", marker.asked.get(marker.asked.size() - 1), "tried again: " + marker.asked);
+        int tries = marker.asked.size();
+        store.bindMonitor(monitor);
+        store.awaitReconcile();
+        assertEquals(tries, marker.asked.size(), "marked once it worked: " + marker.asked);
+    }
+
+    @Test
+    void aMarkerBoundLaterMarksWhatIsAlreadyPermitted() throws Exception {
+        open(SSH);
+        Marker marker = new Marker();
+        store.bindMarker(marker);
+        assertEquals(List.of("+22"), marker.asked);
     }
 
     @Test
