@@ -41,7 +41,7 @@ class QueueRulesSystemTest {
     }
 
     @Test
-    void withoutNftQueueInstallFallsBackToIptablesNft() throws Exception {
+    void withoutNftQueueInstallFallsBackToIptablesNftAndRemoveLeavesNoEmptyTable() throws Exception {
         assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces");
         try (Netns net = Netns.create()) {
             Commands c = Netns.commands(net.server);
@@ -56,6 +56,8 @@ class QueueRulesSystemTest {
             assertFalse(c.run(List.of("nft", "list", "tables"), null).output().contains(QueueRules.NFT_TABLE));
             rules.remove();
             assertFalse(rules.present());
+            assertEquals("", c.run(List.of("nft", "list", "tables"), null).output(),
+                    "iptables-nft's mangle tables, which held only our chains, go with them");
         }
     }
 

@@ -12,8 +12,9 @@ import org.flexwall.api.packet.Marks;
 
 /**
  * Real traffic for the system tests: listeners (socat) in the server namespace, a client (socat, hping3, python3)
- * in the other, the queue rules, and a stand-in for flexwall's nft baseline as hook-nftables defines it (policy drop
- * at filter priority, established accepted, packets carrying {@link Marks#ACCEPTED} accepted).
+ * in the other, the queue rules, and a stand-in for flexwall's nft baseline (policy drop at filter priority,
+ * established accepted, packets carrying {@link Marks#ACCEPTED} accepted). The real baseline also wants the verified
+ * socket mark; hook-nftables' tests prove that part, these tests the queue's own decisions.
  */
 final class SystemFixture implements AutoCloseable {
     static final int TRUSTED_TCP = 8080;
