@@ -77,6 +77,16 @@ public class NftablesHook implements PacketHook, PortStoreListener {
                 + "from anywhere else only replies are. Empty: nothing new is forwarded")
         String[] lanInterfaces() default {};
 
+        @AttributeDefinition(description = "Gateway: the outside interface (such as eth0) behind which IPv4 from the "
+                + "LAN is masqueraded to the interface's address (NAT). Empty: no NAT, the LAN's addresses are routed "
+                + "as they are")
+        String masqueradeInterface() default "";
+
+        @AttributeDefinition(description = "Gateway: services of the appliance itself the LAN interfaces may reach "
+                + "whoever listens, as protocol/port (udp/53 for DNS, udp/67 for DHCP, tcp/22 for SSH); other ports "
+                + "of the appliance open to the LAN only while a trusted program listens")
+        String[] lanServices() default {};
+
         @AttributeDefinition(description = "NFQUEUE number of the user-space hook (org.flexwall.hook.nfqueue). "
                 + "This hook queues nothing: it accepts what that hook marked (see Marks)")
         int queueNum() default 42;
@@ -277,7 +287,11 @@ public class NftablesHook implements PacketHook, PortStoreListener {
                 + "no ICMP); it passes loopback, established and related flows, IPv6 neighbour discovery, packets "
                 + "the NFQUEUE hook accepted, and the ports of trusted programs; forwarding: {}",
                 Ruleset.TABLE, s.lanInterfaces().isEmpty() ? "replies only (no lanInterfaces)"
-                        : "new flows from " + String.join(", ", s.lanInterfaces()) + ", replies otherwise");
+                        : "new flows from " + String.join(", ", s.lanInterfaces()) + ", replies otherwise"
+                                + (s.masqueradeInterface().isEmpty() ? "; no NAT"
+                                        : "; IPv4 masqueraded behind " + s.masqueradeInterface())
+                                + (s.lanServices().isEmpty() ? ""
+                                        : "; the LAN reaches " + String.join(", ", s.lanServices()) + " here"));
         log.info(s.untracksPermitted() ? "permitted ports skip connection tracking (untrackPermitted): a port "
                 + "leaving the set drops its next packet; flows go on only if their service sent since"
                 : "permitted ports are connection-tracked ("

@@ -86,11 +86,16 @@ final class Ruleset {
         // raw priority runs before conntrack (-200): the only place where notrack can still take effect
         b.append("add chain ").append(T)
                 .append(" prerouting { type filter hook prerouting priority raw; policy accept; }\n");
+        // after conntrack (-200), before routing and DNAT (-100): the kernel's forward path answers on its own
+        b.append("add chain ").append(T)
+                .append(" unsolicited { type filter hook prerouting priority -150; policy accept; }\n");
         b.append("add chain ").append(T).append(" input { type filter hook input priority filter; policy drop; }\n");
         b.append("add chain ").append(T)
                 .append(" forward { type filter hook forward priority filter; policy drop; }\n");
         b.append("add chain ").append(T).append(" output { type filter hook output priority filter; policy accept; }\n");
-        for (String chain : List.of("prerouting", "input", "forward", "output")) {
+        b.append("add chain ").append(T)
+                .append(" postrouting { type nat hook postrouting priority srcnat; policy accept; }\n");
+        for (String chain : List.of("prerouting", "unsolicited", "input", "forward", "output", "postrouting")) {
             b.append("flush chain ").append(T).append(' ').append(chain).append('\n');
         }
 
@@ -132,7 +137,19 @@ final class Ruleset {
             prerouting(b, management + " " + MARK_ACCEPTED);
             input(b, management + " accept comment \"anti-lockout\"");
         }
+        for (String service : s.lanServiceRules()) {
+            prerouting(b, service + " " + MARK_ACCEPTED);
+            input(b, service + " accept comment \"LAN service\"");
+        }
         input(b, "counter comment \"dropped: unsolicited\"");
+
+        // A new packet from outside that is not for this host (to forward, or to a prefix with no route) would make the
+        // kernel answer before the forward chain sees it: time exceeded (TTL 1), net unreachable, fragmentation
+        // needed. Dropped here, before routing; what flows from the LAN need (their traceroute, PMTU) still goes.
+        b.append("add rule ").append(T).append(" unsolicited ct state new,invalid iifname != ")
+                .append(names(withLoopback(s.lanInterfaces())))
+                .append(" fib daddr type { unicast, unreachable, blackhole, prohibit } counter drop comment ")
+                .append("\"unsolicited, not for this host\"\n");
 
         forward(b, "ct state established,related accept");
         forward(b, "ct state invalid drop");
@@ -140,6 +157,11 @@ final class Ruleset {
             forward(b, "iifname " + names(s.lanInterfaces()) + " accept comment \"from the LAN\"");
         }
         forward(b, "counter comment \"dropped: not from the LAN\"");
+
+        if (!s.masqueradeInterface().isEmpty()) {
+            b.append("add rule ").append(T).append(" postrouting oifname ").append(quote(s.masqueradeInterface()))
+                    .append(" meta nfproto ipv4 masquerade comment \"IPv4 NAT of the LAN\"\n");
+        }
 
         // The kernel answers some packets before or beside input's drop: fragments that never completed (reassembly
         // time exceeded), bad IP options, bad IPv6 headers. An error about a flow conntrack knows is related and goes
@@ -201,6 +223,12 @@ final class Ruleset {
         StringJoiner j = new StringJoiner(", ", "{ ", " }");
         interfaces.forEach(i -> j.add(quote(i)));
         return j.toString();
+    }
+
+    private static List<String> withLoopback(List<String> interfaces) {
+        List<String> all = new java.util.ArrayList<>(List.of("lo"));
+        all.addAll(interfaces);
+        return all;
     }
 
     private static String quote(String name) {

@@ -16,20 +16,46 @@ import java.util.regex.Pattern;
  * @param nftBinary           the nft program
  * @param untrackPermitted    inbound packets to permitted ports skip connection tracking (not on a gateway)
  * @param origin              where flexwall was started from and where its console listens
+ * @param masqueradeInterface the outside interface IPv4 from the LAN leaves masqueraded (NAT), or "" for none
+ * @param lanServices         services of the appliance itself the LAN may reach ("udp/53", "tcp/22")
  */
 record Settings(boolean antiLockout, String managementInterface, int sshPort, List<String> lanInterfaces, int queueNum,
-        String nftBinary, boolean untrackPermitted, Origin origin) {
+        String nftBinary, boolean untrackPermitted, Origin origin, String masqueradeInterface,
+        List<String> lanServices) {
+
+    private static final Pattern SERVICE = Pattern.compile("(tcp|udp)/([0-9]{1,5})");
 
     /** Linux interface names: at most 15 bytes; nft's trailing '*' matches a prefix. */
     private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:@-]{0,14}\\*?");
 
     /** What a fresh install uses, and what an invalid configuration falls back to (with the origin found). */
     static Settings defaults(Origin origin) {
-        return new Settings(true, "", 22, List.of(), 42, "nft", true, origin);
+        return new Settings(true, "", 22, List.of(), 42, "nft", true, origin, "", List.of());
+    }
+
+    /** The same settings as the configuration's, before a configuration gives more (tests and the boot ruleset). */
+    Settings(boolean antiLockout, String managementInterface, int sshPort, List<String> lanInterfaces, int queueNum,
+            String nftBinary, boolean untrackPermitted, Origin origin) {
+        this(antiLockout, managementInterface, sshPort, lanInterfaces, queueNum, nftBinary, untrackPermitted, origin,
+                "", List.of());
     }
 
     Settings {
         lanInterfaces = List.copyOf(lanInterfaces);
+        lanServices = lanServices.stream().map(String::strip).map(x -> x.toLowerCase(java.util.Locale.ROOT))
+                .filter(x -> !x.isEmpty()).distinct().toList();
+        check(masqueradeInterface.isEmpty() || INTERFACE.matcher(masqueradeInterface).matches(),
+                "masqueradeInterface \"" + masqueradeInterface + "\" is not an interface name");
+        check(masqueradeInterface.isEmpty() || !lanInterfaces.isEmpty(),
+                "masqueradeInterface is set but lanInterfaces is empty: nothing would be forwarded to masquerade");
+        check(!lanInterfaces.contains(masqueradeInterface), "masqueradeInterface " + masqueradeInterface
+                + " is also a LAN interface: name the outside interface");
+        for (String service : lanServices) {
+            java.util.regex.Matcher m = SERVICE.matcher(service);
+            check(m.matches() && Integer.parseInt(m.group(2)) >= 1 && Integer.parseInt(m.group(2)) <= 65535,
+                    "lanServices: \"" + service + "\" is not protocol/port, such as udp/53 or tcp/22");
+        }
+        check(lanServices.isEmpty() || !lanInterfaces.isEmpty(), "lanServices is set but lanInterfaces is empty");
         check(managementInterface.isEmpty() || INTERFACE.matcher(managementInterface).matches(),
                 "managementInterface \"" + managementInterface + "\" is not an interface name");
         for (String lan : lanInterfaces) {
@@ -44,7 +70,8 @@ record Settings(boolean antiLockout, String managementInterface, int sshPort, Li
         List<String> lans = java.util.Arrays.stream(c.lanInterfaces()).map(String::trim).filter(s -> !s.isEmpty())
                 .toList();
         return new Settings(c.antiLockout(), c.managementInterface().trim(), c.sshPort(), lans, c.queueNum(),
-                c.nftBinary().trim(), c.untrackPermitted(), origin);
+                c.nftBinary().trim(), c.untrackPermitted(), origin, c.masqueradeInterface().trim(),
+                List.of(c.lanServices()));
     }
 
     /** Whether permitted ports skip conntrack: asked for, and no gateway (forwarded flows and NAT need it). */
@@ -80,6 +107,20 @@ record Settings(boolean antiLockout, String managementInterface, int sshPort, Li
             rules.add(on + to + "tcp dport " + origin.consolePort());
         }
         return rules;
+    }
+
+    /** The LAN's way to the appliance's own services: each configured protocol/port, from the LAN interfaces only. */
+    List<String> lanServiceRules() {
+        List<String> rules = new ArrayList<>();
+        for (String service : lanServices) {
+            String[] pp = service.split("/");
+            rules.add("iifname " + interfaces(lanInterfaces) + " " + pp[0] + " dport " + pp[1]);
+        }
+        return rules;
+    }
+
+    private static String interfaces(List<String> names) {
+        return "{ " + String.join(", ", names.stream().map(n -> "\"" + n + "\"").toList()) + " }";
     }
 
     /** What anti-lockout keeps open, for the operator. */

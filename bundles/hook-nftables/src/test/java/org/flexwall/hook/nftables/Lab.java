@@ -25,9 +25,10 @@ import org.flexwall.api.packet.Marks;
  * Three network namespaces made by a test and always removed, names {@code fwt-<random>-o/-a/-l}:
  * <pre>
  * outside (out0 10.213.N.1, fd00:213:N::1) ── veth ── (wan0 10.213.N.2, fd00:213:N::2) appliance
- *                                                     (lan0 10.214.N.1) ── veth ── (host0 10.214.N.2) lan
+ *                                                     (lan0 10.214.N.1,  ── veth ── (host0 10.214.N.2,    lan
+ *                                                      fd00:214:N::1)                fd00:214:N::2)
  * </pre>
- * The appliance forwards IPv4 between its two sides; the outside routes the LAN through it. Behind the outside lies
+ * The appliance forwards IPv4 and IPv6 between its two sides; the outside routes the LAN through it. Behind the outside lies
  * a narrow link (veth o1/o2, MTU 1280) to 10.216.N.0/24 and fd00:216:N::/64: the outside, as a router, answers
  * larger packets from the appliance with "fragmentation needed" / "packet too big".
  */
@@ -40,6 +41,7 @@ final class Lab implements AutoCloseable {
     final String outsideV6;
     final String applianceV6;
     final String lanHostV4;
+    final String lanHostV6;
     final String farV4;
     final String farV6;
     private final List<Process> processes = new ArrayList<>();
@@ -53,6 +55,7 @@ final class Lab implements AutoCloseable {
         outsideV6 = "fd00:213:" + Integer.toHexString(n) + "::1";
         applianceV6 = "fd00:213:" + Integer.toHexString(n) + "::2";
         lanHostV4 = "10.214." + n + ".2";
+        lanHostV6 = "fd00:214:" + Integer.toHexString(n) + "::2";
         farV4 = "10.216." + n + ".5";
         farV6 = "fd00:216:" + Integer.toHexString(n) + "::5";
     }
@@ -99,13 +102,17 @@ final class Lab implements AutoCloseable {
         Cmd.ok(appliance, "ip", "addr", "add", applianceV6 + "/64", "dev", "wan0", "nodad");
         Cmd.ok(appliance, "ip", "addr", "add", "10.214." + n + ".1/24", "dev", "lan0");
         Cmd.ok(lan, "ip", "addr", "add", lanHostV4 + "/24", "dev", "host0");
+        Cmd.ok(appliance, "ip", "addr", "add", lanHostV6.replaceAll("::2$", "::1") + "/64", "dev", "lan0", "nodad");
+        Cmd.ok(lan, "ip", "addr", "add", lanHostV6 + "/64", "dev", "host0", "nodad");
         Cmd.ok(outside, "ip", "link", "set", "out0", "up");
         Cmd.ok(appliance, "ip", "link", "set", "wan0", "up");
         Cmd.ok(appliance, "ip", "link", "set", "lan0", "up");
         Cmd.ok(lan, "ip", "link", "set", "host0", "up");
-        Cmd.ok(appliance, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        Cmd.ok(appliance, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
         Cmd.ok(lan, "ip", "route", "add", "default", "via", "10.214." + n + ".1");
+        Cmd.ok(lan, "ip", "-6", "route", "add", "default", "via", lanHostV6.replaceAll("::2$", "::1"));
         Cmd.ok(outside, "ip", "route", "add", "10.214." + n + ".0/24", "via", applianceV4);
+        Cmd.ok(outside, "ip", "-6", "route", "add", lanHostV6.replaceAll("::2$", "::/64"), "via", applianceV6);
 
         Cmd.ok(outside, "ip", "link", "add", "o1", "mtu", "1280", "type", "veth", "peer", "name", "o2", "mtu", "1280");
         Cmd.ok(outside, "ip", "link", "set", "o1", "up");
@@ -198,6 +205,17 @@ final class Lab implements AutoCloseable {
         String target = address.contains(":") ? "TCP6:[" + address + "]:" + port : "TCP4:" + address + ":" + port;
         Cmd.Result r = Cmd.run(ns, "ping\n", "socat", "-T", "3", "-", target + ",connect-timeout=" + timeout);
         return r.ok() && r.output().contains("ping");
+    }
+
+    /** What a TCP server at {@code address}:{@code port} says to a client in {@code ns}, or null when none answered. */
+    String said(String ns, String address, int port) {
+        try {
+            String target = address.contains(":") ? "TCP6:[" + address + "]:" + port : "TCP4:" + address + ":" + port;
+            Cmd.Result r = Cmd.run(ns, null, "socat", "-T", "3", "-u", target + ",connect-timeout=2", "-");
+            return r.ok() && !r.output().isBlank() ? r.output().strip() : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Sends "ping" over UDP from {@code ns}; whether "pong" came back. */

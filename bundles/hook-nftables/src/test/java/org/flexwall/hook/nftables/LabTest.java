@@ -36,7 +36,7 @@ abstract class LabTest {
 
     @BeforeAll
     void createLab() throws Exception {
-        String missing = Lab.missing("nft", "socat", "nmap", "tcpdump", "ss");
+        String missing = Lab.missing("nft", "socat", "nmap", "tcpdump", "ss", "ping", "hping3");
         assumeTrue(missing == null, missing);
         lab = Lab.create();
         // the servers of permitted ports carry the verified mark the port store would put on a trusted socket

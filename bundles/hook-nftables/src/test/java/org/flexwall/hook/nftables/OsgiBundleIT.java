@@ -56,7 +56,7 @@ class OsgiBundleIT {
                 .matches("flexwall-hook-nftables-.*\\.jar") && !p.toString().contains("sources")).findFirst()
                 .orElseThrow(() -> new AssertionError("run `mvn package` first: no bundle jar in target"));
         try (Lab lab = Lab.create()) {
-            lab.tcpEcho(lab.appliance, 8443);
+            lab.verifiedTcpEcho(lab.appliance, 8443); // its socket marked as the port store would
             lab.tcpEcho(lab.appliance, 22);
             inNamespace(lab.appliance, () -> {
                 Framework f = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(Map.of(
@@ -117,7 +117,7 @@ class OsgiBundleIT {
         Object packetHook = service(ctx, "org.flexwall.api.packet.PacketHook");
         assertEquals("nftables", call(packetHook, "name"));
         Object hookService = packetHook;
-        Lab.await(() -> status(hookService).startsWith("baseline active, 1 permitted ports, anti-lockout off"),
+        Lab.await(() -> status(hookService).startsWith("baseline active, 1 permitted ports, anti-lockout: off"),
                 "status: " + status(hookService));
         assertEquals(Bundle.ACTIVE, hook.getState());
         assertTrue(lab.connects(lab.outside, lab.applianceV4, 8443));

@@ -41,9 +41,11 @@ class RulesetTest {
         assertTrue(r.contains("input { type filter hook input priority filter; policy drop; }"), r);
         assertTrue(r.contains("forward { type filter hook forward priority filter; policy drop; }"), r);
         assertFalse(r.contains("reject"), r);
-        // only prerouting (it just untracks) and output (it only holds back ICMP errors) accept by policy
-        assertEquals(List.of("prerouting", "output"), r.lines().filter(l -> l.contains("policy accept"))
-                .map(l -> l.split(" ")[4]).toList(), r);
+        // only the chains that drop or change single kinds of packets accept by policy: prerouting (untracks, drops IP
+        // options), unsolicited (drops new packets not for this host), output (holds back ICMP errors), postrouting
+        // (masquerade)
+        assertEquals(List.of("prerouting", "unsolicited", "output", "postrouting"), r.lines()
+                .filter(l -> l.contains("policy accept")).map(l -> l.split(" ")[4]).toList(), r);
     }
 
     @Test
@@ -206,6 +208,46 @@ class RulesetTest {
                 new Origin("192.0.2.7", 22, "0.0.0.0", 8080)));
         assertFalse(r.contains("anti-lockout"), r);
         assertFalse(r.contains("dport 22"), r);
+    }
+
+    @Test
+    void newPacketsFromOutsideThatAreNotForThisHostAreDroppedBeforeRouting() {
+        assertEquals(List.of("ct state new,invalid iifname != { \"lo\", \"lan0\" } fib daddr type { unicast, "
+                + "unreachable, blackhole, prohibit } counter drop comment \"unsolicited, not for this host\""),
+                rules(Ruleset.baseline(settings(true, "", List.of("lan0"))), "unsolicited"));
+        assertTrue(rules(Ruleset.baseline(DEFAULTS), "unsolicited").get(0).contains("iifname != { \"lo\" }"),
+                "a host that is no gateway: everything but loopback");
+        String r = Ruleset.baseline(DEFAULTS);
+        assertTrue(r.contains("unsolicited { type filter hook prerouting priority -150; policy accept; }"),
+                "after conntrack (-200), before routing: " + r);
+    }
+
+    @Test
+    void masqueradeIsOffByDefaultAndOnlyIpv4LeavingTheOutsideInterface() {
+        assertEquals(List.of(), rules(Ruleset.baseline(DEFAULTS), "postrouting"));
+        Settings s = new Settings(false, "", 22, List.of("lan0"), 42, "nft", true, Origin.NONE, "wan0", List.of());
+        assertEquals(List.of("oifname \"wan0\" meta nfproto ipv4 masquerade comment \"IPv4 NAT of the LAN\""),
+                rules(Ruleset.baseline(s), "postrouting"));
+        assertThrows(IllegalArgumentException.class, () -> new Settings(false, "", 22, List.of(), 42, "nft", true,
+                Origin.NONE, "wan0", List.of()), "masquerade without a LAN");
+        assertThrows(IllegalArgumentException.class, () -> new Settings(false, "", 22, List.of("wan0"), 42, "nft",
+                true, Origin.NONE, "wan0", List.of()), "the LAN is not the outside");
+    }
+
+    @Test
+    void lanServicesAreAcceptedFromLanInterfacesOnlyAndSkipTheQueue() {
+        Settings s = new Settings(false, "", 22, List.of("lan0", "wlan0"), 42, "nft", true, Origin.NONE, "",
+                List.of(" UDP/53", "tcp/22", "udp/53"));
+        String r = Ruleset.baseline(s);
+        List<String> in = rules(r, "input");
+        assertTrue(in.contains("iifname { \"lan0\", \"wlan0\" } udp dport 53 accept comment \"LAN service\""), in.toString());
+        assertTrue(in.contains("iifname { \"lan0\", \"wlan0\" } tcp dport 22 accept comment \"LAN service\""), in.toString());
+        assertEquals(2, in.stream().filter(l -> l.contains("LAN service")).count(), "each once: " + in);
+        assertTrue(rules(r, "prerouting").contains("iifname { \"lan0\", \"wlan0\" } udp dport 53 " + Ruleset.MARK_ACCEPTED));
+        for (String bad : List.of("udp/0", "icmp/1", "tcp/65536", "tcp 22", "udp/53; flush ruleset")) {
+            assertThrows(IllegalArgumentException.class, () -> new Settings(false, "", 22, List.of("lan0"), 42, "nft",
+                    true, Origin.NONE, "", List.of(bad)), bad);
+        }
     }
 
     @Test
