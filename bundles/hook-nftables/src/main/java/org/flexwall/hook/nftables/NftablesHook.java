@@ -1,5 +1,16 @@
 package org.flexwall.hook.nftables;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -54,6 +65,10 @@ public class NftablesHook implements PacketHook, PortStoreListener {
     /** Where the console listens, as the launcher gives Felix HTTP (anti-lockout opens it only off loopback). */
     static final String CONSOLE_HOST = "org.apache.felix.http.host";
     static final String CONSOLE_PORT = "org.osgi.service.http.port";
+    /** The data directory (framework property the launcher sets), where the boot baseline is kept. */
+    static final String DATA = "flexwall.data";
+    /** The configured baseline as this hook last applied it, for {@code flexwall baseline} to load at boot. */
+    static final String BOOT_BASELINE = "baseline.nft";
 
     @ObjectClassDefinition(name = "flexwall nftables hook",
             description = "The kernel baseline: table inet flexwall drops every unsolicited packet; ports of "
@@ -124,6 +139,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
     private final List<String> nftPrefix;
     private Settings settings;
     private Nft nft;
+    private Path bootBaseline; // DATA/baseline.nft, null without a data directory (tests)
     private ScheduledExecutorService worker;
     private volatile boolean active;
     private volatile int permittedPorts = -1;           // distinct (protocol, port) in the sets, -1 unknown
@@ -143,6 +159,8 @@ public class NftablesHook implements PacketHook, PortStoreListener {
 
     @Activate
     void activate(Config config, BundleContext context) throws InterruptedException {
+        String data = context.getProperty(DATA);
+        bootBaseline = data == null ? null : Path.of(data).resolve(BOOT_BASELINE);
         start(config, Origin.of(context.getProperty(CONSOLE_HOST), parsePort(context.getProperty(CONSOLE_PORT))));
     }
 
@@ -257,6 +275,33 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         nft.apply(Ruleset.baseline(settings), "apply the baseline (table inet " + Ruleset.TABLE + ")");
         baselineApplied = true;
         announce();
+        keepForBoot();
+    }
+
+    /**
+     * Writes the configured baseline where {@code flexwall baseline} loads it before the JVM runs (the systemd unit
+     * does at every start), so from power-on the kernel is as closed and as forwarding as the configuration says. As
+     * at boot: no SSH session to keep open. Written whole or not at all (temp file, fsync, rename).
+     */
+    private void keepForBoot() {
+        Path file = bootBaseline;
+        if (file == null) {
+            return;
+        }
+        Path temp = file.resolveSibling(BOOT_BASELINE + ".tmp");
+        try {
+            Files.deleteIfExists(temp); // a leftover of a crash, or a link someone planted: never written through
+            try (FileChannel out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+                out.write(ByteBuffer.wrap(Ruleset.baseline(settings.atBoot()).getBytes(StandardCharsets.UTF_8)));
+                out.force(true);
+            }
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | UnsupportedOperationException e) {
+            log.error("could not write the boot baseline {} ({}); at the next boot `flexwall baseline` loads the "
+                    + "one written before, or the built-in defaults (closed, nothing forwarded)", file, e.toString());
+        }
     }
 
     private void applied(Set<Element> desired) {

@@ -74,6 +74,13 @@ record Settings(boolean antiLockout, String managementInterface, int sshPort, Li
                 List.of(c.lanServices()));
     }
 
+    /** The same settings as at boot, before anyone logs in: no SSH session to keep open. */
+    Settings atBoot() {
+        return new Settings(antiLockout, managementInterface, sshPort, lanInterfaces, queueNum, nftBinary,
+                untrackPermitted, new Origin(null, 0, origin.consoleHost(), origin.consolePort()), masqueradeInterface,
+                lanServices);
+    }
+
     /** Whether permitted ports skip conntrack: asked for, and no gateway (forwarded flows and NAT need it). */
     boolean untracksPermitted() {
         return untrackPermitted && lanInterfaces.isEmpty();
