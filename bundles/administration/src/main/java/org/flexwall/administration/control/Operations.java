@@ -105,8 +105,9 @@ public class Operations {
 
     /** Carries out one request; never throws: failures come back as {@code {"ok":false,"error":…}}. */
     public JsonObject execute(JsonObject request) {
-        String op = text(request, "op");
+        String op = null;
         try {
+            op = text(request, "op");
             if (op == null) {
                 return error(null, "the request names no operation (\"op\"); one of " + String.join(", ", NAMES));
             }

@@ -81,10 +81,10 @@ public final class Render {
         if (programs.isEmpty()) {
             return "No program is trusted. Trust one with: flexwall trust /full/path/to/program [NAME]";
         }
-        Table t = new Table("NAME", "PATH", "SHA-256", "APPROVED", "");
+        Table t = new Table("NAME", "PATH", "SHA-256", "MD5", "APPROVED", "");
         for (JsonObject p : objects(programs)) {
             t.row(p.getString("name"), p.getString("path"), p.getString("sha256").substring(0, 16) + "…",
-                    p.getString("approvedAt"), p.getBoolean("interpreter", false) ? "interpreter" : "");
+                    p.getString("md5", ""), p.getString("approvedAt"), p.getBoolean("interpreter", false) ? "interpreter" : "");
         }
         return t.toString();
     }

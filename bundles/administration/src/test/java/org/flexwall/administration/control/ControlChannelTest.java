@@ -150,6 +150,17 @@ class ControlChannelTest {
     }
 
     @Test
+    void programsShowsTheMd5OfEachProgramAsTheReadmeSays() {
+        client("trust", "/usr/sbin/sshd");
+
+        Run r = client("programs");
+
+        String md5 = registry.programs().get(0).md5();
+        assertTrue(r.out().lines().findFirst().orElseThrow().contains("MD5"), r.out());
+        assertTrue(r.out().contains(md5), r.out());
+    }
+
+    @Test
     void programsOfAnUnusableRegistryIsAnErrorSayingWhatToDo() {
         registry.problem = "programs.json is damaged; restore programs.json.bak";
 
@@ -251,7 +262,7 @@ class ControlChannelTest {
 
         Run r = client("status");
 
-        assertEquals(ControlClient.UNREACHABLE, r.exit());
+        assertEquals(ControlClient.NOT_RUNNING, r.exit());
         assertEquals("flexwall: flexwall is not running (no control socket at " + socket + "); "
                 + ControlClient.HOW_TO_START, r.err().strip());
     }
@@ -265,7 +276,7 @@ class ControlChannelTest {
 
         Run r = client("status");
 
-        assertEquals(ControlClient.UNREACHABLE, r.exit());
+        assertEquals(ControlClient.NOT_RUNNING, r.exit());
         assertTrue(r.err().contains("is left from an earlier run and nobody answers"), r.err());
     }
 
@@ -314,17 +325,17 @@ class ControlChannelTest {
 
     @Test
     void requestThatIsNotJsonGetsAClearError() throws Exception {
-        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, "trust /usr/sbin/sshd"));
+        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, "trust /usr/sbin/sshd", ControlClient.QUERY_MILLIS));
         assertFalse(answer.getBoolean("ok"));
         assertTrue(answer.getString("error").startsWith("the request is not valid JSON"), answer.toString());
     }
 
     @Test
     void requestWithoutOperationOrWithUnknownOneIsAnError() throws Exception {
-        JsonObject none = JsonSupport.parse(ControlClient.exchange(socket, "{}"));
-        JsonObject unknown = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"format-disk\"}"));
-        JsonObject noPath = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\"}"));
-        JsonObject relative = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\",\"path\":\"sshd\"}"));
+        JsonObject none = JsonSupport.parse(ControlClient.exchange(socket, "{}", ControlClient.QUERY_MILLIS));
+        JsonObject unknown = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"format-disk\"}", ControlClient.QUERY_MILLIS));
+        JsonObject noPath = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\"}", ControlClient.QUERY_MILLIS));
+        JsonObject relative = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\",\"path\":\"sshd\"}", ControlClient.QUERY_MILLIS));
 
         assertTrue(none.getString("error").startsWith("the request names no operation"), none.toString());
         assertTrue(unknown.getString("error").startsWith("unknown operation 'format-disk'"), unknown.toString());
@@ -335,7 +346,7 @@ class ControlChannelTest {
     @Test
     void oversizedRequestIsRefusedWithoutReadingItAll() throws Exception {
         String huge = "{\"op\":\"status\",\"pad\":\"" + "x".repeat(ControlServer.MAX_REQUEST + 10) + "\"}";
-        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, huge));
+        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, huge, ControlClient.QUERY_MILLIS));
         assertFalse(answer.getBoolean("ok"));
         assertTrue(answer.getString("error").contains("longer than"), answer.toString());
     }
