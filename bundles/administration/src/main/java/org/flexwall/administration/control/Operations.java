@@ -297,7 +297,11 @@ public class Operations {
                 .add("portMonitor", json.createObjectBuilder().add("running", portMonitor != null));
         JsonArrayBuilder hooks = json.createArrayBuilder();
         for (PacketHook h : packetHooks) {
-            hooks.add(json.createObjectBuilder().add("name", h.name()).add("status", h.status()));
+            JsonObjectBuilder hook = json.createObjectBuilder().add("name", h.name()).add("status", h.status());
+            Optional<String> problem = h.problem();
+            problem.ifPresent(p -> hook.add("problem", p));
+            healthy &= problem.isEmpty();
+            hooks.add(hook);
         }
         status.add("packetHooks", hooks);
         healthy &= !packetHooks.isEmpty(); // no hook: the kernel baseline, if any, decides alone

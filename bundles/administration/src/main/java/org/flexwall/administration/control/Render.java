@@ -154,7 +154,8 @@ public final class Render {
                 t.row("packet hooks", "NONE RUNNING: only the kernel baseline, if installed, filters");
             }
             for (JsonObject h : objects(hooks)) {
-                t.row("packet hook " + h.getString("name"), h.getString("status"));
+                t.row("packet hook " + h.getString("name"), h.containsKey("problem")
+                        ? "NOT PROTECTING: " + h.getString("problem") : h.getString("status"));
             }
         }
         JsonArray waiting = answer.getJsonArray("waiting");

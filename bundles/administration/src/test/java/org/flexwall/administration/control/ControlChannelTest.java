@@ -18,6 +18,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+
+import org.flexwall.api.packet.PacketHook;
 
 import jakarta.json.JsonObject;
 
@@ -225,6 +228,36 @@ class ControlChannelTest {
         Run r = client("status");
 
         assertTrue(r.out().contains("packet hook fake") && r.out().contains("filtering"), r.out());
+    }
+
+    @Test
+    void statusOfAHookWithAProblemExitsNonZeroAndNamesTheProblem() throws IOException {
+        PacketHook broken = new PacketHook() {
+            @Override
+            public String name() {
+                return "nftables";
+            }
+
+            @Override
+            public String status() {
+                return "starting";
+            }
+
+            @Override
+            public Optional<String> problem() {
+                return Optional.of("the baseline table could not be installed: nft not found");
+            }
+        };
+        server.close();
+        server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
+                List.of(store)).withPacketHooks(List.of(Fakes.HOOK, broken))), warnings::add);
+
+        Run r = client("status");
+
+        assertEquals(ControlClient.REFUSED, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("packet hook nftables") && r.out().contains(
+                "NOT PROTECTING: the baseline table could not be installed: nft not found"), r.out());
+        assertTrue(r.out().contains("NOT fully working"), r.out());
     }
 
     @Test
