@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,6 +121,85 @@ class OperatorCliSystemTest {
             assertEquals(4, status.exitCode(), status.output());
             assertTrue(status.output().contains("did not answer"), status.output());
             assertFalse(status.output().contains("not running"), status.output());
+        }
+    }
+
+    @Test
+    void statusAnswersWhileFiveHundredIdleConnectionsAreHeldOnTheControlSocket() throws Exception {
+        try (ApplianceProcess appliance = startLikeRunSh(work.resolve("run"));
+                IdleClients idle = new IdleClients(work.resolve("var/data/control.sock"), 500)) {
+            long start = System.nanoTime();
+            OutsideNetwork.Result status = flexwall("status");
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            System.out.println("flexwall status with " + idle.size() + " idle connections held: " + millis + " ms");
+
+            assertEquals(0, status.exitCode(), status.output());
+            assertTrue(status.output().contains("components") && status.output().contains("all active"),
+                    status.output());
+            assertEquals(500, idle.size(), "the idle connections were held throughout");
+        }
+    }
+
+    /** Connections that send half a request and nothing more, reopened as soon as the server cuts one off. */
+    private static final class IdleClients implements AutoCloseable {
+        private final Path socket;
+        private final List<SocketChannel> held = new ArrayList<>();
+        private final Thread keeper;
+        private volatile boolean running = true;
+
+        IdleClients(Path socket, int count) throws IOException {
+            this.socket = socket;
+            for (int i = 0; i < count; i++) {
+                held.add(open());
+            }
+            keeper = new Thread(this::keep, "idle-clients");
+            keeper.setDaemon(true);
+            keeper.start();
+        }
+
+        private SocketChannel open() throws IOException {
+            SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            c.write(ByteBuffer.wrap("{\"op\":".getBytes(StandardCharsets.UTF_8)));
+            c.configureBlocking(false);
+            return c;
+        }
+
+        private void keep() {
+            ByteBuffer scratch = ByteBuffer.allocate(256);
+            while (running) {
+                synchronized (held) {
+                    for (int i = 0; i < held.size(); i++) {
+                        try {
+                            if (held.get(i).read(scratch.clear()) != 0) {
+                                held.get(i).close();
+                                held.set(i, open());
+                            }
+                        } catch (IOException e) {
+                            running = false;
+                        }
+                    }
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        int size() {
+            synchronized (held) {
+                return running ? (int) held.stream().filter(SocketChannel::isConnected).count() : -1;
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            running = false;
+            keeper.join();
+            for (SocketChannel c : held) {
+                c.close();
+            }
         }
     }
 
