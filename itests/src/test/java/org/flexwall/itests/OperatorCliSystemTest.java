@@ -159,8 +159,12 @@ class OperatorCliSystemTest {
 
         private SocketChannel open() throws IOException {
             SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-            c.write(ByteBuffer.wrap("{\"op\":".getBytes(StandardCharsets.UTF_8)));
-            c.configureBlocking(false);
+            try {
+                c.write(ByteBuffer.wrap("{\"op\":".getBytes(StandardCharsets.UTF_8)));
+                c.configureBlocking(false);
+            } catch (IOException turnedAway) {
+                c.close(); // the server closed it at once: reopened on the next round
+            }
             return c;
         }
 
@@ -170,12 +174,13 @@ class OperatorCliSystemTest {
                 synchronized (held) {
                     for (int i = 0; i < held.size(); i++) {
                         try {
-                            if (held.get(i).read(scratch.clear()) != 0) {
-                                held.get(i).close();
+                            SocketChannel c = held.get(i);
+                            if (!c.isOpen() || c.read(scratch.clear()) != 0) {
+                                c.close();
                                 held.set(i, open());
                             }
                         } catch (IOException e) {
-                            running = false;
+                            // cut off while reading or refused: reopened on the next round
                         }
                     }
                 }
@@ -189,7 +194,7 @@ class OperatorCliSystemTest {
 
         int size() {
             synchronized (held) {
-                return running ? (int) held.stream().filter(SocketChannel::isConnected).count() : -1;
+                return (int) held.stream().filter(SocketChannel::isOpen).count();
             }
         }
 
