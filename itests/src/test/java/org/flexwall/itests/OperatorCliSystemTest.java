@@ -71,6 +71,19 @@ class OperatorCliSystemTest {
     }
 
     @Test
+    void helpPrintsTheUsageAndNothingOfTheScript() throws Exception {
+        OutsideNetwork.Result help = flexwall("help");
+
+        List<String> lines = help.output().lines().toList();
+        assertAll(
+                () -> assertEquals(0, help.exitCode(), help.output()),
+                () -> assertTrue(lines.get(0).startsWith("flexwall — "), help.output()),
+                () -> assertTrue(help.output().contains("flexwall disable | enable"), help.output()),
+                () -> assertTrue(help.output().contains("--data DIR"), help.output()),
+                () -> assertFalse(help.output().contains("set -") || help.output().contains("#"), help.output()));
+    }
+
+    @Test
     void commandsFindTheApplianceWhereverItKeepsItsData() throws Exception {
         try (ApplianceProcess appliance = startLikeRunSh(work.resolve("run"))) {
             OutsideNetwork.Result status = flexwall("status");
