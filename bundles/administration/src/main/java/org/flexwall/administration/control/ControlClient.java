@@ -147,8 +147,11 @@ public final class ControlClient {
                 err.println("flexwall: " + e.getMessage());
                 return NOT_RUNNING;
             }
-            err.println("flexwall: flexwall is running (" + live.get(0) + ") but cannot be reached: " + e.what
-                    + "; name its data directory with --data " + live.get(0).data());
+            RunningAppliances.Appliance running = live.get(0);
+            err.println("flexwall: flexwall is running (" + running + ") but cannot be reached: " + e.what + "; "
+                    + (running.socket().equals(path.toAbsolutePath().normalize())
+                            ? "it is starting, or its control socket failed (its log says why)"
+                            : "name its data directory with --data " + running.data()));
             return UNREACHABLE;
         } catch (Unreachable e) {
             err.println("flexwall: " + e.getMessage());
