@@ -177,7 +177,11 @@ public final class ControlServer implements Closeable {
             while (server.isOpen()) {
                 selector.select(this::ready, 500);
                 for (Connection c; (c = answered.poll()) != null; ) {
-                    c.answer(c.pendingAnswer);
+                    try {
+                        c.answer(c.pendingAnswer);
+                    } catch (RuntimeException e) {
+                        c.close();
+                    }
                 }
                 long now = System.nanoTime();
                 for (Connection c : List.copyOf(connections)) {
@@ -215,8 +219,8 @@ public final class ControlServer implements Closeable {
             } else if (key.isWritable()) {
                 c.write();
             }
-        } catch (IOException e) {
-            c.close();
+        } catch (IOException | RuntimeException e) {
+            c.close(); // one client's trouble never stops the others being served
         }
     }
 
@@ -234,6 +238,8 @@ public final class ControlServer implements Closeable {
         } catch (IOException e) {
             if (server.isOpen()) {
                 warn.accept("control socket " + path + ": accept failed: " + e);
+                // out of descriptors, most likely: the oldest silent client makes room
+                connections.stream().filter(Connection::reading).findFirst().ifPresent(Connection::close);
             }
         }
     }
