@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.osgi.framework.Bundle;
@@ -20,6 +21,7 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.startlevel.BundleStartLevel;
 
 /**
  * Starts the appliance: checks configuration, data directory and console port, then runs Felix with the bundles of
@@ -39,6 +41,8 @@ public final class Main {
 
     private static final List<String> START_FIRST = List.of("org.apache.felix.log", "org.apache.felix.configadmin",
             "org.apache.felix.configurator", "org.apache.felix.scr");
+    /** The start level of every other bundle, and the framework's. */
+    private static final int START_LEVEL = START_FIRST.size() + 1;
 
     private Main() {}
 
@@ -71,6 +75,7 @@ public final class Main {
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new LaunchException("no OSGi framework on the class path; the image is incomplete"));
         Framework framework = factory.newFramework(frameworkProperties(data, config, host, port));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework, home), "flexwall-shutdown"));
         try {
             framework.init();
             List<Bundle> installed = install(framework.getBundleContext(), jars);
@@ -88,7 +93,6 @@ public final class Main {
         }
         System.out.println("flexwall: console on http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port
                 + "/system/console, data in " + data);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "flexwall-shutdown"));
         try {
             FrameworkEvent end = framework.waitForStop(0);
             return end.getType() == FrameworkEvent.ERROR ? 1 : 0;
@@ -112,6 +116,7 @@ public final class Main {
         Map<String, String> p = new HashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, data.resolve("felix-cache").toString());
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, SYSTEM_PACKAGES_EXTRA);
+        p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, String.valueOf(START_LEVEL));
         p.put("flexwall.data", data.toString());
         p.put("configurator.initial", config.initialUrls());
         // The console answers only once flexwall's security provider is there; admin/admin is never accepted.
@@ -158,6 +163,10 @@ public final class Main {
                 b.update();
             }
             installed.add(b);
+            // A warm start starts bundles by level, not in our loop: the log service first, or the configurator
+            // prints its DEBUG lines to standard output.
+            int first = START_FIRST.indexOf(b.getSymbolicName());
+            b.adapt(BundleStartLevel.class).setStartLevel(first < 0 ? START_LEVEL : first + 1);
         }
         for (Bundle gone : previous.values()) {
             if (gone.getLocation().startsWith("file:")) {
@@ -180,12 +189,35 @@ public final class Main {
         }
     }
 
-    private static void stop(Framework framework) {
+    private static void stop(Framework framework, Path home) {
         try {
             framework.stop();
             framework.waitForStop(15_000);
         } catch (BundleException | InterruptedException e) {
             System.err.println("flexwall: clean stop failed: " + e.getMessage());
+        }
+        System.out.println(firewallLeftBehind()
+                ? "flexwall stopped; its firewall table inet flexwall stays in the kernel and keeps dropping unsolicited "
+                        + "inbound packets. To remove it: " + home.resolve("bin/flexwall") + " disable"
+                : "flexwall stopped; no flexwall firewall table is left in the kernel");
+    }
+
+    /** Whether the kernel still holds flexwall's table (also when nft cannot tell: say so rather than not). */
+    private static boolean firewallLeftBehind() {
+        try {
+            Process nft = new ProcessBuilder("nft", "list", "table", "inet", "flexwall")
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (!nft.waitFor(5, TimeUnit.SECONDS)) {
+                nft.destroyForcibly();
+                return true;
+            }
+            return nft.exitValue() == 0;
+        } catch (IOException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
         }
     }
 

@@ -78,10 +78,13 @@ public class ControlChannel {
             try {
                 request = JsonSupport.parse(line);
             } catch (IllegalArgumentException e) {
-                return JsonSupport.line(JsonSupport.json().createObjectBuilder().add("ok", false)
-                        .add("error", "the request is " + e.getMessage()).build());
+                return error("the request is " + e.getMessage());
             }
             return JsonSupport.line(operations.execute(request));
         };
+    }
+
+    private static String error(String message) {
+        return JsonSupport.line(JsonSupport.json().createObjectBuilder().add("ok", false).add("error", message).build());
     }
 }

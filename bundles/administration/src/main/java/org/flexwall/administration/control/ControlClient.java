@@ -3,16 +3,22 @@ package org.flexwall.administration.control;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -22,17 +28,31 @@ import jakarta.json.JsonObjectBuilder;
  * the answer, as tables or, with {@code --json}, as the JSON line itself. Runs outside OSGi with only this bundle's
  * jar, jakarta.json and Parsson on the class path.
  *
+ * <p>The socket is {@code --socket}, else {@code DATA/control.sock} for {@code --data DATA} or {@code FLEXWALL_DATA},
+ * else that of the appliance running in this network namespace (found in /proc, whatever its data directory), else
+ * that of the image's default data directory.
+ *
  * <p>Exit codes: 0 done; 1 flexwall refused or failed the request (or {@code status} found a part not working);
- * 2 wrong usage; 3 flexwall is not running or cannot be reached.
+ * 2 wrong usage; 3 flexwall is not running (no socket, or nobody answers on it, and no appliance runs in this
+ * network namespace); 4 flexwall could not be reached although it may run (busy, not answering, no permission,
+ * or running with a control socket elsewhere).
  */
 public final class ControlClient {
     public static final int OK = 0;
     public static final int REFUSED = 1;
     public static final int USAGE = 2;
-    public static final int UNREACHABLE = 3;
+    public static final int NOT_RUNNING = 3;
+    public static final int UNREACHABLE = 4;
+
+    /** How long to keep trying while the socket's queue is full. */
+    static final long CONNECT_MILLIS = 3_000;
+    /** How long to wait for the answer to a question, and to a change (a hook switch waits up to 30 s). */
+    static final long QUERY_MILLIS = 10_000;
+    static final long CHANGE_MILLIS = 45_000;
+    private static final List<String> QUERIES = List.of("programs", "ports", "status");
 
     static final String USAGE_TEXT = String.join("\n",
-            "usage: flexwall COMMAND [ARGUMENTS] [--json] [--socket PATH]",
+            "usage: flexwall COMMAND [ARGUMENTS] [--json] [--data DIR | --socket PATH]",
             "  trust PATH [NAME] [--insist]  trust the program at PATH (its bytes as they are now); --insist to trust",
             "                                a general interpreter such as python3",
             "  untrust PATH                  stop trusting the program approved at PATH; its ports close",
@@ -46,8 +66,9 @@ public final class ControlClient {
             "                                filtered for flexwall until `enable` or its next start",
             "  enable                        start the packet hooks again",
             "  --json                        print the answer as JSON",
-            "  --socket PATH                 the control socket (default: $FLEXWALL_CONTROL_SOCKET, $FLEXWALL_DATA/"
-                    + ControlChannel.SOCKET_NAME + ", /var/lib/flexwall/" + ControlChannel.SOCKET_NAME + ")");
+            "  --data DIR                    the appliance's data directory (default: $FLEXWALL_DATA, else that of the",
+            "                                appliance running in this network namespace, else the image's data/)",
+            "  --socket PATH                 the control socket (default: DIR/" + ControlChannel.SOCKET_NAME + ")");
 
     /** How to start flexwall, for the message when it is not running. */
     static final String HOW_TO_START = "start it with `systemctl start flexwall` or `flexwall run`";
@@ -71,6 +92,7 @@ public final class ControlClient {
         boolean json = false;
         boolean insist = false;
         String socket = null;
+        String data = null;
         List<String> words = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -81,6 +103,12 @@ public final class ControlClient {
                         return usage("--socket needs a path");
                     }
                     socket = args[i];
+                }
+                case "--data" -> {
+                    if (++i >= args.length) {
+                        return usage("--data needs a directory");
+                    }
+                    data = args[i];
                 }
                 case "-h", "--help", "help" -> {
                     out.println(USAGE_TEXT);
@@ -103,15 +131,37 @@ public final class ControlClient {
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
-        Path path = socketPath(socket);
+        Path path;
+        try {
+            path = socketPath(socket, data);
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
         JsonObject answer;
         try {
-            answer = JsonSupport.parse(exchange(path, JsonSupport.line(request)));
+            long timeout = QUERIES.contains(words.get(0)) ? QUERY_MILLIS : CHANGE_MILLIS;
+            answer = JsonSupport.parse(exchange(path, JsonSupport.line(request), timeout));
+        } catch (NotRunning e) {
+            List<RunningAppliances.Appliance> live = RunningAppliances.inThisNetworkNamespace();
+            if (live.isEmpty()) {
+                err.println("flexwall: " + e.getMessage());
+                return NOT_RUNNING;
+            }
+            RunningAppliances.Appliance running = live.get(0);
+            err.println("flexwall: flexwall is running (" + running + ") but cannot be reached: " + e.what + "; "
+                    + (running.socket().equals(path.toAbsolutePath().normalize())
+                            ? "it is starting, or its control socket failed (its log says why)"
+                            : "name its data directory with --data " + running.data()));
+            return UNREACHABLE;
         } catch (Unreachable e) {
             err.println("flexwall: " + e.getMessage());
             return UNREACHABLE;
         } catch (IllegalArgumentException e) {
             err.println("flexwall: the answer from " + path + " is " + e.getMessage());
+            return UNREACHABLE;
+        }
+        if (answer.getBoolean("busy", false)) {
+            err.println("flexwall: " + answer.getString("error", "flexwall is busy"));
             return UNREACHABLE;
         }
         boolean ok = answer.getBoolean("ok", false);
@@ -165,10 +215,13 @@ public final class ControlClient {
         return Path.of(path).toAbsolutePath().normalize().toString();
     }
 
-    /** The socket: --socket, else the environment, else the systemd unit's data directory. */
-    Path socketPath(String option) {
-        if (option != null) {
-            return Path.of(option);
+    /** The socket: see the class comment for the order. */
+    Path socketPath(String socketOption, String dataOption) {
+        if (socketOption != null) {
+            return Path.of(socketOption);
+        }
+        if (dataOption != null) {
+            return Path.of(dataOption).resolve(ControlChannel.SOCKET_NAME);
         }
         String explicit = env.get("FLEXWALL_CONTROL_SOCKET");
         if (explicit != null && !explicit.isBlank()) {
@@ -178,23 +231,46 @@ public final class ControlClient {
         if (data != null && !data.isBlank()) {
             return Path.of(data).resolve(ControlChannel.SOCKET_NAME);
         }
-        return Path.of("/var/lib/flexwall").resolve(ControlChannel.SOCKET_NAME);
+        List<RunningAppliances.Appliance> live = RunningAppliances.inThisNetworkNamespace();
+        if (live.size() == 1) {
+            return live.get(0).socket();
+        }
+        if (live.size() > 1) {
+            throw new IllegalArgumentException("several flexwall appliances run in this network namespace ("
+                    + live.stream().map(Object::toString).collect(Collectors.joining("; ")) + "); name one with --data");
+        }
+        String home = System.getProperty("flexwall.home");
+        return (home != null ? Path.of(home, "data") : Path.of("/var/lib/flexwall")).resolve(ControlChannel.SOCKET_NAME);
     }
 
-    /** Sends one line, reads one line. */
-    static String exchange(Path socket, String line) throws Unreachable {
+    /**
+     * Sends one line, reads one line, within {@code timeoutMillis}.
+     *
+     * @throws NotRunning when there is no socket or nobody listens on it
+     * @throws Unreachable when something listens but cannot be talked to: busy, hung, or not ours to use
+     */
+    static String exchange(Path socket, String line, long timeoutMillis) throws Unreachable {
         if (!Files.exists(socket)) {
-            throw new Unreachable("flexwall is not running (no control socket at " + socket + "); " + HOW_TO_START);
+            throw new NotRunning("no control socket at " + socket);
         }
-        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+        try (SocketChannel c = connect(socket); Selector selector = Selector.open()) {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            SelectionKey key = c.register(selector, SelectionKey.OP_WRITE);
             ByteBuffer out = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
             while (out.hasRemaining()) {
+                await(selector, deadline, socket, timeoutMillis);
                 c.write(out);
             }
+            key.interestOps(SelectionKey.OP_READ);
             ByteArrayOutputStream answer = new ByteArrayOutputStream();
             ByteBuffer in = ByteBuffer.allocate(8192);
-            while (c.read(in.clear()) >= 0) {
-                answer.write(in.array(), 0, in.position());
+            while (true) {
+                await(selector, deadline, socket, timeoutMillis);
+                int n = c.read(in.clear());
+                if (n < 0) {
+                    break;
+                }
+                answer.write(in.array(), 0, n);
             }
             String text = answer.toString(StandardCharsets.UTF_8).strip();
             if (text.isEmpty()) {
@@ -202,20 +278,75 @@ public final class ControlClient {
                         + "its log says why");
             }
             return text;
-        } catch (AccessDeniedException e) {
-            throw new Unreachable("permission denied on the control socket " + socket + ": only root may control "
-                    + "flexwall; run this as root");
         } catch (IOException e) {
-            String m = String.valueOf(e.getMessage());
-            if (m.contains("Permission denied")) {
-                throw new Unreachable("permission denied on the control socket " + socket + ": only root may "
-                        + "control flexwall; run this as root");
+            throw new Unreachable("cannot talk to flexwall on " + socket + ": " + e.getMessage());
+        }
+    }
+
+    /** Connects, trying again while the socket's queue is full (flexwall busy) for a few seconds. */
+    private static SocketChannel connect(Path socket) throws Unreachable {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CONNECT_MILLIS);
+        while (true) {
+            SocketChannel c = null;
+            try {
+                c = SocketChannel.open(StandardProtocolFamily.UNIX);
+                c.configureBlocking(false);
+                if (!c.connect(UnixDomainSocketAddress.of(socket))) {
+                    c.finishConnect();
+                }
+                return c;
+            } catch (IOException e) {
+                closeQuietly(c);
+                String m = String.valueOf(e.getMessage());
+                if (e instanceof AccessDeniedException || m.contains("Permission denied")) {
+                    throw new Unreachable("permission denied on the control socket " + socket + ": only root may "
+                            + "control flexwall; run this as root");
+                }
+                if (m.contains("Connection refused")) {
+                    throw new NotRunning("the control socket " + socket + " is left from an earlier run and nobody "
+                            + "answers");
+                }
+                if (e instanceof NoSuchFileException || m.contains("No such file")) {
+                    throw new NotRunning("no control socket at " + socket);
+                }
+                if (!m.contains("temporarily unavailable") || System.nanoTime() - deadline > 0) {
+                    throw new Unreachable(m.contains("temporarily unavailable")
+                            ? "flexwall is running but busy: its control socket " + socket + " takes no more "
+                                    + "connections for now; try again in a moment"
+                            : "cannot connect to flexwall on " + socket + ": " + m);
+                }
             }
-            if (m.contains("Connection refused")) {
-                throw new Unreachable("flexwall is not running (the control socket " + socket + " is left from an "
-                        + "earlier run and nobody answers); " + HOW_TO_START);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Unreachable("interrupted while connecting to " + socket);
             }
-            throw new Unreachable("cannot talk to flexwall on " + socket + ": " + m);
+        }
+    }
+
+    private static void await(Selector selector, long deadline, Path socket, long timeoutMillis)
+            throws IOException, Unreachable {
+        while (true) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                throw new Unreachable("flexwall did not answer on " + socket + " within " + timeoutMillis / 1000
+                        + " s: it is running but busy or hung; its log says why");
+            }
+            if (selector.select(left) > 0) {
+                selector.selectedKeys().clear();
+                return;
+            }
+        }
+    }
+
+    private static void closeQuietly(SocketChannel c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
         }
     }
 
@@ -226,11 +357,22 @@ public final class ControlClient {
     }
 
     /** flexwall cannot be reached; the message says why and what to do. */
-    static final class Unreachable extends Exception {
+    static class Unreachable extends Exception {
         private static final long serialVersionUID = 1L;
 
         Unreachable(String message) {
             super(message);
+        }
+    }
+
+    /** Nothing answers on the socket because nothing is there: no socket file, or nobody listening on it. */
+    static final class NotRunning extends Unreachable {
+        private static final long serialVersionUID = 1L;
+        final String what;
+
+        NotRunning(String what) {
+            super("flexwall is not running (" + what + "); " + HOW_TO_START);
+            this.what = what;
         }
     }
 }

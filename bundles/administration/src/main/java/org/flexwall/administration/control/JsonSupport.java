@@ -36,8 +36,14 @@ public final class JsonSupport {
         return p;
     }
 
+    /** Deeper nesting is refused before parsing: the reader builds nested values recursively. */
+    static final int MAX_DEPTH = 32;
+
     /** Parses one JSON object; the message of the exception says what is wrong with the text. */
     public static JsonObject parse(String text) {
+        if (depth(text) > MAX_DEPTH) {
+            throw new IllegalArgumentException("nested deeper than " + MAX_DEPTH + " levels");
+        }
         try (JsonReader r = json().createReader(new StringReader(text))) {
             return r.readObject();
         } catch (JsonParsingException e) {
@@ -45,6 +51,30 @@ public final class JsonSupport {
         } catch (JsonException | IllegalStateException e) {
             throw new IllegalArgumentException("not a JSON object: " + e.getMessage(), e);
         }
+    }
+
+    /** How deep arrays and objects nest in JSON text, brackets inside strings not counted. */
+    static int depth(String text) {
+        int depth = 0;
+        int deepest = 0;
+        boolean inString = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                deepest = Math.max(deepest, ++depth);
+            } else if (c == '}' || c == ']') {
+                depth--;
+            }
+        }
+        return deepest;
     }
 
     /** One line of JSON, without a line break inside. */

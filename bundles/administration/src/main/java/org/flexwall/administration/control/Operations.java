@@ -105,8 +105,9 @@ public class Operations {
 
     /** Carries out one request; never throws: failures come back as {@code {"ok":false,"error":…}}. */
     public JsonObject execute(JsonObject request) {
-        String op = text(request, "op");
+        String op = null;
         try {
+            op = text(request, "op");
             if (op == null) {
                 return error(null, "the request names no operation (\"op\"); one of " + String.join(", ", NAMES));
             }
@@ -296,7 +297,11 @@ public class Operations {
                 .add("portMonitor", json.createObjectBuilder().add("running", portMonitor != null));
         JsonArrayBuilder hooks = json.createArrayBuilder();
         for (PacketHook h : packetHooks) {
-            hooks.add(json.createObjectBuilder().add("name", h.name()).add("status", h.status()));
+            JsonObjectBuilder hook = json.createObjectBuilder().add("name", h.name()).add("status", h.status());
+            Optional<String> problem = h.problem();
+            problem.ifPresent(p -> hook.add("problem", p));
+            healthy &= problem.isEmpty();
+            hooks.add(hook);
         }
         status.add("packetHooks", hooks);
         healthy &= !packetHooks.isEmpty(); // no hook: the kernel baseline, if any, decides alone

@@ -81,10 +81,10 @@ public final class Render {
         if (programs.isEmpty()) {
             return "No program is trusted. Trust one with: flexwall trust /full/path/to/program [NAME]";
         }
-        Table t = new Table("NAME", "PATH", "SHA-256", "APPROVED", "");
+        Table t = new Table("NAME", "PATH", "SHA-256", "MD5", "APPROVED", "");
         for (JsonObject p : objects(programs)) {
             t.row(p.getString("name"), p.getString("path"), p.getString("sha256").substring(0, 16) + "…",
-                    p.getString("approvedAt"), p.getBoolean("interpreter", false) ? "interpreter" : "");
+                    p.getString("md5", ""), p.getString("approvedAt"), p.getBoolean("interpreter", false) ? "interpreter" : "");
         }
         return t.toString();
     }
@@ -154,7 +154,8 @@ public final class Render {
                 t.row("packet hooks", "NONE RUNNING: only the kernel baseline, if installed, filters");
             }
             for (JsonObject h : objects(hooks)) {
-                t.row("packet hook " + h.getString("name"), h.getString("status"));
+                t.row("packet hook " + h.getString("name"), h.containsKey("problem")
+                        ? "NOT PROTECTING: " + h.getString("problem") : h.getString("status"));
             }
         }
         JsonArray waiting = answer.getJsonArray("waiting");

@@ -18,6 +18,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+
+import org.flexwall.api.packet.PacketHook;
 
 import jakarta.json.JsonObject;
 
@@ -150,6 +153,17 @@ class ControlChannelTest {
     }
 
     @Test
+    void programsShowsTheMd5OfEachProgramAsTheReadmeSays() {
+        client("trust", "/usr/sbin/sshd");
+
+        Run r = client("programs");
+
+        String md5 = registry.programs().get(0).md5();
+        assertTrue(r.out().lines().findFirst().orElseThrow().contains("MD5"), r.out());
+        assertTrue(r.out().contains(md5), r.out());
+    }
+
+    @Test
     void programsOfAnUnusableRegistryIsAnErrorSayingWhatToDo() {
         registry.problem = "programs.json is damaged; restore programs.json.bak";
 
@@ -217,6 +231,36 @@ class ControlChannelTest {
     }
 
     @Test
+    void statusOfAHookWithAProblemExitsNonZeroAndNamesTheProblem() throws IOException {
+        PacketHook broken = new PacketHook() {
+            @Override
+            public String name() {
+                return "nftables";
+            }
+
+            @Override
+            public String status() {
+                return "starting";
+            }
+
+            @Override
+            public Optional<String> problem() {
+                return Optional.of("the baseline table could not be installed: nft not found");
+            }
+        };
+        server.close();
+        server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
+                List.of(store)).withPacketHooks(List.of(Fakes.HOOK, broken))), warnings::add);
+
+        Run r = client("status");
+
+        assertEquals(ControlClient.REFUSED, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("packet hook nftables") && r.out().contains(
+                "NOT PROTECTING: the baseline table could not be installed: nft not found"), r.out());
+        assertTrue(r.out().contains("NOT fully working"), r.out());
+    }
+
+    @Test
     void statusWithoutAnyPacketHookExitsNonZeroAndSaysSo() throws IOException {
         server.close();
         server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
@@ -251,7 +295,7 @@ class ControlChannelTest {
 
         Run r = client("status");
 
-        assertEquals(ControlClient.UNREACHABLE, r.exit());
+        assertEquals(ControlClient.NOT_RUNNING, r.exit());
         assertEquals("flexwall: flexwall is not running (no control socket at " + socket + "); "
                 + ControlClient.HOW_TO_START, r.err().strip());
     }
@@ -265,7 +309,7 @@ class ControlChannelTest {
 
         Run r = client("status");
 
-        assertEquals(ControlClient.UNREACHABLE, r.exit());
+        assertEquals(ControlClient.NOT_RUNNING, r.exit());
         assertTrue(r.err().contains("is left from an earlier run and nobody answers"), r.err());
     }
 
@@ -314,17 +358,17 @@ class ControlChannelTest {
 
     @Test
     void requestThatIsNotJsonGetsAClearError() throws Exception {
-        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, "trust /usr/sbin/sshd"));
+        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, "trust /usr/sbin/sshd", ControlClient.QUERY_MILLIS));
         assertFalse(answer.getBoolean("ok"));
         assertTrue(answer.getString("error").startsWith("the request is not valid JSON"), answer.toString());
     }
 
     @Test
     void requestWithoutOperationOrWithUnknownOneIsAnError() throws Exception {
-        JsonObject none = JsonSupport.parse(ControlClient.exchange(socket, "{}"));
-        JsonObject unknown = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"format-disk\"}"));
-        JsonObject noPath = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\"}"));
-        JsonObject relative = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\",\"path\":\"sshd\"}"));
+        JsonObject none = JsonSupport.parse(ControlClient.exchange(socket, "{}", ControlClient.QUERY_MILLIS));
+        JsonObject unknown = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"format-disk\"}", ControlClient.QUERY_MILLIS));
+        JsonObject noPath = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\"}", ControlClient.QUERY_MILLIS));
+        JsonObject relative = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\",\"path\":\"sshd\"}", ControlClient.QUERY_MILLIS));
 
         assertTrue(none.getString("error").startsWith("the request names no operation"), none.toString());
         assertTrue(unknown.getString("error").startsWith("unknown operation 'format-disk'"), unknown.toString());
@@ -335,7 +379,7 @@ class ControlChannelTest {
     @Test
     void oversizedRequestIsRefusedWithoutReadingItAll() throws Exception {
         String huge = "{\"op\":\"status\",\"pad\":\"" + "x".repeat(ControlServer.MAX_REQUEST + 10) + "\"}";
-        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, huge));
+        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, huge, ControlClient.QUERY_MILLIS));
         assertFalse(answer.getBoolean("ok"));
         assertTrue(answer.getString("error").contains("longer than"), answer.toString());
     }
