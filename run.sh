@@ -12,5 +12,6 @@ mvn -B -q -ntp -Dstyle.color=never clean install -DskipTests | sed -u 's/\x1b\[[
 data="${FLEXWALL_DATA:-$PWD/var/data}"
 mkdir -p "$data" && chmod 700 "$data"
 echo "run.sh: starting flexwall: it installs its firewall on this machine (table inet flexwall: unsolicited inbound" \
-  "packets dropped; tcp 22 and 8080 stay reachable). Undo with: appliance-image/target/flexwall/bin/flexwall disable"
+  "packets dropped; started over SSH, SSH from your client stays reachable: see the log's anti-lockout line)." \
+  "Undo with: appliance-image/target/flexwall/bin/flexwall disable"
 exec appliance-image/target/flexwall/bin/flexwall run --data "$data" "$@"
