@@ -1,0 +1,178 @@
+package org.flexwall.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The gateway from power-on (issue "The gateway", finding 2): the boot sequence as the systemd unit runs it —
+ * `flexwall baseline`, then the JVM; the JVM failing to start and the baseline loaded again; a restart after kill -9 —
+ * probed every 10 ms from the outside (an untrusted listener on the appliance's TCP 22, with anti-lockout off in the
+ * configuration) and from the LAN (new connections to a server outside): from the first baseline on, the untrusted
+ * listener is never reached, and LAN to WAN forwarding follows the configuration without a gap.
+ */
+class GatewayBootSystemTest {
+    private static final String LAN_APPLIANCE = "10.90.1.1";
+    private static final String LAN_HOST = "10.90.1.2";
+    private static final int OUTSIDE_SERVER = 7100;
+    @TempDir
+    Path work;
+    private OutsideNetwork outside;
+    private String lan;
+    private ApplianceProcess appliance;
+    private Path data;
+
+    @BeforeEach
+    void network() throws Exception {
+        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        outside = OutsideNetwork.create();
+        lan = "fwt-lan-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
+        OutsideNetwork.here("ip", "netns", "add", lan).check();
+        OutsideNetwork.here("ip", "link", "add", "lan0", "type", "veth", "peer", "name", "host0", "netns", lan).check();
+        OutsideNetwork.here("ip", "addr", "add", LAN_APPLIANCE + "/24", "dev", "lan0").check();
+        OutsideNetwork.here("ip", "link", "set", "lan0", "up").check();
+        inLan("ip", "link", "set", "lo", "up");
+        inLan("ip", "addr", "add", LAN_HOST + "/24", "dev", "host0");
+        inLan("ip", "link", "set", "host0", "up");
+        inLan("ip", "route", "add", "default", "via", LAN_APPLIANCE);
+        OutsideNetwork.here("sysctl", "-qw", "net.ipv4.ip_forward=1").check();
+        outside.outside("ip", "route", "add", "10.90.1.0/24", "via", OutsideNetwork.APPLIANCE_V4).check();
+        outside.startOutside("socat", "TCP4-LISTEN:" + OUTSIDE_SERVER + ",fork,reuseaddr", "SYSTEM:echo outside");
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (appliance != null) {
+            appliance.close();
+        }
+        if (data != null) {
+            ApplianceImage.flexwall(data, "disable");
+        }
+        if (lan != null) {
+            OutsideNetwork.here("ip", "netns", "del", lan);
+        }
+        if (outside != null) {
+            outside.close();
+        }
+    }
+
+    @Test
+    void fromTheFirstBaselineOnAnUntrustedListenerIsNeverReachedAndTheLanIsForwardedAsConfigured() throws Exception {
+        int consolePort = ApplianceImage.freePort();
+        Path config = ApplianceImage.runtimeConfig(work.resolve("config"), consolePort, null, Json.createObjectBuilder()
+                .add("org.flexwall.hook.nftables", Json.createObjectBuilder().add("antiLockout", false)
+                        .add("lanInterfaces", Json.createArrayBuilder().add("lan0")))
+                .build());
+        data = Files.createDirectory(work.resolve("data"));
+        Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        // the first run writes the configured baseline; then power off: nothing of flexwall in the kernel
+        start("first");
+        appliance.close();
+        appliance = null;
+        ApplianceImage.flexwall(data, "disable").check();
+        assertTrue(Files.exists(data.resolve("baseline.nft")), "the appliance keeps its configured baseline");
+
+        Process untrusted = new ProcessBuilder("python3", "-c", "import socket\n"
+                + "s = socket.create_server(('0.0.0.0', 22))\n"
+                + "while True:\n"
+                + "    c = s.accept()[0]\n"
+                + "    c.sendall(b'untrusted')\n"
+                + "    c.close()\n").redirectErrorStream(true).start();
+        outside.track(untrusted);
+        awaitListening(22);
+
+        // power on: the unit's ExecStartPre, then ExecStart; both probers from the first baseline on
+        ApplianceImage.flexwall(data, "baseline").check();
+        Path fromOutside = work.resolve("outside.out");
+        Path fromLan = work.resolve("lan.out");
+        Process outsideProber = outside.startOutside(fromOutside, "python3", traffic("syn_prober.py"),
+                OutsideNetwork.APPLIANCE_V4, "22");
+        Process lanProber = outside.track(new ProcessBuilder("ip", "netns", "exec", lan, "python3",
+                traffic("syn_prober.py"), OutsideNetwork.OUTSIDE_V4, String.valueOf(OUTSIDE_SERVER))
+                .redirectErrorStream(true).redirectOutput(fromLan.toFile()).start());
+        Thread.sleep(1000); // the baseline alone
+        start("boot");
+        Thread.sleep(1000);
+
+        appliance.process.destroyForcibly().waitFor(); // kill -9; systemd restarts: baseline, then the JVM
+        appliance.close();
+        ApplianceImage.flexwall(data, "baseline").check();
+        Path broken = Files.createDirectories(work.resolve("broken-config"));
+        Files.writeString(broken.resolve("flexwall.json"), "{ not json");
+        ApplianceProcess.Result failed = ApplianceProcess.refused(Files.createDirectories(work.resolve("failed")),
+                List.of(), "--data", data.toString(), "--config", broken.toString());
+        assertTrue(failed.exitCode() != 0, failed.output());
+        ApplianceImage.flexwall(data, "baseline").check(); // systemd's next try
+        Thread.sleep(1000);
+        start("restarted");
+        Thread.sleep(1000);
+
+        outsideProber.destroy();
+        lanProber.destroy();
+        assertTrue(outsideProber.waitFor(20, TimeUnit.SECONDS) && lanProber.waitFor(20, TimeUnit.SECONDS));
+        int[] out = counts(fromOutside);
+        int[] in = counts(fromLan);
+        System.out.printf("boot sequence, untrusted tcp 22 from outside: answered %d refused %d silent %d; "
+                + "LAN to WAN: answered %d refused %d silent %d%n", out[0], out[1], out[2], in[0], in[1], in[2]);
+        assertEquals(0, out[0], "the untrusted listener was reached from outside");
+        assertEquals(0, out[1], "the untrusted listener's port answered RST");
+        assertTrue(in[0] >= 300, "LAN to WAN connections: " + in[0]);
+        assertEquals(0, in[1] + in[2], "LAN to WAN connections that failed at some moment of the boot sequence");
+    }
+
+    private void start(String name) throws Exception {
+        appliance = ApplianceProcess.start(Files.createDirectories(work.resolve(name)), 0, List.of(), "--data",
+                data.toString(), "--config", work.resolve("config").toString());
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!appliance.output().contains("flexwall ready")) {
+            assertTrue(appliance.process.isAlive() && System.nanoTime() < end, "not ready:\n" + appliance.output());
+            Thread.sleep(50);
+        }
+    }
+
+    /** answered, refused, silent: the prober's last line. */
+    private static int[] counts(Path output) throws Exception {
+        String last = Files.readString(output).lines().reduce((a, b) -> b).orElse("");
+        Matcher m = Pattern.compile("answered (\\d+) refused (\\d+) silent (\\d+)").matcher(last);
+        assertTrue(m.matches(), Files.readString(output));
+        return new int[] { Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)) };
+    }
+
+    private void inLan(String... argv) throws Exception {
+        String[] all = new String[argv.length + 4];
+        all[0] = "ip";
+        all[1] = "netns";
+        all[2] = "exec";
+        all[3] = lan;
+        System.arraycopy(argv, 0, all, 4, argv.length);
+        OutsideNetwork.here(all).check();
+    }
+
+    private String traffic(String script) throws Exception {
+        return Programs.resource(work, "traffic/" + script).toString();
+    }
+
+    private static void awaitListening(int port) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (OutsideNetwork.here("ss", "-Hltn", "sport = :" + port).output().isBlank()) {
+            assertTrue(System.nanoTime() < end, "nothing listens on " + port);
+            Thread.sleep(50);
+        }
+    }
+}
