@@ -75,10 +75,17 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
     // Sockets a query (listening, ownerOf) told someone of: the next poll closes those gone that no poll had seen, or
     // a socket found by a query and closed before any poll would stay open for whoever heard of it.
     private final Map<Long, ListeningSocket> toldByQueries = new ConcurrentHashMap<>();
+    // Processes that took a socket from another process (pidfd_getfd), by socket inode: holders until the socket
+    // closes, even once they let go of the duplicate, since they may take it again at any moment.
+    private final Map<Long, Taken> takers = new ConcurrentHashMap<>();
+
+    /** The takers of one socket, and when the last was noticed (System.nanoTime). */
+    private record Taken(List<SocketOwner> owners, long at) {}
     private int[] lastPids = {};
     private long lastOwnerScan;
     private long ownerRescanNanos;
     private boolean failing;
+    private volatile boolean forceOwnerScan;
 
     public SockDiagPortMonitor() {}
 
@@ -192,6 +199,27 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         }
     }
 
+    @Override
+    public void socketTaken(int pid, long inode) {
+        if (pid == OwnerResolver.SELF || pid <= 0) {
+            return; // flexwall marking a socket (SocketMarker) takes a duplicate itself
+        }
+        OwnerResolver r = resolver;
+        if (inode > 0 && r != null) {
+            SocketOwner taker = r.identifyTaker(pid);
+            takers.compute(inode, (k, known) -> {
+                List<SocketOwner> list = new ArrayList<>(known == null ? List.of() : known.owners());
+                list.removeIf(o -> o.pid() == pid);
+                list.add(taker);
+                return new Taken(List.copyOf(list), System.nanoTime());
+            });
+            log.warn("pid {} ({}) took socket {} from another process (pidfd_getfd): it counts as a holder of that "
+                    + "socket until the socket closes", pid, taker.executable(), inode);
+        }
+        forceOwnerScan = true;
+        portActivity(null, 0);
+    }
+
     // --- PortMonitor --------------------------------------------------------------------------------------------
 
     @Override
@@ -202,7 +230,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return told(withOwners(sockets, resolver.resolveAll(inodes(sockets), true)));
+        return told(stillThere(withOwners(sockets, resolver.resolveAll(inodes(sockets), true)), query()));
     }
 
     @Override
@@ -274,6 +302,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
             }
         }
         List<ListeningSocket> sockets;
+        long started = System.nanoTime();
         try {
             sockets = pollScanner.scan();
         } catch (IOException e) {
@@ -292,10 +321,12 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         int[] pids = resolver.pids();
         long now = System.nanoTime();
         boolean newSocket = sockets.stream().anyMatch(s -> !diff.knows(s.inode()));
+        boolean forced = forceOwnerScan;
+        forceOwnerScan = false;
         List<ListeningSocket> scan;
         // Owners can only change when a socket or a process came or went, or by exec / fd passing (the timer).
-        if (newSocket || now - lastOwnerScan >= ownerRescanNanos) {
-            scan = withOwners(sockets, resolver.resolveAll(inodes(sockets), true, pids));
+        if (newSocket || forced || now - lastOwnerScan >= ownerRescanNanos) {
+            scan = stillThere(withOwners(sockets, resolver.resolveAll(inodes(sockets), true, pids)), pollScanner);
             lastPids = pids;
             lastOwnerScan = now;
         } else if (!Arrays.equals(pids, lastPids)) {
@@ -318,6 +349,10 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
             }
         }
         events.addAll(diff.update(scan));
+        // A socket this scan did not see is closed, and forgotten with its takers; unless it was taken after the
+        // scan began, when it may simply be newer than the scan.
+        Set<Long> live = new HashSet<>(inodes(scan));
+        takers.entrySet().removeIf(e -> !live.contains(e.getKey()) && e.getValue().at() - started < 0);
         for (PortEvent e : events) {
             for (PortEventListener l : listeners) {
                 deliver(l, e);
@@ -391,7 +426,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         return out;
     }
 
-    private static List<ListeningSocket> withOwners(List<ListeningSocket> sockets, Map<Long, List<SocketOwner>> owners) {
+    private List<ListeningSocket> withOwners(List<ListeningSocket> sockets, Map<Long, List<SocketOwner>> owners) {
         List<ListeningSocket> out = new ArrayList<>(sockets.size());
         for (ListeningSocket s : sockets) {
             out.add(withOwners(s, owners.getOrDefault(s.inode(), List.of())));
@@ -399,7 +434,45 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         return out;
     }
 
-    private static ListeningSocket withOwners(ListeningSocket s, List<SocketOwner> owners) {
-        return new ListeningSocket(s.protocol(), s.family(), s.address(), s.port(), s.inode(), s.v6Only(), owners);
+    /** The socket with {@code owners}, and every process that ever took it from another (pidfd_getfd). */
+    private ListeningSocket withOwners(ListeningSocket s, List<SocketOwner> owners) {
+        Taken taken = takers.get(s.inode());
+        List<SocketOwner> all = owners;
+        if (taken != null) {
+            all = new ArrayList<>(owners);
+            for (SocketOwner t : taken.owners()) {
+                all.removeIf(o -> o.pid() == t.pid());
+                all.add(t);
+            }
+            all.sort(Comparator.comparingInt(SocketOwner::pid));
+        }
+        return new ListeningSocket(s.protocol(), s.family(), s.address(), s.port(), s.inode(), s.v6Only(), all);
+    }
+
+    /**
+     * Of the sockets of a scan, those that nobody seemed to hold are looked up again: one closed between the socket
+     * dump and the owner scan is dropped, as if the dump had come a moment later; one still there really has no
+     * holder (passed in a SCM_RIGHTS message, say) and is reported so, without owners.
+     */
+    static List<ListeningSocket> stillThere(List<ListeningSocket> scan, SocketScanner scanner) {
+        if (scan.stream().noneMatch(s -> s.owners().isEmpty())) {
+            return scan;
+        }
+        List<ListeningSocket> out = new ArrayList<>(scan.size());
+        for (ListeningSocket s : scan) {
+            if (!s.owners().isEmpty() || present(s, scanner)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static boolean present(ListeningSocket s, SocketScanner scanner) {
+        try {
+            boolean v4 = s.family() == AddressFamily.IPV4;
+            return scanner.scanPort(s.protocol(), s.port(), v4, !v4).stream().anyMatch(x -> x.inode() == s.inode());
+        } catch (IOException e) {
+            return true; // cannot tell: keep it, ownerless, which opens nothing
+        }
     }
 }
