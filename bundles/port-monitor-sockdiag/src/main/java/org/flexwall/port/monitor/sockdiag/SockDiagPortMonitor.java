@@ -220,6 +220,11 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         portActivity(null, 0);
     }
 
+    /** How many sockets have takers remembered (for tests). */
+    int takenSockets() {
+        return takers.size();
+    }
+
     // --- PortMonitor --------------------------------------------------------------------------------------------
 
     @Override
