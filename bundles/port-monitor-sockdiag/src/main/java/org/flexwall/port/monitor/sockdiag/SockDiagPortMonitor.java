@@ -207,14 +207,17 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         OwnerResolver r = resolver;
         if (inode > 0 && r != null) {
             SocketOwner taker = r.identifyTaker(pid);
+            Taken before = takers.get(inode);
             takers.compute(inode, (k, known) -> {
                 List<SocketOwner> list = new ArrayList<>(known == null ? List.of() : known.owners());
                 list.removeIf(o -> o.pid() == pid);
                 list.add(taker);
                 return new Taken(List.copyOf(list), System.nanoTime());
             });
-            log.warn("pid {} ({}) took socket {} from another process (pidfd_getfd): it counts as a holder of that "
-                    + "socket until the socket closes", pid, taker.executable(), inode);
+            if (before == null || before.owners().stream().noneMatch(o -> o.pid() == pid)) { // once, not per burst
+                log.warn("pid {} ({}) took socket {} from another process (pidfd_getfd): it counts as a holder of "
+                        + "that socket until the socket closes", pid, taker.executable(), inode);
+            }
         }
         forceOwnerScan = true;
         portActivity(null, 0);
