@@ -184,6 +184,24 @@ class ControlChannelTest {
         assertTrue(r.out().lines().anyMatch(l -> l.matches("tcp\\s+ipv4\\s+22\\s+sshd\\s+/usr/sbin/sshd\\s+812\\s+.*")), r.out());
         assertTrue(r.out().contains("Refused (1)"), r.out());
         assertTrue(r.out().contains("700 /usr/sbin/nginx (trusted: nginx), 4242 /usr/bin/python3 (untrusted)"), r.out());
+        assertTrue(r.out().contains("Why:\n  tcp 0.0.0.0 port 8080: pid 4242 /usr/bin/python3 is not a trusted program"),
+                r.out());
+        JsonObject refused = JsonSupport.parse(client("ports", "--json").out().strip()).getJsonArray("refused")
+                .getJsonObject(0);
+        assertEquals("pid 4242 /usr/bin/python3 is not a trusted program", refused.getString("reason"));
+    }
+
+    @Test
+    void trustWithUserAndUnitReachesTheRegistryAndSaysWhatItWillAccept() {
+        Run r = client("trust", "/usr/sbin/nginx", "--user", "www-data", "--unit", "nginx");
+
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("Accepted: a process whose running image has exactly these bytes, running as user "
+                + "www-data (uid 33), in systemd unit nginx.service"), r.out());
+        assertTrue(r.out().contains("without LD_PRELOAD"), r.out());
+        assertEquals("nginx.service", registry.programs().get(0).unit());
+        assertEquals(ControlClient.USAGE, client("programs", "--user", "x").exit(), "--user belongs to trust only");
+        assertTrue(client("trust", "/usr/sbin/sshd").out().contains("of any user, in any systemd unit or none"));
     }
 
     @Test
