@@ -94,10 +94,14 @@ public final class Render {
         if (programs.isEmpty()) {
             return "No program is trusted. Trust one with: flexwall trust /full/path/to/program [NAME]";
         }
-        Table t = new Table("NAME", "PATH", "SHA-256", "APPROVED", "");
+        Table t = new Table("NAME", "PATH", "SHA-256", "APPROVED", "RUNS AS", "");
         for (JsonObject p : objects(programs)) {
+            String user = p.get("user") instanceof jakarta.json.JsonString u ? "user " + u.getString() : "";
+            String unit = p.get("unit") instanceof jakarta.json.JsonString n ? "unit " + n.getString() : "";
+            String runsAs = user.isEmpty() || unit.isEmpty() ? user + unit : user + ", " + unit;
             t.row(p.getString("name"), p.getString("path"), p.getString("sha256").substring(0, 16) + "…",
-                    p.getString("approvedAt"), p.getBoolean("interpreter", false) ? "interpreter" : "");
+                    p.getString("approvedAt"), runsAs.isEmpty() ? "anyone" : runsAs,
+                    p.getBoolean("interpreter", false) ? "interpreter" : "");
         }
         return t.toString();
     }

@@ -138,15 +138,17 @@ class ControlChannelTest {
     @Test
     void programsListsEveryTrustedProgramAsATable() {
         client("trust", "/usr/sbin/sshd");
-        client("trust", "/usr/sbin/nginx", "web");
+        client("trust", "/usr/sbin/nginx", "web", "--user", "www-data", "--unit", "nginx");
 
         Run r = client("programs");
 
         assertEquals(0, r.exit(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertTrue(lines[0].startsWith("NAME"), r.out());
-        assertTrue(lines[1].startsWith("sshd") && lines[1].contains("/usr/sbin/sshd"), r.out());
-        assertTrue(lines[2].startsWith("web") && lines[2].contains("/usr/sbin/nginx"), r.out());
+        assertTrue(lines[1].startsWith("sshd") && lines[1].contains("/usr/sbin/sshd") && lines[1].contains("anyone"),
+                r.out());
+        assertTrue(lines[2].startsWith("web") && lines[2].contains("/usr/sbin/nginx")
+                && lines[2].contains("user www-data, unit nginx.service"), r.out());
     }
 
     @Test
