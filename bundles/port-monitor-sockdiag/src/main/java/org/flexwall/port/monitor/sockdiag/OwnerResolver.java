@@ -264,7 +264,7 @@ public final class OwnerResolver implements AutoCloseable {
         if (sha != null && !exe.equals(proc.executable(pid))) {
             sha = null; // it exec'd while we hashed: the hash may belong to either image
         }
-        ProcessSigns signs = ProcessSigns.of(pid, exe);
+        ProcessSigns signs = ProcessSigns.of(proc, pid, exe);
         if (start < 0 || proc.socketInode(pid, fd) != inode) {
             return null;
         }
@@ -285,7 +285,7 @@ public final class OwnerResolver implements AutoCloseable {
         if (sha != null && (!exe.equals(proc.executable(pid)) || proc.startTime(pid) != start)) {
             sha = null;
         }
-        ProcessSigns signs = ProcessSigns.of(pid, exe);
+        ProcessSigns signs = ProcessSigns.of(proc, pid, exe);
         return new SocketOwner(pid, start, exe != null ? exe : ProcFs.exeLink(pid), sha, signs.uid(), signs.unit(),
                 signs.tampered(), true);
     }

@@ -1,8 +1,6 @@
 package org.flexwall.port.monitor.sockdiag;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,10 +21,14 @@ record ProcessSigns(int uid, String unit, String tampered) {
 
     /** Reads the signs of process {@code pid}, whose running image is at {@code exe} (as /proc/PID/exe says). */
     static ProcessSigns of(int pid, Path exe) {
-        Path proc = Path.of("/proc", Integer.toString(pid));
+        return of(new ProcFs(), pid, exe);
+    }
+
+    /** As {@link #of(int, Path)}, through the caller's /proc reader. */
+    static ProcessSigns of(ProcFs proc, int pid, Path exe) {
         List<String> signs = new ArrayList<>();
         int uid = -1;
-        String status = read(proc.resolve("status"));
+        String status = text(proc.read(pid, "/status"));
         if (status == null) {
             signs.add("its /proc/" + pid + "/status could not be read");
         } else {
@@ -37,7 +39,7 @@ record ProcessSigns(int uid, String unit, String tampered) {
                         : "its TracerPid could not be read");
             }
         }
-        String environ = read(proc.resolve("environ"));
+        byte[] environ = proc.read(pid, "/environ");
         if (environ == null) {
             signs.add("its environment (/proc/" + pid + "/environ) could not be read");
         } else {
@@ -51,17 +53,26 @@ record ProcessSigns(int uid, String unit, String tampered) {
                 signs.add("it runs a deleted file (" + shown(image) + ")");
             }
         }
-        String cgroup = read(proc.resolve("cgroup"));
+        String cgroup = text(proc.read(pid, "/cgroup"));
         return new ProcessSigns(uid, cgroup == null ? null : unit(cgroup), signs.isEmpty() ? null : String.join("; ", signs));
     }
 
     /** The loader variables set (non-empty) in a NUL-separated environment, each as a sign in words. */
-    static List<String> loaderVariables(String environ) {
+    static List<String> loaderVariables(byte[] environ) {
         List<String> found = new ArrayList<>();
-        for (String entry : environ.split("\0")) {
-            int eq = entry.indexOf('=');
-            if (eq > 0 && eq < entry.length() - 1 && LOADER_VARIABLES.contains(entry.substring(0, eq))) {
-                found.add("it runs with " + shown(entry) + " in its environment, which loads code from outside its image");
+        for (int start = 0, end; start < environ.length; start = end + 1) {
+            end = start;
+            while (end < environ.length && environ[end] != 0) {
+                end++;
+            }
+            // only entries beginning "LD_" become text: an environment is mostly other variables
+            if (end - start > 3 && environ[start] == 'L' && environ[start + 1] == 'D' && environ[start + 2] == '_') {
+                String entry = new String(environ, start, end - start, StandardCharsets.UTF_8);
+                int eq = entry.indexOf('=');
+                if (eq > 0 && eq < entry.length() - 1 && LOADER_VARIABLES.contains(entry.substring(0, eq))) {
+                    found.add("it runs with " + shown(entry) + " in its environment, which loads code from outside its "
+                            + "image");
+                }
             }
         }
         return found;
@@ -107,11 +118,7 @@ record ProcessSigns(int uid, String unit, String tampered) {
         return clean.length() <= MAX_SHOWN ? clean : clean.substring(0, MAX_SHOWN) + "…";
     }
 
-    private static String read(Path file) {
-        try {
-            return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
-        } catch (IOException | SecurityException e) {
-            return null;
-        }
+    private static String text(byte[] bytes) {
+        return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 }
