@@ -444,7 +444,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
 
     /** The socket with {@code owners}, and every process that ever took it from another (pidfd_getfd). */
     private ListeningSocket withOwners(ListeningSocket s, List<SocketOwner> owners) {
-        Taken taken = takers.get(s.inode());
+        Taken taken = takers.isEmpty() ? null : takers.get(s.inode()); // no boxing per socket in the usual case
         List<SocketOwner> all = owners;
         if (taken != null) {
             all = new ArrayList<>(owners);
