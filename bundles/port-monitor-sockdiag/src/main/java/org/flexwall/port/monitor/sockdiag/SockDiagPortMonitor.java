@@ -85,7 +85,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
     private long lastOwnerScan;
     private long ownerRescanNanos;
     private boolean failing;
-    private volatile boolean forceOwnerScan;
+    private final AtomicBoolean forceOwnerScan = new AtomicBoolean();
 
     public SockDiagPortMonitor() {}
 
@@ -219,7 +219,11 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
                         + "that socket until the socket closes", pid, taker.executable(), inode);
             }
         }
-        forceOwnerScan = true;
+        // A known socket gets its takers added by the next poll, which every kind of poll does; an unknown one needs
+        // every holder looked up again. (Tracepoints are global: most takings are of other namespaces' sockets.)
+        if (inode <= 0) {
+            forceOwnerScan.set(true);
+        }
         portActivity(null, 0);
     }
 
@@ -329,8 +333,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener {
         int[] pids = resolver.pids();
         long now = System.nanoTime();
         boolean newSocket = sockets.stream().anyMatch(s -> !diff.knows(s.inode()));
-        boolean forced = forceOwnerScan;
-        forceOwnerScan = false;
+        boolean forced = forceOwnerScan.getAndSet(false);
         List<ListeningSocket> scan;
         // Owners can only change when a socket or a process came or went, or by exec / fd passing (the timer).
         if (newSocket || forced || now - lastOwnerScan >= ownerRescanNanos) {
