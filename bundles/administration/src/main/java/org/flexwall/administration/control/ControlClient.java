@@ -55,10 +55,13 @@ public final class ControlClient {
             "usage: flexwall COMMAND [ARGUMENTS] [--json] [--data DIR | --socket PATH]",
             "  trust PATH [NAME] [--insist]  trust the program at PATH (its bytes as they are now); --insist to trust",
             "                                a general interpreter such as python3",
+            "    [--user USER] [--unit UNIT] only processes of that user (name or uid) in that systemd unit",
+            "                                (nginx or nginx.service) count as the program",
             "  untrust PATH                  stop trusting the program approved at PATH; its ports close",
             "  programs                      list the trusted programs",
             "  reapprove PATH                trust the new bytes at PATH after an upgrade",
-            "  ports                         list open ports, and sockets refused because untrusted processes share them",
+            "  ports                         list open ports, and sockets refused with the reason (an untrusted",
+            "                                sharer, a traced or LD_PRELOADed holder, another user or unit)",
             "  status                        say whether every part of flexwall is working",
             "  reload                        read the trusted-program store again after repairing it",
             "  reset                         give up on a damaged trusted-program store and start with none trusted",
@@ -93,11 +96,18 @@ public final class ControlClient {
         boolean insist = false;
         String socket = null;
         String data = null;
+        java.util.Map<String, String> runsAs = new java.util.LinkedHashMap<>();
         List<String> words = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--json" -> json = true;
                 case "--insist" -> insist = true;
+                case "--user", "--unit" -> {
+                    if (++i >= args.length) {
+                        return usage(args[i - 1] + " needs a value");
+                    }
+                    runsAs.put(args[i - 1].substring(2), args[i]);
+                }
                 case "--socket" -> {
                     if (++i >= args.length) {
                         return usage("--socket needs a path");
@@ -127,7 +137,7 @@ public final class ControlClient {
         }
         JsonObject request;
         try {
-            request = request(words, insist);
+            request = request(words, insist, runsAs);
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
@@ -180,15 +190,21 @@ public final class ControlClient {
 
     /** The request for a command line, paths made absolute against the current directory. */
     static JsonObject request(List<String> words, boolean insist) {
+        return request(words, insist, java.util.Map.of());
+    }
+
+    /** As above, with the --user and --unit a trusted program is restricted to ({@code runsAs}: "user", "unit"). */
+    static JsonObject request(List<String> words, boolean insist, java.util.Map<String, String> runsAs) {
         String command = words.get(0);
         JsonObjectBuilder b = JsonSupport.json().createObjectBuilder().add("op", command);
         switch (command) {
             case "trust" -> {
-                arguments(words, 1, 2, "trust PATH [NAME] [--insist]");
+                arguments(words, 1, 2, "trust PATH [NAME] [--user USER] [--unit UNIT] [--insist]");
                 b.add("path", absolute(words.get(1))).add("insist", insist);
                 if (words.size() > 2) {
                     b.add("name", words.get(2));
                 }
+                runsAs.forEach(b::add);
             }
             case "untrust", "reapprove" -> {
                 arguments(words, 1, 1, command + " PATH");
@@ -198,8 +214,8 @@ public final class ControlClient {
                     arguments(words, 0, 0, command);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
         }
-        if (insist && !command.equals("trust")) {
-            throw new IllegalArgumentException("--insist belongs to trust only");
+        if ((insist || !runsAs.isEmpty()) && !command.equals("trust")) {
+            throw new IllegalArgumentException("--insist, --user and --unit belong to trust only");
         }
         return b.build();
     }

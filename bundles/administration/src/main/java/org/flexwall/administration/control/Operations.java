@@ -14,6 +14,7 @@ import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortMonitor;
 import org.flexwall.api.port.PortStore;
+import org.flexwall.api.port.RefusedSocket;
 import org.flexwall.api.port.SocketOwner;
 import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.ProgramRegistryListener;
@@ -113,7 +114,8 @@ public class Operations {
             }
             switch (op) {
                 case "trust":
-                    return trust(requiredText(request, "path"), text(request, "name"), request.getBoolean("insist", false));
+                    return trust(requiredText(request, "path"), text(request, "name"), request.getBoolean("insist", false),
+                            text(request, "user"), text(request, "unit"));
                 case "untrust":
                     return untrust(requiredText(request, "path"));
                 case "programs":
@@ -145,13 +147,19 @@ public class Operations {
 
     /** Trusts the program at {@code path}; {@code name} may be null (the file name is used). */
     public JsonObject trust(String path, String name, boolean insist) {
+        return trust(path, name, insist, null, null);
+    }
+
+    /** As above, for processes of {@code user} (name or uid) in systemd unit {@code unit} only; each may be null. */
+    public JsonObject trust(String path, String name, boolean insist, String user, String unit) {
         ProgramRegistry r = registry;
         if (r == null) {
             return noRegistry("trust");
         }
         try {
-            TrustedProgram p = r.trust(fullPath(path), name, insist);
+            TrustedProgram p = r.trust(fullPath(path), name, insist, user, unit);
             audit("trusted program '" + p.name() + "' at " + p.path() + ", SHA-256 " + p.sha256()
+                    + (p.restrictions().isEmpty() ? "" : ", " + p.restrictions() + " only")
                     + (p.interpreter() ? " (an interpreter: every script it runs is trusted)" : ""));
             programsChanged();
             return ok("trust").add("program", program(p)).add("permitted", portsOf(p.sha256())).build();
@@ -263,7 +271,7 @@ public class Operations {
         JsonArrayBuilder permitted = json.createArrayBuilder();
         s.permitted().forEach(p -> permitted.add(port(p)));
         JsonArrayBuilder refused = json.createArrayBuilder();
-        for (ListeningSocket socket : s.refused()) {
+        for (RefusedSocket socket : s.refusals()) {
             refused.add(refused(socket));
         }
         return ok("ports").add("permitted", permitted).add("refused", refused).build();
@@ -379,7 +387,10 @@ public class Operations {
     private JsonObject program(TrustedProgram p) {
         return json.createObjectBuilder().add("name", p.name()).add("path", p.path().toString())
                 .add("sha256", p.sha256()).add("md5", p.md5()).add("approvedAt", p.approvedAt().toString())
-                .add("interpreter", p.interpreter()).build();
+                .add("interpreter", p.interpreter())
+                .add("user", p.user() == null ? JsonValue.NULL : json.createValue(p.user()))
+                .add("uid", p.uid() == TrustedProgram.ANY_UID ? JsonValue.NULL : json.createValue(p.uid()))
+                .add("unit", p.unit() == null ? JsonValue.NULL : json.createValue(p.unit())).build();
     }
 
     private JsonObject port(PermittedPort p) {
@@ -392,7 +403,8 @@ public class Operations {
                 .add("processes", processes).add("since", p.since().toString()).build();
     }
 
-    private JsonObject refused(ListeningSocket s) {
+    private JsonObject refused(RefusedSocket refusal) {
+        ListeningSocket s = refusal.socket();
         ProgramRegistry r = registry;
         JsonArrayBuilder owners = json.createArrayBuilder();
         for (SocketOwner o : s.owners()) {
@@ -400,7 +412,7 @@ public class Operations {
         }
         return json.createObjectBuilder().add("protocol", lower(s.protocol())).add("family", lower(s.family()))
                 .add("address", s.address()).add("port", s.port()).add("inode", s.inode()).add("v6Only", s.v6Only())
-                .add("owners", owners).build();
+                .add("owners", owners).add("reason", refusal.reason()).build();
     }
 
     private JsonObject owner(SocketOwner o, Optional<TrustedProgram> trustedAs) {
@@ -408,6 +420,10 @@ public class Operations {
                 .add("executable", o.executable().toString());
         b.add("sha256", o.sha256() == null ? JsonValue.NULL : json.createValue(o.sha256()));
         b.add("trustedAs", trustedAs.isPresent() ? json.createValue(trustedAs.get().name()) : JsonValue.NULL);
+        b.add("uid", o.uid() == SocketOwner.UNKNOWN_UID ? JsonValue.NULL : json.createValue(o.uid()));
+        b.add("unit", o.unit() == null ? JsonValue.NULL : json.createValue(o.unit()));
+        b.add("tampered", o.tampered() == null ? JsonValue.NULL : json.createValue(o.tampered()));
+        b.add("taken", o.taken());
         return b.build();
     }
 

@@ -57,6 +57,19 @@ public final class Render {
         if (p.getBoolean("interpreter", false)) {
             out.append("\n  Note: this is a general interpreter; every script it runs may now open ports.");
         }
+        out.append("\n  Accepted: a process whose running image has exactly these bytes");
+        if (p.get("user") instanceof jakarta.json.JsonString u) {
+            out.append(", running as user ").append(u.getString()).append(" (uid ").append(p.getInt("uid")).append(")");
+        } else {
+            out.append(", of any user");
+        }
+        if (p.get("unit") instanceof jakarta.json.JsonString unit) {
+            out.append(", in systemd unit ").append(unit.getString());
+        } else {
+            out.append(", in any systemd unit or none");
+        }
+        out.append(";\n  not traced, without LD_PRELOAD, LD_AUDIT or LD_LIBRARY_PATH, not run from a memfd or a deleted "
+                + "file,\n  and holding its sockets alone.");
         JsonArray open = answer.getJsonArray("permitted");
         if (open == null || open.isEmpty()) {
             out.append("\n  Its ports open as soon as it listens.");
@@ -81,10 +94,14 @@ public final class Render {
         if (programs.isEmpty()) {
             return "No program is trusted. Trust one with: flexwall trust /full/path/to/program [NAME]";
         }
-        Table t = new Table("NAME", "PATH", "SHA-256", "MD5", "APPROVED", "");
+        Table t = new Table("NAME", "PATH", "SHA-256", "MD5", "APPROVED", "RUNS AS", "");
         for (JsonObject p : objects(programs)) {
+            String user = p.get("user") instanceof jakarta.json.JsonString u ? "user " + u.getString() : "";
+            String unit = p.get("unit") instanceof jakarta.json.JsonString n ? "unit " + n.getString() : "";
+            String runsAs = user.isEmpty() || unit.isEmpty() ? user + unit : user + ", " + unit;
             t.row(p.getString("name"), p.getString("path"), p.getString("sha256").substring(0, 16) + "…",
-                    p.getString("md5", ""), p.getString("approvedAt"), p.getBoolean("interpreter", false) ? "interpreter" : "");
+                    p.getString("md5", ""), p.getString("approvedAt"), runsAs.isEmpty() ? "anyone" : runsAs,
+                    p.getBoolean("interpreter", false) ? "interpreter" : "");
         }
         return t.toString();
     }
@@ -109,9 +126,10 @@ public final class Render {
         }
         JsonArray refused = answer.getJsonArray("refused");
         if (!refused.isEmpty()) {
-            out.append("\n\nRefused (").append(refused.size()).append("): a trusted program shares these sockets with "
-                    + "untrusted processes, so their ports stay closed:\n");
+            out.append("\n\nRefused (").append(refused.size()).append("): a trusted program is involved, but their "
+                    + "ports stay closed:\n");
             Table t = new Table("PROTO", "FAMILY", "ADDRESS", "PORT", "OWNERS");
+            List<String> reasons = new ArrayList<>();
             for (JsonObject s : objects(refused)) {
                 List<String> owners = new ArrayList<>();
                 for (JsonObject o : objects(s.getJsonArray("owners"))) {
@@ -122,8 +140,10 @@ public final class Render {
                 }
                 t.row(s.getString("protocol"), s.getString("family"), s.getString("address"),
                         String.valueOf(s.getInt("port")), String.join(", ", owners));
+                reasons.add("  " + s.getString("protocol") + " " + s.getString("address") + " port " + s.getInt("port")
+                        + ": " + s.getString("reason", "no reason given"));
             }
-            out.append(t);
+            out.append(t).append("\nWhy:\n").append(String.join("\n", reasons));
         }
         return out.toString();
     }

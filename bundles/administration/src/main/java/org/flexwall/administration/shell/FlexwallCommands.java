@@ -40,23 +40,34 @@ public class FlexwallCommands {
         this.operations = operations;
     }
 
-    /** trust PATH [NAME] [--insist] */
+    /** trust PATH [NAME] [--user USER] [--unit UNIT] [--insist] */
     public String trust(String... args) {
+        String usage = "usage: flexwall:trust PATH [NAME] [--user USER] [--unit UNIT] [--insist]";
         boolean insist = false;
+        String user = null;
+        String unit = null;
         List<String> words = new ArrayList<>();
-        for (String a : args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
             if (a.equals("--insist")) {
                 insist = true;
+            } else if ((a.equals("--user") || a.equals("--unit")) && i + 1 < args.length) {
+                if (a.equals("--user")) {
+                    user = args[++i];
+                } else {
+                    unit = args[++i];
+                }
             } else if (a.startsWith("--")) {
-                throw new IllegalArgumentException("unknown option " + a + "; usage: flexwall:trust PATH [NAME] [--insist]");
+                throw new IllegalArgumentException("unknown option or missing value: " + a + "; " + usage);
             } else {
                 words.add(a);
             }
         }
         if (words.isEmpty() || words.size() > 2) {
-            throw new IllegalArgumentException("usage: flexwall:trust PATH [NAME] [--insist]");
+            throw new IllegalArgumentException(usage);
         }
-        return text(operations.trust(absolute(words.get(0)), words.size() > 1 ? words.get(1) : null, insist));
+        return text(operations.trust(absolute(words.get(0)), words.size() > 1 ? words.get(1) : null, insist, user,
+                unit));
     }
 
     /** untrust PATH */

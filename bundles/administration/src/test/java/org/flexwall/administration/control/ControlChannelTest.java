@@ -141,15 +141,17 @@ class ControlChannelTest {
     @Test
     void programsListsEveryTrustedProgramAsATable() {
         client("trust", "/usr/sbin/sshd");
-        client("trust", "/usr/sbin/nginx", "web");
+        client("trust", "/usr/sbin/nginx", "web", "--user", "www-data", "--unit", "nginx");
 
         Run r = client("programs");
 
         assertEquals(0, r.exit(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertTrue(lines[0].startsWith("NAME"), r.out());
-        assertTrue(lines[1].startsWith("sshd") && lines[1].contains("/usr/sbin/sshd"), r.out());
-        assertTrue(lines[2].startsWith("web") && lines[2].contains("/usr/sbin/nginx"), r.out());
+        assertTrue(lines[1].startsWith("sshd") && lines[1].contains("/usr/sbin/sshd") && lines[1].contains("anyone"),
+                r.out());
+        assertTrue(lines[2].startsWith("web") && lines[2].contains("/usr/sbin/nginx")
+                && lines[2].contains("user www-data, unit nginx.service"), r.out());
     }
 
     @Test
@@ -198,6 +200,24 @@ class ControlChannelTest {
         assertTrue(r.out().lines().anyMatch(l -> l.matches("tcp\\s+ipv4\\s+22\\s+sshd\\s+/usr/sbin/sshd\\s+812\\s+.*")), r.out());
         assertTrue(r.out().contains("Refused (1)"), r.out());
         assertTrue(r.out().contains("700 /usr/sbin/nginx (trusted: nginx), 4242 /usr/bin/python3 (untrusted)"), r.out());
+        assertTrue(r.out().contains("Why:\n  tcp 0.0.0.0 port 8080: pid 4242 /usr/bin/python3 is not a trusted program"),
+                r.out());
+        JsonObject refused = JsonSupport.parse(client("ports", "--json").out().strip()).getJsonArray("refused")
+                .getJsonObject(0);
+        assertEquals("pid 4242 /usr/bin/python3 is not a trusted program", refused.getString("reason"));
+    }
+
+    @Test
+    void trustWithUserAndUnitReachesTheRegistryAndSaysWhatItWillAccept() {
+        Run r = client("trust", "/usr/sbin/nginx", "--user", "www-data", "--unit", "nginx");
+
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("Accepted: a process whose running image has exactly these bytes, running as user "
+                + "www-data (uid 33), in systemd unit nginx.service"), r.out());
+        assertTrue(r.out().contains("without LD_PRELOAD"), r.out());
+        assertEquals("nginx.service", registry.programs().get(0).unit());
+        assertEquals(ControlClient.USAGE, client("programs", "--user", "x").exit(), "--user belongs to trust only");
+        assertTrue(client("trust", "/usr/sbin/sshd").out().contains("of any user, in any systemd unit or none"));
     }
 
     @Test

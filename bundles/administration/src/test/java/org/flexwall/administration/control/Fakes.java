@@ -66,6 +66,20 @@ public final class Fakes {
         }
 
         @Override
+        public TrustedProgram trust(Path path, String name, boolean insist, String user, String unit)
+                throws RegistryException {
+            TrustedProgram plain = trust(path, name, insist);
+            if (user == null && unit == null) {
+                return plain;
+            }
+            programs.remove(plain);
+            TrustedProgram p = new TrustedProgram(plain.name(), path, plain.sha256(), plain.md5(), APPROVED, insist,
+                    user, user == null ? TrustedProgram.ANY_UID : 33, unit == null ? null : unit + ".service");
+            programs.add(p);
+            return p;
+        }
+
+        @Override
         public List<TrustedProgram> untrust(Path path) {
             List<TrustedProgram> gone = programs.stream().filter(p -> p.path().equals(path)).toList();
             programs.removeAll(gone);
@@ -149,6 +163,12 @@ public final class Fakes {
         @Override
         public boolean permitNow(Protocol protocol, AddressFamily family, int port) {
             return isPermitted(protocol, family, port);
+        }
+
+        @Override
+        public List<org.flexwall.api.port.RefusedSocket> refusals() {
+            return refused().stream().map(s -> new org.flexwall.api.port.RefusedSocket(s,
+                    "pid 4242 /usr/bin/python3 is not a trusted program")).toList();
         }
 
         @Override

@@ -75,6 +75,16 @@ class FlexwallCommandsTest {
     }
 
     @Test
+    void trustWithUserAndUnitReachesTheRegistryAndSaysWhatItAccepts() throws Exception {
+        String out = run("flexwall:trust /usr/sbin/nginx web --user www-data --unit nginx");
+
+        assertTrue(out.contains("running as user www-data (uid 33), in systemd unit nginx.service"), out);
+        assertEquals("www-data", registry.programs().get(0).user());
+        Exception e = assertThrows(Exception.class, () -> run("flexwall:trust /usr/sbin/sshd --user"));
+        assertTrue(e.getMessage().contains("missing value: --user"), e.getMessage());
+    }
+
+    @Test
     void trustWithPathOnlyNamesTheProgramAfterItsFile() throws Exception {
         assertTrue(run("flexwall:trust /usr/sbin/sshd").startsWith("Trusted 'sshd' at /usr/sbin/sshd"));
         assertTrue(run("flexwall:programs").contains("/usr/sbin/sshd"));

@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param port     the local port
  * @param inode    the socket inode: the identity of the socket while it lives
  * @param v6Only   for an IPv6 socket, whether IPV6_V6ONLY is set (an unset one on :: serves IPv4 too)
- * @param owners   every process holding the socket; empty when none could be resolved
+ * @param owners   every process holding the socket, and every process that took it from another through pidfd_getfd
+ *                 ({@link SocketOwner#taken()}: it may no longer hold it); empty when none could be resolved
  */
 public record ListeningSocket(Protocol protocol, AddressFamily family, String address, int port, long inode,
         boolean v6Only, List<SocketOwner> owners) {

@@ -14,4 +14,15 @@ public interface PortActivityListener {
      * @param port     the local port when known, else 0
      */
     void portActivity(Protocol protocol, int port);
+
+    /**
+     * Process {@code pid} took a duplicate of the socket {@code inode} from another process (pidfd_getfd): it holds
+     * the socket now, perhaps only for a moment, and counts as one of its holders until the socket closes.
+     *
+     * @param inode the socket's inode, or 0 when it could not be told: then every holder is looked up again
+     * @since 1.2
+     */
+    default void socketTaken(int pid, long inode) {
+        portActivity(null, 0);
+    }
 }

@@ -26,4 +26,14 @@ public interface PortStore {
      * (inherited socket, SO_REUSEPORT): reported to the operator, never opened.
      */
     List<ListeningSocket> refused();
+
+    /**
+     * The {@link #refused()} sockets, each with the reason it is refused (an untrusted sharer, a tampered holder, a
+     * holder of another user or unit, a process that took the socket).
+     *
+     * @since 1.2
+     */
+    default List<RefusedSocket> refusals() {
+        return refused().stream().map(s -> new RefusedSocket(s, "refused by the port store (no reason given)")).toList();
+    }
 }

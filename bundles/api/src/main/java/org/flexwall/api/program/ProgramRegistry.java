@@ -25,6 +25,23 @@ public interface ProgramRegistry {
      */
     TrustedProgram trust(Path path, String name, boolean insist) throws RegistryException;
 
+    /**
+     * As {@link #trust(Path, String, boolean)}, with the user and systemd unit its processes must run as: a process of
+     * another user or unit running the same bytes is not this program.
+     *
+     * @param user a user name or numeric uid, or null for any user
+     * @param unit a systemd unit ("nginx" or "nginx.service"), or null for any
+     * @throws RegistryException also when the user does not exist, or this registry cannot restrict programs
+     * @since 1.2
+     */
+    default TrustedProgram trust(Path path, String name, boolean insist, String user, String unit)
+            throws RegistryException {
+        if (user != null || unit != null) {
+            throw new RegistryException("this program registry cannot restrict a program to a user or unit");
+        }
+        return trust(path, name, insist);
+    }
+
     /** Forgets every program approved at {@code path}; returns what was removed. */
     List<TrustedProgram> untrust(Path path) throws RegistryException;
 

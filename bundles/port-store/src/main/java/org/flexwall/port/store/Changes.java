@@ -13,8 +13,8 @@ import org.flexwall.api.program.TrustedProgram;
  * port replaced by a new entry for the same key is never briefly counted twice or missing at the end.
  */
 final class Changes {
-    /** A socket newly refused because a trusted program shares it with untrusted processes. */
-    record Refusal(ListeningSocket socket, TrustedProgram program, List<SocketOwner> untrusted) {}
+    /** A socket newly refused although a trusted program is involved, and why (never empty). */
+    record Refusal(ListeningSocket socket, TrustedProgram program, List<SocketOwner> untrusted, String reason) {}
 
     final List<PermittedPort> revoked = new ArrayList<>();
     final List<PermittedPort> permitted = new ArrayList<>();

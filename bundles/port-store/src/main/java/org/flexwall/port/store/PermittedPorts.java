@@ -15,7 +15,9 @@ import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.api.port.RefusedSocket;
 import org.flexwall.api.port.SocketOwner;
+import org.flexwall.api.program.TrustedProgram;
 
 /**
  * The permitted-port storage of the patent's Table 2 (FIG. 7), without OSGi: a mirror of every listening socket the
@@ -33,7 +35,7 @@ final class PermittedPorts {
 
     private final Map<Long, ListeningSocket> sockets = new LinkedHashMap<>();
     private final Map<Long, List<PermittedPort>> entries = new LinkedHashMap<>();
-    private final Map<Long, ListeningSocket> refused = new LinkedHashMap<>();
+    private final Map<Long, RefusedSocket> refused = new LinkedHashMap<>();
     // Every socket serving each (protocol, family, port): a port opens only when all of them are trusted.
     private final Map<Integer, Set<Long>> inodesByKey = new HashMap<>();
     // How many entries (sockets) serve each (protocol, family, port); the bit says "at least one".
@@ -145,7 +147,7 @@ final class PermittedPorts {
         return all;
     }
 
-    List<ListeningSocket> refused() {
+    List<RefusedSocket> refused() {
         return List.copyOf(refused.values());
     }
 
@@ -236,29 +238,34 @@ final class PermittedPorts {
     }
 
     /**
-     * Owners of other sockets on the same port that packets from the network can reach and that are not trusted
-     * (SO_REUSEPORT, or a more specific address): they would receive what the open port lets in. Null when none.
+     * Other sockets on the same port that packets from the network can reach and that are not trusted (SO_REUSEPORT,
+     * a more specific address, a connected UDP socket): they would receive what the open port lets in. Null when
+     * none; otherwise the refusal of {@code socket} because of them.
      */
-    private List<SocketOwner> untrustedSharers(ListeningSocket socket) {
-        List<SocketOwner> owners = null;
+    private Evaluation untrustedSharers(ListeningSocket socket, TrustedProgram program) {
+        List<SocketOwner> owners = new ArrayList<>();
+        List<String> reasons = new ArrayList<>();
         for (long inode : sharers(socket)) {
             ListeningSocket other = sockets.get(inode);
             Evaluation e = Evaluation.of(other, trust, permitLoopback);
             if (e.outcome() == Evaluation.Outcome.UNTRUSTED || e.outcome() == Evaluation.Outcome.REFUSE) {
-                owners = owners == null ? new ArrayList<>() : owners;
-                owners.addAll(e.untrusted().isEmpty() ? other.owners() : e.untrusted());
+                owners.addAll(e.untrusted());
+                reasons.add("another socket on the same port (" + where(other) + "): " + e.reason());
             }
         }
-        return owners;
+        return reasons.isEmpty() ? null
+                : new Evaluation(Evaluation.Outcome.REFUSE, program, List.copyOf(owners), String.join("; ", reasons));
     }
 
-    private boolean sharesWithTrusted(ListeningSocket socket) {
+    /** The trusted socket on the same port that an untrusted {@code socket} keeps closed, or null. */
+    private ListeningSocket trustedSharer(ListeningSocket socket) {
         for (long inode : sharers(socket)) {
-            if (Evaluation.of(sockets.get(inode), trust, permitLoopback).outcome() == Evaluation.Outcome.PERMIT) {
-                return true;
+            ListeningSocket other = sockets.get(inode);
+            if (Evaluation.of(other, trust, permitLoopback).outcome() == Evaluation.Outcome.PERMIT) {
+                return other;
             }
         }
-        return false;
+        return null;
     }
 
     private Changes evaluate(ListeningSocket socket, Instant now) {
@@ -266,9 +273,9 @@ final class PermittedPorts {
         long inode = socket.inode();
         Evaluation e = Evaluation.of(socket, trust, permitLoopback);
         if (e.outcome() == Evaluation.Outcome.PERMIT) {
-            List<SocketOwner> sharers = untrustedSharers(socket);
-            if (sharers != null) {
-                e = new Evaluation(Evaluation.Outcome.REFUSE, e.program(), List.copyOf(sharers));
+            Evaluation shared = untrustedSharers(socket, e.program());
+            if (shared != null) {
+                e = shared;
             }
         }
         if (e.outcome() == Evaluation.Outcome.PERMIT) {
@@ -295,16 +302,24 @@ final class PermittedPorts {
             return c;
         }
         revoke(inode, c);
+        ListeningSocket trustedSharer;
         if (e.outcome() == Evaluation.Outcome.REFUSE) {
-            if (refused.put(inode, socket) == null) {
-                c.refused.add(new Changes.Refusal(socket, e.program(), e.untrusted()));
+            RefusedSocket before = refused.put(inode, new RefusedSocket(socket, e.reason()));
+            if (before == null || !before.reason().equals(e.reason())) {
+                c.refused.add(new Changes.Refusal(socket, e.program(), e.untrusted(), e.reason()));
             }
-        } else if (e.outcome() == Evaluation.Outcome.UNTRUSTED && sharesWithTrusted(socket)) {
-            refused.put(inode, socket); // the untrusted sharer is what keeps a trusted program's port closed: show it
+        } else if (e.outcome() == Evaluation.Outcome.UNTRUSTED && (trustedSharer = trustedSharer(socket)) != null) {
+            // the untrusted sharer is what keeps a trusted program's port closed: show it
+            refused.put(inode, new RefusedSocket(socket, "it shares its port with a trusted program's socket ("
+                    + where(trustedSharer) + ") and " + e.reason()));
         } else {
             refused.remove(inode);
         }
         return c;
+    }
+
+    private static String where(ListeningSocket s) {
+        return s.protocol() + " " + s.address() + " port " + s.port() + ", socket " + s.inode();
     }
 
     private void revoke(long inode, Changes c) {
@@ -347,13 +362,4 @@ final class PermittedPorts {
         bits.set(key >>> 6, on ? word | mask : word & ~mask);
     }
 
-    /** The owners of a socket, for messages: "pid 812 /usr/sbin/sshd". */
-    static String describe(List<SocketOwner> owners) {
-        List<String> parts = new ArrayList<>();
-        for (SocketOwner o : owners) {
-            parts.add("pid " + o.pid() + " " + o.executable()
-                    + (o.sha256() == null ? " (image unreadable)" : " (sha256 " + o.sha256().substring(0, Math.min(12, o.sha256().length())) + "…)"));
-        }
-        return String.join(", ", parts);
-    }
 }

@@ -17,6 +17,7 @@ import org.flexwall.api.port.PortMonitor;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.api.port.RefusedSocket;
 import org.flexwall.api.port.SocketMarker;
 import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.ProgramRegistryListener;
@@ -263,6 +264,11 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
 
     @Override
     public List<ListeningSocket> refused() {
+        return refusals().stream().map(RefusedSocket::socket).toList();
+    }
+
+    @Override
+    public List<RefusedSocket> refusals() {
         synchronized (lock) {
             return ports.refused();
         }
@@ -365,10 +371,9 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         notifier.publish(c);
         for (Changes.Refusal r : c.refused) {
             ListeningSocket s = r.socket();
-            notifier.execute(() -> log().warn("not opening {} port {} ({} {}): trusted program {} ({}) shares the "
-                    + "socket with untrusted processes: {}; stop them or trust them with `flexwall trust PATH`",
-                    s.protocol(), s.port(), s.family(), s.address(), r.program().name(), r.program().path(),
-                    PermittedPorts.describe(r.untrusted())));
+            notifier.execute(() -> log().warn("not opening {} port {} ({} {}, socket {}) of trusted program {} ({}): "
+                    + "{}", s.protocol(), s.port(), s.family(), s.address(), s.inode(), r.program().name(),
+                    r.program().path(), r.reason()));
         }
     }
 

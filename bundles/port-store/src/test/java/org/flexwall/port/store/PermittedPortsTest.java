@@ -71,7 +71,7 @@ class PermittedPortsTest {
 
         assertFalse(ports.isPermitted(TCP, IPV4, 8080));
         assertTrue(c.isEmpty());
-        assertTrue(ports.refused().isEmpty(), "no trusted program is involved: nothing to report");
+        assertTrue(refusedSockets().isEmpty(), "no trusted program is involved: nothing to report");
         assertTrue(ports.knows(TCP, IPV4, 8080));
     }
 
@@ -85,7 +85,7 @@ class PermittedPortsTest {
     void socketWithoutResolvableOwnerIsNotPermitted() {
         ports.open(tcp4(22, 103), T0);
         assertFalse(ports.isPermitted(TCP, IPV4, 22));
-        assertTrue(ports.refused().isEmpty());
+        assertTrue(refusedSockets().isEmpty());
     }
 
     @Test
@@ -112,11 +112,12 @@ class PermittedPortsTest {
         Changes c = ports.open(shared, T0);
 
         assertFalse(ports.isPermitted(TCP, IPV4, 80));
-        assertEquals(List.of(shared), ports.refused());
+        assertEquals(List.of(shared), refusedSockets());
         assertEquals(1, c.refused.size());
         assertEquals(NGINX, c.refused.get(0).program());
         assertEquals(List.of(950), c.refused.get(0).untrusted().stream().map(o -> o.pid()).toList());
-        assertTrue(PermittedPorts.describe(c.refused.get(0).untrusted()).contains("pid 950"));
+        assertTrue(c.refused.get(0).reason().contains("pid 950"), c.refused.get(0).reason());
+        assertTrue(ports.refused().get(0).reason().contains("pid 950 /proc-test/950 (sha256 "), ports.refused().toString());
     }
 
     @Test
@@ -132,7 +133,7 @@ class PermittedPortsTest {
         assertFalse(ports.isPermitted(TCP, IPV4, 8080));
         assertEquals(1, c.revoked.size());
         assertEquals(List.of(950), c.refused.get(0).untrusted().stream().map(o -> o.pid()).toList());
-        assertEquals(java.util.Set.of(trusted, impostor), java.util.Set.copyOf(ports.refused()));
+        assertEquals(java.util.Set.of(trusted, impostor), java.util.Set.copyOf(refusedSockets()));
     }
 
     @Test
@@ -144,7 +145,7 @@ class PermittedPortsTest {
 
         assertTrue(ports.isPermitted(TCP, IPV4, 8080));
         assertEquals(1, c.permitted.size());
-        assertTrue(ports.refused().isEmpty());
+        assertTrue(refusedSockets().isEmpty());
     }
 
     @Test
@@ -167,7 +168,7 @@ class PermittedPortsTest {
         ports.open(tcp4(80, 107, owner(700, NGINX.sha256()), owner(950, UNTRUSTED)), T0);
         Changes again = ports.trust(Trust.of(List.of(SSHD, NGINX)), T1);
         assertTrue(again.refused.isEmpty());
-        assertEquals(1, ports.refused().size());
+        assertEquals(1, refusedSockets().size());
     }
 
     @Test
@@ -177,7 +178,7 @@ class PermittedPortsTest {
         ports.reconcile(List.of(tcp4(80, 108, owner(700, NGINX.sha256()))), T1);
 
         assertTrue(ports.isPermitted(TCP, IPV4, 80));
-        assertTrue(ports.refused().isEmpty());
+        assertTrue(refusedSockets().isEmpty());
     }
 
     @Test
@@ -335,5 +336,9 @@ class PermittedPortsTest {
         assertFalse(ports.isPermitted(TCP, IPV4, 65535));
         assertFalse(ports.isPermitted(UDP, IPV6, 65535));
         assertFalse(ports.isPermitted(UDP, IPV4, 0));
+    }
+
+    private List<ListeningSocket> refusedSockets() {
+        return ports.refused().stream().map(org.flexwall.api.port.RefusedSocket::socket).toList();
     }
 }

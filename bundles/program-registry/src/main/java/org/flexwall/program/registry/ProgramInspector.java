@@ -62,6 +62,13 @@ final class ProgramInspector {
                     + "Run the service from a compiled program, or trust the interpreter itself (insist) if you accept "
                     + "that every script it runs is trusted too");
         }
+        String notElf = notAnElfProgram(real);
+        if (notElf != null) {
+            throw new RegistryException(path + " is not a program the kernel can run" + via + ": " + notElf
+                    + ". exec(2) refuses such a file (a shell would run it with sh, and the process would be sh), so "
+                    + "no process ever runs it as its image and trusting it could never open a port. Trust the "
+                    + "compiled program (an ELF executable) that the service really runs");
+        }
         Optional<String> interpreter = Interpreters.match(real).or(() -> Interpreters.match(path));
         if (interpreter.isPresent() && !insist) {
             throw new RegistryException(path + " is the general interpreter '" + interpreter.get() + "'" + via
@@ -75,9 +82,43 @@ final class ProgramInspector {
         }
     }
 
+    /**
+     * Why {@code file} is not an ELF executable the kernel runs as a process image (ELF magic, and e_type ET_EXEC or
+     * ET_DYN: dynamically or statically linked, position-independent or not), or null when it is one.
+     */
+    static String notAnElfProgram(Path file) throws RegistryException {
+        byte[] head = head(file, 18);
+        if (head.length < 18 || head[0] != 0x7F || head[1] != 'E' || head[2] != 'L' || head[3] != 'F') {
+            return "it is not an ELF executable (it does not begin with the ELF magic bytes)";
+        }
+        boolean little = head[5] == 1;
+        if (!little && head[5] != 2) {
+            return "its ELF header names no byte order";
+        }
+        int type = little ? (head[16] & 0xFF) | (head[17] & 0xFF) << 8 : (head[16] & 0xFF) << 8 | (head[17] & 0xFF);
+        if (type != ET_EXEC && type != ET_DYN) {
+            return "it is an ELF file of type " + type + " (" + (type == 1 ? "an object file" : type == 4
+                    ? "a core dump" : "not an executable") + "), not an executable";
+        }
+        return null;
+    }
+
+    private static final int ET_EXEC = 2;
+    private static final int ET_DYN = 3;
+
     /** The interpreter line of a script ("#!/usr/bin/python3"), or empty for anything else. */
     private static Optional<String> shebang(Path file) throws RegistryException {
-        byte[] head = new byte[256];
+        byte[] head = head(file, 256);
+        if (head.length < 2 || head[0] != '#' || head[1] != '!') {
+            return Optional.empty();
+        }
+        String line = new String(head, 2, head.length - 2, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
+        return Optional.of(line.replaceAll("\\p{Cntrl}", "?"));
+    }
+
+    /** At most the first {@code max} bytes of {@code file}. */
+    private static byte[] head(Path file, int max) throws RegistryException {
+        byte[] head = new byte[max];
         int n = 0;
         try (InputStream in = Files.newInputStream(file)) {
             for (int r; n < head.length && (r = in.read(head, n, head.length - n)) > 0;) {
@@ -86,10 +127,6 @@ final class ProgramInspector {
         } catch (IOException e) {
             throw new RegistryException("cannot read " + file + ": " + e.getMessage(), e);
         }
-        if (n < 2 || head[0] != '#' || head[1] != '!') {
-            return Optional.empty();
-        }
-        String line = new String(head, 2, n - 2, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
-        return Optional.of(line.replaceAll("\\p{Cntrl}", "?"));
+        return java.util.Arrays.copyOf(head, n);
     }
 }

@@ -87,6 +87,12 @@ public class ProgramRegistryComponent implements ProgramRegistry {
     }
 
     @Override
+    public TrustedProgram trust(Path path, String name, boolean insist, String user, String unit)
+            throws RegistryException {
+        return table.trust(path, name, insist, user, unit);
+    }
+
+    @Override
     public List<TrustedProgram> untrust(Path path) throws RegistryException {
         return table.untrust(path);
     }

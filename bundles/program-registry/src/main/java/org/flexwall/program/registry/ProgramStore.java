@@ -60,7 +60,9 @@ import jakarta.json.stream.JsonGeneratorFactory;
 final class ProgramStore {
     static final String FILE_NAME = "programs.json";
     static final String FORMAT = "flexwall-programs";
-    static final int VERSION = 1;
+    /** Version 2 added the optional user, uid and unit of a program; version 1 stores are read as they are. */
+    static final int VERSION = 2;
+    private static final int OLDEST_READ = 1;
     private static final long MAX_BYTES = 16L << 20;
     private static final byte[] HEAD = "{\"sha256\":\"".getBytes(US_ASCII);
     private static final byte[] MIDDLE = "\",\"store\":".getBytes(US_ASCII);
@@ -249,8 +251,14 @@ final class ProgramStore {
                         .write("sha256", p.sha256())
                         .write("md5", p.md5())
                         .write("approvedAt", p.approvedAt().toString())
-                        .write("interpreter", p.interpreter())
-                        .writeEnd();
+                        .write("interpreter", p.interpreter());
+                if (p.user() != null) {
+                    g.write("user", p.user()).write("uid", p.uid());
+                }
+                if (p.unit() != null) {
+                    g.write("unit", p.unit());
+                }
+                g.writeEnd();
             }
             g.writeEnd().writeEnd();
         }
@@ -304,10 +312,10 @@ final class ProgramStore {
             throw new DamagedException("it is not a flexwall program store (format '" + text(o, "format") + "')");
         }
         int version = number(o, "version").intValueExact();
-        if (version != VERSION) {
+        if (version < OLDEST_READ || version > VERSION) {
             throw new DamagedException("it is store version " + version + ", written by "
-                    + (version > VERSION ? "a newer" : "another") + " flexwall; this one reads version " + VERSION
-                    + " only. Run the flexwall that wrote it, or restore a store written by this one");
+                    + (version > VERSION ? "a newer" : "another") + " flexwall; this one reads versions " + OLDEST_READ + " to "
+                    + VERSION + " only. Run the flexwall that wrote it, or restore a store written by this one");
         }
         long generation = number(o, "generation").longValueExact();
         if (generation < 1) {
@@ -322,8 +330,12 @@ final class ProgramStore {
         Set<Path> paths = new HashSet<>();
         for (JsonValue row : rows) {
             JsonObject p = row.asJsonObject();
+            boolean restricted = p.containsKey("user");
             TrustedProgram program = new TrustedProgram(text(p, "name"), Path.of(text(p, "path")),
-                    text(p, "sha256"), text(p, "md5"), Instant.parse(text(p, "approvedAt")), bool(p, "interpreter"));
+                    text(p, "sha256"), text(p, "md5"), Instant.parse(text(p, "approvedAt")), bool(p, "interpreter"),
+                    restricted ? text(p, "user") : null,
+                    restricted ? number(p, "uid").intValueExact() : TrustedProgram.ANY_UID,
+                    p.containsKey("unit") ? text(p, "unit") : null);
             if (!paths.add(program.path().normalize())) {
                 throw new DamagedException("it lists " + program.path() + " twice");
             }

@@ -48,6 +48,7 @@ final class ProgramTable implements ProgramRegistry {
     }
 
     private final ProgramStore store; // null without a data directory
+    private final Path passwd;
     private final Events events;
     private final Runnable changed;
     private final Object writes = new Object();
@@ -59,6 +60,12 @@ final class ProgramTable implements ProgramRegistry {
      * @param changed called after every committed change, reload or reset, outside the table's lock
      */
     ProgramTable(Path dataDirectory, Events events, Runnable changed) {
+        this(dataDirectory, events, changed, Accounts.PASSWD);
+    }
+
+    /** As above, with the user database at {@code passwd} (tests). */
+    ProgramTable(Path dataDirectory, Events events, Runnable changed, Path passwd) {
+        this.passwd = passwd;
         this.store = dataDirectory == null ? null : new ProgramStore(dataDirectory);
         this.events = events;
         this.changed = changed;
@@ -90,8 +97,17 @@ final class ProgramTable implements ProgramRegistry {
     /** S420: approves the bytes now at {@code path}. Trusting the same path and bytes again changes nothing. */
     @Override
     public TrustedProgram trust(Path path, String name, boolean insist) throws RegistryException {
+        return trust(path, name, insist, null, null);
+    }
+
+    /** As {@link #trust(Path, String, boolean)}, for processes of {@code user} in {@code unit} only (each if given). */
+    @Override
+    public TrustedProgram trust(Path path, String name, boolean insist, String user, String unit)
+            throws RegistryException {
         requireUsable(state);
         String display = displayName(name, path);
+        Accounts.User runsAs = user == null || user.isBlank() ? null : Accounts.user(user, passwd);
+        String inUnit = unit == null || unit.isBlank() ? null : Accounts.unit(unit);
         ProgramInspector.Inspection found = ProgramInspector.inspect(path, insist); // hashing happens outside the lock
         TrustedProgram trusted;
         RegistryException late;
@@ -100,15 +116,23 @@ final class ProgramTable implements ProgramRegistry {
             Optional<StoredProgram> existing = s.rows().stream().filter(r -> r.approvedAt(path)).findFirst();
             if (existing.isPresent()) {
                 TrustedProgram old = existing.get().program();
-                if (old.sha256().equals(found.digests().sha256())) {
+                boolean sameRestrictions = old.uid() == (runsAs == null ? TrustedProgram.ANY_UID : runsAs.uid())
+                        && java.util.Objects.equals(old.unit(), inUnit);
+                if (old.sha256().equals(found.digests().sha256()) && sameRestrictions) {
                     return old;
+                }
+                if (!sameRestrictions) {
+                    throw new RegistryException(path + " is already trusted as '" + old.name() + "'"
+                            + (old.restrictions().isEmpty() ? " for any user and unit" : " " + old.restrictions())
+                            + "; untrust it first to trust it otherwise");
                 }
                 throw new RegistryException(path + " is already trusted as '" + old.name() + "' with other bytes "
                         + "(SHA-256 " + old.sha256() + ", now " + found.digests().sha256() + "); if the program was "
                         + "upgraded, reapprove it");
             }
             trusted = new TrustedProgram(display, path, found.digests().sha256(), found.digests().md5(), Instant.now(),
-                    found.interpreter().isPresent());
+                    found.interpreter().isPresent(), runsAs == null ? null : runsAs.name(),
+                    runsAs == null ? TrustedProgram.ANY_UID : runsAs.uid(), inUnit);
             List<StoredProgram> rows = new ArrayList<>(s.rows());
             rows.add(new StoredProgram(trusted, found.realPath()));
             late = commit(rows);
@@ -118,7 +142,8 @@ final class ProgramTable implements ProgramRegistry {
                     + " because the administrator insisted: every script it runs may now open inbound ports");
         }
         events.info("trusted '" + trusted.name() + "' at " + path + describeReal(found) + ", SHA-256 "
-                + trusted.sha256() + ", MD5 " + trusted.md5());
+                + trusted.sha256() + ", MD5 " + trusted.md5()
+                + (trusted.restrictions().isEmpty() ? "" : ", " + trusted.restrictions() + " only"));
         return finish(trusted, late);
     }
 
@@ -163,7 +188,8 @@ final class ProgramTable implements ProgramRegistry {
             }
             replaced = rows.get(at).program();
             renewed = new TrustedProgram(replaced.name(), replaced.path(), found.digests().sha256(),
-                    found.digests().md5(), Instant.now(), found.interpreter().isPresent());
+                    found.digests().md5(), Instant.now(), found.interpreter().isPresent(), replaced.user(),
+                    replaced.uid(), replaced.unit());
             rows.set(at, new StoredProgram(renewed, found.realPath()));
             late = commit(rows);
         }

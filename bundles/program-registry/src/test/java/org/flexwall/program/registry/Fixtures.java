@@ -34,6 +34,21 @@ final class Fixtures {
         return out;
     }
 
+    /** Output of a command that may fail, or why it could not start (exec's own error). */
+    static String runStatus(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor();
+            return out;
+        } catch (IOException e) {
+            return e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e.toString();
+        }
+    }
+
     /** Collects what the table tells the operator. */
     static final class Log implements ProgramTable.Events {
         final List<String> infos = new CopyOnWriteArrayList<>();

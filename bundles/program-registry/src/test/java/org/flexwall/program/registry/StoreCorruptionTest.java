@@ -62,7 +62,7 @@ class StoreCorruptionTest {
         assertEquals(file.getString("sha256"), ExecutableHasher.sha256(storeBytes.getBytes(UTF_8)));
         JsonObject body = file.getJsonObject("store");
         assertEquals("flexwall-programs", body.getString("format"));
-        assertEquals(1, body.getInt("version"));
+        assertEquals(ProgramStore.VERSION, body.getInt("version"));
         assertEquals(2, body.getInt("generation"));
         assertEquals(2, body.getJsonArray("programs").size());
         assertEquals(1, ProgramStore.decode(Files.readAllBytes(previous)).generation());
@@ -176,7 +176,7 @@ class StoreCorruptionTest {
     void storeOfANewerVersionIsRefusedEvenWithAValidChecksum() throws Exception {
         String text = new String(good, UTF_8);
         int start = text.indexOf("\"store\":") + "\"store\":".length();
-        String body = text.substring(start, text.length() - 2).replace("\"version\": 1,", "\"version\": 2,");
+        String body = text.substring(start, text.length() - 2).replace("\"version\": 2,", "\"version\": 3,");
         Files.writeString(store, "{\"sha256\":\"" + ExecutableHasher.sha256(body.getBytes(UTF_8)) + "\",\"store\":"
                 + body + "}\n");
 

@@ -32,6 +32,8 @@ import org.flexwall.api.port.SocketOwner;
  * <p>Thread-safe: each thread reads /proc with its own buffers; the index and the hash cache are shared.
  */
 public final class OwnerResolver implements AutoCloseable {
+    /** flexwall's own process: see {@link #withoutSelf(List)}. */
+    static final int SELF = (int) ProcessHandle.current().pid();
     private final ImageHasher hasher;
     private final TaskFileIterator descriptors; // null: /proc/PID/fd
     private final ThreadLocal<ProcFs> procs = ThreadLocal.withInitial(ProcFs::new);
@@ -105,7 +107,7 @@ public final class OwnerResolver implements AutoCloseable {
                 }
             }
             list.sort(Comparator.comparingInt(SocketOwner::pid));
-            result.put(inode, List.copyOf(list));
+            result.put(inode, withoutSelf(List.copyOf(list)));
             seen.put(inode, at);
         }
         if (complete) {
@@ -234,7 +236,7 @@ public final class OwnerResolver implements AutoCloseable {
             }
             if (confirmed) {
                 list.sort(Comparator.comparingInt(SocketOwner::pid));
-                return List.copyOf(list);
+                return withoutSelf(List.copyOf(list));
             }
         }
         return resolveAll(List.of(inode), false).get(inode);
@@ -267,11 +269,42 @@ public final class OwnerResolver implements AutoCloseable {
         if (sha != null && !exe.equals(proc.executable(pid))) {
             sha = null; // it exec'd while we hashed: the hash may belong to either image
         }
+        ProcessSigns signs = ProcessSigns.of(proc, pid, exe);
         if (start < 0 || proc.socketInode(pid, fd) != inode) {
             return null;
         }
         // Unreadable image (no permission): the owner stays, unidentified, so it can never look trusted.
-        return new SocketOwner(pid, start, exe != null ? exe : ProcFs.exeLink(pid), sha);
+        return new SocketOwner(pid, start, exe != null ? exe : ProcFs.exeLink(pid), sha, signs.uid(), signs.unit(),
+                signs.tampered(), false);
+    }
+
+    /**
+     * Who process {@code pid} is now, for a process that took a socket (pidfd_getfd) and may no longer hold it. An
+     * owner that cannot be read (gone already) stays, unidentified, so it can never look trusted.
+     */
+    public SocketOwner identifyTaker(int pid) {
+        ProcFs proc = procs.get();
+        long start = proc.startTime(pid);
+        Path exe = proc.executable(pid);
+        String sha = exe == null ? null : hasher.sha256(proc, ProcFs.exeLink(pid));
+        if (sha != null && (!exe.equals(proc.executable(pid)) || proc.startTime(pid) != start)) {
+            sha = null;
+        }
+        ProcessSigns signs = ProcessSigns.of(proc, pid, exe);
+        return new SocketOwner(pid, start, exe != null ? exe : ProcFs.exeLink(pid), sha, signs.uid(), signs.unit(),
+                signs.tampered(), true);
+    }
+
+    /**
+     * The holders of a socket as the store must judge them: flexwall's own JVM holds a socket of another process for
+     * a few microseconds while it marks it (pidfd_getfd), and is left out then; a socket only the JVM holds (its own
+     * console) keeps it as owner.
+     */
+    static List<SocketOwner> withoutSelf(List<SocketOwner> owners) {
+        if (owners.size() < 2 || owners.stream().noneMatch(o -> o.pid() == SELF)) {
+            return owners;
+        }
+        return owners.stream().filter(o -> o.pid() != SELF).toList();
     }
 
     private static boolean contains(List<SocketOwner> list, int pid) {

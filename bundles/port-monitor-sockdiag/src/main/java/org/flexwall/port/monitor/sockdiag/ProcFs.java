@@ -210,6 +210,31 @@ final class ProcFs {
         return digits == 0 ? -1 : v;
     }
 
+    /**
+     * The whole of the small /proc file {@code /proc/PID/NAME} (status, environ, cgroup), read with plain read(2) calls
+     * into the text part and copied out; null when it cannot be read (the process is gone).
+     */
+    byte[] read(int pid, String name) {
+        int n = putPath(pid, name, -1);
+        buffer.put(n, (byte) 0);
+        int fd = Libc.open(address + PATH, Libc.O_RDONLY_CLOEXEC);
+        if (fd < 0) {
+            return null;
+        }
+        byte[] out = new byte[0];
+        try {
+            long got;
+            while ((got = Libc.read(fd, address + TEXT, TEXT_SIZE)) > 0) {
+                int at = out.length;
+                out = java.util.Arrays.copyOf(out, at + (int) got);
+                buffer.get(TEXT, out, at, (int) got);
+            }
+            return got < 0 ? null : out;
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
     /** The path of the running image as the kernel reports it (it may end in " (deleted)"), or null when gone. */
     Path executable(int pid) {
         int n = putPath(pid, "/exe", -1);

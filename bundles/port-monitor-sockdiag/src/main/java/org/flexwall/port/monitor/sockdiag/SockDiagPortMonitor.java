@@ -77,10 +77,17 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
     // Sockets a query (listening, ownerOf) told someone of: the next poll closes those gone that no poll had seen, or
     // a socket found by a query and closed before any poll would stay open for whoever heard of it.
     private final Map<Long, ListeningSocket> toldByQueries = new ConcurrentHashMap<>();
+    // Processes that took a socket from another process (pidfd_getfd), by socket inode: holders until the socket
+    // closes, even once they let go of the duplicate, since they may take it again at any moment.
+    private final Map<Long, Taken> takers = new ConcurrentHashMap<>();
+
+    /** The takers of one socket, and when the last was noticed (System.nanoTime). */
+    private record Taken(List<SocketOwner> owners, long at) {}
     private int[] lastPids = {};
     private long lastOwnerScan;
     private long ownerRescanNanos;
     private boolean failing;
+    private final AtomicBoolean forceOwnerScan = new AtomicBoolean();
 
     public SockDiagPortMonitor() {}
 
@@ -194,6 +201,39 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         }
     }
 
+    @Override
+    public void socketTaken(int pid, long inode) {
+        if (pid == OwnerResolver.SELF || pid <= 0) {
+            return; // flexwall marking a socket (SocketMarker) takes a duplicate itself
+        }
+        OwnerResolver r = resolver;
+        if (inode > 0 && r != null) {
+            SocketOwner taker = r.identifyTaker(pid);
+            Taken before = takers.get(inode);
+            takers.compute(inode, (k, known) -> {
+                List<SocketOwner> list = new ArrayList<>(known == null ? List.of() : known.owners());
+                list.removeIf(o -> o.pid() == pid);
+                list.add(taker);
+                return new Taken(List.copyOf(list), System.nanoTime());
+            });
+            if (before == null || before.owners().stream().noneMatch(o -> o.pid() == pid)) { // once, not per burst
+                log.warn("pid {} ({}) took socket {} from another process (pidfd_getfd): it counts as a holder of "
+                        + "that socket until the socket closes", pid, taker.executable(), inode);
+            }
+        }
+        // A known socket gets its takers added by the next poll, which every kind of poll does; an unknown one needs
+        // every holder looked up again. (Tracepoints are global: most takings are of other namespaces' sockets.)
+        if (inode <= 0) {
+            forceOwnerScan.set(true);
+        }
+        portActivity(null, 0);
+    }
+
+    /** How many sockets have takers remembered (for tests). */
+    int takenSockets() {
+        return takers.size();
+    }
+
     // --- PortMonitor --------------------------------------------------------------------------------------------
 
     @Override
@@ -210,7 +250,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return told(withOwners(sockets, resolver.resolveAll(inodes(sockets), true)));
+        return told(stillThere(withOwners(sockets, resolver.resolveAll(inodes(sockets), true)), query()));
     }
 
     @Override
@@ -282,6 +322,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
             }
         }
         List<ListeningSocket> sockets;
+        long started = System.nanoTime();
         try {
             sockets = pollScanner.scan();
         } catch (IOException e) {
@@ -300,10 +341,11 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         int[] pids = resolver.pids();
         long now = System.nanoTime();
         boolean newSocket = sockets.stream().anyMatch(s -> !diff.knows(s.inode()));
+        boolean forced = forceOwnerScan.getAndSet(false);
         List<ListeningSocket> scan;
         // Owners can only change when a socket or a process came or went, or by exec / fd passing (the timer).
-        if (newSocket || now - lastOwnerScan >= ownerRescanNanos) {
-            scan = withOwners(sockets, resolver.resolveAll(inodes(sockets), true, pids));
+        if (newSocket || forced || now - lastOwnerScan >= ownerRescanNanos) {
+            scan = stillThere(withOwners(sockets, resolver.resolveAll(inodes(sockets), true, pids)), pollScanner);
             lastPids = pids;
             lastOwnerScan = now;
         } else if (!Arrays.equals(pids, lastPids)) {
@@ -326,6 +368,10 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
             }
         }
         events.addAll(diff.update(scan));
+        // A socket this scan did not see is closed, and forgotten with its takers; unless it was taken after the
+        // scan began, when it may simply be newer than the scan.
+        Set<Long> live = new HashSet<>(inodes(scan));
+        takers.entrySet().removeIf(e -> !live.contains(e.getKey()) && e.getValue().at() - started < 0);
         for (PortEvent e : events) {
             for (PortEventListener l : listeners) {
                 deliver(l, e);
@@ -399,7 +445,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         return out;
     }
 
-    private static List<ListeningSocket> withOwners(List<ListeningSocket> sockets, Map<Long, List<SocketOwner>> owners) {
+    private List<ListeningSocket> withOwners(List<ListeningSocket> sockets, Map<Long, List<SocketOwner>> owners) {
         List<ListeningSocket> out = new ArrayList<>(sockets.size());
         for (ListeningSocket s : sockets) {
             out.add(withOwners(s, owners.getOrDefault(s.inode(), List.of())));
@@ -407,7 +453,45 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         return out;
     }
 
-    private static ListeningSocket withOwners(ListeningSocket s, List<SocketOwner> owners) {
-        return new ListeningSocket(s.protocol(), s.family(), s.address(), s.port(), s.inode(), s.v6Only(), owners);
+    /** The socket with {@code owners}, and every process that ever took it from another (pidfd_getfd). */
+    private ListeningSocket withOwners(ListeningSocket s, List<SocketOwner> owners) {
+        Taken taken = takers.isEmpty() ? null : takers.get(s.inode()); // no boxing per socket in the usual case
+        List<SocketOwner> all = owners;
+        if (taken != null) {
+            all = new ArrayList<>(owners);
+            for (SocketOwner t : taken.owners()) {
+                all.removeIf(o -> o.pid() == t.pid());
+                all.add(t);
+            }
+            all.sort(Comparator.comparingInt(SocketOwner::pid));
+        }
+        return new ListeningSocket(s.protocol(), s.family(), s.address(), s.port(), s.inode(), s.v6Only(), all);
+    }
+
+    /**
+     * Of the sockets of a scan, those that nobody seemed to hold are looked up again: one closed between the socket
+     * dump and the owner scan is dropped, as if the dump had come a moment later; one still there really has no
+     * holder (passed in a SCM_RIGHTS message, say) and is reported so, without owners.
+     */
+    static List<ListeningSocket> stillThere(List<ListeningSocket> scan, SocketScanner scanner) {
+        if (scan.stream().noneMatch(s -> s.owners().isEmpty())) {
+            return scan;
+        }
+        List<ListeningSocket> out = new ArrayList<>(scan.size());
+        for (ListeningSocket s : scan) {
+            if (!s.owners().isEmpty() || present(s, scanner)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static boolean present(ListeningSocket s, SocketScanner scanner) {
+        try {
+            boolean v4 = s.family() == AddressFamily.IPV4;
+            return scanner.scanPort(s.protocol(), s.port(), v4, !v4).stream().anyMatch(x -> x.inode() == s.inode());
+        } catch (IOException e) {
+            return true; // cannot tell: keep it, ownerless, which opens nothing
+        }
     }
 }

@@ -29,6 +29,9 @@ final class SocketMarks {
     boolean mark(ListeningSocket socket, long[] holders, boolean verified) {
         ProcFs proc = procs.get();
         for (SocketOwner owner : socket.owners()) {
+            if (owner.taken()) {
+                continue; // a process that took the socket may hold it no longer: mark through a holder
+            }
             for (int fd : descriptors(proc, owner.pid(), socket.inode(), holders)) {
                 if (markThrough(proc, owner, fd, socket.inode(), verified)) {
                     return true;

@@ -138,4 +138,19 @@ final class Listeners {
     static String sha256(Path file) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
+
+    /**
+     * The owner a resolver must report for an untampered process: its start time, image, hash, and its real uid and
+     * systemd unit read here from /proc/PID/status and /proc/PID/cgroup.
+     */
+    static org.flexwall.api.port.SocketOwner owner(long pid, Path exe, String sha) throws IOException {
+        Path proc = Path.of("/proc/" + pid);
+        String uid = Files.readAllLines(proc.resolve("status")).stream().filter(l -> l.startsWith("Uid:"))
+                .findFirst().orElseThrow().split("\\s+")[1];
+        String unit = java.util.Arrays.stream(Files.readString(proc.resolve("cgroup")).split("\n"))
+                .filter(l -> l.startsWith("0::")).flatMap(l -> java.util.Arrays.stream(l.substring(3).split("/")))
+                .filter(part -> part.endsWith(".service")).findFirst().orElse(null);
+        return new org.flexwall.api.port.SocketOwner((int) pid, startTimeOf(pid), exe, sha, Integer.parseInt(uid),
+                unit, null, false);
+    }
 }

@@ -61,7 +61,7 @@ class OwnerResolverTest {
         try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
             ListeningSocket s = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, l.port);
             List<SocketOwner> owners = resolver().resolveAll(List.of(s.inode()), true).get(s.inode());
-            assertEquals(List.of(new SocketOwner(l.pid(), startTimeOf(l.pid()), SOCAT, socatSha)), owners);
+            assertEquals(List.of(Listeners.owner(l.pid(), SOCAT, socatSha)), owners);
         }
     }
 

@@ -52,7 +52,7 @@ class SockDiagPortMonitorTest {
             start(3_600_000); // only the first poll runs in this test
             PortEvent tcp = events.await(PortEvent.Kind.OPEN, l.port);
             PortEvent udp = events.await(PortEvent.Kind.OPEN, u.port);
-            assertEquals(List.of(new SocketOwner(l.pid(), startTimeOf(l.pid()), SOCAT, Listeners.sha256(SOCAT))),
+            assertEquals(List.of(Listeners.owner(l.pid(), SOCAT, Listeners.sha256(SOCAT))),
                     tcp.socket().owners());
             assertEquals(Protocol.UDP, udp.socket().protocol());
             assertEquals(u.pid(), udp.socket().owners().get(0).pid());

@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
 final class TraceInstance implements AutoCloseable {
     static final List<Path> MOUNT_POINTS = List.of(Path.of("/sys/kernel/tracing"), Path.of("/sys/kernel/debug/tracing"));
     private static final String STOP_MARK = "flexwall-trace-stop";
+    /** Third element of an event that a kernel may lack without the others becoming useless. */
+    static final String OPTIONAL = "optional";
     /** The kernel's fixed inode number of the initial PID namespace (PROC_PID_INIT_INO). */
     static final long INITIAL_PID_NAMESPACE = 0xEFFFFFFCL;
 
@@ -26,10 +28,15 @@ final class TraceInstance implements AutoCloseable {
             // TCP: a socket enters or leaves LISTEN (10); carries the port, fires on close and on process exit too
             new String[] { "sock/inet_sock_set_state", "newstate == 10 || oldstate == 10" },
             // UDP has no state change: a successful bind may have opened a port (the event names no port)
-            new String[] { "syscalls/sys_exit_bind", "ret == 0" });
+            new String[] { "syscalls/sys_exit_bind", "ret == 0" },
+            // a process takes a duplicate of another's descriptor (Linux 5.6+; optional): it may hold a socket now
+            new String[] { "syscalls/sys_enter_pidfd_getfd", "pidfd >= 0", OPTIONAL },
+            new String[] { "syscalls/sys_exit_pidfd_getfd", "ret >= 0", OPTIONAL });
 
     private final Path dir;
     private volatile boolean open = true;
+    /** Optional events this kernel lacks. */
+    final List<String> missing = new java.util.ArrayList<>();
 
     private TraceInstance(Path dir) {
         this.dir = dir;
@@ -54,6 +61,10 @@ final class TraceInstance implements AutoCloseable {
         try {
             for (String[] event : EVENTS) {
                 Path e = dir.resolve("events").resolve(event[0]);
+                if (!Files.isDirectory(e) && event.length > 2) {
+                    instance.missing.add(event[0]);
+                    continue;
+                }
                 if (!Files.isDirectory(e)) {
                     throw new IOException("this kernel has no tracepoint " + event[0]);
                 }

@@ -63,21 +63,40 @@ public class TracefsPortActivity {
         reader.setDaemon(true);
         reader.start();
         log.info("port events from kernel tracepoints in {}", trace.directory());
+        if (!trace.missing.isEmpty()) {
+            log.warn("this kernel lacks the tracepoints {}: a socket taken from its holder through pidfd_getfd is "
+                    + "noticed only by the next full owner scan, if the taker still holds it then", trace.missing);
+        }
     }
 
     private void readEvents() {
-        PortActivityListener fanOut = this::tell;
+        PortActivityListener fanOut = new PortActivityListener() {
+            @Override
+            public void portActivity(Protocol protocol, int port) {
+                tell(l -> l.portActivity(protocol, port));
+            }
+
+            @Override
+            public void socketTaken(int pid, long inode) {
+                tell(l -> l.socketTaken(pid, inode));
+            }
+        };
+        TakenSockets taken = new TakenSockets();
         try {
-            trace.read(line -> TraceLine.dispatch(line, fanOut));
+            trace.read(line -> {
+                if (!taken.dispatch(line, fanOut)) {
+                    TraceLine.dispatch(line, fanOut);
+                }
+            });
         } catch (IOException e) {
             log.error("reading kernel tracepoints failed ({}); the port monitor falls back to polling", e.getMessage());
         }
     }
 
-    private void tell(Protocol protocol, int port) {
+    private void tell(java.util.function.Consumer<PortActivityListener> event) {
         for (PortActivityListener l : listeners) {
             try {
-                l.portActivity(protocol, port);
+                event.accept(l);
             } catch (RuntimeException e) {
                 log.error("a port activity listener failed", e);
             }

@@ -14,6 +14,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import org.flexwall.api.port.PortActivityListener;
 import org.flexwall.api.port.Protocol;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,6 +25,9 @@ class TraceInstanceTest {
     record Activity(Protocol protocol, int port) {}
 
     private final BlockingQueue<Activity> seen = new LinkedBlockingQueue<>();
+    record Taken(int pid, long inode) {}
+
+    private final BlockingQueue<Taken> taken = new LinkedBlockingQueue<>();
     private TraceInstance trace;
     private Thread reader;
 
@@ -31,9 +35,25 @@ class TraceInstanceTest {
     void startTracing() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "kernel tracepoints need root");
         trace = TraceInstance.create(TraceInstance.locate(), "flexwall-test");
+        PortActivityListener to = new PortActivityListener() {
+            @Override
+            public void portActivity(Protocol protocol, int port) {
+                seen.add(new Activity(protocol, port));
+            }
+
+            @Override
+            public void socketTaken(int pid, long inode) {
+                taken.add(new Taken(pid, inode));
+            }
+        };
+        TakenSockets takenSockets = new TakenSockets();
         reader = new Thread(() -> {
             try {
-                trace.read(line -> TraceLine.dispatch(line, (p, port) -> seen.add(new Activity(p, port))));
+                trace.read(line -> {
+                    if (!takenSockets.dispatch(line, to)) {
+                        TraceLine.dispatch(line, to);
+                    }
+                });
             } catch (Exception e) {
                 seen.add(new Activity(null, -1));
             }
@@ -111,6 +131,40 @@ class TraceInstanceTest {
             }
             Files.deleteIfExists(busy);
             Files.deleteIfExists(foreign);
+        }
+    }
+
+    /** Takes descriptor FD of process PID with pidfd_getfd, prints the new descriptor, waits for a line, exits. */
+    static final String TAKER = String.join("\n",
+            "import ctypes, os, sys",
+            "libc = ctypes.CDLL(None, use_errno=True)",
+            "pidfd = os.pidfd_open(int(sys.argv[1]))",
+            "fd = libc.syscall(438, pidfd, int(sys.argv[2]), 0)",
+            "print(fd if fd >= 0 else -ctypes.get_errno(), flush=True)",
+            "sys.stdin.readline()");
+
+    @Test
+    void socketTakenThroughPidfdGetfdIsReportedWithTheTakerAndTheSocket() throws Exception {
+        // the holder: a python process with a listening socket; the taker: another that duplicates it
+        Process holder = new ProcessBuilder("python3", "-c", String.join("\n", "import socket, os, sys",
+                "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()",
+                "print(s.fileno(), os.fstat(s.fileno()).st_ino, flush=True)", "sys.stdin.readline()")).start();
+        Process taker = null;
+        try {
+            String[] said = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()))
+                    .readLine().split(" ");
+            long inode = Long.parseLong(said[1]);
+            taker = new ProcessBuilder("python3", "-c", TAKER, Long.toString(holder.pid()), said[0]).start();
+            String fd = new java.io.BufferedReader(new java.io.InputStreamReader(taker.getInputStream())).readLine();
+            assertTrue(Integer.parseInt(fd) >= 0, "pidfd_getfd worked: " + fd);
+
+            Taken t = taken.poll(5, TimeUnit.SECONDS);
+            assertEquals(new Taken((int) taker.pid(), inode), t, "the taker and the socket it took");
+        } finally {
+            holder.destroyForcibly();
+            if (taker != null) {
+                taker.destroyForcibly();
+            }
         }
     }
 

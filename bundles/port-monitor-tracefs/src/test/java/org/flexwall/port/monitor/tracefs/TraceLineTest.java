@@ -46,4 +46,44 @@ class TraceLineTest {
         dispatch("<idle>-0 [001] d..1. 9.0: tracing_mark_write: hello");
         assertEquals(List.of(), got);
     }
+
+    @Test
+    void pidfdGetfdOfFlexwallsOwnThreadsIsIgnoredAndOfOthersReported() throws Exception {
+        // this JVM's thread id, as the trace's task field names it: /proc/thread-self is PID/task/TID
+        String tid = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).getFileName()
+                .toString();
+        List<String> taken = new ArrayList<>();
+        org.flexwall.api.port.PortActivityListener to = new org.flexwall.api.port.PortActivityListener() {
+            @Override
+            public void portActivity(Protocol protocol, int port) {
+                taken.add("activity");
+            }
+
+            @Override
+            public void socketTaken(int pid, long inode) {
+                taken.add(pid + ":" + inode);
+            }
+        };
+        TakenSockets sockets = new TakenSockets();
+
+        assertEquals(true, sockets.dispatch("java-" + tid + " [000] ..... 1.0: sys_pidfd_getfd(pidfd: 0x5, fd: 0x7, "
+                + "flags: 0x0)", to));
+        sockets.dispatch("java-" + tid + " [000] ..... 1.1: sys_pidfd_getfd -> 0x8", to);
+        assertEquals(List.of(), taken, "flexwall's own marker takes sockets: never a taker");
+
+        sockets.dispatch("evil-4194000 [001] ..... 2.0: sys_pidfd_getfd -> 0x9", to);
+        assertEquals(List.of("4194000:0"), taken, "another process's call is reported (socket unknown: it is gone)");
+        assertEquals(false, sockets.dispatch("x-1 [000] ..... 3.0: sys_bind -> 0x0", to));
+    }
+
+    @Test
+    void hexValuesAndTaskFieldsAreRead() {
+        assertEquals(255, TakenSockets.hex("pidfd: 0xff, fd: 0x3", "pidfd: "));
+        assertEquals(3, TakenSockets.hex("pidfd: 0xff, fd: 0x3", ", fd: "));
+        assertEquals(-22, TakenSockets.hex("sys_pidfd_getfd -> 0xffffffffffffffea", "-> "));
+        assertEquals(77, TakenSockets.tid("my-prog name-77 [003] d..1. 9.0: sys_pidfd_getfd -> 0x4"));
+        assertEquals(78, TakenSockets.tid("  a-78 (   70) [003] d..1. 9.0: x"));
+        assertEquals(12, TakenSockets.socketInode("socket:[12]"));
+        assertEquals(-1, TakenSockets.socketInode("/dev/null"));
+    }
 }
