@@ -89,9 +89,10 @@ class DataDirectorySystemTest {
         return open;
     }
 
+    /** Runs a command as the user nobody; its standard output (what it found or read) and exit code. */
     private static OutsideNetwork.Result asNobody(String... command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(Stream.concat(Stream.of("runuser", "-u", "nobody", "--"),
-                Stream.of(command)).toList()).redirectErrorStream(true);
+                Stream.of(command)).toList()).redirectError(ProcessBuilder.Redirect.DISCARD);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return new OutsideNetwork.Result(List.of(command), p.waitFor(), out);
