@@ -64,6 +64,7 @@ final class ConsoleLogin {
         char[] password = decoded.substring(colon + 1).toCharArray();
         LoginThrottle.Refusal refusal = throttle.admit(client);
         if (refusal != null) {
+            throttle.holdBack();
             return new Attempt(null, refusal);
         }
         boolean[] right = new boolean[1];

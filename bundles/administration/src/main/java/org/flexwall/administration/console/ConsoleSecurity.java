@@ -51,7 +51,7 @@ public class ConsoleSecurity implements SecurityProvider {
     @Reference(service = LoggerFactory.class)
     private Logger log;
 
-    private final LoginThrottle throttle = new LoginThrottle(System::nanoTime);
+    private final LoginThrottle throttle = new LoginThrottle(System::nanoTime, LoginThrottle.HOLD_BACK_MILLIS);
     private volatile ConsoleLogin login;
     private volatile ConsoleGuard guard;
 

@@ -11,13 +11,16 @@ import java.util.function.LongSupplier;
  * How much password checking the console does for whom. Per client address: {@value #FREE_FAILURES} wrong logins are
  * free, after that each one locks the address out for twice as long as the one before (1 s up to 5 min). Overall: a
  * bucket of {@value #BUCKET} checks that refills one every {@value #REFILL_SECONDS} s, and one PBKDF2 check at a
- * time, so a login flood from many addresses costs at most one core for a moment and then a fraction of one.
+ * time, so a login flood from many addresses costs at most one core for a moment and then a fraction of one. A
+ * refused attempt is answered (429) after a moment, so one that ignores Retry-After cannot make thousands a second.
  */
 final class LoginThrottle {
     static final int FREE_FAILURES = 5;
     static final int BUCKET = 10;
     static final int REFILL_SECONDS = 2;
     static final int MAX_WAITING = 8;
+    static final int HOLD_BACK_MILLIS = 250;
+    static final int MAX_HELD_BACK = 64;
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
     private static final long MAX_LOCKOUT = TimeUnit.MINUTES.toNanos(5);
     private static final long FORGET_AFTER = TimeUnit.MINUTES.toNanos(15);
@@ -33,13 +36,16 @@ final class LoginThrottle {
     }
 
     private final LongSupplier nanoTime;
+    private final long holdBackMillis;
     private final Map<String, Client> clients = new LinkedHashMap<>(); // oldest failure first
     private final Semaphore checking = new Semaphore(1, true);
+    private final Semaphore heldBack = new Semaphore(MAX_HELD_BACK);
     private double tokens = BUCKET;
     private long refilledAt;
 
-    LoginThrottle(LongSupplier nanoTime) {
+    LoginThrottle(LongSupplier nanoTime, long holdBackMillis) {
         this.nanoTime = nanoTime;
+        this.holdBackMillis = holdBackMillis;
         this.refilledAt = nanoTime.getAsLong();
     }
 
@@ -72,6 +78,20 @@ final class LoginThrottle {
             return true;
         } finally {
             checking.release();
+        }
+    }
+
+    /**
+     * Keeps a refused attempt's answer back a moment, for up to {@link #MAX_HELD_BACK} at once: a client that ignores
+     * Retry-After and asks again at once would otherwise cost the appliance thousands of answers a second.
+     */
+    void holdBack() throws InterruptedException {
+        if (heldBack.tryAcquire()) {
+            try {
+                Thread.sleep(holdBackMillis);
+            } finally {
+                heldBack.release();
+            }
         }
     }
 

@@ -19,7 +19,7 @@ class ConsoleLoginTest {
     private static final PasswordHash REAL = PasswordHash.of("right-password".toCharArray());
 
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
-    private final LoginThrottle throttle = new LoginThrottle(clock::get);
+    private final LoginThrottle throttle = new LoginThrottle(clock::get, 0);
     private final List<PasswordHash> checkedAgainst = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
     private final ConsoleLogin login = new ConsoleLogin("admin", REAL, throttle, (hash, password) -> {
