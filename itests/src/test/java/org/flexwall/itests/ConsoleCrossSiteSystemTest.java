@@ -54,6 +54,15 @@ class ConsoleCrossSiteSystemTest {
         password = Files.readString(work.resolve("data/console-initial-password")).strip();
         http = new RawHttp("127.0.0.1", appliance.port);
         own = "http://127.0.0.1:" + appliance.port;
+        // the login comes up before the console's Bundles page does
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (http.send("GET", "/system/console/bundles.json", Map.of("Authorization", RawHttp.basic("admin",
+                password)), null).status() != 200) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the console's Bundles page did not come up:\n" + appliance.output());
+            }
+            Thread.sleep(100);
+        }
     }
 
     @AfterAll

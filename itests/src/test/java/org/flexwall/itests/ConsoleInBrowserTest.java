@@ -55,6 +55,7 @@ class ConsoleInBrowserTest {
             appliance.awaitConsole(30);
             String password = Files.readString(data.resolve("console-initial-password")).strip();
             WebConsole console = new WebConsole(appliance.port, password);
+            awaitState(console, "Active"); // the login comes up before the console's Bundles page does
             int id = console.bundle("org.owasp.encoder").getInt("id");
             String button = "document.querySelector('#entry" + id + " li[title=%s]').click(); return true;";
 
@@ -96,11 +97,17 @@ class ConsoleInBrowserTest {
 
     private static void awaitState(WebConsole console, String state) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!state.equals(console.bundle("org.owasp.encoder").getString("state"))) {
+        String seen = "";
+        while (!state.equals(seen)) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the bundle did not become " + state + " after the click in the page");
+                throw new AssertionError("the bundle did not become " + state + " (it is " + seen + ")");
             }
             Thread.sleep(100);
+            try {
+                seen = console.bundle("org.owasp.encoder").getString("state");
+            } catch (java.io.IOException e) {
+                seen = e.getMessage(); // the Bundles page is not there yet
+            }
         }
     }
 
