@@ -22,7 +22,9 @@ import jakarta.servlet.http.HttpServletResponse;
 /**
  * The only way into the Web Console. The launcher makes this provider required
  * ({@code felix.webconsole.security.providers=flexwall}), so the console stays closed until it is registered, and
- * the Web Console's built-in admin/admin never applies.
+ * the Web Console's built-in admin/admin never applies. The Web Console asks it first for every request it serves,
+ * its resources included, which makes it the one place for the Host and origin checks too: a whiteboard filter would
+ * run only after the Web Console's own security check.
  */
 @Component(name = ConsoleSecurity.PID, property = {
         SecurityProvider.PROPERTY_ID + "=" + ConsoleSecurity.PROVIDER_ID,
