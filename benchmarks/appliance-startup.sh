@@ -36,7 +36,7 @@ for i in $(seq "$runs"); do
   echo $(( $(now_ms) - t0 )) >> "$work/base_start"; sleep 5; rss_kb $pid >> "$work/base_rss"
   kill $pid; wait $pid 2>/dev/null || true
 
-  rm -rf "$work/data"; mkdir "$work/data"
+  rm -rf "$work/data"; mkdir -m 700 "$work/data"
   t0=$(now_ms)
   "$image/bin/flexwall" run --data "$work/data" --config "$work/config" > "$work/fw.out" 2>&1 & pid=$!
   until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/system/console/bundles")" = 401 ]; do sleep 0.01; done

@@ -9,14 +9,15 @@
 # Run as root after `mvn install`. Usage: benchmarks/port-event-latency.sh [CYCLES [ROUNDS [BASELINE]]]
 # PROC=own (default) runs the appliance and the program in a PID namespace of their own, PROC=shared sees every process
 # of the machine. NICE=N runs the appliance at that nice value. MONITORS="event-driven polling" selects monitors.
-# FLEXWALL_JAVA_OPTS reaches the appliance's JVM. LOGS=DIR keeps the appliance logs and the samples (columns: store
+# FLEXWALL_JAVA_OPTS reaches the appliance's JVM. FLOOD=N measures each appliance twice: idle, then while N clients
+# (each from its own loopback address) send wrong console passwords as fast as they are answered (LoginFlood.java). LOGS=DIR keeps the appliance logs and the samples (columns: store
 # open, kernel open, kernel close in ns; listen() CLOCK_MONOTONIC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cycles="${1:-1000}"; rounds="${2:-1}"; baseline="${3:-}"; proc="${PROC:-own}"
 image="$PWD/appliance-image/target/flexwall"
-work="$(mktemp -d)"; ns="fwb-latency-$$"; pid=""; inner=""
-cleanup() { [ -n "$pid" ] && kill "$inner" "$pid" 2>/dev/null; wait 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
+work="$(mktemp -d)"; ns="fwb-latency-$$"; pid=""; inner=""; flood=""
+cleanup() { [ -n "$flood" ] && kill "$flood" 2>/dev/null; [ -n "$pid" ] && kill "$inner" "$pid" 2>/dev/null; wait 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 [ -n "${LOGS:-}" ] && mkdir -p "$LOGS"              # LOGS=DIR need not exist yet
 ip netns add "$ns"; ip -n "$ns" link set lo up     # the appliance and the program live in a namespace of their own
@@ -49,11 +50,18 @@ run() { # label image monitor cycles
   FLEXWALL_DATA="$data" "$img/bin/flexwall" trust "$work/listen_cycles" bench >/dev/null
   java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
     "$work/$label.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$n"
+  if [ -n "${FLOOD:-}" ]; then # the same appliance again, under a login flood at full strength
+    ip netns exec "$ns" java benchmarks/port-event-latency/LoginFlood.java 8080 "$FLOOD" > "$work/$label.flood" 2>&1 &
+    flood=$!; sleep 5
+    java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
+      "$work/$label-flood.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$n"
+    kill "$flood"; wait "$flood" 2>/dev/null || true; flood=""; cat "$work/$label.flood"
+  fi
   kill "$inner"; wait "$pid" 2>/dev/null || true; pid=""   # SIGTERM to the JVM: it removes its tracefs instance
   if [ "$monitor" = event-driven ] && grep -q "falls back to polling" "$work/$label.log"; then
     echo "WARNING: $label had no kernel events (it polled): $(grep -m1 "falls back to polling" "$work/$label.log")"
   fi
-  if [ -n "${LOGS:-}" ]; then cat "$work/$label.log" >> "$LOGS/$label.log"; cp "$work/$label.samples" "$LOGS/"; fi
+  if [ -n "${LOGS:-}" ]; then cat "$work/$label.log" >> "$LOGS/$label.log"; cp "$work/$label"*.samples "$LOGS/"; fi
 }
 
 echo "machine: $(nproc) vCPU, $(uname -r), $(java -version 2>&1 | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -68,5 +76,9 @@ for monitor in ${MONITORS:-event-driven polling}; do
     "baseline $monitor ($baseline)" "$work/baseline-$monitor.samples"
   java -cp "$cp" benchmarks/port-event-latency/EventLatency.java report "this build, $monitor" \
     "$work/subject-$monitor.samples"
+  [ -n "${FLOOD:-}" ] && java -cp "$cp" benchmarks/port-event-latency/EventLatency.java report \
+    "this build, $monitor, during a $FLOOD-way login flood" "$work/subject-$monitor-flood.samples"
+  [ -n "${FLOOD:-}" ] && [ -n "$baseline" ] && java -cp "$cp" benchmarks/port-event-latency/EventLatency.java report \
+    "baseline $monitor, during a $FLOOD-way login flood" "$work/baseline-$monitor-flood.samples"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -9,12 +9,20 @@ import java.net.UnknownHostException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /** Checks made before the framework starts, each ending in one message that names the setting to fix. */
 final class Preflight {
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+
     private Preflight() {}
 
-    /** The data directory must exist and be writable; only the image's own default is created on demand. */
+    /**
+     * The data directory must exist, be writable and be the runner's alone: it holds the console password hash and
+     * the trusted programs. Only the image's own default is created on demand, 0700.
+     */
     static void dataDirectory(Path dir, boolean isDefault, String setting) throws LaunchException {
         if (!Files.exists(dir)) {
             if (!isDefault) {
@@ -22,7 +30,8 @@ final class Preflight {
                         + "with `install -d -m 700 " + dir + "` or choose another one");
             }
             try {
-                Files.createDirectories(dir);
+                Files.createDirectories(dir.getParent());
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
             } catch (IOException e) {
                 throw new LaunchException("cannot create the data directory " + dir + " (" + setting + "): " + e.getMessage());
             }
@@ -38,6 +47,28 @@ final class Preflight {
                     + "denied); run flexwall as root or give it a directory it may write");
         } catch (IOException e) {
             throw new LaunchException("the data directory " + dir + " (" + setting + ") is not writable: " + e);
+        }
+        privateToTheRunner(dir, setting);
+    }
+
+    private static void privateToTheRunner(Path dir, String setting) throws LaunchException {
+        try {
+            String owner = Files.getOwner(dir).getName();
+            String runner = System.getProperty("user.name");
+            if (!owner.equals(runner)) {
+                throw new LaunchException("the data directory " + dir + " (" + setting + ") belongs to " + owner
+                        + ", not to " + runner + " who runs flexwall: " + owner + " could change what flexwall trusts. "
+                        + "Run `chown " + runner + " " + dir + "` or choose another directory");
+            }
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+            if (!OWNER_ONLY.containsAll(mode)) {
+                throw new LaunchException("the data directory " + dir + " (" + setting + ") can be reached by other "
+                        + "users (mode " + PosixFilePermissions.toString(mode) + "), and it holds the console password "
+                        + "hash and the trusted programs: run `chmod 700 " + dir + "`, then start again");
+            }
+        } catch (IOException e) {
+            throw new LaunchException("cannot read the owner and mode of the data directory " + dir + " (" + setting
+                    + "): " + e.getMessage());
         }
     }
 

@@ -63,7 +63,7 @@ public class ApplianceBundlesTest {
         System.setProperty("flexwall.it.password", PASSWORD);
         System.setProperty("flexwall.it.port", Integer.toString(PORT));
         Path work = Files.createTempDirectory("flexwall-paxexam");
-        Path data = Files.createDirectories(work.resolve("data"));
+        Path data = ApplianceImage.dataDirectory(work.resolve("data"));
         Path config = ApplianceImage.runtimeConfig(work.resolve("runtime-config"), PORT, pbkdf2(PASSWORD));
         List<Option> options = new ArrayList<>();
         for (Map.Entry<String, String> p : Main.frameworkProperties(data, config).entrySet()) {

@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,11 @@ final class ApplianceImage {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A data directory as an operator makes one (`install -d -m 700`): the launcher refuses one others can reach. */
+    static Path dataDirectory(Path dir) throws IOException {
+        return Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
 
     /**

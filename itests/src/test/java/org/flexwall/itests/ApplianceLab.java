@@ -43,7 +43,7 @@ final class ApplianceLab implements AutoCloseable {
 
     /** Starts the lab; {@code settings} (configuration PID to properties) go over the shipped configuration. */
     static ApplianceLab start(Path work, JsonObject settings) throws Exception {
-        Path data = Files.createDirectory(work.resolve("data"));
+        Path data = ApplianceImage.dataDirectory(work.resolve("data"));
         var overrides = Json.createObjectBuilder(settings);
         var nftables = Json.createObjectBuilder(settings.containsKey("org.flexwall.hook.nftables")
                 ? settings.getJsonObject("org.flexwall.hook.nftables") : JsonObject.EMPTY_JSON_OBJECT);

@@ -57,7 +57,7 @@ class ApplianceLauncherTest {
         Path config = ApplianceImage.runtimeConfig(work.resolve("config"), ApplianceImage.freePort(), null);
         Path file = config.resolve("flexwall.json");
         Files.writeString(file, Files.readString(file).replaceFirst("\\}\\s*$", ""));
-        Path data = Files.createDirectory(work.resolve("data"));
+        Path data = ApplianceImage.dataDirectory(work.resolve("data"));
 
         ApplianceProcess.Result result = ApplianceProcess.refused(work, List.of(),
                 "--data", data.toString(), "--config", config.toString());
@@ -69,7 +69,7 @@ class ApplianceLauncherTest {
     void configurationThatIsNotAnObjectOfPidsIsRefused() throws Exception {
         Path config = Files.createDirectories(work.resolve("config"));
         Files.writeString(config.resolve("flexwall.json"), "{\"org.apache.felix.http\": 8080}");
-        Path data = Files.createDirectory(work.resolve("data"));
+        Path data = ApplianceImage.dataDirectory(work.resolve("data"));
 
         ApplianceProcess.Result result = ApplianceProcess.refused(work, List.of(),
                 "--data", data.toString(), "--config", config.toString());
@@ -110,7 +110,7 @@ class ApplianceLauncherTest {
             occupier.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             int port = occupier.getLocalPort();
             Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null);
-            Path data = Files.createDirectory(work.resolve("data"));
+            Path data = ApplianceImage.dataDirectory(work.resolve("data"));
 
             ApplianceProcess.Result result = ApplianceProcess.refused(work, List.of(),
                     "--data", data.toString(), "--config", config.toString());

@@ -44,7 +44,7 @@ final class ApplianceProcess implements AutoCloseable {
     static ApplianceProcess startFresh(Path work) throws IOException {
         int port = ApplianceImage.freePort();
         Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null);
-        Path data = Files.createDirectory(work.resolve("data"));
+        Path data = ApplianceImage.dataDirectory(work.resolve("data"));
         return start(work, port, List.of(), "--data", data.toString(), "--config", config.toString());
     }
 

@@ -3,6 +3,8 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import com.sun.net.httpserver.HttpServer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +44,70 @@ class ConsoleInBrowserTest {
             assertTrue(withLogin.contains("org.flexwall.administration"), excerpt(withLogin));
             assertFalse(withoutLogin.contains("org.flexwall.administration"), excerpt(withoutLogin));
             assertFalse(withAdminAdmin.contains("org.flexwall.administration"), excerpt(withAdminAdmin));
+        }
+    }
+
+    @Test
+    void operatorStopsAndStartsABundleFromTheBundlesPageWhileAForgedFormFromAnotherSiteIsRefused() throws Exception {
+        Path data = work.resolve("data");
+        try (ApplianceProcess appliance = ApplianceProcess.startFresh(work);
+                ChromeDriverSession browser = new ChromeDriverSession(work)) {
+            appliance.awaitConsole(30);
+            String password = Files.readString(data.resolve("console-initial-password")).strip();
+            WebConsole console = new WebConsole(appliance.port, password);
+            awaitState(console, "Active"); // the login comes up before the console's Bundles page does
+            int id = console.bundle("org.owasp.encoder").getInt("id");
+            String button = "document.querySelector('#entry" + id + " li[title=%s]').click(); return true;";
+
+            browser.open("http://admin:" + password + "@127.0.0.1:" + appliance.port + "/system/console/bundles");
+            browser.run(String.format(button, "Stop"));
+            awaitState(console, "Resolved");
+            browser.run(String.format(button, "Start"));
+            awaitState(console, "Active");
+
+            // Another site's page, opened in the same browser, posts the console's stop form by itself.
+            HttpServer evil = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0), 0);
+            byte[] page = ("<html><body><form id=f method=POST action='http://127.0.0.1:" + appliance.port
+                    + "/system/console/bundles/" + id + "'><input name=action value=stop></form>"
+                    + "<script>document.getElementById('f').submit()</script></body></html>").getBytes(StandardCharsets.UTF_8);
+            evil.createContext("/", exchange -> {
+                exchange.getResponseHeaders().add("Content-Type", "text/html");
+                exchange.sendResponseHeaders(200, page.length);
+                exchange.getResponseBody().write(page);
+                exchange.close();
+            });
+            evil.start();
+            try {
+                browser.open("http://127.0.0.2:" + evil.getAddress().getPort() + "/");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                String shown = "";
+                while (!shown.contains("/system/console/bundles/" + id) && System.nanoTime() < deadline) {
+                    shown = ((jakarta.json.JsonString) browser.run("return location.href + ' ' + document.body.innerText;"))
+                            .getString();
+                    Thread.sleep(100);
+                }
+                assertTrue(shown.contains("cross-site request refused"), "the forged form was answered: " + shown);
+                assertTrue("Active".equals(console.bundle("org.owasp.encoder").getString("state")),
+                        "the bundle is still active");
+            } finally {
+                evil.stop(0);
+            }
+        }
+    }
+
+    private static void awaitState(WebConsole console, String state) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String seen = "";
+        while (!state.equals(seen)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the bundle did not become " + state + " (it is " + seen + ")");
+            }
+            Thread.sleep(100);
+            try {
+                seen = console.bundle("org.owasp.encoder").getString("state");
+            } catch (java.io.IOException e) {
+                seen = e.getMessage(); // the Bundles page is not there yet
+            }
         }
     }
 

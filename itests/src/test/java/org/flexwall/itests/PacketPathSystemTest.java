@@ -74,7 +74,7 @@ class PacketPathSystemTest {
         untrustedListener = Programs.otherBytes(listener, bin.resolve("untrusted-listener"));
         race = Programs.compile(work, "packetpath/race.c", bin.resolve("race"));
 
-        data = Files.createDirectory(work.resolve("data"));
+        data = ApplianceImage.dataDirectory(work.resolve("data"));
         int port = ApplianceImage.freePort();
         JsonObject managementOnLoopback = Json.createObjectBuilder()
                 .add("org.flexwall.hook.nftables", Json.createObjectBuilder().add("managementInterface", "lo")).build();

@@ -50,7 +50,7 @@ class TrustCoreSystemTest {
         untrusted = bin.resolve("impostor");
         Files.copy(trusted, untrusted);
         Files.write(untrusted, new byte[] { 0 }, java.nio.file.StandardOpenOption.APPEND); // same program, other bytes
-        data = Files.createDirectory(work.resolve("data"));
+        data = ApplianceImage.dataDirectory(work.resolve("data"));
         int port = ApplianceImage.freePort();
         Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null);
         appliance = ApplianceProcess.start(work, port, List.of(), "--data", data.toString(), "--config", config.toString());

@@ -25,11 +25,13 @@ import jakarta.json.JsonValue;
 final class WebConsole {
     private static final Pattern SERVICE_ID = Pattern.compile("^Service ID .*/services/(\\d+)");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String origin;
     private final String base;
     private final String authorization;
 
     WebConsole(int port, String password) {
-        this.base = "http://127.0.0.1:" + port + "/system/console";
+        this.origin = "http://127.0.0.1:" + port;
+        this.base = origin + "/system/console";
         this.authorization = "Basic " + Base64.getEncoder()
                 .encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8));
     }
@@ -81,6 +83,7 @@ final class WebConsole {
                 .collect(Collectors.joining("&"));
         return send(HttpRequest.newBuilder(URI.create(base + path))
                 .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Origin", origin) // what the console's own pages send with their forms
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 

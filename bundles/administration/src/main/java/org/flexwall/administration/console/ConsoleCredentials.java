@@ -1,15 +1,22 @@
 package org.flexwall.administration.console;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Where the console password comes from, in this order: a hash given in configuration, the environment variable
@@ -80,18 +87,36 @@ final class ConsoleCredentials {
         return new Outcome(null, message, true);
     }
 
-    /** Temp file, fsync, atomic rename, fsync of the directory: a crash leaves the old file or the new one. */
+    /**
+     * Temp file, fsync, atomic rename, fsync of the directory: a crash leaves the old file or the new one. The temp
+     * file is created new, 0600 from the start, and never opened through a link planted at its name.
+     */
     static void writeAtomically(Path file, String content) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, file.getFileName() + ".", ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ch.write(StandardCharsets.UTF_8.encode(content));
+        Path tmp = dir.resolve(file.getFileName() + ".tmp");
+        try (FileChannel ch = createPrivate(tmp)) {
+            ByteBuffer bytes = StandardCharsets.UTF_8.encode(content);
+            while (bytes.hasRemaining()) {
+                ch.write(bytes);
+            }
             ch.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
+        }
+    }
+
+    private static FileChannel createPrivate(Path tmp) throws IOException {
+        Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
+        FileAttribute<Set<PosixFilePermission>> ownerOnly =
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+        try {
+            return FileChannel.open(tmp, options, ownerOnly);
+        } catch (FileAlreadyExistsException e) {
+            Files.delete(tmp); // left by a crash, or planted: removed (a link itself, not its target), never written
+            return FileChannel.open(tmp, options, ownerOnly);
         }
     }
 }

@@ -1,10 +1,8 @@
 package org.flexwall.administration.console;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Base64;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.felix.webconsole.spi.SecurityProvider;
 import org.osgi.framework.BundleContext;
@@ -24,7 +22,9 @@ import jakarta.servlet.http.HttpServletResponse;
 /**
  * The only way into the Web Console. The launcher makes this provider required
  * ({@code felix.webconsole.security.providers=flexwall}), so the console stays closed until it is registered, and
- * the Web Console's built-in admin/admin never applies.
+ * the Web Console's built-in admin/admin never applies. The Web Console asks it first for every request it serves,
+ * its resources included, which makes it the one place for the Host and origin checks too: a whiteboard filter would
+ * run only after the Web Console's own security check.
  */
 @Component(name = ConsoleSecurity.PID, property = {
         SecurityProvider.PROPERTY_ID + "=" + ConsoleSecurity.PROVIDER_ID,
@@ -33,9 +33,9 @@ import jakarta.servlet.http.HttpServletResponse;
 public class ConsoleSecurity implements SecurityProvider {
     static final String PID = "org.flexwall.administration.console";
     static final String PROVIDER_ID = "flexwall";
-    private static final int VERIFIED_CACHE_LIMIT = 32;
 
-    @ObjectClassDefinition(name = "flexwall console login", description = "Who may log in to the Web Console")
+    @ObjectClassDefinition(name = "flexwall console login", description = "Who may log in to the Web Console, and "
+            + "under which names it may be reached")
     public @interface Config {
         @AttributeDefinition(description = "User name for the console")
         String username() default "admin";
@@ -43,26 +43,30 @@ public class ConsoleSecurity implements SecurityProvider {
         @AttributeDefinition(name = "password.hash", description = "Optional pbkdf2-sha256$ITERATIONS$SALT$HASH line; "
                 + "when empty the hash in the data directory is used (generated on first start)")
         String password_hash() default "";
+
+        @AttributeDefinition(name = "allowed.hosts", description = "Host names (name, or name:port) under which the "
+                + "console may be reached besides 127.0.0.1, localhost, [::1], its configured address and the address "
+                + "a request arrived at; any other Host header is refused (DNS rebinding)")
+        String[] allowed_hosts() default {};
     }
 
     @Reference(service = LoggerFactory.class)
     private Logger log;
 
-    private String username;
-    private volatile PasswordHash hash;
-    // PBKDF2 costs ~0.1 s and Basic auth repeats on every request: remember digests of headers already verified.
-    private final Set<String> verified = ConcurrentHashMap.newKeySet();
+    private final LoginThrottle throttle = new LoginThrottle(System::nanoTime, LoginThrottle.HOLD_BACK_MILLIS);
+    private volatile ConsoleLogin login;
+    private volatile ConsoleGuard guard;
 
     @Activate
     void activate(BundleContext context, Config config) {
-        username = config.username();
         String data = context.getProperty("flexwall.data");
         ConsoleCredentials.Outcome outcome = data == null
                 ? new ConsoleCredentials.Outcome(null, "the framework property flexwall.data is not set, so the console "
                         + "password cannot be stored; start flexwall through its launcher", true)
-                : ConsoleCredentials.establish(Path.of(data), username, config.password_hash(),
+                : ConsoleCredentials.establish(Path.of(data), config.username(), config.password_hash(),
                         System.getenv(ConsoleCredentials.ENV_PASSWORD));
-        hash = outcome.hash();
+        login = new ConsoleLogin(config.username(), outcome.hash(), throttle, PasswordHash::matches, log::warn);
+        guard = new ConsoleGuard(context.getProperty("org.apache.felix.http.host"), config.allowed_hosts());
         if (outcome.problem()) {
             log.error(outcome.message());
         } else {
@@ -70,48 +74,44 @@ public class ConsoleSecurity implements SecurityProvider {
         }
     }
 
+    /**
+     * Called by the Web Console before anything else for every request it serves: the Host and origin checks, then
+     * the credentials. Returns null, with the answer already written, when the request goes no further.
+     */
     @Override
     public Object authenticate(HttpServletRequest request, HttpServletResponse response) {
-        String user = check(request.getHeader("Authorization"));
-        if (user != null) {
+        ConsoleGuard.secureHeaders(response);
+        String refusal = guard.refusal(request);
+        if (refusal != null) {
+            log.warn("refused a console request from {}: {} {} (Host {}, Origin {}, Referer {}): {}",
+                    request.getRemoteAddr(), request.getMethod(), clip(request.getRequestURI()),
+                    clip(request.getHeader("Host")), clip(request.getHeader("Origin")),
+                    clip(request.getHeader("Referer")), refusal);
+            answer(response, HttpServletResponse.SC_FORBIDDEN, refusal);
+            return null;
+        }
+        ConsoleLogin.Attempt attempt;
+        try {
+            attempt = login.attempt(request.getHeader("Authorization"), request.getRemoteAddr());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            attempt = new ConsoleLogin.Attempt(null, new LoginThrottle.Refusal(1, "interrupted"));
+        }
+        if (attempt.user() != null) {
             request.setAttribute("org.osgi.service.http.authentication.type", "BASIC");
-            request.setAttribute("org.osgi.service.http.authentication.remote.user", user);
-            return user;
+            request.setAttribute("org.osgi.service.http.authentication.remote.user", attempt.user());
+            return attempt.user();
+        }
+        if (attempt.throttled() != null) {
+            response.setHeader("Retry-After", Long.toString(attempt.throttled().retryAfterSeconds()));
+            answer(response, 429, attempt.throttled().reason() + "; try again in "
+                    + attempt.throttled().retryAfterSeconds() + " s");
+            return null;
         }
         response.setHeader("WWW-Authenticate", "Basic realm=\"flexwall console\", charset=\"UTF-8\"");
         response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
         response.setContentLength(0);
         return null;
-    }
-
-    /** The user name when the Basic credentials are right, else null. */
-    String check(String authorization) {
-        PasswordHash current = hash;
-        if (current == null || authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
-            return null;
-        }
-        String digest = Base64.getEncoder().encodeToString(PasswordHash.sha256(authorization));
-        if (verified.contains(digest)) {
-            return username;
-        }
-        String decoded;
-        try {
-            decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-        int colon = decoded.indexOf(':');
-        if (colon < 0 || !decoded.substring(0, colon).equals(username)
-                || !current.matches(decoded.substring(colon + 1).toCharArray())) {
-            String tried = decoded.substring(0, Math.max(colon, 0)).replaceAll("\\p{Cntrl}", "?");
-            log.warn("refused a console login for user '{}'", tried.length() > 64 ? tried.substring(0, 64) : tried);
-            return null;
-        }
-        if (verified.size() >= VERIFIED_CACHE_LIMIT) {
-            verified.clear();
-        }
-        verified.add(digest);
-        return username;
     }
 
     @Override
@@ -121,6 +121,26 @@ public class ConsoleSecurity implements SecurityProvider {
 
     @Override
     public void logout(HttpServletRequest request, HttpServletResponse response) {
-        verified.clear();
+        login.forgetVerified();
+    }
+
+    private static void answer(HttpServletResponse response, int status, String text) {
+        byte[] body = (text + "\n").getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.setContentType("text/plain;charset=UTF-8");
+        response.setContentLength(body.length);
+        try {
+            response.getOutputStream().write(body);
+        } catch (IOException e) {
+            // the client left; the refusal stands
+        }
+    }
+
+    private static String clip(String value) {
+        if (value == null) {
+            return "-";
+        }
+        String v = value.replaceAll("\\p{Cntrl}", "?");
+        return v.length() > 100 ? v.substring(0, 100) + "…" : v;
     }
 }

@@ -83,4 +83,22 @@ class ConsoleCredentialsTest {
             throw new AssertionError(e);
         }
     }
+
+    @Test
+    void linkPlantedAtTheTempPathIsReplacedNotWrittenThrough() throws Exception {
+        Path victim = Files.writeString(Files.createTempFile("victim", ""), "root's file\n");
+        try {
+            Files.createSymbolicLink(data.resolve(ConsoleCredentials.HASH_FILE + ".tmp"), victim);
+
+            ConsoleCredentials.establish(data, "admin", "", "s3cret-from-env");
+
+            assertEquals("root's file\n", Files.readString(victim));
+            Path hash = data.resolve(ConsoleCredentials.HASH_FILE);
+            assertTrue(Files.isRegularFile(hash, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(hash)));
+            assertTrue(PasswordHash.parse(Files.readString(hash)).matches("s3cret-from-env".toCharArray()));
+        } finally {
+            Files.delete(victim);
+        }
+    }
 }

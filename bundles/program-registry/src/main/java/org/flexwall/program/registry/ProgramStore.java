@@ -2,9 +2,8 @@ package org.flexwall.program.registry;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
-import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.READ;
-import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 
 import java.io.ByteArrayInputStream;
@@ -15,7 +14,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -453,8 +456,19 @@ final class ProgramStore {
         return Files.readAllBytes(path);
     }
 
+    /** A new file, 0600 from its creation, never opened through a link planted at its name; then fsync. */
     private static void writeDurably(Path path, byte[] bytes) throws IOException {
-        try (FileChannel channel = FileChannel.open(path, CREATE, TRUNCATE_EXISTING, WRITE)) {
+        Set<OpenOption> options = Set.of(CREATE_NEW, WRITE, LinkOption.NOFOLLOW_LINKS);
+        FileAttribute<Set<PosixFilePermission>> ownerOnly =
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(path, options, ownerOnly);
+        } catch (FileAlreadyExistsException e) {
+            Files.delete(path); // left by a crash, or planted: removed (a link itself, not its target), never written
+            opened = FileChannel.open(path, options, ownerOnly);
+        }
+        try (FileChannel channel = opened) {
             ByteBuffer buffer = ByteBuffer.wrap(bytes);
             while (buffer.hasRemaining()) {
                 channel.write(buffer);

@@ -1,0 +1,88 @@
+package org.flexwall.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Password guessing and a login flood against the Web Console of the appliance started from its image: real HTTP
+ * from real loopback addresses (127.0.0.0/8), judged by the answers (status, Retry-After), not by time.
+ */
+class ConsoleLoginGuessingSystemTest {
+    private static final String BUNDLES = "/system/console/bundles";
+
+    @TempDir
+    Path work;
+
+    @Test
+    void twoHundredWrongPasswordsFromOneClientAreMetWithBackOffAndTheRightOneWaitsToo() throws Exception {
+        try (ApplianceProcess appliance = ApplianceProcess.startFresh(work)) {
+            appliance.awaitConsole(60);
+            String password = Files.readString(work.resolve("data/console-initial-password")).strip();
+            RawHttp guesser = new RawHttp("127.0.0.1", appliance.port);
+
+            List<Integer> statuses = new ArrayList<>();
+            List<String> retryAfter = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                RawHttp.Response r = guesser.send("GET", BUNDLES,
+                        Map.of("Authorization", RawHttp.basic("admin", "guess-" + i)), null);
+                statuses.add(r.status());
+                if (r.status() == 429) {
+                    retryAfter.add(r.header("Retry-After"));
+                }
+            }
+            RawHttp.Response rightButLockedOut = guesser.send("GET", BUNDLES,
+                    Map.of("Authorization", RawHttp.basic("admin", password)), null);
+            RawHttp.Response operatorElsewhere = new RawHttp("127.0.0.2", appliance.port).send("GET", BUNDLES,
+                    Map.of("Authorization", RawHttp.basic("admin", password)), null);
+
+            assertEquals(List.of(401, 401, 401, 401, 401, 401), statuses.subList(0, 6), "five free, the sixth checked");
+            long checked = statuses.stream().filter(s -> s == 401).count();
+            long throttled = statuses.stream().filter(s -> s == 429).count();
+            // each lockout doubles (1 s, 2 s, 4 s …): only a run of many minutes gets more than a few more checks
+            assertTrue(checked <= 16, "wrong passwords checked: " + checked + " " + statuses);
+            assertEquals(200, checked + throttled, statuses.toString());
+            assertTrue(retryAfter.stream().allMatch(v -> v != null && Long.parseLong(v) >= 1), retryAfter.toString());
+            assertEquals(429, rightButLockedOut.status(), "a locked-out address cannot try the right one either");
+            assertEquals(200, operatorElsewhere.status(), "another address is not locked out");
+        }
+    }
+
+    @Test
+    void fortyAddressesGuessingAtOnceGetOnlyTheOverallBudgetOfPasswordChecks() throws Exception {
+        try (ApplianceProcess appliance = ApplianceProcess.startFresh(work)) {
+            appliance.awaitConsole(60);
+            ExecutorService clients = Executors.newFixedThreadPool(40);
+            try {
+                List<Future<Integer>> answers = new ArrayList<>();
+                for (int i = 0; i < 40; i++) {
+                    RawHttp client = new RawHttp("127.0.1." + (i + 1), appliance.port);
+                    answers.add(clients.submit(() -> client.send("GET", BUNDLES,
+                            Map.of("Authorization", RawHttp.basic("admin", "guess")), null).status()));
+                }
+                List<Integer> statuses = new ArrayList<>();
+                for (Future<Integer> a : answers) {
+                    statuses.add(a.get());
+                }
+                long checked = statuses.stream().filter(s -> s == 401).count();
+                long throttled = statuses.stream().filter(s -> s == 429).count();
+                // a bucket of 10 checks that refills one every 2 s: 40 attempts at once get about 10 checks
+                assertTrue(checked <= 14, "checked " + checked + " of 40: " + statuses);
+                assertEquals(40, checked + throttled, statuses.toString());
+            } finally {
+                clients.shutdownNow();
+            }
+        }
+    }
+}
