@@ -79,8 +79,7 @@ class GatewayBootSystemTest {
                 .add("org.flexwall.hook.nftables", Json.createObjectBuilder().add("antiLockout", false)
                         .add("lanInterfaces", Json.createArrayBuilder().add("lan0")))
                 .build());
-        data = Files.createDirectory(work.resolve("data"));
-        Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        data = ApplianceImage.dataDirectory(work.resolve("data"));
         // the first run writes the configured baseline; then power off: nothing of flexwall in the kernel
         start("first");
         appliance.close();

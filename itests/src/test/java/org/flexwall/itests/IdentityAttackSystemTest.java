@@ -63,7 +63,7 @@ class IdentityAttackSystemTest {
         preload = bin.resolve("libpreload.so");
         OutsideNetwork.here("gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", preload.toString(),
                 Programs.resource(work, "identity/preload.c").toString(), "-lpthread").check();
-        data = Files.createDirectory(work.resolve("data"));
+        data = ApplianceImage.dataDirectory(work.resolve("data"));
         int port = ApplianceImage.freePort();
         JsonObject managementOnLoopback = Json.createObjectBuilder()
                 .add("org.flexwall.hook.nftables", Json.createObjectBuilder().add("managementInterface", "lo")).build();

@@ -23,6 +23,26 @@ class GatewaySystemTest extends LabTest {
     }
 
     @Test
+    void theLanReachesTheOutsideOverIpv4AndIpv6AndNothingUnsolicitedComesBack() throws Exception {
+        activate("antiLockout", false, "lanInterfaces", new String[] { "lan0" });
+        Process lanServer = lab.start(lab.lan, "socat", "TCP6-LISTEN:" + (LAN_TCP + 1) + ",ipv6only=0,fork,reuseaddr",
+                "EXEC:cat");
+        try {
+            for (String outside : List.of(lab.outsideV4, lab.outsideV6)) {
+                assertTrue(lab.connects(lab.lan, outside, OUTSIDE_TCP), "LAN to " + outside + " over TCP");
+                assertTrue(lab.udpAnswered(lab.lan, outside, OUTSIDE_UDP), "LAN to " + outside + " over UDP");
+            }
+            Lab.Session session = lab.session(lab.lan, lab.outsideV6, OUTSIDE_TCP);
+            assertEquals("a reply flows", session.exchange("a reply flows"));
+            for (String lanHost : List.of(lab.lanHostV4, lab.lanHostV6)) {
+                assertTrue(lab.blocked(lab.outside, lanHost, LAN_TCP + 1), "outside to " + lanHost);
+            }
+        } finally {
+            lanServer.destroyForcibly();
+        }
+    }
+
+    @Test
     void unsolicitedPacketsFromOutsideMakeTheRouterAnswerNothing(@TempDir Path dir) throws Exception {
         activate("antiLockout", false, "lanInterfaces", new String[] { "lan0" });
         String unrouted4 = "10.250.0.1";

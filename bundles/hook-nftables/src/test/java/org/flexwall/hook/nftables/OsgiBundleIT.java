@@ -146,8 +146,9 @@ class OsgiBundleIT {
 
     private static Object permittedPort(Bundle api, int port) throws Exception {
         Class<?> program = api.loadClass("org.flexwall.api.program.TrustedProgram");
-        Object socat = program.getConstructors()[0].newInstance("socat", Path.of("/usr/bin/socat"), "0".repeat(64),
-                "0".repeat(32), Instant.now(), false);
+        Object socat = program.getConstructor(String.class, Path.class, String.class, String.class, Instant.class,
+                boolean.class).newInstance("socat", Path.of("/usr/bin/socat"), "0".repeat(64), "0".repeat(32),
+                Instant.now(), false);
         Object tcp = enumValue(api, "org.flexwall.api.port.Protocol", "TCP");
         Object v4 = enumValue(api, "org.flexwall.api.port.AddressFamily", "IPV4");
         return api.loadClass("org.flexwall.api.port.PermittedPort").getConstructors()[0].newInstance(socat, tcp, v4,
