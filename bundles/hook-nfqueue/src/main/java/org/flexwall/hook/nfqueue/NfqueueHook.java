@@ -13,9 +13,7 @@ import java.util.function.Supplier;
 import org.flexwall.api.packet.DroppedPacket;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketHook;
-import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortStore;
-import org.flexwall.api.port.PortStoreListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -38,17 +36,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * baseline decides alone. If the JVM dies instead, the rules stay and queue to nobody, so the kernel drops (fail
  * closed). Established traffic never crosses this hook in firstPacket mode.
  */
-@Component(name = NfqueueHook.PID, service = { PacketHook.class, PortStoreListener.class })
+@Component(name = NfqueueHook.PID, service = PacketHook.class)
 @Designate(ocd = NfqueueHook.Config.class)
-public class NfqueueHook implements PacketHook, PortStoreListener {
+public class NfqueueHook implements PacketHook {
     static final String PID = "org.flexwall.hook.nfqueue";
     private static final long RETRY_SECONDS = 5;
-    /**
-     * How long a port change waits before it reaches the queue rules. They only spare permitted ports the queue (the nft
-     * baseline's set decides either way); restored at the same moment as the nftables hook updates that set, they
-     * doubled the time the set took (docs/PERFORMANCE.md). Changes meanwhile go in the same restore.
-     */
-    static final long MIRROR_DELAY_MS = 50;
     /** The largest copy range one can ask for; the kernel caps it a few bytes lower (NFQNL_MAX_COPY_RANGE). */
     static final int MAX_COPY_RANGE = 65535;
 
@@ -93,10 +85,6 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
 
     private volatile PortStore portStore;
     private volatile PacketDecider decider;
-
-    private final Object lock = new Object();
-    private final PermittedSet permitted = new PermittedSet(); // guarded by lock
-    private boolean portsChanged;                               // guarded by lock
 
     private Settings settings;
     private QueueRules rules;
@@ -249,73 +237,20 @@ public class NfqueueHook implements PacketHook, PortStoreListener {
         return c;
     }
 
-    /** Installs the rules once, then mirrors permitted-port changes into them. Worker thread. */
+    /**
+     * Installs the rules once, and again when someone removed them. They never change with the permitted ports: a
+     * packet to a verified socket carries the nft baseline's mark, which the rules leave to the kernel. Worker thread.
+     */
     private void applyRules() throws IOException {
-        PermittedSet.Ports ports;
-        boolean changed;
-        synchronized (lock) {
-            ports = permitted.snapshot();
-            changed = portsChanged;
-            portsChanged = false;
+        if (rulesInstalled && !rules.present()) {
+            log.warn("NFQUEUE {}: the queue rules were removed by someone else; installing them again",
+                    settings.queueNum());
+            rulesInstalled = false;
         }
-        try {
-            if (rulesInstalled && !changed && !rules.present()) {
-                log.warn("NFQUEUE {}: the queue rules were removed by someone else; installing them again",
-                        settings.queueNum());
-                rulesInstalled = false;
-            }
-            if (!rulesInstalled) {
-                QueueRules.Detection d = rules.install(ports);
-                rulesInstalled = true;
-                log.info("NFQUEUE {}: rules installed with {}: {}", settings.queueNum(), d.backend().label,
-                        d.reason());
-            } else if (changed && settings.mode() == Mode.FIRST_PACKET) {
-                rules.update(ports);
-            }
-        } catch (IOException e) {
-            synchronized (lock) {
-                portsChanged |= changed; // try again at the next round
-            }
-            throw e;
-        }
-    }
-
-    private void portsChanged() {
-        ScheduledExecutorService w = worker;
-        synchronized (lock) {
-            if (portsChanged || w == null) {
-                return; // an update is already pending; it will read the newest set
-            }
-            portsChanged = true;
-        }
-        try {
-            w.schedule(this::supervise, MIRROR_DELAY_MS, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // deactivating: the rules are about to go
-        }
-    }
-
-    // --- PortStoreListener: ports the kernel need not queue -----------------------------------------------------
-
-    @Override
-    public void permitted(PermittedPort port) {
-        boolean changed;
-        synchronized (lock) {
-            changed = permitted.add(port);
-        }
-        if (changed) {
-            portsChanged();
-        }
-    }
-
-    @Override
-    public void revoked(PermittedPort port) {
-        boolean changed;
-        synchronized (lock) {
-            changed = permitted.remove(port);
-        }
-        if (changed) {
-            portsChanged();
+        if (!rulesInstalled) {
+            QueueRules.Detection d = rules.install();
+            rulesInstalled = true;
+            log.info("NFQUEUE {}: rules installed with {}: {}", settings.queueNum(), d.backend().label, d.reason());
         }
     }
 

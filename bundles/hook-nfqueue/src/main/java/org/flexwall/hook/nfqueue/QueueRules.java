@@ -1,13 +1,7 @@
 package org.flexwall.hook.nfqueue;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.SortedSet;
-import java.util.StringJoiner;
 
 import org.flexwall.api.packet.Marks;
 import org.flexwall.api.port.AddressFamily;
@@ -35,7 +29,6 @@ final class QueueRules {
     static final String CHAIN_OUT = "FLEXWALL-QUEUE-OUT";
     static final String NFT_TABLE = "flexwall_queue";
     static final String NFT_PROBE_TABLE = "flexwall_queue_probe";
-    private static final int MULTIPORT_MAX = 15;
 
     /** Which kernel mechanism queues. */
     enum Backend {
@@ -59,8 +52,6 @@ final class QueueRules {
     private final Commands commands;
     private final Settings settings;
     private Backend backend; // of the last install; null before
-    // what the last restore of each family loaded: a port change of one family leaves the other's rules alone
-    private final Map<AddressFamily, String> restored = new EnumMap<>(AddressFamily.class);
 
     QueueRules(Commands commands, Settings settings) {
         this.commands = commands;
@@ -100,33 +91,23 @@ final class QueueRules {
     }
 
     /**
-     * Detects the backend, then installs every rule for {@code ports}, replacing what an earlier install (in either
-     * mode) left. Rules of the other backend are removed (left by a boot on another kernel): never two sets of rules.
+     * Detects the backend, then installs every rule, replacing what an earlier install (in either mode) left. Rules of
+     * the other backend are removed (left by a boot on another kernel): never two sets of rules.
      */
-    synchronized Detection install(PermittedSet.Ports ports) throws IOException {
+    synchronized Detection install() throws IOException {
         Detection detected = detect();
         backend = detected.backend();
-        restored.clear();
         if (backend == Backend.NFT) {
             removeIptablesChains();
-        } else {
-            removeNftTable();
-        }
-        installWith(ports);
-        return detected;
-    }
-
-    private void installWith(PermittedSet.Ports ports) throws IOException {
-        if (backend == Backend.NFT) {
-            commands.runOrThrow(List.of("nft", "-f", "-"), nftRuleset(settings, ports, queueStatement(settings)),
+            commands.runOrThrow(List.of("nft", "-f", "-"), nftRuleset(settings, queueStatement(settings)),
                     "install the NFQUEUE rules");
-            return;
+            return detected;
         }
+        removeNftTable();
         for (AddressFamily f : AddressFamily.values()) {
             String tool = tool(f);
-            String rules = iptablesRestore(settings, f, ports);
-            commands.runOrThrow(List.of(tool + "-restore", "--noflush"), rules, "install the " + f + " NFQUEUE rules");
-            restored.put(f, rules);
+            commands.runOrThrow(List.of(tool + "-restore", "--noflush"), iptablesRestore(settings), "install the "
+                    + f + " NFQUEUE rules");
             ensureJump(tool, "INPUT", CHAIN);
             if (settings.mode() == Mode.USERSPACE) {
                 ensureJump(tool, "OUTPUT", CHAIN_OUT);
@@ -134,27 +115,7 @@ final class QueueRules {
                 deleteJumps(tool, "OUTPUT", CHAIN_OUT);
             }
         }
-    }
-
-    /** Replaces the permitted ports in the installed rules, atomically per family. */
-    synchronized void update(PermittedSet.Ports ports) throws IOException {
-        if (backend == null) {
-            install(ports);
-            return;
-        }
-        if (backend == Backend.NFT) {
-            installWith(ports); // one nft transaction replaces the whole table
-            return;
-        }
-        for (AddressFamily f : AddressFamily.values()) {
-            String rules = iptablesRestore(settings, f, ports);
-            if (rules.equals(restored.get(f))) {
-                continue; // a restore slows the nftables hook's set update running beside it
-            }
-            restored.remove(f); // unknown until this one succeeds
-            commands.runOrThrow(List.of(tool(f) + "-restore", "--noflush"), rules, "update the " + f + " NFQUEUE rules");
-            restored.put(f, rules);
-        }
+        return detected;
     }
 
     /** Whether the installed rules are still hooked in; someone flushing the ruleset would have removed them. */
@@ -178,7 +139,6 @@ final class QueueRules {
      * Nothing is queued afterwards: the nft baseline decides alone. Fails only when neither tool could be run.
      */
     synchronized void remove() throws IOException {
-        restored.clear();
         IOException nftFailure = removeNftTable();
         IOException iptablesFailure = removeIptablesChains();
         if (nftFailure != null && iptablesFailure != null) {
@@ -247,8 +207,8 @@ final class QueueRules {
         return f == AddressFamily.IPV4 ? "iptables-nft" : "ip6tables-nft";
     }
 
-    /** The iptables-restore input for one family: replaces our chains' contents in one transaction. */
-    static String iptablesRestore(Settings s, AddressFamily family, PermittedSet.Ports ports) {
+    /** The iptables-restore input (the same for both families): replaces our chains' contents in one transaction. */
+    static String iptablesRestore(Settings s) {
         StringBuilder b = new StringBuilder("*mangle\n");
         b.append(':').append(CHAIN).append(" - [0:0]\n");
         b.append(':').append(CHAIN_NEW).append(" - [0:0]\n");
@@ -256,14 +216,13 @@ final class QueueRules {
         String queue = "-j NFQUEUE --queue-num " + s.queueNum();
         rule(b, CHAIN, "-i lo -j RETURN");
         if (s.mode() == Mode.FIRST_PACKET) {
-            rule(b, CHAIN, String.format("-m mark --mark 0x%08x/0x%08x -j RETURN", Marks.ACCEPTED, Marks.ACCEPTED));
-            rule(b, CHAIN, "-m conntrack ! --ctstate NEW -j RETURN");
-            for (String dports : multiport(ports.tcp(family))) {
-                rule(b, CHAIN, "-p tcp -m multiport --dports " + dports + " -j RETURN");
-            }
-            for (String dports : multiport(ports.udp(family))) {
-                rule(b, CHAIN, "-p udp -m multiport --dports " + dports + " -j RETURN");
-            }
+            // the nft baseline's verify chain found the destination socket verified: the kernel accepts it
+            rule(b, CHAIN, String.format("-m mark --mark 0x%08x/0x%08x -j RETURN", Marks.VERIFIED_SOCKET,
+                    Marks.VERIFIED_SOCKET));
+            rule(b, CHAIN, String.format("-m mark --mark 0x%08x/0x%08x -j RETURN", Marks.OPERATOR_RULE,
+                    Marks.OPERATOR_RULE));
+            // untracked: to a permitted port, but not to a verified socket (a trusted program's new socket): ask
+            rule(b, CHAIN, "-m conntrack ! --ctstate NEW,UNTRACKED -j RETURN");
             rule(b, CHAIN, "-p tcp --syn -j " + CHAIN_NEW);
             rule(b, CHAIN, "-p udp -j " + CHAIN_NEW);
             rule(b, CHAIN_NEW, "-m limit --limit " + s.ratePerSecond() + "/sec --limit-burst " + s.burst() + " "
@@ -283,20 +242,6 @@ final class QueueRules {
         b.append("-A ").append(chain).append(' ').append(rest).append('\n');
     }
 
-    /** Port lists of at most 15 ports, the most one multiport match takes. */
-    static List<String> multiport(SortedSet<Integer> ports) {
-        List<String> out = new ArrayList<>();
-        Iterator<Integer> it = ports.iterator();
-        while (it.hasNext()) {
-            StringJoiner j = new StringJoiner(",");
-            for (int i = 0; i < MULTIPORT_MAX && it.hasNext(); i++) {
-                j.add(Integer.toString(it.next()));
-            }
-            out.add(j.toString());
-        }
-        return out;
-    }
-
     static String queueStatement(Settings s) {
         return "queue num " + s.queueNum();
     }
@@ -305,7 +250,7 @@ final class QueueRules {
      * The nft table with the same rules, replacing any earlier version in one transaction. {@code verdict} is the
      * queue statement; a test passes another verdict to check the rest on a kernel without nft queue.
      */
-    static String nftRuleset(Settings s, PermittedSet.Ports ports, String verdict) {
+    static String nftRuleset(Settings s, String verdict) {
         StringBuilder b = new StringBuilder();
         b.append("table inet ").append(NFT_TABLE).append(" {\n}\n");
         b.append("delete table inet ").append(NFT_TABLE).append('\n');
@@ -317,13 +262,9 @@ final class QueueRules {
         b.append("  chain input {\n    type filter hook input priority mangle; policy accept;\n");
         b.append("    iif \"lo\" return\n");
         if (s.mode() == Mode.FIRST_PACKET) {
-            b.append(String.format("    meta mark & 0x%08x == 0x%08x return\n", Marks.ACCEPTED, Marks.ACCEPTED));
-            b.append("    ct state != new return\n");
-            for (AddressFamily f : AddressFamily.values()) {
-                String nfproto = f == AddressFamily.IPV4 ? "ipv4" : "ipv6";
-                nftPorts(b, nfproto, "tcp", ports.tcp(f));
-                nftPorts(b, nfproto, "udp", ports.udp(f));
-            }
+            int skip = Marks.VERIFIED_SOCKET | Marks.OPERATOR_RULE;
+            b.append(String.format("    meta mark & 0x%08x != 0 return\n", skip));
+            b.append("    ct state != { new, untracked } return\n");
             b.append("    tcp flags & (fin | syn | rst | ack) == syn limit name \"new_flows\" ").append(verdict)
                     .append('\n');
             b.append("    meta l4proto udp limit name \"new_flows\" ").append(verdict).append('\n');
@@ -339,15 +280,5 @@ final class QueueRules {
             b.append("  }\n");
         }
         return b.append("}\n").toString();
-    }
-
-    private static void nftPorts(StringBuilder b, String nfproto, String protocol, SortedSet<Integer> ports) {
-        if (ports.isEmpty()) {
-            return;
-        }
-        StringJoiner j = new StringJoiner(", ", "{ ", " }");
-        ports.forEach(p -> j.add(Integer.toString(p)));
-        b.append("    meta nfproto ").append(nfproto).append(' ').append(protocol).append(" dport ").append(j)
-                .append(" return\n");
     }
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.DroppedPacket;
+import org.flexwall.api.packet.Marks;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PermittedPort;
@@ -89,7 +90,7 @@ class NfqueueHookSystemTest {
     }
 
     @Test
-    void componentQueuesDecidesMirrorsPermittedPortsAndRemovesItsRulesWhenDeactivated() throws Exception {
+    void componentQueuesDecidesLeavesVerifiedPacketsToTheKernelAndRemovesItsRulesWhenDeactivated() throws Exception {
         NfqueueHook hook = hook();
         Fixtures.TrustingStore store = new Fixtures.TrustingStore().trust(Protocol.TCP, TRUSTED_TCP);
         hook.bindPortStore(store);
@@ -106,48 +107,20 @@ class NfqueueHookSystemTest {
             assertEquals(UNTRUSTED_TCP, drop.port());
             assertTrue(hook.status().contains("1 accepted"), hook.status());
 
-            // a port the store permits is no longer queued: the kernel's permitted set decides it
-            PermittedPort permitted = Fixtures.permittedPort(Protocol.TCP, AddressFamily.IPV4, 4444);
-            hook.permitted(permitted);
-            await(() -> save().contains("--dports 4444 -j RETURN"), "the permitted port was not mirrored");
-            hook.revoked(permitted);
-            await(() -> !save().contains("--dports 4444"), "the revoked port stayed in the rules");
+            // a packet the nft baseline's verify chain marked (its socket is verified) is left to the kernel
+            String verify = "table inet fwq_verify {\n chain verify {\n  type filter hook input priority -160;\n"
+                    + "  tcp dport " + UNTRUSTED_TCP + " meta mark set meta mark | "
+                    + String.format("0x%08x", Marks.VERIFIED_SOCKET) + "\n }\n}\n";
+            assertTrue(Netns.commands(fx.net.server).run(List.of("nft", "-f", "-"), verify).ok());
+            long queued = fx.queuedByRule(QueueRules.CHAIN_NEW);
+            assertNull(fx.connect(fx.net.serverV4, UNTRUSTED_TCP), "the stand-in baseline drops it");
+            assertEquals(queued, fx.queuedByRule(QueueRules.CHAIN_NEW), "a packet to a verified socket was queued");
+            Netns.commands(fx.net.server).run(List.of("nft", "delete", "table", "inet", "fwq_verify"), null);
         } finally {
             hook.deactivate();
         }
         assertFalse(save().contains(QueueRules.CHAIN), "rules left behind after deactivation:\n" + save());
         assertTrue(hook.status().startsWith("not active"), hook.status());
-    }
-
-    @Test
-    void aBurstOfIpv4PortChangesReachesTheQueueRulesInOneIpv4RestoreAndLeavesIpv6Alone() throws Exception {
-        List<String> ran = new CopyOnWriteArrayList<>();
-        Commands counting = new Commands(List.of("ip", "netns", "exec", fx.net.server)) {
-            @Override
-            Result run(List<String> argv, String stdin) throws IOException {
-                ran.add(String.join(" ", argv));
-                return super.run(argv, stdin);
-            }
-        };
-        NfqueueHook hook = new NfqueueHook(Fixtures.logger(log), counting, Netns.threadsIn(fx.net.server));
-        hook.bindPortStore(new Fixtures.TrustingStore());
-        hook.activate(Configs.config(Map.of("queueNum", 11)));
-        try {
-            await(() -> hook.status().startsWith("active") && !hook.status().contains("problem"),
-                    "the hook did not become active: " + hook.status());
-            List<PermittedPort> burst = new ArrayList<>();
-            for (int port = 5000; port < 5010; port++) {
-                burst.add(Fixtures.permittedPort(Protocol.TCP, AddressFamily.IPV4, port));
-            }
-            ran.clear();
-            burst.forEach(hook::permitted); // well within MIRROR_DELAY_MS
-            await(() -> save().contains("--dports 5000,5001,5002,5003,5004,5005,5006,5007,5008,5009 -j RETURN"),
-                    "the burst was not mirrored");
-            assertEquals(1, ran.stream().filter(c -> c.startsWith("iptables-nft-restore")).count(), ran.toString());
-            assertEquals(0, ran.stream().filter(c -> c.startsWith("ip6tables-nft-restore")).count(), ran.toString());
-        } finally {
-            hook.deactivate();
-        }
     }
 
     @Test

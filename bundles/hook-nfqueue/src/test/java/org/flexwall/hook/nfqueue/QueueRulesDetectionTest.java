@@ -69,7 +69,7 @@ class QueueRulesDetectionTest {
     void withoutNftQueueTheRulesGoThroughIptablesNftAndTheReasonIsNftsError() throws Exception {
         ScriptedTools tools = new ScriptedTools();
         QueueRules rules = new QueueRules(tools, FIRST);
-        QueueRules.Detection d = rules.install(PermittedSet.Ports.NONE);
+        QueueRules.Detection d = rules.install();
         assertEquals(QueueRules.Backend.IPTABLES, d.backend());
         assertEquals(QueueRules.Backend.IPTABLES, rules.backend());
         assertTrue(d.reason().startsWith("nft's queue statement is not in this kernel (Error: Could not process rule"),
@@ -87,7 +87,7 @@ class QueueRulesDetectionTest {
         ScriptedTools tools = new ScriptedTools();
         tools.nftQueueWorks = true;
         QueueRules rules = new QueueRules(tools, FIRST);
-        QueueRules.Detection d = rules.install(PermittedSet.Ports.NONE);
+        QueueRules.Detection d = rules.install();
         assertEquals(QueueRules.Backend.NFT, d.backend());
         assertEquals("the kernel has nft's queue statement", d.reason());
         int install = tools.stdins.size() - 1;
@@ -97,50 +97,16 @@ class QueueRulesDetectionTest {
         assertFalse(tools.ranStartingWith("iptables-nft-restore"), tools.ran.toString());
         assertTrue(tools.ran.contains("iptables-nft -t mangle -X " + QueueRules.CHAIN), "iptables leftovers removed");
 
-        tools.ran.clear();
-        rules.update(PermittedSet.Ports.NONE);
-        assertEquals(List.of("nft -f -"), tools.ran, "an update is one nft transaction, no new probe");
     }
 
     @Test
     void nftMissingFallsBackToIptablesNft() throws Exception {
         ScriptedTools tools = new ScriptedTools();
         tools.nftMissing = true;
-        QueueRules.Detection d = new QueueRules(tools, FIRST).install(PermittedSet.Ports.NONE);
+        QueueRules.Detection d = new QueueRules(tools, FIRST).install();
         assertEquals(QueueRules.Backend.IPTABLES, d.backend());
         assertTrue(d.reason().startsWith("nft could not be run"), d.reason());
         assertTrue(tools.ranStartingWith("iptables-nft-restore --noflush"), tools.ran.toString());
-    }
-
-    @Test
-    void aPortChangeRestoresOnlyTheFamilyItChangesAndAFailedRestoreIsTriedAgain() throws Exception {
-        ScriptedTools tools = new ScriptedTools();
-        QueueRules rules = new QueueRules(tools, FIRST);
-        rules.install(PermittedSet.Ports.NONE);
-        PermittedSet.Ports tcp4 = new PermittedSet.Ports(new TreeSet<>(Set.of(8080)), new TreeSet<>(), new TreeSet<>(),
-                new TreeSet<>());
-        PermittedSet.Ports tcp46 = new PermittedSet.Ports(new TreeSet<>(Set.of(8080)), new TreeSet<>(),
-                new TreeSet<>(Set.of(8080)), new TreeSet<>());
-
-        tools.ran.clear();
-        rules.update(tcp4);
-        assertEquals(List.of("iptables-nft-restore --noflush"), tools.ran, "IPv6 rules unchanged, not restored");
-        tools.ran.clear();
-        rules.update(tcp4);
-        assertEquals(List.of(), tools.ran, "nothing changed");
-
-        tools.ran.clear();
-        tools.restoreFails = true;
-        assertThrows(IOException.class, () -> rules.update(tcp46));
-        tools.restoreFails = false;
-        rules.update(tcp46);
-        assertEquals(List.of("ip6tables-nft-restore --noflush", "ip6tables-nft-restore --noflush"), tools.ran,
-                "the failed IPv6 restore runs again; IPv4 is as it was");
-
-        tools.ran.clear();
-        rules.install(tcp46);
-        assertTrue(tools.ranStartingWith("iptables-nft-restore --noflush"), "a new install loads both families");
-        assertTrue(tools.ranStartingWith("ip6tables-nft-restore --noflush"), tools.ran.toString());
     }
 
     @Test

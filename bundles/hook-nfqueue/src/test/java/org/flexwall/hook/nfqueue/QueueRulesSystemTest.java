@@ -47,7 +47,7 @@ class QueueRulesSystemTest {
             Commands c = Netns.commands(net.server);
             assumeFalse(kernelHasNftQueue(c), "this kernel has nft's queue statement: the fallback is not taken here");
             QueueRules rules = new QueueRules(c, new QueueRules.Settings(Mode.FIRST_PACKET, 1, 10, 10));
-            QueueRules.Detection d = rules.install(PermittedSet.Ports.NONE);
+            QueueRules.Detection d = rules.install();
             assertEquals(QueueRules.Backend.IPTABLES, d.backend());
             assertTrue(d.reason().startsWith("nft's queue statement is not in this kernel (Error:"), d.reason());
             assertTrue(c.run(List.of("iptables-nft-save", "-t", "mangle"), null).output()
@@ -70,7 +70,7 @@ class QueueRulesSystemTest {
             assumeTrue(kernelHasNftQueue(c), "skipped: this kernel lacks nft's queue statement (nft_queue), so the "
                     + "nft path cannot run here; withoutNftQueueInstallFallsBackToIptablesNft covers this kernel");
             QueueRules rules = new QueueRules(c, new QueueRules.Settings(Mode.FIRST_PACKET, 1, 10, 10));
-            assertEquals(QueueRules.Backend.NFT, rules.install(PermittedSet.Ports.NONE).backend());
+            assertEquals(QueueRules.Backend.NFT, rules.install().backend());
             assertTrue(c.run(List.of("nft", "list", "table", "inet", QueueRules.NFT_TABLE), null).output()
                     .contains("queue"));
             assertFalse(c.run(List.of("iptables-nft-save", "-t", "mangle"), null).output().contains("NFQUEUE"));
@@ -83,15 +83,11 @@ class QueueRulesSystemTest {
     @Test
     void nftRulesetsOfBothModesLoadAndReplaceEachOther() throws Exception {
         assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces");
-        PermittedSet s = new PermittedSet();
-        s.add(Fixtures.permittedPort(Protocol.TCP, AddressFamily.IPV4, 22));
-        s.add(Fixtures.permittedPort(Protocol.UDP, AddressFamily.IPV6, 53));
         try (Netns net = Netns.create()) {
             Commands c = Netns.commands(net.server);
             for (Mode mode : Mode.values()) {
                 // "accept" stands in for the queue statement this kernel lacks; everything else is checked by nft
-                String ruleset = QueueRules.nftRuleset(new QueueRules.Settings(mode, 1, 10, 10), s.snapshot(),
-                        "accept");
+                String ruleset = QueueRules.nftRuleset(new QueueRules.Settings(mode, 1, 10, 10), "accept");
                 Commands.Result r = c.run(List.of("nft", "-f", "-"), ruleset);
                 assertTrue(r.ok(), mode + ": " + r.output() + "\n" + ruleset);
             }

@@ -75,7 +75,7 @@ class QueueSystemTest {
 
     private void install(Mode mode) throws Exception {
         rules = new QueueRules(Netns.commands(fx.net.server), new QueueRules.Settings(mode, QUEUE, 1000, 100));
-        rules.install(PermittedSet.Ports.NONE);
+        rules.install();
     }
 
     private QueueConsumer start(Policy policy) throws Exception {

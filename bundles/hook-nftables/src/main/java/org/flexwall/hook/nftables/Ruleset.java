@@ -17,11 +17,14 @@ import org.flexwall.api.packet.Marks;
  *
  * <p>Table {@value #TABLE} (family inet: IPv4 and IPv6) in short:
  * <pre>
- * prerouting (raw, before conntrack): IPv4 with options → drop; permitted (protocol . port) → accepted mark,
- *         notrack (not on a gateway); anti-lockout → accepted mark (so the NFQUEUE hook leaves it alone)
- * input   (filter, policy drop): lo; untracked with the accepted mark to a verified socket; established,related;
- *         invalid → drop; IPv6 neighbour discovery on the link; packets a user-space hook accepted (mark) to a
- *         verified socket; permitted4/permitted6 (protocol . port) to a verified socket; anti-lockout; drop
+ * prerouting  (raw, before conntrack): IPv4 with options → drop; permitted (protocol . port) → accepted mark,
+ *             and notrack (not on a gateway); anti-lockout, LAN services → operator-rule mark
+ * unsolicited (prerouting, after conntrack): new packets from outside not for this host → drop
+ * verify      (input, -160, before the NFQUEUE rules): a new or untracked packet with the accepted mark whose
+ *             destination socket carries the verified mark → the packet's verified bit
+ * input       (filter, policy drop): lo; permitted and verified; the handshake's last ACK; established,related;
+ *             invalid → drop; IPv6 neighbour discovery on the link; packets a user-space hook accepted (mark) to a
+ *             verified socket; anti-lockout, LAN services; drop
  * forward (filter, policy drop): established,related; invalid → drop; new flows entering on a LAN interface; drop
  * output  (filter, policy accept): ICMP/ICMPv6 errors this host would send about no known flow → drop
  * </pre>
@@ -64,6 +67,11 @@ final class Ruleset {
     /** Matches a packet whose destination socket flexwall verified and marked (SO_MARK, {@link Marks#VERIFIED_SOCKET}). */
     static final String TO_VERIFIED_SOCKET = String.format("socket mark & 0x%08x == 0x%08x", Marks.VERIFIED_SOCKET,
             Marks.VERIFIED_SOCKET);
+    /** Gives a packet the operator-rule bit: the NFQUEUE hook leaves it to the rule that matched it. */
+    static final String MARK_OPERATOR_RULE = String.format("meta mark set meta mark | 0x%08x", Marks.OPERATOR_RULE);
+    /** Matches a packet to a permitted port whose destination socket the verify chain found verified. */
+    static final String PERMITTED_AND_VERIFIED = String.format("meta mark & 0x%08x == 0x%08x",
+            Marks.ACCEPTED | Marks.VERIFIED_SOCKET, Marks.ACCEPTED | Marks.VERIFIED_SOCKET);
     /** Matches a packet carrying flexwall's accepted bit (never enough alone to accept it: anyone can set a mark). */
     static final String HAS_ACCEPTED_MARK = String.format("meta mark & 0x%08x == 0x%08x", Marks.ACCEPTED, Marks.ACCEPTED);
 
@@ -89,13 +97,15 @@ final class Ruleset {
         // after conntrack (-200), before routing and DNAT (-100): the kernel's forward path answers on its own
         b.append("add chain ").append(T)
                 .append(" unsolicited { type filter hook prerouting priority -150; policy accept; }\n");
+        // before the NFQUEUE hook's rules (mangle, -150): they leave packets to verified sockets to the kernel
+        b.append("add chain ").append(T).append(" verify { type filter hook input priority -160; policy accept; }\n");
         b.append("add chain ").append(T).append(" input { type filter hook input priority filter; policy drop; }\n");
         b.append("add chain ").append(T)
                 .append(" forward { type filter hook forward priority filter; policy drop; }\n");
         b.append("add chain ").append(T).append(" output { type filter hook output priority filter; policy accept; }\n");
         b.append("add chain ").append(T)
                 .append(" postrouting { type nat hook postrouting priority srcnat; policy accept; }\n");
-        for (String chain : List.of("prerouting", "unsolicited", "input", "forward", "output", "postrouting")) {
+        for (String chain : List.of("prerouting", "unsolicited", "verify", "input", "forward", "output", "postrouting")) {
             b.append("flush chain ").append(T).append(' ').append(chain).append('\n');
         }
 
@@ -103,14 +113,22 @@ final class Ruleset {
         // anything, which would show a scanner the host is there; nothing here needs IP options
         prerouting(b, IP_OPTIONS_DROP);
         input(b, "iif \"lo\" accept");
+        // FIG. 8, S803-S805: a registered destination (protocol, port) bypasses the stateful firewall: one set lookup
+        // per packet, in the raw chain, which also untracks it when nothing is forwarded (see the class comment)
+        for (String[] f : List.of(new String[] { "ipv4", SET4 }, new String[] { "ipv6", SET6 })) {
+            prerouting(b, "meta nfproto " + f[0] + " meta l4proto . th dport @" + f[1] + " " + MARK_ACCEPTED
+                    + (s.untracksPermitted() ? " notrack" : ""));
+        }
+        // ...towards the socket flexwall verified only (principle 7): a program that took the port over is not that
+        // socket. Marked here, before the NFQUEUE hook, which sends a permitted port's packet to an unverified socket
+        // (a trusted program's new socket, not verified yet) to user space instead of letting it meet the drop
+        b.append("add rule ").append(T).append(" verify meta mark set meta mark & ")
+                .append(String.format("0x%08x", ~Marks.VERIFIED_SOCKET)).append('\n');
+        b.append("add rule ").append(T).append(" verify ct state new,untracked ").append(HAS_ACCEPTED_MARK).append(' ')
+                .append(TO_VERIFIED_SOCKET).append(String.format(" meta mark set meta mark | 0x%08x", Marks.VERIFIED_SOCKET))
+                .append('\n');
+        input(b, PERMITTED_AND_VERIFIED + " accept");
         if (s.untracksPermitted()) {
-            for (String[] f : List.of(new String[] { "ipv4", SET4 }, new String[] { "ipv6", SET6 })) {
-                prerouting(b, "meta nfproto " + f[0] + " meta l4proto . th dport @" + f[1] + " " + MARK_ACCEPTED
-                        + " notrack");
-            }
-            // early, so an untracked packet does not walk the rules below; the mark saves a second set lookup
-            // (a set lookup costs about 2 % of the small-packet rate, measured)
-            input(b, "ct state untracked " + HAS_ACCEPTED_MARK + " " + TO_VERIFIED_SOCKET + " accept");
             // the handshake's last ACK finds the request socket, which carries no mark of its own (its listener's
             // was checked at the SYN); a packet no socket would take matches nothing, so no RST answers it
             input(b, "ct state untracked " + HAS_ACCEPTED_MARK + " tcp flags ! syn socket transparent 0 accept");
@@ -128,17 +146,13 @@ final class Ruleset {
         // the NFQUEUE hook accepted this packet in user space (the port store marked its socket before): without
         // this rule our policy would still drop it. The mark alone proves nothing, anyone can set it: the socket's does
         input(b, HAS_ACCEPTED_MARK + " " + TO_VERIFIED_SOCKET + " accept");
-        // FIG. 8, S803-S805: a registered destination (protocol, port) bypasses the stateful firewall, towards the
-        // socket flexwall verified only (principle 7): a program that took the port over is not that socket
-        input(b, "meta nfproto ipv4 meta l4proto . th dport @" + SET4 + " " + TO_VERIFIED_SOCKET + " accept");
-        input(b, "meta nfproto ipv6 meta l4proto . th dport @" + SET6 + " " + TO_VERIFIED_SOCKET + " accept");
         for (String management : s.managementRules()) {
             // marked in prerouting so the NFQUEUE hook leaves it to this rule, which decides on the match itself
-            prerouting(b, management + " " + MARK_ACCEPTED);
+            prerouting(b, management + " " + MARK_OPERATOR_RULE);
             input(b, management + " accept comment \"anti-lockout\"");
         }
         for (String service : s.lanServiceRules()) {
-            prerouting(b, service + " " + MARK_ACCEPTED);
+            prerouting(b, service + " " + MARK_OPERATOR_RULE);
             input(b, service + " accept comment \"LAN service\"");
         }
         input(b, "counter comment \"dropped: unsolicited\"");

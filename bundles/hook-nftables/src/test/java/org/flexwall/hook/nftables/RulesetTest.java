@@ -41,10 +41,10 @@ class RulesetTest {
         assertTrue(r.contains("input { type filter hook input priority filter; policy drop; }"), r);
         assertTrue(r.contains("forward { type filter hook forward priority filter; policy drop; }"), r);
         assertFalse(r.contains("reject"), r);
-        // only the chains that drop or change single kinds of packets accept by policy: prerouting (untracks, drops IP
-        // options), unsolicited (drops new packets not for this host), output (holds back ICMP errors), postrouting
-        // (masquerade)
-        assertEquals(List.of("prerouting", "unsolicited", "output", "postrouting"), r.lines()
+        // only the chains that drop or mark single kinds of packets accept by policy: prerouting (untracks, drops IP
+        // options), unsolicited (drops new packets not for this host), verify (marks), output (holds back ICMP
+        // errors), postrouting (masquerade)
+        assertEquals(List.of("prerouting", "unsolicited", "verify", "output", "postrouting"), r.lines()
                 .filter(l -> l.contains("policy accept")).map(l -> l.split(" ")[4]).toList(), r);
     }
 
@@ -66,39 +66,41 @@ class RulesetTest {
     }
 
     @Test
-    void inputOrderLoopbackThenConntrackThenNeighbourDiscoveryThenPermitsThenCountedDrop() {
+    void inputOrderLoopbackThenVerifiedPermitsThenConntrackThenNeighbourDiscoveryThenCountedDrop() {
         List<String> in = rules(Ruleset.baseline(settings(true, "", List.of(), false)), "input");
         assertEquals("iif \"lo\" accept", in.get(0));
-        assertEquals("ct state established,related accept", in.get(1));
-        assertEquals("ct state invalid drop", in.get(2));
-        assertEquals("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept", in.get(3));
-        assertEquals("icmpv6 type nd-router-advert ip6 saddr fe80::/10 ip6 hoplimit 255 accept", in.get(4));
+        assertEquals(Ruleset.PERMITTED_AND_VERIFIED + " accept", in.get(1));
+        assertEquals("ct state established,related accept", in.get(2));
+        assertEquals("ct state invalid drop", in.get(3));
+        assertEquals("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept", in.get(4));
+        assertEquals("icmpv6 type nd-router-advert ip6 saddr fe80::/10 ip6 hoplimit 255 accept", in.get(5));
         String queued = Ruleset.HAS_ACCEPTED_MARK + " " + VERIFIED + " accept";
-        assertTrue(in.contains(queued), in.toString());
-        assertTrue(in.indexOf(queued) > 2, "an invalid packet is dropped even marked");
-        assertTrue(in.contains("meta nfproto ipv4 meta l4proto . th dport @permitted4 " + VERIFIED + " accept"), in.toString());
-        assertTrue(in.contains("meta nfproto ipv6 meta l4proto . th dport @permitted6 " + VERIFIED + " accept"), in.toString());
+        assertTrue(in.indexOf(queued) > 3, "what user space accepted, at a verified socket, after the invalid drop");
         assertEquals("counter comment \"dropped: unsolicited\"", in.get(in.size() - 1));
     }
 
     @Test
-    void byDefaultPermittedPortsAreMarkedAcceptedAndSkipConntrackBeforeItRunsAndAreAcceptedFirst() {
-        String r = Ruleset.baseline(DEFAULTS);
-        assertTrue(r.contains("prerouting { type filter hook prerouting priority raw; policy accept; }"), r);
-        assertEquals(List.of(Ruleset.IP_OPTIONS_DROP,
-                "meta nfproto ipv4 meta l4proto . th dport @permitted4 meta mark set meta mark | 0x20000000 notrack",
-                "meta nfproto ipv6 meta l4proto . th dport @permitted6 meta mark set meta mark | 0x20000000 notrack"),
-                rules(r, "prerouting"));
-        List<String> in = rules(r, "input");
-        assertEquals("iif \"lo\" accept", in.get(0));
-        // one set lookup per packet: the input chain trusts the raw chain's mark, not the untracked state alone, and
-        // only towards a socket flexwall verified
-        assertEquals("ct state untracked " + Ruleset.HAS_ACCEPTED_MARK + " " + VERIFIED + " accept", in.get(1));
+    void permittedPortsAreMarkedOnceInTheRawChainAndTheirSocketLookedUpOnceBeforeTheQueue() {
+        for (boolean untrack : new boolean[] { true, false }) {
+            String r = Ruleset.baseline(settings(false, "", List.of(), untrack));
+            String notrack = untrack ? " notrack" : "";
+            assertEquals(List.of(Ruleset.IP_OPTIONS_DROP,
+                    "meta nfproto ipv4 meta l4proto . th dport @permitted4 meta mark set meta mark | 0x20000000" + notrack,
+                    "meta nfproto ipv6 meta l4proto . th dport @permitted6 meta mark set meta mark | 0x20000000" + notrack),
+                    rules(r, "prerouting"));
+            assertTrue(r.contains("verify { type filter hook input priority -160; policy accept; }"),
+                    "before the NFQUEUE rules at mangle (-150): " + r);
+            assertEquals(List.of("meta mark set meta mark & 0xefffffff",
+                    "ct state new,untracked " + Ruleset.HAS_ACCEPTED_MARK + " " + VERIFIED
+                            + " meta mark set meta mark | 0x10000000"), rules(r, "verify"),
+                    "a verified bit nobody but this chain set");
+            assertEquals(1, rules(r, "input").stream().filter(l -> l.contains("socket mark")).count(),
+                    "one more socket lookup, only for what user space accepted");
+        }
+        List<String> in = rules(Ruleset.baseline(DEFAULTS), "input");
         assertEquals("ct state untracked " + Ruleset.HAS_ACCEPTED_MARK + " tcp flags ! syn socket transparent 0 accept",
                 in.get(2), "the handshake's last ACK reaches the request socket of a verified listener");
-        assertEquals("ct state established,related accept", in.get(3));
         assertFalse(in.stream().anyMatch(l -> l.startsWith("ct state untracked accept")), "untracked alone: no");
-        assertTrue(r.indexOf("flush chain inet flexwall prerouting") < r.indexOf("add rule inet flexwall prerouting"));
     }
 
     @Test
@@ -130,8 +132,7 @@ class RulesetTest {
         for (Settings s : List.of(settings(true, "", List.of("lan0"), true), settings(true, "", List.of(), false))) {
             String r = Ruleset.baseline(s);
             assertFalse(r.contains("notrack"), r);
-            assertFalse(r.contains("untracked"), r);
-            assertEquals(List.of(Ruleset.IP_OPTIONS_DROP), rules(r, "prerouting"));
+            assertFalse(rules(r, "input").stream().anyMatch(l -> l.contains("untracked")), r);
             assertTrue(r.contains("flush chain inet flexwall prerouting"), "rules of an earlier apply go: " + r);
         }
         assertFalse(settings(true, "", List.of("lan0"), true).untracksPermitted());
@@ -146,12 +147,13 @@ class RulesetTest {
     }
 
     @Test
-    void everyAcceptOfAnUnsolicitedPacketNeedsTheVerifiedSocketButLoopbackNeighbourDiscoveryAndAntiLockout() {
+    void everyAcceptOfAnUnsolicitedPacketNeedsTheVerifiedSocketButLoopbackNeighbourDiscoveryAndOperatorRules() {
         for (Settings s : List.of(DEFAULTS, settings(false, "", List.of("lan0"), false))) {
             for (String rule : rules(Ruleset.baseline(s), "input")) {
                 if (rule.endsWith("accept") && !rule.startsWith("ct state established") && !rule.startsWith("iif \"lo\"")
                         && !rule.startsWith("icmpv6 type") && !rule.contains("icmpv6 type nd-router-solicit")) {
-                    assertTrue(rule.contains(VERIFIED) || rule.contains("tcp flags ! syn socket transparent 0"), rule);
+                    assertTrue(rule.contains(VERIFIED) || rule.startsWith(Ruleset.PERMITTED_AND_VERIFIED)
+                            || rule.contains("tcp flags ! syn socket transparent 0"), rule);
                 }
             }
         }
@@ -170,7 +172,7 @@ class RulesetTest {
         String r = Ruleset.baseline(settings(true, "eth1", List.of()));
         assertTrue(rules(r, "input").contains("iifname \"eth1\" tcp dport 22 accept comment \"anti-lockout\""), r);
         // marked before the queue so the NFQUEUE hook leaves it to the rule above
-        assertTrue(rules(r, "prerouting").contains("iifname \"eth1\" tcp dport 22 " + Ruleset.MARK_ACCEPTED), r);
+        assertTrue(rules(r, "prerouting").contains("iifname \"eth1\" tcp dport 22 " + Ruleset.MARK_OPERATOR_RULE), r);
         assertFalse(r.contains("8080"), "the console listens on loopback: no rule for it");
     }
 
@@ -243,7 +245,7 @@ class RulesetTest {
         assertTrue(in.contains("iifname { \"lan0\", \"wlan0\" } udp dport 53 accept comment \"LAN service\""), in.toString());
         assertTrue(in.contains("iifname { \"lan0\", \"wlan0\" } tcp dport 22 accept comment \"LAN service\""), in.toString());
         assertEquals(2, in.stream().filter(l -> l.contains("LAN service")).count(), "each once: " + in);
-        assertTrue(rules(r, "prerouting").contains("iifname { \"lan0\", \"wlan0\" } udp dport 53 " + Ruleset.MARK_ACCEPTED));
+        assertTrue(rules(r, "prerouting").contains("iifname { \"lan0\", \"wlan0\" } udp dport 53 " + Ruleset.MARK_OPERATOR_RULE));
         for (String bad : List.of("udp/0", "icmp/1", "tcp/65536", "tcp 22", "udp/53; flush ruleset")) {
             assertThrows(IllegalArgumentException.class, () -> new Settings(false, "", 22, List.of("lan0"), 42, "nft",
                     true, Origin.NONE, "", List.of(bad)), bad);

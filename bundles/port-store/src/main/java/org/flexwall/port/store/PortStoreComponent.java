@@ -233,14 +233,17 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
     @Override
     public boolean permitNow(Protocol protocol, AddressFamily family, int port) {
         PermittedPorts p = ports;
-        // A socket the store already evaluated: its event says when that changes. Asked under the lock, because an
-        // event being applied marks a socket known before it permits it, and sets the permitted bit before it has put
-        // the verified mark on the socket: an accept before the mark would meet the kernel's drop.
-        if (p.isPermitted(protocol, family, port) || p.knows(protocol, family, port)) {
+        // A port the store evaluated and did not permit: its event says when that changes. Asked again under the lock,
+        // because an event being applied marks a socket known before it permits it.
+        if (!p.isPermitted(protocol, family, port) && p.knows(protocol, family, port)) {
             synchronized (lock) {
-                return ports.isPermitted(protocol, family, port);
+                if (!ports.isPermitted(protocol, family, port)) {
+                    return false;
+                }
             }
         }
+        // Not known yet, or permitted: the kernel asks only when the socket that receives the packet is not verified
+        // (one no event told of yet, or a trusted program's new socket beside its permitted one): which socket is it?
         PortMonitor m = monitor;
         if (m == null) {
             return false;
@@ -257,8 +260,10 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
             return false; // nobody listens, or the monitor answered about another socket
         }
         synchronized (lock) {
-            publish(ports.open(s, Instant.now())); // S703–S709 ahead of the monitor's own event
-            return ports.isPermitted(protocol, family, port);
+            publish(ports.open(s, Instant.now())); // S703–S709 ahead of the monitor's own event; marks a permitted socket
+            markPending();
+            // the kernel accepts the packet only at a verified socket: permitted and marked
+            return ports.entries(s.inode()) != null && !unmarked.contains(s.inode());
         }
     }
 

@@ -48,6 +48,7 @@ class PortStoreComponentTest {
     @BeforeEach
     void start() {
         store = new PortStoreComponent(Fakes.logger(log));
+        store.bindMarker((socket, verified) -> true); // every socket's kernel mark goes on
         store.bindRegistry(registry);
         store.activate(Fakes.config(0, false));
     }
@@ -270,18 +271,38 @@ class PortStoreComponentTest {
     }
 
     @Test
-    void permitNowAsksTheMonitorOnceAndPermitsATrustedOwner() throws Exception {
+    void permitNowPermitsATrustedOwnerOnceHoweverOftenTheKernelAsks() throws Exception {
         store.bindMonitor(monitor);
         store.awaitReconcile();
         store.addListener(recorder);
         monitor.sockets.add(SSH); // listening, but its event has not arrived yet
 
         assertTrue(store.permitNow(TCP, IPV4, 22));
+        // the kernel asks again only for a packet whose socket it did not find verified: look at the socket again
         assertTrue(store.permitNow(TCP, IPV4, 22));
         store.flush();
 
-        assertEquals(1, monitor.ownerLookups.get());
-        assertEquals(List.of("+TCP/IPV4/22"), recorder.heard);
+        assertEquals(2, monitor.ownerLookups.get());
+        assertEquals(List.of("+TCP/IPV4/22"), recorder.heard, "the same socket: no churn");
+    }
+
+    @Test
+    void permitNowVerifiesATrustedProgramsNewSocketBesideItsPermittedOne() throws Exception {
+        Marker marker = new Marker();
+        store.bindMarker(marker);
+        open(SSH);
+        store.flush();
+        // sshd binds a second socket on the port (a UDP server does, per client): the kernel finds it unverified
+        ListeningSocket second = tcp4(22, 510, owner(812, SSHD.sha256()));
+        store.bindMonitor(new Fakes.Monitor() {
+            @Override
+            public Optional<ListeningSocket> ownerOf(Protocol protocol, AddressFamily family, int port) {
+                return Optional.of(second);
+            }
+        });
+        assertTrue(store.permitNow(TCP, IPV4, 22));
+        assertEquals(List.of("+22", "+22"), marker.asked, "both sockets carry the mark");
+        assertEquals(2, store.permitted().stream().map(PermittedPort::inode).distinct().count());
     }
 
     @Test
