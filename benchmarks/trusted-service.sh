@@ -2,7 +2,9 @@
 # A trusted iperf3 server behind the running appliance (issue "Never open": socket-bound permission in place), against
 # no firewall in the same run: iperf3 TCP (one stream) and 60-byte UDP frames (18-byte payloads, -b 0) from the
 # outside namespace, rounds alternating between `flexwall enable` and `flexwall disable` (same appliance, same server,
-# same sockets), medians and the ratio. iperf3's UDP server connects its socket to the client: the connected-UDP case.
+# same sockets), medians and the ratio; for UDP also packets per CPU-second the machine spent (all of it runs here:
+# sender, veth, receive path, firewall, receiver). iperf3's UDP server connects its socket to the client: the
+# connected-UDP case.
 # Root; everything runs in two network namespaces it creates and deletes. Needs iperf3, python3.
 # Usage: benchmarks/trusted-service.sh [rounds [seconds]]   (after mvn install; default 7 rounds of 4 s)
 set -euo pipefail
@@ -15,11 +17,11 @@ work="$(mktemp -d)"; app="fwb-svc-app-$$"; out="fwb-svc-out-$$"; appliance=""; s
 stop() { [ -n "$1" ] && kill -- "-$1" 2>/dev/null && { wait "$1" 2>/dev/null || true; }; return 0; }
 cleanup() {
   stop "$server"; stop "$appliance"
-  FLEXWALL_DATA="$work/data" ip netns exec "$app" "$image/bin/flexwall" disable > /dev/null 2>&1 || true
+  fw disable > /dev/null 2>&1 || true
   ip netns del "$out" 2>/dev/null; ip netns del "$app" 2>/dev/null; rm -rf "$work"
 }
 trap cleanup EXIT
-fw() { FLEXWALL_DATA="$work/data" "$image/bin/flexwall" "$@"; }
+fw() { FLEXWALL_DATA="$work/data" ip netns exec "$app" "$image/bin/flexwall" "$@"; }  # its rules are in $app
 
 # outside namespace (out0 10.78.0.1) ── veth ── (wan0 10.78.0.2) appliance namespace: the appliance and the server
 ip netns add "$app"; ip netns add "$out"
@@ -45,19 +47,36 @@ setsid ip netns exec "$app" taskset -c 1 "$work/bin/iperf3-server" -s -p 5201 > 
 server=$!
 until fw ports --json | grep -q '"port":5201'; do sleep 0.2; done
 
+# One iperf3 run from the outside; prints the figure, or fails with iperf3's own error.
+iperf() { # python-expression-of-s=end.sum_received iperf3-options...
+  local figure="$1"; shift
+  ip netns exec "$out" taskset -c 0 iperf3 -c 10.78.0.2 -p 5201 -t "$seconds" -J "$@" > "$work/iperf.json" || true
+  python3 - "$work/iperf.json" "$figure" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+if "error" in d:
+    sys.exit("iperf3: " + d["error"])
+s = d["end"]["sum_received"]
+print(eval(sys.argv[2]))
+PY
+}
+
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }  # user nice system irq softirq, in ticks
+
 run() { # mode round
-  local tcp udp
-  tcp=$(ip netns exec "$out" taskset -c 0 iperf3 -c 10.78.0.2 -p 5201 -t "$seconds" -J \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9)')
-  udp=$(ip netns exec "$out" taskset -c 0 iperf3 -c 10.78.0.2 -p 5201 -u -b 0 -l 18 -t "$seconds" -J \
-    | python3 -c 'import json,sys; s = json.load(sys.stdin)["end"]["sum_received"]
-print((s["packets"] - s["lost_packets"]) / s["seconds"])')
-  echo "$1 $2 $tcp $udp" | tee -a "$work/runs"
+  local tcp udp b0 b1 per
+  tcp=$(iperf 's["bits_per_second"] / 1e9')
+  b0=$(busy)
+  udp=$(iperf '(s["packets"] - s["lost_packets"]) / s["seconds"]' -u -b 0 -l 18)
+  b1=$(busy)
+  # received packets per CPU-second the whole machine spent (sender, receive softirq, receiver, firewall)
+  per=$(python3 -c "print($udp * $seconds / (($b1 - $b0) / $(getconf CLK_TCK)))")
+  echo "$1 $2 $tcp $udp $per" | tee -a "$work/runs"
 }
 
 echo "machine: $(nproc) vCPU, $(uname -r), $(java -version 2>&1 | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "rounds: $rounds x (${seconds} s TCP + ${seconds} s UDP) per mode, alternating; date $(date -u '+%F %T') UTC"
-echo "runs: mode round TCP-Gbit/s UDP-received-packets/s"
+echo "runs: mode round TCP-Gbit/s UDP-received-packets/s UDP-received-packets-per-CPU-second"
 sleep 3   # start-up work (JIT, first scans) done before the first run
 for round in $(seq "$rounds"); do
   fw disable > /dev/null; run none "$round"
@@ -73,7 +92,8 @@ import statistics, sys
 runs = [l.split() for l in open(sys.argv[1])]
 def med(mode, col):
     return statistics.median(float(r[col]) for r in runs if r[0] == mode)
-for col, name, unit in ((2, "TCP", "Gbit/s"), (3, "UDP 60-byte frames", "packets/s")):
+for col, name, unit in ((2, "TCP", "Gbit/s"), (3, "UDP 60-byte frames", "packets/s"),
+                        (4, "UDP per CPU-second", "packets/CPU-s")):
     none, fw = med("none", col), med("flexwall", col)
     print("%-20s no firewall %12.2f  flexwall %12.2f %s  ratio %.3f" % (name, none, fw, unit, fw / none))
 PY
