@@ -1,8 +1,11 @@
 package org.flexwall.port.store;
 
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +73,8 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
     private volatile SocketMarker marker;
     // Guarded by lock: permitted sockets whose kernel mark could not be set (no marker, or the holder was busy
     // changing); the kernel drops their packets until a later try succeeds.
-    private final java.util.Set<Long> unmarked = new java.util.HashSet<>();
+    private final Set<Long> unmarked = new HashSet<>();
+    private final Set<Long> reportedUnmarked = new HashSet<>(); // guarded by lock
 
     private final Object lock = new Object();
     private final AtomicLong trustReads = new AtomicLong();
@@ -261,9 +265,14 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         }
         synchronized (lock) {
             publish(ports.open(s, Instant.now())); // S703–S709 ahead of the monitor's own event; marks a permitted socket
-            markPending();
-            // the kernel accepts the packet only at a verified socket: permitted and marked
-            return ports.entries(s.inode()) != null && !unmarked.contains(s.inode());
+            if (ports.entries(s.inode()) == null) {
+                return false;
+            }
+            if (unmarked.contains(s.inode()) && mark(s, true)) {
+                unmarked.remove(s.inode()); // a mark that failed before, tried again for this very packet
+                reportedUnmarked.remove(s.inode());
+            }
+            return !unmarked.contains(s.inode()); // the kernel accepts the packet only at a verified socket
         }
     }
 
@@ -365,6 +374,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         for (PermittedPort p : c.revoked) {
             ListeningSocket s = ports.socket(p.inode());
             unmarked.remove(p.inode());
+            reportedUnmarked.remove(p.inode());
             if (s != null && ports.entries(p.inode()) == null) {
                 mark(s, false);
             }
@@ -382,15 +392,24 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         }
     }
 
-    /** Under {@code lock}: marks every permitted socket not marked yet; what fails is tried again at the next scan. */
+    /**
+     * Under {@code lock}: marks every permitted socket not marked yet; what fails is tried again at the next scan
+     * (the operator hears of each socket once).
+     */
     private void markPending() {
-        for (java.util.Iterator<Long> it = unmarked.iterator(); it.hasNext();) {
+        for (Iterator<Long> it = unmarked.iterator(); it.hasNext();) {
             long inode = it.next();
             ListeningSocket s = ports.socket(inode);
             if (s == null || ports.entries(inode) == null) {
                 it.remove(); // closed or revoked meanwhile
+                reportedUnmarked.remove(inode);
             } else if (mark(s, true)) {
                 it.remove();
+                reportedUnmarked.remove(inode);
+            } else if (reportedUnmarked.add(inode)) {
+                log().warn("could not mark the socket of {} port {} (inode {}): none of its holders could be reached "
+                        + "({}); the kernel drops its packets until a later try succeeds", s.protocol(), s.port(),
+                        inode, marker == null ? "no port monitor to mark it" : "gone or changing");
             }
         }
     }
@@ -401,16 +420,17 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
             return false;
         }
         try {
-            if (m.mark(s, verified)) {
-                return true;
+            boolean done = m.mark(s, verified);
+            if (!done && !verified) {
+                log().warn("could not take the mark off the socket of {} port {} (inode {}): its holders are gone or "
+                        + "changing; the port's set element goes, so nothing new reaches it", s.protocol(), s.port(),
+                        s.inode());
             }
-            log().warn("could not {} the socket of {} port {} (inode {}): none of its holders could be reached; "
-                    + "the kernel {} until the next check", verified ? "mark" : "unmark", s.protocol(), s.port(),
-                    s.inode(), verified ? "drops its packets" : "keeps its mark");
+            return done;
         } catch (RuntimeException e) {
             log().error("marking the socket of {} port {} failed: {}", s.protocol(), s.port(), e.toString());
+            return false;
         }
-        return false;
     }
 
     /** For tests: waits until every notification queued so far has been delivered. */

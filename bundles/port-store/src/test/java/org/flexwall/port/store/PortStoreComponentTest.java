@@ -290,16 +290,18 @@ class PortStoreComponentTest {
     void permitNowVerifiesATrustedProgramsNewSocketBesideItsPermittedOne() throws Exception {
         Marker marker = new Marker();
         store.bindMarker(marker);
-        open(SSH);
-        store.flush();
         // sshd binds a second socket on the port (a UDP server does, per client): the kernel finds it unverified
         ListeningSocket second = tcp4(22, 510, owner(812, SSHD.sha256()));
-        store.bindMonitor(new Fakes.Monitor() {
+        Fakes.Monitor m = new Fakes.Monitor() {
             @Override
             public Optional<ListeningSocket> ownerOf(Protocol protocol, AddressFamily family, int port) {
                 return Optional.of(second);
             }
-        });
+        };
+        m.sockets.add(SSH); // what the last scan saw
+        store.bindMonitor(m);
+        store.awaitReconcile();
+        assertEquals(List.of("+22"), marker.asked);
         assertTrue(store.permitNow(TCP, IPV4, 22));
         assertEquals(List.of("+22", "+22"), marker.asked, "both sockets carry the mark");
         assertEquals(2, store.permitted().stream().map(PermittedPort::inode).distinct().count());
