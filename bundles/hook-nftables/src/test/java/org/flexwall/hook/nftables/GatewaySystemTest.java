@@ -23,7 +23,8 @@ class GatewaySystemTest extends LabTest {
     }
 
     @Test
-    void theLanReachesTheOutsideOverIpv4AndIpv6AndNothingUnsolicitedComesBack() throws Exception {
+    void theLanReachesTheOutsideOverIpv4AndIpv6AndNothingUnsolicitedOrSpoofedComesBack(@TempDir Path dir)
+            throws Exception {
         activate("antiLockout", false, "lanInterfaces", new String[] { "lan0" });
         Process lanServer = lab.start(lab.lan, "socat", "TCP6-LISTEN:" + (LAN_TCP + 1) + ",ipv6only=0,fork,reuseaddr",
                 "EXEC:cat");
@@ -37,6 +38,21 @@ class GatewaySystemTest extends LabTest {
             for (String lanHost : List.of(lab.lanHostV4, lab.lanHostV6)) {
                 assertTrue(lab.blocked(lab.outside, lanHost, LAN_TCP + 1), "outside to " + lanHost);
             }
+            // near misses: what a spoofer would send as "replies" from the outside server's own port
+            Lab.Capture arrived = lab.capture(lab.lan, "host0", dir.resolve("spoofed.txt"), "src host " + lab.outsideV4);
+            List<String> seen;
+            try {
+                for (String flags : List.of("-SA", "-A", "-R", "-F", "-PA")) {
+                    Cmd.run(lab.outside, null, "hping3", flags, "-s", String.valueOf(OUTSIDE_TCP), "-k", "-c", "5",
+                            "-i", "u20000", "-p", String.valueOf(LAN_TCP + 1), lab.lanHostV4);
+                }
+                Cmd.run(lab.outside, null, "hping3", "-2", "-s", String.valueOf(OUTSIDE_UDP), "-k", "-c", "5", "-i",
+                        "u20000", "-p", "40000", lab.lanHostV4);
+            } finally {
+                seen = arrived.stop();
+            }
+            assertEquals(List.of(), seen, "spoofed replies that reached the LAN host");
+            assertEquals("still flows", session.exchange("still flows"));
         } finally {
             lanServer.destroyForcibly();
         }
