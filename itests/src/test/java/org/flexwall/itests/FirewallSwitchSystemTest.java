@@ -38,12 +38,15 @@ class FirewallSwitchSystemTest {
     }
 
     @Test
-    void baselineLoadsTheDefaultDropTableWithManagementReachableBeforeAnyJvmRuns() throws Exception {
-        Result r = flexwall(work, "baseline");
+    void beforeTheFirstStartBaselineLoadsTheClosedBuiltInTableWithNothingKeptOpen() throws Exception {
+        Result r = flexwall(work, "baseline"); // a data directory the appliance never wrote a baseline into
 
         assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("the built-in one"), r.output());
         String table = OutsideNetwork.here("nft", "list", "table", "inet", "flexwall").output();
-        assertTrue(table.contains("policy drop") && table.contains("anti-lockout"), table);
+        assertTrue(table.contains("policy drop"), table);
+        assertFalse(table.contains("anti-lockout"), "at boot nobody's SSH session is there to keep: " + table);
+        assertFalse(table.contains("from the LAN"), "nothing forwarded: " + table);
     }
 
     @Test
