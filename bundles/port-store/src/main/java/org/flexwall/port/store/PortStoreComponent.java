@@ -422,9 +422,9 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         try {
             boolean done = m.mark(s, verified);
             if (!done && !verified) {
-                log().warn("could not take the mark off the socket of {} port {} (inode {}): its holders are gone or "
-                        + "changing; the port's set element goes, so nothing new reaches it", s.protocol(), s.port(),
-                        s.inode());
+                // most often the socket is closing; either way its port leaves the set, so nothing new reaches it
+                log().debug("no holder of the socket of {} port {} (inode {}) could be reached to take its mark off",
+                        s.protocol(), s.port(), s.inode());
             }
             return done;
         } catch (RuntimeException e) {
