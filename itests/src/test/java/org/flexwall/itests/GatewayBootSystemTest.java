@@ -30,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 class GatewayBootSystemTest {
     private static final String LAN_APPLIANCE = "10.90.1.1";
     private static final String LAN_HOST = "10.90.1.2";
+    private static final String LAN_APPLIANCE_V6 = "fd90:1::1";
+    private static final String LAN_HOST_V6 = "fd90:1::2";
     private static final int OUTSIDE_SERVER = 7100;
     @TempDir
     Path work;
@@ -46,14 +48,19 @@ class GatewayBootSystemTest {
         OutsideNetwork.here("ip", "netns", "add", lan).check();
         OutsideNetwork.here("ip", "link", "add", "lan0", "type", "veth", "peer", "name", "host0", "netns", lan).check();
         OutsideNetwork.here("ip", "addr", "add", LAN_APPLIANCE + "/24", "dev", "lan0").check();
+        OutsideNetwork.here("ip", "addr", "add", LAN_APPLIANCE_V6 + "/64", "dev", "lan0", "nodad").check();
         OutsideNetwork.here("ip", "link", "set", "lan0", "up").check();
         inLan("ip", "link", "set", "lo", "up");
         inLan("ip", "addr", "add", LAN_HOST + "/24", "dev", "host0");
+        inLan("ip", "addr", "add", LAN_HOST_V6 + "/64", "dev", "host0", "nodad");
         inLan("ip", "link", "set", "host0", "up");
         inLan("ip", "route", "add", "default", "via", LAN_APPLIANCE);
-        OutsideNetwork.here("sysctl", "-qw", "net.ipv4.ip_forward=1").check();
+        inLan("ip", "-6", "route", "add", "default", "via", LAN_APPLIANCE_V6);
+        OutsideNetwork.here("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1").check();
         outside.outside("ip", "route", "add", "10.90.1.0/24", "via", OutsideNetwork.APPLIANCE_V4).check();
-        outside.startOutside("socat", "TCP4-LISTEN:" + OUTSIDE_SERVER + ",fork,reuseaddr", "SYSTEM:echo outside");
+        outside.outside("ip", "-6", "route", "add", "fd90:1::/64", "via", OutsideNetwork.APPLIANCE_V6).check();
+        outside.startOutside("socat", "TCP6-LISTEN:" + OUTSIDE_SERVER + ",ipv6only=0,fork,reuseaddr",
+                "SYSTEM:echo outside");
     }
 
     @AfterEach
@@ -100,11 +107,15 @@ class GatewayBootSystemTest {
         ApplianceImage.flexwall(data, "baseline").check();
         Path fromOutside = work.resolve("outside.out");
         Path fromLan = work.resolve("lan.out");
+        Path fromLanV6 = work.resolve("lan6.out");
         Process outsideProber = outside.startOutside(fromOutside, "python3", traffic("syn_prober.py"),
                 OutsideNetwork.APPLIANCE_V4, "22");
         Process lanProber = outside.track(new ProcessBuilder("ip", "netns", "exec", lan, "python3",
                 traffic("syn_prober.py"), OutsideNetwork.OUTSIDE_V4, String.valueOf(OUTSIDE_SERVER))
                 .redirectErrorStream(true).redirectOutput(fromLan.toFile()).start());
+        Process lanProberV6 = outside.track(new ProcessBuilder("ip", "netns", "exec", lan, "python3",
+                traffic("syn_prober.py"), OutsideNetwork.OUTSIDE_V6, String.valueOf(OUTSIDE_SERVER))
+                .redirectErrorStream(true).redirectOutput(fromLanV6.toFile()).start());
         Thread.sleep(1000); // the baseline alone
         start("boot");
         Thread.sleep(1000);
@@ -122,17 +133,25 @@ class GatewayBootSystemTest {
         start("restarted");
         Thread.sleep(1000);
 
-        outsideProber.destroy();
-        lanProber.destroy();
-        assertTrue(outsideProber.waitFor(20, TimeUnit.SECONDS) && lanProber.waitFor(20, TimeUnit.SECONDS));
+        List<Process> probers = List.of(outsideProber, lanProber, lanProberV6);
+        List<Path> outputs = List.of(fromOutside, fromLan, fromLanV6);
+        probers.forEach(Process::destroy);
+        for (int i = 0; i < probers.size(); i++) {
+            String tail = String.join("\n", Files.readAllLines(outputs.get(i)).stream()
+                    .skip(Math.max(0, Files.readAllLines(outputs.get(i)).size() - 5)).toList());
+            assertTrue(probers.get(i).waitFor(20, TimeUnit.SECONDS), outputs.get(i) + " did not end:\n" + tail);
+        }
         int[] out = counts(fromOutside);
         int[] in = counts(fromLan);
+        int[] in6 = counts(fromLanV6);
         System.out.printf("boot sequence, untrusted tcp 22 from outside: answered %d refused %d silent %d; "
-                + "LAN to WAN: answered %d refused %d silent %d%n", out[0], out[1], out[2], in[0], in[1], in[2]);
+                + "LAN to WAN: IPv4 answered %d refused %d silent %d, IPv6 answered %d refused %d silent %d%n",
+                out[0], out[1], out[2], in[0], in[1], in[2], in6[0], in6[1], in6[2]);
         assertEquals(0, out[0], "the untrusted listener was reached from outside");
         assertEquals(0, out[1], "the untrusted listener's port answered RST");
-        assertTrue(in[0] >= 300, "LAN to WAN connections: " + in[0]);
-        assertEquals(0, in[1] + in[2], "LAN to WAN connections that failed at some moment of the boot sequence");
+        assertTrue(in[0] >= 300 && in6[0] >= 300, "LAN to WAN connections: " + in[0] + " and " + in6[0]);
+        assertEquals(0, in[1] + in[2] + in6[1] + in6[2],
+                "LAN to WAN connections that failed at some moment of the boot sequence");
     }
 
     private void start(String name) throws Exception {

@@ -2,7 +2,8 @@
 
 Each attempt is a non-blocking connect given 1 s to complete: "answered" when the handshake completed (someone
 accepted), "refused" when a RST came back, "silent" when nothing came. Until SIGTERM; then prints
-"answered N refused M silent K" (and one "answered by ..." line per answered attempt, with what the server said).
+"answered N refused M silent K" (and one "answered by ..." line per answered attempt, with what the server had said
+by then, often nothing yet).
 Usage: python3 syn_prober.py HOST PORT
 """
 import errno
@@ -33,10 +34,10 @@ while not stopping:
         error = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if error == 0:
             answered += 1
-            s.setblocking(True)
-            s.settimeout(0.5)
             try:
-                said = s.recv(64)
+                said = s.recv(64)  # what the server said already, if anything: no waiting, probes go on every 10 ms
+            except BlockingIOError:
+                said = b""
             except OSError as e:
                 said = repr(e).encode()
             print("answered by %r" % said, flush=True)
