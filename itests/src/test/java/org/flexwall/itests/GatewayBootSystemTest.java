@@ -103,6 +103,15 @@ class GatewayBootSystemTest {
         outside.track(untrusted);
         awaitListening(22);
 
+        // neighbours known along the way (ARP, IPv6 neighbour discovery), so that a probe's first second does not
+        // go to resolving them
+        for (String outsideAddress : List.of(OutsideNetwork.OUTSIDE_V4, OutsideNetwork.OUTSIDE_V6)) {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!OutsideNetwork.here("ip", "netns", "exec", lan, "ping", "-c", "1", "-W", "1", outsideAddress).ok()) {
+                assertTrue(System.nanoTime() < end, "the LAN host cannot reach " + outsideAddress + " at all");
+            }
+        }
+
         // power on: the unit's ExecStartPre, then ExecStart; both probers from the first baseline on
         ApplianceImage.flexwall(data, "baseline").check();
         Path fromOutside = work.resolve("outside.out");
