@@ -8,7 +8,7 @@ command -v mvn >/dev/null && command -v java >/dev/null || { echo "run.sh: needs
 # What the build (clang and libbpf's headers, for the port monitor's BPF iterator) and the appliance need.
 appliance-image/install-packages.sh run.sh clang libbpf-dev libbpf1 nftables iptables libnetfilter-queue1 iproute2
 # Debian's Maven 3.8 prints colour resets even in batch mode: strip them so the first line is readable.
-mvn -B -q -ntp -Dstyle.color=never clean install -DskipTests | sed -u 's/\x1b\[[0-9;]*m//g'
+mvn -B -q -ntp -Dstyle.color=never clean install -DskipTests 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'
 data="${FLEXWALL_DATA:-$PWD/var/data}"
 mkdir -p "$data" && chmod 700 "$data"
 echo "run.sh: starting flexwall: it installs its firewall on this machine (table inet flexwall: unsolicited inbound" \
