@@ -11,6 +11,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+
 /** The appliance started from its image as a real process, the way an operator starts it: bin/flexwall run. */
 final class ApplianceProcess implements AutoCloseable {
     final Process process;
@@ -46,6 +49,21 @@ final class ApplianceProcess implements AutoCloseable {
         Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null);
         Path data = ApplianceImage.dataDirectory(work.resolve("data"));
         return start(work, port, List.of(), "--data", data.toString(), "--config", config.toString());
+    }
+
+    /**
+     * The shipped configuration with management on loopback (nothing kept open on wan0) and the console on a free port,
+     * on {@code data}; returns once the console answers.
+     */
+    static ApplianceProcess startManagedOnLoopback(Path work, Path data) throws Exception {
+        int port = ApplianceImage.freePort();
+        JsonObject managementOnLoopback = Json.createObjectBuilder()
+                .add("org.flexwall.hook.nftables", Json.createObjectBuilder().add("managementInterface", "lo")).build();
+        Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null, managementOnLoopback);
+        ApplianceProcess appliance = start(work, port, List.of(), "--data", data.toString(), "--config",
+                config.toString());
+        appliance.awaitConsole(30);
+        return appliance;
     }
 
     /** Runs the appliance expecting it to refuse to start; returns its exit code and output. */

@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
 import org.junit.jupiter.api.AfterAll;
@@ -64,12 +63,7 @@ class IdentityAttackSystemTest {
         OutsideNetwork.here("gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", preload.toString(),
                 Programs.resource(work, "identity/preload.c").toString(), "-lpthread").check();
         data = ApplianceImage.dataDirectory(work.resolve("data"));
-        int port = ApplianceImage.freePort();
-        JsonObject managementOnLoopback = Json.createObjectBuilder()
-                .add("org.flexwall.hook.nftables", Json.createObjectBuilder().add("managementInterface", "lo")).build();
-        Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null, managementOnLoopback);
-        appliance = ApplianceProcess.start(work, port, List.of(), "--data", data.toString(), "--config", config.toString());
-        appliance.awaitConsole(30);
+        appliance = ApplianceProcess.startManagedOnLoopback(work, data);
         for (Path p : List.of(server, holder)) {
             JsonObject answer = flexwall("trust", p.toString());
             assertTrue(answer.getBoolean("ok"), answer.toString());

@@ -26,7 +26,6 @@ import java.util.regex.Pattern;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
 import org.junit.jupiter.api.AfterAll;
@@ -75,12 +74,7 @@ class PacketPathSystemTest {
         race = Programs.compile(work, "packetpath/race.c", bin.resolve("race"));
 
         data = ApplianceImage.dataDirectory(work.resolve("data"));
-        int port = ApplianceImage.freePort();
-        JsonObject managementOnLoopback = Json.createObjectBuilder()
-                .add("org.flexwall.hook.nftables", Json.createObjectBuilder().add("managementInterface", "lo")).build();
-        Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null, managementOnLoopback);
-        appliance = ApplianceProcess.start(work, port, List.of(), "--data", data.toString(), "--config", config.toString());
-        appliance.awaitConsole(30);
+        appliance = ApplianceProcess.startManagedOnLoopback(work, data);
         for (Path p : List.of(server, listener)) {
             JsonObject answer = flexwall("trust", p.toString(), p.getFileName().toString());
             assertTrue(answer.getBoolean("ok"), answer.toString());

@@ -12,11 +12,13 @@ import org.flexwall.api.port.AddressFamily;
  * <p>They hook input (and output in userspace mode) at mangle priority -150, before flexwall's nft input chain at
  * filter priority 0, so the mark an accept sets is on the packet when that chain looks ({@code Marks}). No
  * {@code bypass}: while no consumer is bound the kernel drops what these rules queue (fail closed). In firstPacket
- * mode they queue only a new flow's first TCP SYN or UDP datagram to a port not yet permitted, under a kernel rate
- * limit: packets over it are dropped here, never passed on (a later accept, such as anti-lockout, must not take what
- * the queue path would have dropped), so a flood cannot starve the appliance. Loopback is left to the baseline, and
- * so are packets that already carry {@link Marks#ACCEPTED}: the nft baseline's raw chain gives it to what its own
- * rules decide (anti-lockout), and its input chain accepts those only on their own match, never on the mark.
+ * mode they queue only a new (or untracked) flow's first TCP SYN or UDP datagram that the kernel cannot accept by
+ * itself, under a kernel rate limit: packets over it are dropped here, never passed on (a later accept, such as
+ * anti-lockout, must not take what the queue path would have dropped), so a flood cannot starve the appliance.
+ * Loopback is left to the baseline, and so are packets the nft baseline marked before these rules run:
+ * {@link Marks#VERIFIED_SOCKET} (its verify chain found the destination socket verified) and
+ * {@link Marks#OPERATOR_RULE} (an operator rule decides it on its own match). The rules therefore never change with
+ * the permitted ports.
  *
  * <p>Two backends with the same rules. Where the kernel has nft's own {@code queue} statement (nft_queue), one nft
  * table ({@value #NFT_TABLE}); where it has not (the appliance's kernel), iptables-nft's {@code NFQUEUE} target (xt
