@@ -34,6 +34,11 @@ class OperatorCliSystemTest {
 
     /** Started as run.sh starts it: data in a var/data of its own, not in the image. */
     private ApplianceProcess startLikeRunSh(Path dir) throws Exception {
+        return startLikeRunSh(dir, List.of());
+    }
+
+    /** As above, with {@code prefix} in front of the command (such as ip netns exec NAME). */
+    private ApplianceProcess startLikeRunSh(Path dir, List<String> prefix) throws Exception {
         int port = ApplianceImage.freePort();
         Path config = ApplianceImage.runtimeConfig(work.resolve("config"), port, null);
         Path data = work.resolve("var/data");
@@ -42,7 +47,7 @@ class OperatorCliSystemTest {
             Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
         }
         Files.createDirectories(dir);
-        ApplianceProcess appliance = ApplianceProcess.start(dir, port, List.of(), "--data", data.toString(),
+        ApplianceProcess appliance = ApplianceProcess.start(dir, port, prefix, "--data", data.toString(),
                 "--config", config.toString());
         awaitLine(appliance, "flexwall ready");
         return appliance;
@@ -65,7 +70,14 @@ class OperatorCliSystemTest {
     }
 
     private static boolean tableExists() throws IOException, InterruptedException {
-        Process nft = new ProcessBuilder("nft", "list", "table", "inet", "flexwall")
+        return tableExists(List.of());
+    }
+
+    /** Whether table inet flexwall exists where {@code prefix} (such as ip netns exec NAME) runs nft. */
+    private static boolean tableExists(List<String> prefix) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of("nft", "list", "table", "inet", "flexwall"));
+        Process nft = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         return nft.waitFor() == 0;
     }
@@ -117,6 +129,41 @@ class OperatorCliSystemTest {
                     () -> assertFalse(disable.output().contains("is not running"), disable.output()),
                     () -> assertTrue(tableExists(), "table inet flexwall was left alone"));
         }
+    }
+
+    @Test
+    void disableNamingAnApplianceInAnotherNetworkNamespaceRemovesItsRulesThereAndNoneOfTheCallers() throws Exception {
+        String namespace = "fwt-cli-" + Long.toHexString(System.nanoTime());
+        List<String> there = List.of("ip", "netns", "exec", namespace);
+        run("ip", "netns", "add", namespace);
+        try {
+            run("ip", "-n", namespace, "link", "set", "lo", "up");
+            // the caller's own namespace has a table of that name too: another firewall's, or a stale one
+            Process nft = new ProcessBuilder("nft", "-f", "-").redirectErrorStream(true).start();
+            nft.getOutputStream().write("table inet flexwall { chain input { type filter hook input priority 0; }; }\n"
+                    .getBytes(StandardCharsets.UTF_8));
+            nft.getOutputStream().close();
+            assertEquals(0, nft.waitFor(), new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            try (ApplianceProcess appliance = startLikeRunSh(work.resolve("run"), there)) {
+                assertTrue(tableExists(there), "the appliance has its table in its own namespace");
+
+                OutsideNetwork.Result disable = flexwall("disable", "--data", work.resolve("var/data").toString());
+
+                assertAll(
+                        () -> assertEquals(0, disable.exitCode(), disable.output()),
+                        () -> assertFalse(tableExists(there), "the appliance's table was removed in its namespace"),
+                        () -> assertTrue(tableExists(), "the caller's own table was left alone"));
+            }
+        } finally {
+            new ProcessBuilder("nft", "delete", "table", "inet", "flexwall").start().waitFor();
+            run("ip", "netns", "del", namespace);
+        }
+    }
+
+    private static void run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
     }
 
     @Test

@@ -135,6 +135,9 @@ public final class ControlClient {
         if (words.isEmpty()) {
             return usage("no command given");
         }
+        if (words.equals(List.of("where"))) {
+            return where(socket, data);
+        }
         JsonObject request;
         try {
             request = request(words, insist, runsAs);
@@ -186,6 +189,25 @@ public final class ControlClient {
             return REFUSED;
         }
         return answer.getBoolean("healthy", true) ? OK : REFUSED;
+    }
+
+    /**
+     * For the script's {@code disable}: prints the pid of the appliance that the other commands would talk to, in
+     * whatever network namespace it runs, so that its kernel rules are removed there; prints nothing when none runs.
+     */
+    private int where(String socketOption, String dataOption) {
+        Path socket;
+        try {
+            socket = socketPath(socketOption, dataOption);
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
+        Path data = socket.toAbsolutePath().normalize().getParent();
+        RunningAppliances.Appliance serving = RunningAppliances.serving(Path.of("/proc"), data);
+        if (serving != null) {
+            out.println(serving.pid());
+        }
+        return OK;
     }
 
     /** The request for a command line, paths made absolute against the current directory. */

@@ -38,12 +38,25 @@ final class RunningAppliances {
 
     static List<Appliance> find(Path proc) {
         String ownNamespace = namespace(proc.resolve("self"));
+        return ownNamespace == null ? List.of() : find(proc, ownNamespace::equals);
+    }
+
+    /**
+     * The appliance that keeps its data in {@code data}, in whatever network namespace it runs (its kernel rules are
+     * there, not necessarily in the caller's), or null when none runs.
+     */
+    static Appliance serving(Path proc, Path data) {
+        Path wanted = data.toAbsolutePath().normalize();
+        return find(proc, namespace -> true).stream().filter(a -> a.data().equals(wanted)).findFirst().orElse(null);
+    }
+
+    private static List<Appliance> find(Path proc, java.util.function.Predicate<String> inNamespace) {
         List<Appliance> found = new ArrayList<>();
         try (Stream<Path> entries = Files.list(proc)) {
             for (Path p : (Iterable<Path>) entries::iterator) {
                 String name = p.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit) || ownNamespace == null
-                        || !ownNamespace.equals(namespace(p))) {
+                String namespace = name.chars().allMatch(Character::isDigit) ? namespace(p) : null;
+                if (namespace == null || !inNamespace.test(namespace)) {
                     continue;
                 }
                 Appliance a = appliance(p, Long.parseLong(name));

@@ -73,4 +73,14 @@ class RunningAppliancesTest {
 
         assertEquals(List.of(), RunningAppliances.find(proc));
     }
+
+    @Test
+    void theApplianceServingADataDirectoryIsFoundInAnotherNetworkNamespace() throws IOException {
+        process("100", "net:[4026532999]", "/", launcher("--data", "/srv/a"), List.of());
+        process("102", OURS, "/", launcher("--data", "/srv/b"), List.of());
+
+        assertEquals(new RunningAppliances.Appliance(100, Path.of("/srv/a")),
+                RunningAppliances.serving(proc, Path.of("/srv/a/")));
+        assertEquals(null, RunningAppliances.serving(proc, Path.of("/srv/c")));
+    }
 }
