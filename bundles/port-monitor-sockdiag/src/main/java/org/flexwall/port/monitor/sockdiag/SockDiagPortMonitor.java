@@ -294,10 +294,10 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
     }
 
     private static int rank(ListeningSocket s, AddressFamily family) {
-        if (Addresses.isLoopback(s.address())) {
+        if (s.isLoopback()) {
             return 3;
         }
-        if (!Addresses.isWildcard(s.address())) {
+        if (!s.isWildcard()) {
             return 2;
         }
         return s.family() == family ? 0 : 1;
