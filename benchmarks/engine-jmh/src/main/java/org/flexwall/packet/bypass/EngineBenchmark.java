@@ -164,11 +164,6 @@ public class EngineBenchmark {
     }
 
     @Benchmark
-    public int partFirstPacketDestinationOld() {
-        return OldFirstPacket.destination(closed, true);
-    }
-
-    @Benchmark
     public Verdict partIcfFixedClock() {
         return icf.decide(reply, 0);
     }
