@@ -6,8 +6,9 @@ set -e
 cd "$(dirname "$0")/../.."
 MVN=${MVN:-mvn}
 $MVN -q -f bundles/api/pom.xml install -DskipTests
-$MVN -q -f bundles/stateful-icf/pom.xml clean install -DskipTests
-$MVN -q -f bundles/packet-bypass/pom.xml clean install -DskipTests # clean: it embeds a copy of the parser
+$MVN -q -f libs/packet-parse/pom.xml install -DskipTests
+$MVN -q -f bundles/stateful-icf/pom.xml install -DskipTests
+$MVN -q -f bundles/packet-bypass/pom.xml install -DskipTests
 $MVN -q -f benchmarks/engine-jmh/pom.xml clean package
 if [ $# -gt 0 ]; then
   exec java -jar benchmarks/engine-jmh/target/benchmarks.jar "$@"

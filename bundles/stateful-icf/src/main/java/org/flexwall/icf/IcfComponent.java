@@ -17,13 +17,13 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * The stateful ICF as a {@link PacketDecider} with {@code flexwall.stage=icf}: the packet-bypass stage sends it
+ * The stateful ICF as a {@link PacketDecider} of stage {@link PacketDecider#STAGE_ICF}: the packet-bypass stage sends it
  * what is not for a permitted port (S807). Its low ranking keeps hooks that bind any decider on the bypass stage.
  * A configuration change re-creates the component and so empties the table (flows are picked up again from their
  * next outbound segment when {@code loosePickup} is on).
  */
 @Component(name = IcfComponent.PID, service = PacketDecider.class, configurationPolicy = ConfigurationPolicy.OPTIONAL,
-        property = { "flexwall.stage=icf", "service.ranking:Integer=-100" })
+        property = { PacketDecider.STAGE + "=" + PacketDecider.STAGE_ICF, "service.ranking:Integer=-100" })
 @Designate(ocd = IcfComponent.Config.class)
 public final class IcfComponent implements PacketDecider {
     public static final String PID = "org.flexwall.stateful.icf";

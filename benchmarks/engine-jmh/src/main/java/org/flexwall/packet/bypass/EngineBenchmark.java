@@ -157,6 +157,12 @@ public class EngineBenchmark {
         return org.flexwall.packet.parse.Ip.parse(reply);
     }
 
+    /** What hook-nfqueue's first-packet mode reads of a queued SYN: its destination, for the port store. */
+    @Benchmark
+    public int partFirstPacketDestination() {
+        return org.flexwall.packet.parse.Ip.destination(closed, true);
+    }
+
     @Benchmark
     public Verdict partIcfFixedClock() {
         return icf.decide(reply, 0);

@@ -411,7 +411,7 @@ public class Operations {
             owners.add(owner(o, r == null || o.sha256() == null ? Optional.empty() : r.bySha256(o.sha256())));
         }
         return json.createObjectBuilder().add("protocol", lower(s.protocol())).add("family", lower(s.family()))
-                .add("address", s.address()).add("port", s.port()).add("inode", s.inode()).add("v6Only", s.v6Only())
+                .add("address", s.addressText()).add("port", s.port()).add("inode", s.inode()).add("v6Only", s.v6Only())
                 .add("owners", owners).add("reason", refusal.reason()).build();
     }
 

@@ -205,6 +205,7 @@ class ControlChannelTest {
         JsonObject refused = JsonSupport.parse(client("ports", "--json").out().strip()).getJsonArray("refused")
                 .getJsonObject(0);
         assertEquals("pid 4242 /usr/bin/python3 is not a trusted program", refused.getString("reason"));
+        assertEquals("0.0.0.0", refused.getString("address"));
     }
 
     @Test

@@ -1,5 +1,7 @@
 package org.flexwall.administration.control;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -155,8 +157,7 @@ public final class Fakes {
             return permitted;
         }
 
-        @Override
-        public boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+        boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
             return permitted.stream().anyMatch(p -> p.protocol() == protocol && p.family() == family && p.port() == port);
         }
 
@@ -208,6 +209,15 @@ public final class Fakes {
     }
 
     public static ListeningSocket tcp(int port, long inode, SocketOwner... owners) {
-        return new ListeningSocket(Protocol.TCP, AddressFamily.IPV4, "0.0.0.0", port, inode, false, List.of(owners));
+        return new ListeningSocket(Protocol.TCP, AddressFamily.IPV4, ip("0.0.0.0"), port, inode, false, List.of(owners));
+    }
+
+    /** An address literal (parsed, never looked up). */
+    public static InetAddress ip(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(literal, e);
+        }
     }
 }

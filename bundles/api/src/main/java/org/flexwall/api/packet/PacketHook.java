@@ -7,8 +7,11 @@ import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * A platform-specific packet path (netfilter, libpcap, capture replay). A hook is a service so the console can show
- * and swap it; it binds the {@link PacketDecider} optionally, dynamically and greedily, and while none is bound it
- * drops what it would have asked about (fail closed).
+ * and swap it. A hook that brings packets to Java (NFQUEUE) binds the entry {@link PacketDecider}
+ * ({@link PacketDecider#TARGET_BYPASS}) optionally, dynamically and greedily, and while none is bound it drops what it
+ * would have asked about (fail closed). A hook that decides in the kernel (nftables) binds no decider: its ruleset
+ * does the work of packet bypass (a set of the permitted ports) and the kernel's connection tracking that of the
+ * stateful ICF.
  */
 @ProviderType
 public interface PacketHook {

@@ -11,9 +11,6 @@ public interface PortStore {
     /** Every permitted port now. */
     List<PermittedPort> permitted();
 
-    /** Whether a new inbound packet of {@code family} to ({@code protocol}, {@code port}) may pass. */
-    boolean isPermitted(Protocol protocol, AddressFamily family, int port);
-
     /**
      * S703–S709 on demand, for the first packet of a new flow that arrives before the monitor's event: asks the port
      * monitor who listens on ({@code protocol}, {@code family}, {@code port}) right now and permits the port when

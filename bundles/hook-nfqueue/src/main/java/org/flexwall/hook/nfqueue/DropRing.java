@@ -12,6 +12,7 @@ import java.util.List;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.DroppedPacket;
 import org.flexwall.api.packet.PacketView;
+import org.flexwall.packet.parse.Ip;
 
 /**
  * The most recent drops, for the console. One writer (the receive thread) fills preallocated slots without allocating
@@ -54,9 +55,9 @@ final class DropRing {
         VarHandle.storeStoreFence();
         time[i] = epochMillis;
         direction[i] = (byte) p.direction().ordinal();
-        int destination = FirstPacket.destination(p, false);
-        protocol[i] = destination == FirstPacket.MALFORMED ? -1 : FirstPacket.protocolNumber(destination);
-        port[i] = destination == FirstPacket.MALFORMED ? 0 : FirstPacket.port(destination);
+        int destination = Ip.destination(p, false);
+        protocol[i] = destination == Ip.NO_DESTINATION ? -1 : Ip.protocolOf(destination);
+        port[i] = destination == Ip.NO_DESTINATION ? 0 : Ip.portOf(destination);
         version[i] = copyAddresses(p, i * 32);
         SEQ.setRelease(seq, i, s + 2);
         published = ++written;

@@ -269,7 +269,7 @@ public class NfqueueHook implements PacketHook {
     }
 
     /** The engine's entry stage (packet-bypass, FIG. 8), never the ICF behind it: that one would skip the bypass. */
-    static final String DECIDER_TARGET = "(flexwall.stage=bypass)";
+    static final String DECIDER_TARGET = PacketDecider.TARGET_BYPASS;
 
     @Reference(target = DECIDER_TARGET, cardinality = ReferenceCardinality.OPTIONAL,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)

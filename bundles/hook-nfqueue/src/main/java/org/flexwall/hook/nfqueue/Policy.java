@@ -4,7 +4,10 @@ import java.util.function.Supplier;
 
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
+import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PortStore;
+import org.flexwall.api.port.Protocol;
+import org.flexwall.packet.parse.Ip;
 
 /** What the receive thread asks about each queued packet. Called on that thread only; must not keep the view. */
 interface Policy {
@@ -25,16 +28,17 @@ interface Policy {
      */
     static Policy firstPacket(Supplier<PortStore> store) {
         return packet -> {
-            int destination = FirstPacket.destination(packet, true);
-            if (destination == FirstPacket.MALFORMED) {
+            int destination = Ip.destination(packet, true);
+            if (destination == Ip.NO_DESTINATION) {
                 return DROP_MALFORMED;
             }
             PortStore s = store.get();
             if (s == null) {
                 return DROP_UNBOUND;
             }
-            return s.permitNow(FirstPacket.protocol(destination), FirstPacket.family(destination),
-                    FirstPacket.port(destination)) ? ACCEPT : DROP;
+            return s.permitNow(Ip.protocolOf(destination) == Ip.TCP ? Protocol.TCP : Protocol.UDP,
+                    Ip.isV6Destination(destination) ? AddressFamily.IPV6 : AddressFamily.IPV4,
+                    Ip.portOf(destination)) ? ACCEPT : DROP;
         };
     }
 

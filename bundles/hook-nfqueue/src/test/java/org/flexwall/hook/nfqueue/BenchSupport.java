@@ -107,8 +107,7 @@ public final class BenchSupport {
                 return isPermitted(protocol, family, p);
             }
 
-            @Override
-            public boolean isPermitted(Protocol protocol, AddressFamily family, int p) {
+            boolean isPermitted(Protocol protocol, AddressFamily family, int p) {
                 return protocol == Protocol.UDP && p == port;
             }
 

@@ -59,8 +59,8 @@ class DeciderReferenceTest {
     void targetMatchesPacketBypassAndNotTheIcfBehindIt() throws Exception {
         Filter target = FrameworkUtil.createFilter(NfqueueHook.DECIDER_TARGET);
         // the service properties of BypassComponent and IcfComponent (bundles packet-bypass and stateful-icf)
-        assertTrue(target.matches(Map.of("flexwall.stage", "bypass", "service.ranking", 100)));
-        assertFalse(target.matches(Map.of("flexwall.stage", "icf", "service.ranking", -100)),
+        assertTrue(target.matches(Map.of(PacketDecider.STAGE, PacketDecider.STAGE_BYPASS, "service.ranking", 100)));
+        assertFalse(target.matches(Map.of(PacketDecider.STAGE, PacketDecider.STAGE_ICF, "service.ranking", -100)),
                 "the ICF alone would drop every packet to a permitted port");
         assertFalse(target.matches(Map.of("service.ranking", 1000)), "a decider without a stage");
     }

@@ -39,8 +39,7 @@ final class Fixtures {
             return List.of();
         }
 
-        @Override
-        public boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+        boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
             return trusted.contains(protocol + "/" + port);
         }
 

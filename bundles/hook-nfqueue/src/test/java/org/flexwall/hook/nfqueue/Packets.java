@@ -49,6 +49,8 @@ final class Packets {
         if (protocol == 6) {
             b[32] = 0x50; // data offset 5
             b[33] = (byte) tcpFlags;
+        } else {
+            b[25] = (byte) l4; // UDP length
         }
         return b;
     }
@@ -58,6 +60,7 @@ final class Packets {
         int l4 = protocol == 6 ? 20 : 8;
         byte[] b = new byte[40 + 8 * extensions.length + l4];
         b[0] = 0x60;
+        b[5] = (byte) (b.length - 40); // payload length
         b[6] = (byte) (extensions.length > 0 ? extensions[0] : protocol);
         b[7] = 64;
         b[8] = 0x20; b[9] = 0x01; b[10] = 0x0d; b[11] = (byte) 0xb8; b[23] = 1;
@@ -68,11 +71,14 @@ final class Packets {
             b[p + 1] = 0; // (0 + 1) * 8 bytes
             p += 8;
         }
+        b[p] = (byte) 0xc3; b[p + 1] = 0x50; // source port 50000
         b[p + 2] = (byte) (port >> 8);
         b[p + 3] = (byte) port;
         if (protocol == 6) {
             b[p + 12] = 0x50;
             b[p + 13] = (byte) tcpFlags;
+        } else {
+            b[p + 5] = (byte) l4; // UDP length
         }
         return b;
     }

@@ -21,6 +21,7 @@ import org.flexwall.api.packet.DroppedPacket;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.packet.parse.Ip;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -225,9 +226,9 @@ class QueueSystemTest {
         AtomicInteger outbound = new AtomicInteger();
         PacketDecider decider = p -> {
             (p.direction() == Direction.INBOUND ? inbound : outbound).incrementAndGet();
-            int destination = FirstPacket.destination(p, false);
-            return p.direction() == Direction.OUTBOUND || (destination != FirstPacket.MALFORMED
-                    && FirstPacket.port(destination) == TRUSTED_TCP) ? Verdict.ACCEPT : Verdict.DROP;
+            int destination = Ip.destination(p, false);
+            return p.direction() == Direction.OUTBOUND || (destination != Ip.NO_DESTINATION
+                    && Ip.portOf(destination) == TRUSTED_TCP) ? Verdict.ACCEPT : Verdict.DROP;
         };
         consumer = start(Policy.userspace(() -> decider));
 
@@ -243,12 +244,12 @@ class QueueSystemTest {
         fx.installBaseline();
         install(Mode.USERSPACE); // no conntrack in these rules: odd packets reach the consumer as they are
         PacketDecider decider = p -> {
-            int destination = FirstPacket.destination(p, false);
-            if (destination != FirstPacket.MALFORMED && FirstPacket.port(destination) == 6666) {
+            int destination = Ip.destination(p, false);
+            if (destination != Ip.NO_DESTINATION && Ip.portOf(destination) == 6666) {
                 throw new IllegalStateException("a decider failing on purpose");
             }
-            return p.direction() == Direction.OUTBOUND || (destination != FirstPacket.MALFORMED
-                    && FirstPacket.port(destination) == TRUSTED_TCP) ? Verdict.ACCEPT : Verdict.DROP;
+            return p.direction() == Direction.OUTBOUND || (destination != Ip.NO_DESTINATION
+                    && Ip.portOf(destination) == TRUSTED_TCP) ? Verdict.ACCEPT : Verdict.DROP;
         };
         consumer = start(Policy.userspace(() -> decider));
         String server = fx.net.serverV4;

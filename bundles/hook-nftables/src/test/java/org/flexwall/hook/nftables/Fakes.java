@@ -52,8 +52,7 @@ final class Fakes {
             return List.copyOf(entries);
         }
 
-        @Override
-        public boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+        boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
             return entries.stream().anyMatch(p -> p.protocol() == protocol && p.family() == family && p.port() == port);
         }
 

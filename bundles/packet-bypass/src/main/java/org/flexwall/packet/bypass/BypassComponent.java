@@ -18,7 +18,7 @@ import org.osgi.service.log.LoggerFactory;
 
 /**
  * The device that makes the ICF flexible (FIG. 6, 620; FIG. 8) as a DS component: a {@link PacketDecider} with
- * {@code flexwall.stage=bypass} (ranked above the ICF, so a hook that binds any decider gets this one) and a
+ * {@link PacketDecider#STAGE_BYPASS} (ranked above the ICF, so a hook that binds any decider gets this one) and a
  * {@link PortStoreListener} that mirrors the permitted ports into a bitmap.
  *
  * <p>Both references are optional, dynamic and greedy (DESIGN principle 5): the ICF is read once per packet from a
@@ -26,7 +26,7 @@ import org.osgi.service.log.LoggerFactory;
  * nobody would tell us when a port closes, so unbinding it clears the bitmap: only the ICF's replies pass then.
  */
 @Component(name = BypassComponent.NAME, service = { PacketDecider.class, PortStoreListener.class },
-        property = { "flexwall.stage=bypass", "service.ranking:Integer=100" })
+        property = { PacketDecider.STAGE + "=" + PacketDecider.STAGE_BYPASS, "service.ranking:Integer=100" })
 public final class BypassComponent implements PacketDecider, PortStoreListener {
     public static final String NAME = "org.flexwall.packet.bypass";
 
@@ -46,7 +46,7 @@ public final class BypassComponent implements PacketDecider, PortStoreListener {
 
     // --- the stateful ICF (S807) -----------------------------------------------------------------------------------
 
-    @Reference(target = "(flexwall.stage=icf)", cardinality = ReferenceCardinality.OPTIONAL,
+    @Reference(target = PacketDecider.TARGET_ICF, cardinality = ReferenceCardinality.OPTIONAL,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void bindIcf(PacketDecider d) {
         icf = d;

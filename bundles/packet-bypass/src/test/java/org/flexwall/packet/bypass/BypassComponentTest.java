@@ -45,8 +45,7 @@ class BypassComponentTest {
             return List.copyOf(permitted);
         }
 
-        @Override
-        public boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+        boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
             return permitted.stream().anyMatch(p -> p.protocol() == protocol && p.family() == family
                     && p.port() == port);
         }

@@ -1,15 +1,11 @@
 package org.flexwall.packet.bypass;
 
-import static org.flexwall.packet.testing.PacketBuilder.ACK;
-import static org.flexwall.packet.testing.PacketBuilder.FIN;
-import static org.flexwall.packet.testing.PacketBuilder.RST;
 import static org.flexwall.packet.testing.PacketBuilder.SYN;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -24,6 +20,7 @@ import org.flexwall.api.program.TrustedProgram;
 import org.flexwall.icf.StatefulIcf;
 import org.flexwall.packet.testing.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
+import org.flexwall.packet.testing.PacketFuzzer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,9 +30,9 @@ import org.junit.jupiter.api.Test;
  */
 class FuzzTest {
     static final long SEED = 0x5eed_f1e1_d0c5L;
-    static final String US = "192.0.2.1", THEM = "198.51.100.7", US6 = "2001:db8::1", THEM6 = "2001:db8:ffff::7";
 
-    final Random random = new Random(SEED);
+    final PacketFuzzer fuzzer = new PacketFuzzer(SEED);
+    final Random random = fuzzer.random();
     final PortBitmap bitmap = new PortBitmap();
     final PermittedPorts ports = new PermittedPorts(bitmap);
     long now = 1_000_000_000_000L;
@@ -53,28 +50,7 @@ class FuzzTest {
 
     /** Valid packets of many shapes, to and from permitted and closed ports. */
     List<byte[]> templates() {
-        List<byte[]> t = new ArrayList<>();
-        int[] portsToTry = { 22, 23, 5632, 443 };
-        for (int port : portsToTry) {
-            for (int flags : new int[] { SYN, SYN | ACK, ACK, RST, FIN | ACK }) {
-                t.add(PacketBuilder.v4(THEM, US).tcp(40000, port, flags).seq(7).ack(9).windowScale(7).build());
-                t.add(PacketBuilder.v6(THEM6, US6).hopByHop().destinationOptions(16).routing(2).authentication()
-                        .tcp(40000, port, flags).payload(20).build());
-            }
-            t.add(PacketBuilder.v4(THEM, US).udp(53, port).payload(40).build());
-            t.add(PacketBuilder.v6(THEM6, US6).fragment(0, true, 3).udp(53, port).payload(64).build());
-            t.add(PacketBuilder.v4(THEM, US).udp(53, port).payload(64).fragment(0, true, port).build());
-            t.add(PacketBuilder.v4(THEM, US).raw(17, new byte[64]).fragment(72, false, port).build());
-            t.add(PacketBuilder.v4(THEM, US).icmpError(3, 3, PacketBuilder.v4(US, THEM).udp(port, 53).build())
-                    .build());
-            t.add(PacketBuilder.v6(THEM6, US6).icmpError(1, 4, PacketBuilder.v6(US6, THEM6).tcp(port, 80, SYN)
-                    .build()).build());
-        }
-        t.add(PacketBuilder.v4(THEM, US).echoRequest(1, 1).build());
-        t.add(PacketBuilder.v4(THEM, US).echoReply(1, 1).build());
-        t.add(PacketBuilder.v6(THEM6, US6).echoReply(1, 1).build());
-        t.add(PacketBuilder.v6("fe80::1", US6).icmp(135, 0, 0).hopLimit(255).payload(16).build());
-        return t;
+        return PacketFuzzer.templates(22, 23, 5632, 443);
     }
 
     @Test
@@ -82,7 +58,7 @@ class FuzzTest {
         List<byte[]> templates = templates();
         int accepted = 0;
         for (int i = 0; i < 100_000; i++) {
-            byte[] p = i % 10 == 0 ? randomBytes() : mutate(templates.get(random.nextInt(templates.size())));
+            byte[] p = fuzzer.next(templates);
             Verdict v;
             try {
                 v = bypass.decide(view.set(p, p.length, Direction.INBOUND));
@@ -104,12 +80,12 @@ class FuzzTest {
     @Test
     void mutatedTrafficInEveryDirectionNeverThrowsNorOverfillsTheTable() {
         List<byte[]> templates = templates();
-        templates.add(PacketBuilder.v4(US, THEM).tcp(40000, 443, SYN).seq(1).build());
-        templates.add(PacketBuilder.v4(US, THEM).udp(40000, 53).build());
-        templates.add(PacketBuilder.v6(US6, THEM6).echoRequest(9, 1).build());
+        templates.add(PacketBuilder.v4(PacketFuzzer.US, PacketFuzzer.THEM).tcp(40000, 443, SYN).seq(1).build());
+        templates.add(PacketBuilder.v4(PacketFuzzer.US, PacketFuzzer.THEM).udp(40000, 53).build());
+        templates.add(PacketBuilder.v6(PacketFuzzer.US6, PacketFuzzer.THEM6).echoRequest(9, 1).build());
         Direction[] directions = Direction.values();
         for (int i = 0; i < 100_000; i++) {
-            byte[] p = mutate(templates.get(random.nextInt(templates.size())));
+            byte[] p = fuzzer.mutate(templates.get(random.nextInt(templates.size())));
             Direction d = directions[random.nextInt(directions.length)];
             try {
                 bypass.decide(view.set(p, p.length, d));
@@ -120,42 +96,6 @@ class FuzzTest {
         }
         int live = Arrays.stream(icf.table().census(now)).sum();
         assertTrue(live <= icf.table().capacity(), "live flows " + live);
-    }
-
-    byte[] randomBytes() {
-        byte[] p = new byte[random.nextInt(120)];
-        random.nextBytes(p);
-        if (p.length > 0 && random.nextBoolean()) {
-            p[0] = (byte) (random.nextBoolean() ? 0x45 : 0x60); // get past the version check now and then
-        }
-        return p;
-    }
-
-    byte[] mutate(byte[] template) {
-        byte[] p = template.clone();
-        switch (random.nextInt(6)) {
-        case 0: // flip some bytes
-            for (int n = 1 + random.nextInt(4); n > 0; n--) {
-                p[random.nextInt(p.length)] = (byte) random.nextInt(256);
-            }
-            break;
-        case 1: // cut short
-            p = Arrays.copyOf(p, random.nextInt(p.length + 1));
-            break;
-        case 2: // garbage after
-            p = Arrays.copyOf(p, p.length + 1 + random.nextInt(40));
-            break;
-        case 3: // lengths and header lengths
-            int at = new int[] { 0, 2, 3, 4, 5, 6 }[random.nextInt(6)];
-            p[at] = (byte) random.nextInt(256);
-            break;
-        case 4: // one bit
-            int bit = random.nextInt(p.length * 8);
-            p[bit / 8] ^= 1 << bit % 8;
-            break;
-        default: // unchanged
-        }
-        return p;
     }
 
     /** Null when an accepted inbound packet is allowed through on a plain reading of it, else why not. */

@@ -38,7 +38,7 @@ record Evaluation(Outcome outcome, TrustedProgram program, List<SocketOwner> unt
             Comparator.comparingLong(SocketOwner::startTime).thenComparingInt(SocketOwner::pid);
 
     static Evaluation of(ListeningSocket socket, Trust trust, boolean permitLoopback) {
-        if (!permitLoopback && Addresses.isLoopback(socket.address())) {
+        if (!permitLoopback && socket.isLoopback()) {
             return new Evaluation(Outcome.LOOPBACK, null, List.of(), "");
         }
         if (socket.owners().isEmpty()) {

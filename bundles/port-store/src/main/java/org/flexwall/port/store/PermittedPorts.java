@@ -319,7 +319,7 @@ final class PermittedPorts {
     }
 
     private static String where(ListeningSocket s) {
-        return s.protocol() + " " + s.address() + " port " + s.port() + ", socket " + s.inode();
+        return s.protocol() + " " + s.addressText() + " port " + s.port() + ", socket " + s.inode();
     }
 
     private void revoke(long inode, Changes c) {

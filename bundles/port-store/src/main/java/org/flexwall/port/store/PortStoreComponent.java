@@ -229,8 +229,8 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         }
     }
 
-    @Override
-    public boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+    /** Whether a new inbound packet of {@code family} to ({@code protocol}, {@code port}) may pass now: for tests. */
+    boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
         return ports.isPermitted(protocol, family, port);
     }
 
@@ -387,7 +387,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         for (Changes.Refusal r : c.refused) {
             ListeningSocket s = r.socket();
             notifier.execute(() -> log().warn("not opening {} port {} ({} {}, socket {}) of trusted program {} ({}): "
-                    + "{}", s.protocol(), s.port(), s.family(), s.address(), s.inode(), r.program().name(),
+                    + "{}", s.protocol(), s.port(), s.family(), s.addressText(), s.inode(), r.program().name(),
                     r.program().path(), r.reason()));
         }
     }

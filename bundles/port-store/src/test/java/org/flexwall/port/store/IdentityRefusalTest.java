@@ -74,9 +74,9 @@ class IdentityRefusalTest {
     @Test
     void connectedUdpSocketsOfATrustedProgramArePermittedWithItsUnconnectedOne() {
         // iperf3 -s serving UDP: one socket connected to each client, plus the unconnected one for the next
-        ListeningSocket unconnected = new ListeningSocket(UDP, AddressFamily.IPV6, "::", 5201, 20, false,
+        ListeningSocket unconnected = new ListeningSocket(UDP, AddressFamily.IPV6, Sockets.ip("::"), 5201, 20, false,
                 List.of(owner(700, SERVER.sha256())));
-        ListeningSocket connected = new ListeningSocket(UDP, AddressFamily.IPV6, "::ffff:10.0.0.1", 5201, 21, false,
+        ListeningSocket connected = new ListeningSocket(UDP, AddressFamily.IPV6, Sockets.ip("::ffff:10.0.0.1"), 5201, 21, false,
                 List.of(owner(700, SERVER.sha256())));
         ports.open(unconnected, T0);
         ports.open(connected, T0);

@@ -1,5 +1,7 @@
 package org.flexwall.port.store;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -13,6 +15,15 @@ import org.flexwall.api.program.TrustedProgram;
 /** Records for tests: programs, processes running them, sockets they hold. */
 public final class Sockets {
     private Sockets() {}
+
+    /** An address literal (parsed, never looked up). */
+    public static InetAddress ip(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(literal, e);
+        }
+    }
 
     public static String sha(char c) {
         return String.valueOf(c).repeat(64);
@@ -29,14 +40,14 @@ public final class Sockets {
     }
 
     public static ListeningSocket tcp4(int port, long inode, SocketOwner... owners) {
-        return new ListeningSocket(Protocol.TCP, AddressFamily.IPV4, "0.0.0.0", port, inode, false, List.of(owners));
+        return new ListeningSocket(Protocol.TCP, AddressFamily.IPV4, ip("0.0.0.0"), port, inode, false, List.of(owners));
     }
 
     public static ListeningSocket tcp6(int port, long inode, boolean v6Only, SocketOwner... owners) {
-        return new ListeningSocket(Protocol.TCP, AddressFamily.IPV6, "::", port, inode, v6Only, List.of(owners));
+        return new ListeningSocket(Protocol.TCP, AddressFamily.IPV6, ip("::"), port, inode, v6Only, List.of(owners));
     }
 
     public static ListeningSocket udp4(String address, int port, long inode, SocketOwner... owners) {
-        return new ListeningSocket(Protocol.UDP, AddressFamily.IPV4, address, port, inode, false, List.of(owners));
+        return new ListeningSocket(Protocol.UDP, AddressFamily.IPV4, ip(address), port, inode, false, List.of(owners));
     }
 }

@@ -1,6 +1,7 @@
 package org.flexwall.port.monitor.sockdiag;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -195,8 +196,8 @@ final class InetDiag {
             // Only connected sockets lack the attribute; a v4-mapped local address is the one sign of IPv4 use.
             v6Only = !isV4Mapped(src);
         }
-        return new ListeningSocket(protocol, v6 ? AddressFamily.IPV6 : AddressFamily.IPV4, Addresses.text(src),
-                port, inode, v6 && v6Only, List.of());
+        return new ListeningSocket(protocol, v6 ? AddressFamily.IPV6 : AddressFamily.IPV4,
+                InetAddress.getByAddress(src), port, inode, v6 && v6Only, List.of()); // 4 or 16 bytes: no lookup
     }
 
     private static boolean isV4Mapped(byte[] a) {

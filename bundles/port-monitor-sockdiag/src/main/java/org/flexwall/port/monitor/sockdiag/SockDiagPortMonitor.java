@@ -40,7 +40,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The port monitor for Linux (FIG. 7, S701): polls netlink sock_diag for listening TCP and bound UDP sockets,
- * resolves their owners through /proc, and tells every {@link PortEventListener} what opened and closed. A
+ * finds their owners ({@link OwnerResolver}: every socket descriptor from one read of a BPF task_file iterator where
+ * the kernel allows it, /proc/PID/fd otherwise; each owner identified through /proc/PID), and tells every
+ * {@link PortEventListener} what opened and closed. A
  * {@link PortActivityListener} hint (the tracefs bundle) makes it poll at once instead of at the next interval.
  */
 @Component(name = SockDiagPortMonitor.PID, immediate = true,
@@ -292,10 +294,10 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
     }
 
     private static int rank(ListeningSocket s, AddressFamily family) {
-        if (Addresses.isLoopback(s.address())) {
+        if (s.isLoopback()) {
             return 3;
         }
-        if (!Addresses.isWildcard(s.address())) {
+        if (!s.isWildcard()) {
             return 2;
         }
         return s.family() == family ? 0 : 1;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,9 +72,9 @@ class InetDiagTest {
                 done(SEQ));
         List<ListeningSocket> out = new ArrayList<>();
         assertEquals(InetDiag.Progress.DONE, InetDiag.parse(d, SEQ, Protocol.TCP, out::add));
-        assertEquals(new ListeningSocket(Protocol.TCP, AddressFamily.IPV4, "10.0.0.1", 443, 4242, false, List.of()),
+        assertEquals(new ListeningSocket(Protocol.TCP, AddressFamily.IPV4, InetAddress.getByName("10.0.0.1"), 443, 4242, false, List.of()),
                 out.get(0));
-        assertEquals(new ListeningSocket(Protocol.TCP, AddressFamily.IPV6, "2001:db8::", 53, 99, true, List.of()),
+        assertEquals(new ListeningSocket(Protocol.TCP, AddressFamily.IPV6, InetAddress.getByName("2001:db8::"), 53, 99, true, List.of()),
                 out.get(1));
     }
 
@@ -89,7 +90,7 @@ class InetDiagTest {
                 socket(SEQ, Libc.AF_INET6, 2, mapped, 2, null)), SEQ, Protocol.UDP, out::add);
         assertTrue(out.get(0).v6Only());
         assertFalse(out.get(1).v6Only());
-        assertEquals("::ffff:127.0.0.1", out.get(1).address());
+        assertEquals("::ffff:127.0.0.1", out.get(1).addressText());
     }
 
     @Test

@@ -77,7 +77,7 @@ final class Listeners {
         if (prefix.isEmpty()) {
             try (SocketScanner s = new SocketScanner()) {
                 awaitSocket(s, x -> x.protocol() == protocol && x.port() == port
-                        && (expect == null || x.address().equals(expect)));
+                        && (expect == null || x.addressText().equals(expect)));
             } catch (Exception | AssertionError e) {
                 l.close();
                 throw e;

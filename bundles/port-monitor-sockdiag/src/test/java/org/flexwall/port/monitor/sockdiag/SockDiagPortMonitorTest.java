@@ -227,7 +227,7 @@ class SockDiagPortMonitorTest {
                 Listeners.Listener b = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=0.0.0.0,reuseaddr", port,
                         "0.0.0.0")) {
             ListeningSocket s = monitor.ownerOf(Protocol.UDP, AddressFamily.IPV4, port).orElseThrow();
-            assertEquals("0.0.0.0", s.address());
+            assertEquals("0.0.0.0", s.addressText());
             assertEquals(b.pid(), s.owners().get(0).pid());
         }
     }

@@ -38,7 +38,7 @@ class SocketScannerTest {
     void tcpListenerOnIpv4LoopbackIsListedWithItsAddressAndPort() throws Exception {
         try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
             ListeningSocket s = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, l.port);
-            assertEquals("127.0.0.1", s.address());
+            assertEquals("127.0.0.1", s.addressText());
             assertTrue(s.inode() > 0);
             assertFalse(s.v6Only());
             assertTrue(s.serves(AddressFamily.IPV4));
@@ -50,7 +50,7 @@ class SocketScannerTest {
     void udpSocketBoundToAnyIpv4AddressIsListed() throws Exception {
         try (Listeners.Listener l = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=0.0.0.0")) {
             ListeningSocket s = only(scanner.scan(), Protocol.UDP, AddressFamily.IPV4, l.port);
-            assertEquals("0.0.0.0", s.address());
+            assertEquals("0.0.0.0", s.addressText());
         }
     }
 
@@ -58,7 +58,7 @@ class SocketScannerTest {
     void dualStackTcpSocketOnAnyAddressServesIpv4Too() throws Exception {
         try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP6-LISTEN:%d,ipv6only=0")) {
             ListeningSocket s = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV6, l.port);
-            assertEquals("::", s.address());
+            assertEquals("::", s.addressText());
             assertFalse(s.v6Only());
             assertTrue(s.serves(AddressFamily.IPV4));
         }
@@ -81,7 +81,7 @@ class SocketScannerTest {
             ListeningSocket d = only(all, Protocol.UDP, AddressFamily.IPV6, dual.port);
             ListeningSocket o = only(all, Protocol.UDP, AddressFamily.IPV6, v6.port);
             assertFalse(d.v6Only());
-            assertEquals("::1", o.address());
+            assertEquals("::1", o.addressText());
             assertTrue(o.v6Only());
         }
     }
@@ -127,8 +127,8 @@ class SocketScannerTest {
             assertEquals(List.of(v6.port, v6.port), both.stream().map(ListeningSocket::port).toList());
             ListeningSocket a = both.stream().filter(s -> s.family() == AddressFamily.IPV4).findFirst().orElseThrow();
             ListeningSocket b = both.stream().filter(s -> s.family() == AddressFamily.IPV6).findFirst().orElseThrow();
-            assertEquals("0.0.0.0", a.address());
-            assertEquals("::", b.address());
+            assertEquals("0.0.0.0", a.addressText());
+            assertEquals("::", b.addressText());
             assertTrue(b.v6Only());
             List<ListeningSocket> all = scanner.scan();
             assertEquals(only(all, Protocol.TCP, AddressFamily.IPV4, v6.port), a);

@@ -45,7 +45,6 @@ public final class PortStoreBench {
         }
 
         run("baseline ConcurrentHashMap<Integer,Boolean>.get, hit", p -> map.get(10_000 + (p % 1000)) != null);
-        run("isPermitted, permitted port", p -> store.isPermitted(Protocol.TCP, AddressFamily.IPV4, 10_000 + (p % 1000)));
         run("permitNow, permitted port", p -> store.permitNow(Protocol.TCP, AddressFamily.IPV4, 10_000 + (p % 1000)));
         run("permitNow, known untrusted listener", p -> store.permitNow(Protocol.TCP, AddressFamily.IPV4, 20_000 + (p % 1000)));
         run("baseline ConcurrentHashMap<Integer,Boolean>.get, miss", p -> map.get(30_000 + (p % 1000)) != null);

@@ -11,8 +11,9 @@ import org.flexwall.api.packet.PacketView;
  * 24 IPv6, 25 non-first fragment (no transport header), 26 first fragment, 27–34 TCP flags, 35–50 offset of the IPv6
  * fragment header (0 for IPv4).
  *
- * <p>This package is private to each bundle that embeds it (stateful-icf, packet-bypass), so a fix ships with a
- * bundle update and no refresh of the api.
+ * <p>The one packet parser of flexwall (module libs/packet-parse): each bundle that reads packets (packet-bypass,
+ * stateful-icf, hook-nfqueue) embeds a private copy of this package, so a fix ships with a bundle update and no
+ * refresh of the api.
  */
 public final class Ip {
     public static final int ICMP = 1, TCP = 6, UDP = 17, ICMPV6 = 58;
@@ -32,7 +33,13 @@ public final class Ip {
             "truncated transport header", "bad transport length", "invalid TCP flags", "port 0",
             "jumbogram (unsupported)" };
 
+    /** What {@link #destination} returns for a packet that cannot open a flow to a TCP or UDP port. */
+    public static final int NO_DESTINATION = -1;
+
     private static final long V6 = 1L << 24, NON_FIRST = 1L << 25, FIRST = 1L << 26;
+
+    // How much of the datagram the view holds: all of it; the part an ICMP error quotes; a copy cut after the headers.
+    private static final int WHOLE = 0, INNER = 1, HEAD = 2;
 
     /** TCP flag combinations a real stack sends (PSH, ECE, CWR ignored); NULL, XMAS, SYN+FIN... are not. */
     private static final boolean[] VALID_FLAGS = new boolean[64];
@@ -53,7 +60,7 @@ public final class Ip {
      * it), and the kernel has checked it before any netfilter hook.
      */
     public static long parse(PacketView p) {
-        return parse(p, 0, p.length(), false);
+        return parse(p, 0, p.length(), WHOLE);
     }
 
     /** Whether the IPv4 header checksum of a parsed whole packet holds (IPv6 has none). */
@@ -66,14 +73,54 @@ public final class Ip {
      * ICMP error quotes: it may be cut short after its first 8 transport bytes, which is all that is needed.
      */
     public static long parse(PacketView p, int base, int limit, boolean inner) {
+        return parse(p, base, limit, inner ? INNER : WHOLE);
+    }
+
+    /**
+     * The destination of a packet a hook queued to learn whether it may open a flow, as
+     * {@code ipv6 << 24 | protocol << 16 | port}, or {@link #NO_DESTINATION} when it does not parse, is a fragment
+     * (conntrack reassembles before the hooks: a fragment there is an attack or a bug) or is neither TCP nor UDP.
+     * The view may end anywhere after the transport header (a hook may ask the kernel for the first bytes only):
+     * lengths are checked as far as the view goes.
+     *
+     * @param newFlowOnly a TCP segment must be a bare SYN (no ACK, RST, FIN), as the kernel rule queues it
+     */
+    public static int destination(PacketView p, boolean newFlowOnly) {
+        long d = parse(p, 0, p.length(), HEAD);
+        if (d < 0 || !hasPorts(d) || firstFragment(d) || fragmentHeader(d) != 0) {
+            return NO_DESTINATION;
+        }
+        int protocol = protocol(d);
+        if (newFlowOnly && protocol == TCP && (tcpFlags(d) & (FIN | SYN | RST | ACK)) != SYN) {
+            return NO_DESTINATION;
+        }
+        return (isV6(d) ? 1 << 24 : 0) | protocol << 16 | destinationPort(p, d);
+    }
+
+    /** The protocol number (TCP or UDP) of a {@link #destination}. */
+    public static int protocolOf(int destination) {
+        return destination >>> 16 & 0xff;
+    }
+
+    /** Whether a {@link #destination} is an IPv6 one. */
+    public static boolean isV6Destination(int destination) {
+        return destination >>> 24 == 1;
+    }
+
+    /** The port of a {@link #destination}. */
+    public static int portOf(int destination) {
+        return destination & 0xffff;
+    }
+
+    private static long parse(PacketView p, int base, int limit, int mode) {
         if (limit - base < 1) {
             return -TRUNCATED;
         }
         int version = p.byteAt(base) >>> 4;
-        return version == 4 ? v4(p, base, limit, inner) : version == 6 ? v6(p, base, limit, inner) : -BAD_VERSION;
+        return version == 4 ? v4(p, base, limit, mode) : version == 6 ? v6(p, base, limit, mode) : -BAD_VERSION;
     }
 
-    private static long v4(PacketView p, int base, int limit, boolean inner) {
+    private static long v4(PacketView p, int base, int limit, int mode) {
         if (limit - base < 20) {
             return -TRUNCATED;
         }
@@ -82,7 +129,7 @@ public final class Ip {
         if (ihl < 20 || ihl > limit - base) {
             return -BAD_HEADER_LENGTH;
         }
-        if (total < ihl || (!inner && total > limit - base)) {
+        if (total < ihl || (mode == WHOLE && total > limit - base)) {
             return -BAD_TOTAL_LENGTH;
         }
         int fragment = u16(p, base + 6);
@@ -96,10 +143,10 @@ public final class Ip {
             // RFC 1858: a fragment that could overwrite the TCP header (ports, flags) is an attack
             return protocol == TCP && offset < 20 ? -TINY_FRAGMENT : pack(base + ihl, protocol, NON_FIRST, 0, 0);
         }
-        return transport(p, base + ihl, end, protocol, (fragment & 0x2000) != 0 ? FIRST : 0, 0, inner);
+        return transport(p, base + ihl, end, protocol, (fragment & 0x2000) != 0 ? FIRST : 0, 0, mode);
     }
 
-    private static long v6(PacketView p, int base, int limit, boolean inner) {
+    private static long v6(PacketView p, int base, int limit, int mode) {
         if (limit - base < 40) {
             return -TRUNCATED;
         }
@@ -107,13 +154,13 @@ public final class Ip {
         if (payload == 0) {
             return -JUMBOGRAM;
         }
-        if (!inner && payload > limit - base - 40) {
+        if (mode == WHOLE && payload > limit - base - 40) {
             return -BAD_TOTAL_LENGTH;
         }
         int end = Math.min(base + 40 + payload, limit);
         int next = p.byteAt(base + 6);
-        return isExtensionHeader(next) ? extensionChain(p, base + 40, end, next, inner)
-                : transport(p, base + 40, end, next, V6, 0, inner); // the common case, kept small to be inlined
+        return isExtensionHeader(next) ? extensionChain(p, base + 40, end, next, mode)
+                : transport(p, base + 40, end, next, V6, 0, mode); // the common case, kept small to be inlined
     }
 
     private static boolean isExtensionHeader(int next) {
@@ -121,7 +168,7 @@ public final class Ip {
     }
 
     /** Walks the extension headers that start at {@code off} (the first one's type is {@code next}). */
-    private static long extensionChain(PacketView p, int off, int end, int next, boolean inner) {
+    private static long extensionChain(PacketView p, int off, int end, int next, int mode) {
         int fragmentHeader = 0;
         long flags = V6;
         for (int n = 0;; n++) {
@@ -167,7 +214,7 @@ public final class Ip {
                 length = -8;
                 break;
             default:
-                return transport(p, off, end, next, flags, fragmentHeader, inner);
+                return transport(p, off, end, next, flags, fragmentHeader, mode);
             }
             if (n >= MAX_EXTENSION_HEADERS) {
                 return -TOO_MANY_EXTENSION_HEADERS;
@@ -185,13 +232,14 @@ public final class Ip {
     }
 
     private static long transport(PacketView p, int off, int end, int protocol, long flags, int fragmentHeader,
-            boolean inner) {
-        boolean v6 = (flags & V6) != 0;
+            int mode) {
+        boolean v6 = (flags & V6) != 0, inner = mode == INNER, whole = mode == WHOLE;
         int available = end - off;
         int tcpFlags = 0;
         if (protocol == TCP || protocol == UDP || protocol == (v6 ? ICMPV6 : ICMP)) {
-            if (available < (protocol == TCP && !inner ? 20 : 8)) {
-                return -TRUNCATED_TRANSPORT; // a first fragment must hold the whole header too (RFC 7112)
+            // a first fragment must hold the whole header too (RFC 7112); a head only needs the TCP flags
+            if (available < (protocol != TCP || inner ? 8 : whole ? 20 : 14)) {
+                return -TRUNCATED_TRANSPORT;
             }
         }
         if (protocol == TCP || protocol == UDP) {
@@ -201,7 +249,7 @@ public final class Ip {
         }
         if (!inner && protocol == TCP) {
             int dataOffset = (p.byteAt(off + 12) >>> 4) * 4;
-            if (dataOffset < 20 || dataOffset > available) {
+            if (dataOffset < 20 || (whole && dataOffset > available)) {
                 return -BAD_TRANSPORT_LENGTH;
             }
             tcpFlags = p.byteAt(off + 13);
@@ -211,7 +259,7 @@ public final class Ip {
         } else if (!inner && protocol == UDP) {
             int length = u16(p, off + 4);
             // a first fragment carries only part of the datagram its length field describes
-            if (length < 8 || ((flags & FIRST) == 0 && length > available)) {
+            if (length < 8 || (whole && (flags & FIRST) == 0 && length > available)) {
                 return -BAD_TRANSPORT_LENGTH;
             }
         }
