@@ -2,9 +2,9 @@ package org.flexwall.hook.nfqueue;
 
 import java.util.function.Supplier;
 
+import org.flexwall.api.packet.BypassTable;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
-import org.flexwall.api.port.PortStore;
 
 /** What the receive thread asks about each queued packet. Called on that thread only; must not keep the view. */
 interface Policy {
@@ -19,21 +19,22 @@ interface Policy {
     int decide(BufferView packet);
 
     /**
-     * Mode {@code firstPacket}: the kernel queues only the first packet of a new inbound flow to a port that is not
-     * permitted yet (DESIGN principle 3, no race between listen() and the first packet). The port store asks the
-     * monitor who listens right now and permits the port if that program is trusted (S703–S709).
+     * Mode {@code firstPacket}: the kernel queues only the first packet of a new inbound flow that it could not accept
+     * by itself (its port not in the kernel's set yet, or its destination socket not verified; DESIGN principle 3, no
+     * race between listen() and the first packet). Packet bypass looks it up in its table and has the port store
+     * verify the receiving socket now (S805, then S703–S709 ahead of the monitor's event).
      */
-    static Policy firstPacket(Supplier<PortStore> store) {
+    static Policy firstPacket(Supplier<BypassTable> bypass) {
         return packet -> {
             int destination = FirstPacket.destination(packet, true);
             if (destination == FirstPacket.MALFORMED) {
                 return DROP_MALFORMED;
             }
-            PortStore s = store.get();
-            if (s == null) {
+            BypassTable b = bypass.get();
+            if (b == null) {
                 return DROP_UNBOUND;
             }
-            return s.permitNow(FirstPacket.protocol(destination), FirstPacket.family(destination),
+            return b.firstPacket(FirstPacket.protocol(destination), FirstPacket.family(destination),
                     FirstPacket.port(destination)) ? ACCEPT : DROP;
         };
     }
