@@ -67,6 +67,8 @@ class PacketDecisionSystemTest {
 
         JsonObject after = engine();
         String counters = after.toString();
+        System.out.println("firstPacket mode, " + connected + " connections and " + UNSOLICITED
+                + " unsolicited SYNs: " + counters);
         assertTrue(connected > 0, "no connection to the trusted port");
         assertTrue(delta(before, after, BYPASS, "first packets asked: port in the table") >= connected, counters);
         assertTrue(delta(before, after, BYPASS, "first packets admitted: socket verified") >= connected, counters);
@@ -93,6 +95,8 @@ class PacketDecisionSystemTest {
 
         JsonObject after = engine();
         String counters = after.toString();
+        System.out.println("userspace mode, " + connected + " connections in, one out and " + UNSOLICITED
+                + " unsolicited SYNs: " + counters);
         assertTrue(connected > 0, "no connection to the trusted port");
         // each connection's SYN, handshake ACK and data reach the permitted port; its answers leave from it
         assertTrue(delta(before, after, BYPASS, "bypassed to permitted ports") >= 3L * connected, counters);
