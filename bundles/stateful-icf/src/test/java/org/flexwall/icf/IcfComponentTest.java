@@ -26,7 +26,8 @@ class IcfComponentTest {
         component.activate((IcfComponent.Config) Proxy.newProxyInstance(IcfComponent.Config.class.getClassLoader(),
                 new Class<?>[] { IcfComponent.Config.class }, (p, m, args) -> m.getDefaultValue()));
         try {
-            byte[] out = PacketBuilder.v4("192.0.2.1", "198.51.100.7").tcp(40000, 443, PacketBuilder.SYN).seq(1).build();
+            byte[] out = PacketBuilder.v4("192.0.2.1", "198.51.100.7").tcp(40000, 443, PacketBuilder.SYN).seq(1)
+                    .build();
             byte[] scan = PacketBuilder.v4("198.51.100.7", "192.0.2.1").tcp(50000, 8080, PacketBuilder.SYN).build();
             assertEquals(Verdict.ACCEPT, component.decide(ByteView.of(out, Direction.OUTBOUND)));
             assertEquals(Verdict.DROP, component.decide(ByteView.of(scan, Direction.INBOUND)));

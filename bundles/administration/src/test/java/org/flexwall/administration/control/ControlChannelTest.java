@@ -306,8 +306,8 @@ class ControlChannelTest {
         Run text = client("status");
         Run json = client("status", "--json");
 
-        assertTrue(text.out().contains("packet bypass") && text.out().matches("(?s).*bypassed to permitted ports +12.*"),
-                text.out());
+        assertTrue(text.out().contains("packet bypass")
+                && text.out().matches("(?s).*bypassed to permitted ports +12.*"), text.out());
         assertFalse(text.out().contains("dropped malformed"), "zeros are left out of the text: " + text.out());
         JsonObject engine = JsonSupport.parse(json.out().strip()).getJsonObject("engine");
         assertEquals(12, engine.getJsonObject("packet bypass").getInt("bypassed to permitted ports"));

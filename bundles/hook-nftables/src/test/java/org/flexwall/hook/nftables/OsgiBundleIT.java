@@ -36,9 +36,10 @@ import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * The built bundle in a real Felix with SCR and ConfigAdmin, as in the appliance: configured through ConfigAdmin, the
- * component activates by itself, applies the baseline, mirrors what the port store tells its PortStoreListener service, and its table
- * stays when the framework stops. The framework runs on a thread that entered the lab's appliance namespace, so every
- * thread it makes, and every nft it runs, acts there and never on this machine's own ruleset.
+ * component activates by itself, applies the baseline, mirrors the ports the port store tells its PortStoreListener
+ * service, and its table stays when the framework stops. The framework runs on a thread that entered the lab's
+ * appliance namespace, so every thread it makes, and every nft it runs, acts there and never on this machine's own
+ * ruleset.
  */
 @Tag("system")
 class OsgiBundleIT {

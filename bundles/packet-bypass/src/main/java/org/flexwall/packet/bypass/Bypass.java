@@ -28,7 +28,8 @@ public final class Bypass implements PacketDecider {
     private static final String[] NAMES = { "bypassed to permitted ports", "outbound from permitted ports",
             "sent to the ICF", "dropped: no ICF bound", "dropped malformed", "later fragments of bypassed packets",
             "first packets asked: port in the table", "first packets asked: port not in the table",
-            "first packets admitted: socket verified", "first packets refused", "first packets dropped: no port store" };
+            "first packets admitted: socket verified", "first packets refused",
+            "first packets dropped: no port store" };
 
     private final PortBitmap ports;
     private final Supplier<PacketDecider> icf;
