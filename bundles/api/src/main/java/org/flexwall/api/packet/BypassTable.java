@@ -17,8 +17,8 @@ public interface BypassTable {
     /**
      * Looks ({@code protocol}, {@code family}, {@code port}) up and has the port store verify, now, the socket that
      * will receive the packet (S703–S709 ahead of the port monitor's event). Returns whether the packet may pass; the
-     * kernel still lets it reach only a verified socket. Called on a hook's receive thread; allocates nothing, but
-     * may wait for the port monitor's answer about one port.
+     * kernel still lets it reach only a verified socket. Called on a hook's receive thread, for first packets only:
+     * the port store's check asks the port monitor about one port and may wait for its answer.
      */
     boolean firstPacket(Protocol protocol, AddressFamily family, int port);
 }
