@@ -1,7 +1,10 @@
 package org.flexwall.icf;
 
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
+import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketView;
 import org.flexwall.api.packet.Verdict;
@@ -22,10 +25,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * A configuration change re-creates the component and so empties the table (flows are picked up again from their
  * next outbound segment when {@code loosePickup} is on).
  */
-@Component(name = IcfComponent.PID, service = PacketDecider.class, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+@Component(name = IcfComponent.PID, service = { PacketDecider.class, PacketCounters.class },
+        configurationPolicy = ConfigurationPolicy.OPTIONAL,
         property = { PacketDecider.STAGE + "=" + PacketDecider.STAGE_ICF, "service.ranking:Integer=-100" })
 @Designate(ocd = IcfComponent.Config.class)
-public final class IcfComponent implements PacketDecider {
+public final class IcfComponent implements PacketDecider, PacketCounters {
     public static final String PID = "org.flexwall.stateful.icf";
 
     @ObjectClassDefinition(id = PID, name = "flexwall stateful ICF",
@@ -93,6 +97,26 @@ public final class IcfComponent implements PacketDecider {
     public Verdict decide(PacketView packet) {
         StatefulIcf i = icf;
         return i == null ? Verdict.DROP : i.decide(packet, clock.getAsLong());
+    }
+
+    @Override
+    public String part() {
+        return "stateful ICF";
+    }
+
+    /** Accepts and drops by reason, and the connection table's use now (a walk of the table: for status only). */
+    @Override
+    public Map<String, Long> counters() {
+        StatefulIcf i = icf;
+        if (i == null) {
+            return Map.of();
+        }
+        Map<String, Long> m = i.counters();
+        int[] census = i.table().census(clock.getAsLong());
+        m.put("connection table: flows now", (long) IntStream.of(census).sum());
+        m.put("connection table: established TCP flows now", (long) census[ConnectionTable.ESTABLISHED]);
+        m.put("connection table: slots", (long) i.table().capacity());
+        return m;
     }
 
     /** The core, for status and tests. */

@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import org.flexwall.administration.status.ReadinessReport;
+import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketHook;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
@@ -76,6 +77,9 @@ public class Operations {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<PacketHook> packetHooks = new CopyOnWriteArrayList<>();
 
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private final List<PacketCounters> packetCounters = new CopyOnWriteArrayList<>();
+
     private volatile BundleContext context;
 
     private final JsonProvider json = JsonSupport.json();
@@ -101,6 +105,12 @@ public class Operations {
     /** Without OSGi: the packet hooks {@code status} reports. */
     public Operations withPacketHooks(List<PacketHook> hooks) {
         packetHooks.addAll(hooks);
+        return this;
+    }
+
+    /** Without OSGi: the parts of the packet path whose counters {@code status} reports. */
+    public Operations withPacketCounters(List<PacketCounters> counters) {
+        packetCounters.addAll(counters);
         return this;
     }
 
@@ -312,6 +322,7 @@ public class Operations {
             hooks.add(hook);
         }
         status.add("packetHooks", hooks);
+        status.add("engine", engineCounters());
         healthy &= !packetHooks.isEmpty(); // no hook: the kernel baseline, if any, decides alone
         ServiceComponentRuntime runtime = scr;
         if (runtime != null) {
@@ -354,6 +365,25 @@ public class Operations {
                 : "packet hooks disabled by the operator: their kernel rules stay until `flexwall disable` removes "
                         + "them; flexwall filters again at its next start");
         return ok(op).add("hooks", switched).build();
+    }
+
+    /**
+     * The packet path's counters by part ("packet bypass", "stateful ICF", "nfqueue hook"), whatever mode runs: who
+     * took the decisions, and why packets were dropped. Figures only: they never make flexwall unhealthy.
+     */
+    private JsonObject engineCounters() {
+        JsonObjectBuilder engine = json.createObjectBuilder();
+        for (PacketCounters part : packetCounters) {
+            JsonObjectBuilder counters = json.createObjectBuilder();
+            try {
+                part.counters().forEach(counters::add);
+            } catch (RuntimeException e) {
+                warn("the counters of " + part.part() + " could not be read: " + e);
+                continue;
+            }
+            engine.add(part.part(), counters);
+        }
+        return engine.build();
     }
 
     // --- helpers ------------------------------------------------------------------------------------------------

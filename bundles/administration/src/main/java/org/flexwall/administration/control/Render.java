@@ -185,7 +185,25 @@ public final class Render {
                 t.row("", ((jakarta.json.JsonString) w).getString());
             }
         }
-        return t.toString();
+        return t + engine(answer.getJsonObject("engine"));
+    }
+
+    /** The packet path's counters, part by part; counters still at zero are left out (--json has them all). */
+    private static String engine(JsonObject engine) {
+        if (engine == null || engine.isEmpty()) {
+            return "";
+        }
+        Table t = new Table();
+        for (String part : engine.keySet()) {
+            t.row("  " + part);
+            JsonObject counters = engine.getJsonObject(part);
+            counters.forEach((name, value) -> {
+                if (value instanceof jakarta.json.JsonNumber n && n.longValue() != 0) {
+                    t.row("    " + name, Long.toString(n.longValue()));
+                }
+            });
+        }
+        return "\n\nPacket path counters since each part started (zeros left out):\n" + t;
     }
 
     private static String names(JsonArray strings) {

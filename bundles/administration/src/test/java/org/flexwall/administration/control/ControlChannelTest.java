@@ -16,10 +16,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketHook;
 
 import jakarta.json.JsonObject;
@@ -279,6 +281,38 @@ class ControlChannelTest {
         assertTrue(r.out().contains("packet hook nftables") && r.out().contains(
                 "NOT PROTECTING: the baseline table could not be installed: nft not found"), r.out());
         assertTrue(r.out().contains("NOT fully working"), r.out());
+    }
+
+    @Test
+    void statusShowsThePacketPathCountersOfEveryPartAndAllOfThemInJson() throws IOException {
+        PacketCounters bypass = new PacketCounters() {
+            @Override
+            public String part() {
+                return "packet bypass";
+            }
+
+            @Override
+            public Map<String, Long> counters() {
+                Map<String, Long> m = new LinkedHashMap<>();
+                m.put("bypassed to permitted ports", 12L);
+                m.put("dropped malformed", 0L);
+                return m;
+            }
+        };
+        server.close();
+        server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
+                List.of(store)).withPacketHooks(List.of(Fakes.HOOK)).withPacketCounters(List.of(bypass))),
+                warnings::add);
+
+        Run text = client("status");
+        Run json = client("status", "--json");
+
+        assertTrue(text.out().contains("packet bypass")
+                && text.out().matches("(?s).*bypassed to permitted ports +12.*"), text.out());
+        assertFalse(text.out().contains("dropped malformed"), "zeros are left out of the text: " + text.out());
+        JsonObject engine = JsonSupport.parse(json.out().strip()).getJsonObject("engine");
+        assertEquals(12, engine.getJsonObject("packet bypass").getInt("bypassed to permitted ports"));
+        assertEquals(0, engine.getJsonObject("packet bypass").getInt("dropped malformed"));
     }
 
     @Test

@@ -1,11 +1,27 @@
 package org.flexwall.api.port;
 
+import java.util.Set;
+
 import org.osgi.annotation.versioning.ConsumerType;
 
-/** Follows the port store: the packet path mirrors it into the kernel. Called in order, on the store's thread. */
+/**
+ * Follows the port store's permitted ports as a set of {@link PortKey}s, the one source of truth for them: the
+ * store counts the sockets behind each key, a listener only holds the set. Calls come in order, on the store's
+ * thread, never two at once: first {@link #snapshot} with the set at the time the listener was bound, then
+ * {@link #opened} and {@link #closed} for every change after it, none missing and none twice. When the store stops
+ * it sends {@code snapshot} of the empty set: nobody would tell of a port closing after that (fail closed).
+ *
+ * @since 2.0 (was per socket entry, which made every listener count sockets again)
+ */
 @ConsumerType
 public interface PortStoreListener {
-    void permitted(PermittedPort port);
 
-    void revoked(PermittedPort port);
+    /** Replaces whatever the listener held: exactly {@code open} is permitted now. */
+    void snapshot(Set<PortKey> open);
+
+    /** {@code port} is permitted now; it was not before this call. */
+    void opened(PortKey port);
+
+    /** {@code port} is no longer permitted; it was before this call. */
+    void closed(PortKey port);
 }

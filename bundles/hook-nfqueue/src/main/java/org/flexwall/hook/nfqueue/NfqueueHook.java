@@ -3,17 +3,20 @@ package org.flexwall.hook.nfqueue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import org.flexwall.api.packet.BypassTable;
 import org.flexwall.api.packet.DroppedPacket;
+import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketHook;
-import org.flexwall.api.port.PortStore;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -35,10 +38,21 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * waits for the worker. On deactivation the rules go first, then the queue: nothing is queued any more and the nft
  * baseline decides alone. If the JVM dies instead, the rules stay and queue to nobody, so the kernel drops (fail
  * closed). Established traffic never crosses this hook in firstPacket mode.
+ *
+ * <p>How FIG. 8 runs in each mode (the one place that says so; the README's "How a packet is decided" follows it):
+ * <ul>
+ * <li>{@code firstPacket}: the kernel decides almost every packet itself. flexwall's nft table looks the destination
+ * up in its permitted sets, the nftables hook's copy of the bypass table (S805), and the kernel's connection tracking
+ * (conntrack, {@code ct state established,related}) stands in for the stateful ICF (S807): the Java ICF is bound but
+ * idle. Only the first packet of a new inbound flow the kernel could not accept is queued here, and goes to packet
+ * bypass as a {@link BypassTable} question, which has the port store verify the receiving socket.</li>
+ * <li>{@code userspace}: every inbound and outbound TCP and UDP packet is queued here and goes to packet bypass as a
+ * {@link PacketDecider}: a permitted port passes, everything else meets the Java stateful ICF behind it.</li>
+ * </ul>
  */
-@Component(name = NfqueueHook.PID, service = PacketHook.class)
+@Component(name = NfqueueHook.PID, service = { PacketHook.class, PacketCounters.class })
 @Designate(ocd = NfqueueHook.Config.class)
-public class NfqueueHook implements PacketHook {
+public class NfqueueHook implements PacketHook, PacketCounters {
     static final String PID = "org.flexwall.hook.nfqueue";
     private static final long RETRY_SECONDS = 5;
     /** The largest copy range one can ask for; the kernel caps it a few bytes lower (NFQNL_MAX_COPY_RANGE). */
@@ -83,7 +97,7 @@ public class NfqueueHook implements PacketHook {
     @Reference(service = LoggerFactory.class)
     private Logger log;
 
-    private volatile PortStore portStore;
+    private volatile BypassTable bypassTable;
     private volatile PacketDecider decider;
 
     private Settings settings;
@@ -222,9 +236,9 @@ public class NfqueueHook implements PacketHook {
     private QueueConsumer startConsumer() throws QueueException {
         QueueSocket socket = QueueSocket.open(settings.queueNum(), settings.kernelCopyRange(), settings.queueMaxLen(),
                 settings.rcvbuf(), settings.batchSize());
-        Supplier<PortStore> store = () -> portStore;
+        Supplier<BypassTable> table = () -> bypassTable;
         Supplier<PacketDecider> packetDecider = this::boundDecider;
-        Policy policy = settings.mode() == Mode.FIRST_PACKET ? Policy.firstPacket(store)
+        Policy policy = settings.mode() == Mode.FIRST_PACKET ? Policy.firstPacket(table)
                 : Policy.userspace(packetDecider);
         QueueConsumer c = new QueueConsumer(socket, policy, drops, (message, e) -> {
             if (e == null) {
@@ -256,15 +270,16 @@ public class NfqueueHook implements PacketHook {
 
     // --- references: optional, dynamic, greedy; read once per packet ----------------------------------------------
 
+    /** firstPacket mode's question: packet bypass's table, which has the port store verify the socket. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindPortStore(PortStore s) {
-        portStore = s;
+    void bindBypassTable(BypassTable t) {
+        bypassTable = t;
     }
 
-    void unbindPortStore(PortStore s) {
-        if (portStore == s) {
-            portStore = null; // fail closed: first packets are dropped until a store is back
+    void unbindBypassTable(BypassTable t) {
+        if (bypassTable == t) {
+            bypassTable = null; // fail closed: first packets are dropped until packet bypass is back
         }
     }
 
@@ -309,8 +324,8 @@ public class NfqueueHook implements PacketHook {
         }
         StringBuilder b = new StringBuilder("active: ").append(s.mode().configName).append(", queue ")
                 .append(s.queueNum());
-        if (s.mode() == Mode.FIRST_PACKET && portStore == null) {
-            b.append(", NO PORT STORE: every queued first packet is dropped");
+        if (s.mode() == Mode.FIRST_PACKET && bypassTable == null) {
+            b.append(", NO PACKET BYPASS: every queued first packet is dropped");
         }
         if (s.mode() == Mode.USERSPACE && decider == null) {
             b.append(", NO PACKET DECIDER: every queued packet is dropped");
@@ -329,6 +344,34 @@ public class NfqueueHook implements PacketHook {
             b.append("; problem: ").append(p);
         }
         return b.toString();
+    }
+
+    // --- PacketCounters -----------------------------------------------------------------------------------------
+
+    @Override
+    public String part() {
+        return "nfqueue hook";
+    }
+
+    /** The queue's verdicts since its receive thread started; empty while none runs. */
+    @Override
+    public Map<String, Long> counters() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        QueueConsumer c = consumer;
+        if (c == null) {
+            return m;
+        }
+        QueueConsumer.Counters k = c.counters();
+        m.put("packets decided", k.received());
+        m.put("accepted", k.accepted());
+        m.put("dropped", k.dropped());
+        m.put("dropped malformed", k.malformed());
+        m.put("dropped: nothing to ask", k.unbound());
+        m.put("decision errors", k.deciderErrors());
+        m.put("socket overflows", k.overflows());
+        m.put("verdict errors", k.verdictErrors());
+        m.put("verdict messages", k.verdictMessages());
+        return m;
     }
 
     @Override

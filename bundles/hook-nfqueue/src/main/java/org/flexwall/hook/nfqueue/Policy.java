@@ -2,10 +2,10 @@ package org.flexwall.hook.nfqueue;
 
 import java.util.function.Supplier;
 
+import org.flexwall.api.packet.BypassTable;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
-import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.packet.parse.Ip;
 
@@ -22,21 +22,22 @@ interface Policy {
     int decide(BufferView packet);
 
     /**
-     * Mode {@code firstPacket}: the kernel queues only the first packet of a new inbound flow to a port that is not
-     * permitted yet (DESIGN principle 3, no race between listen() and the first packet). The port store asks the
-     * monitor who listens right now and permits the port if that program is trusted (S703–S709).
+     * Mode {@code firstPacket}: the kernel queues only the first packet of a new inbound flow that it could not accept
+     * by itself (its port not in the kernel's set yet, or its destination socket not verified; DESIGN principle 3, no
+     * race between listen() and the first packet). Packet bypass looks it up in its table and has the port store
+     * verify the receiving socket now (S805, then S703–S709 ahead of the monitor's event).
      */
-    static Policy firstPacket(Supplier<PortStore> store) {
+    static Policy firstPacket(Supplier<BypassTable> bypass) {
         return packet -> {
             int destination = Ip.destination(packet, true);
             if (destination == Ip.NO_DESTINATION) {
                 return DROP_MALFORMED;
             }
-            PortStore s = store.get();
-            if (s == null) {
+            BypassTable b = bypass.get();
+            if (b == null) {
                 return DROP_UNBOUND;
             }
-            return s.permitNow(Ip.protocolOf(destination) == Ip.TCP ? Protocol.TCP : Protocol.UDP,
+            return b.firstPacket(Ip.protocolOf(destination) == Ip.TCP ? Protocol.TCP : Protocol.UDP,
                     Ip.isV6Destination(destination) ? AddressFamily.IPV6 : AddressFamily.IPV4,
                     Ip.portOf(destination)) ? ACCEPT : DROP;
         };

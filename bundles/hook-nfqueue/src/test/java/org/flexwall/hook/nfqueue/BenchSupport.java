@@ -4,10 +4,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.List;
 
-import org.flexwall.api.port.AddressFamily;
-import org.flexwall.api.port.ListeningSocket;
-import org.flexwall.api.port.PermittedPort;
-import org.flexwall.api.port.PortStore;
+import org.flexwall.api.packet.BypassTable;
 import org.flexwall.api.port.Protocol;
 
 /** What the benchmark in {@code bench/} needs from this package: namespaces, rules and the Java consumer. */
@@ -101,26 +98,7 @@ public final class BenchSupport {
 
     public static JavaConsumer startJava(Environment env, int queue, int port, int rcvbuf, int batch)
             throws Exception {
-        PortStore store = new PortStore() { // permits UDP to the port; records nothing: no allocation per packet
-            @Override
-            public boolean permitNow(Protocol protocol, AddressFamily family, int p) {
-                return isPermitted(protocol, family, p);
-            }
-
-            boolean isPermitted(Protocol protocol, AddressFamily family, int p) {
-                return protocol == Protocol.UDP && p == port;
-            }
-
-            @Override
-            public List<PermittedPort> permitted() {
-                return List.of();
-            }
-
-            @Override
-            public List<ListeningSocket> refused() {
-                return List.of();
-            }
-        };
+        BypassTable store = (protocol, family, p) -> protocol == Protocol.UDP && p == port; // no allocation
         QueueSocket socket = Netns.call(env.server, () -> QueueSocket.open(queue, 256, 8192, rcvbuf, batch));
         QueueConsumer c = new QueueConsumer(socket, Policy.firstPacket(() -> store), new DropRing(64),
                 (m, e) -> System.err.println("java consumer: " + m));

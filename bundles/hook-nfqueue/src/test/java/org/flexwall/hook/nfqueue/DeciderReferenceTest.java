@@ -66,8 +66,8 @@ class DeciderReferenceTest {
     }
 
     @Test
-    void portStoreReferenceStaysUntargetedOptionalDynamicGreedy() throws Exception {
-        Element r = reference(org.flexwall.api.port.PortStore.class.getName());
+    void bypassTableReferenceIsUntargetedOptionalDynamicGreedy() throws Exception {
+        Element r = reference(org.flexwall.api.packet.BypassTable.class.getName());
         assertEquals("", r.getAttribute("target"));
         assertEquals("0..1", r.getAttribute("cardinality"));
         assertEquals("dynamic", r.getAttribute("policy"));
@@ -96,7 +96,7 @@ class DeciderReferenceTest {
     }
 
     @Test
-    void firstPacketModeWithoutPortStoreDrops() {
+    void firstPacketModeWithoutPacketBypassDrops() {
         assertEquals(Policy.DROP_UNBOUND, Policy.firstPacket(() -> null).decide(view(Packets.ipv4(6, 8080, 0x02))));
     }
 

@@ -1,68 +1,42 @@
 package org.flexwall.hook.nfqueue;
 
 import java.lang.reflect.Proxy;
-import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.flexwall.api.packet.BypassTable;
 import org.flexwall.api.port.AddressFamily;
-import org.flexwall.api.port.ListeningSocket;
-import org.flexwall.api.port.PermittedPort;
-import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.Protocol;
-import org.flexwall.api.program.TrustedProgram;
 import org.osgi.service.log.Logger;
 
 /**
- * Stand-ins for the parts other bundles provide (the real port store lives in bundles/port-store): a port store that
- * trusts a fixed set of (protocol, port), and a Logger that keeps lines.
+ * Stand-ins for the parts other bundles provide (the real bypass table lives in bundles/packet-bypass): a table that
+ * admits a fixed set of (protocol, port), and a Logger that keeps lines.
  */
 final class Fixtures {
     private Fixtures() {
     }
 
-    /** A {@link PortStore} whose permitNow says yes for the (protocol, port) pairs it was told, and records asks. */
-    static final class TrustingStore implements PortStore {
+    /**
+     * Packet bypass's {@link BypassTable} as the hook asks it: yes for the (protocol, port) pairs it was told (as if
+     * the port store verified their sockets), and records the asks.
+     */
+    static final class TrustingTable implements BypassTable {
         final Set<String> trusted = ConcurrentHashMap.newKeySet();
         final List<String> asked = new CopyOnWriteArrayList<>();
 
-        TrustingStore trust(Protocol protocol, int port) {
+        TrustingTable trust(Protocol protocol, int port) {
             trusted.add(protocol + "/" + port);
             return this;
         }
 
         @Override
-        public List<PermittedPort> permitted() {
-            return List.of();
-        }
-
-        boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+        public boolean firstPacket(Protocol protocol, AddressFamily family, int port) {
+            asked.add(protocol + "/" + family + "/" + port);
             return trusted.contains(protocol + "/" + port);
         }
-
-        @Override
-        public boolean permitNow(Protocol protocol, AddressFamily family, int port) {
-            asked.add(protocol + "/" + family + "/" + port);
-            return isPermitted(protocol, family, port);
-        }
-
-        @Override
-        public List<ListeningSocket> refused() {
-            return List.of();
-        }
-    }
-
-    /** A permitted-port entry as the port store would announce it. */
-    static PermittedPort permittedPort(Protocol protocol, AddressFamily family, int port) {
-        return new PermittedPort(program(), protocol, family, port, 1000 + port, List.of(), Instant.now());
-    }
-
-    private static TrustedProgram program() {
-        return new TrustedProgram("socat", Path.of("/usr/bin/socat"), "0".repeat(64), "0".repeat(32), Instant.now(),
-                false);
     }
 
     /** An OSGi Logger that keeps "LEVEL message" lines, with {} filled in. */

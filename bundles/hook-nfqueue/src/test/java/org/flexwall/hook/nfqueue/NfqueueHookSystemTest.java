@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The DS component as SCR would drive it (activate, references, listener events, deactivate), run in a test network
- * namespace with real iptables-nft rules and real packets. The port store is a test stand-in.
+ * namespace with real iptables-nft rules and real packets. Packet bypass is a test stand-in.
  */
 @Tag("system")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -71,7 +71,7 @@ class NfqueueHookSystemTest {
                 + "  ct state established,related accept\n  tcp dport " + UNTRUSTED_TCP + " counter accept\n }\n}\n";
         assertTrue(Netns.commands(fx.net.server).run(List.of("nft", "-f", "-"), later).ok());
         NfqueueHook hook = hook();
-        hook.bindPortStore(new Fixtures.TrustingStore());
+        hook.bindBypassTable(new Fixtures.TrustingTable());
         hook.activate(Configs.config(Map.of("queueNum", 11, "rateLimit", 1, "rateBurst", 1)));
         try {
             await(() -> hook.status().startsWith("active") && !hook.status().contains("problem"),
@@ -92,8 +92,8 @@ class NfqueueHookSystemTest {
     @Test
     void componentQueuesDecidesLeavesVerifiedPacketsToTheKernelAndRemovesItsRulesWhenDeactivated() throws Exception {
         NfqueueHook hook = hook();
-        Fixtures.TrustingStore store = new Fixtures.TrustingStore().trust(Protocol.TCP, TRUSTED_TCP);
-        hook.bindPortStore(store);
+        Fixtures.TrustingTable store = new Fixtures.TrustingTable().trust(Protocol.TCP, TRUSTED_TCP);
+        hook.bindBypassTable(store);
         hook.activate(Configs.config(Map.of("queueNum", 9)));
         try {
             await(() -> hook.status().startsWith("active") && !hook.status().contains("problem"),
@@ -140,7 +140,7 @@ class NfqueueHookSystemTest {
     void aQueueHeldByAnotherConsumerIsReportedAndTakenOverOnceFree() throws Exception {
         QueueSocket other = Netns.call(fx.net.server, () -> QueueSocket.open(11, 128, 64, 1 << 16, 4));
         NfqueueHook hook = hook();
-        hook.bindPortStore(new Fixtures.TrustingStore().trust(Protocol.TCP, TRUSTED_TCP));
+        hook.bindBypassTable(new Fixtures.TrustingTable().trust(Protocol.TCP, TRUSTED_TCP));
         hook.activate(Configs.config(Map.of("queueNum", 11)));
         try {
             await(() -> hook.status().contains("Another process consumes this queue"),

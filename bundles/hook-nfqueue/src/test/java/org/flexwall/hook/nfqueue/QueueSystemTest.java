@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The queue with real packets: socat and hping3 in one network namespace send over veth to another, where the
  * iptables-nft NFQUEUE rules of {@link QueueRules} queue to a {@link QueueConsumer} bound from this JVM, in front of a
- * stand-in of flexwall's nft baseline. The port store is a test stand-in (the real one is bundles/port-store).
+ * stand-in of flexwall's nft baseline. Packet bypass is a test stand-in (the real one is bundles/packet-bypass).
  */
 @Tag("system")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -45,7 +45,7 @@ class QueueSystemTest {
     private QueueRules rules;
     private final DropRing drops = new DropRing(64);
     private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Fixtures.TrustingStore store = new Fixtures.TrustingStore().trust(Protocol.TCP, TRUSTED_TCP)
+    private final Fixtures.TrustingTable store = new Fixtures.TrustingTable().trust(Protocol.TCP, TRUSTED_TCP)
             .trust(Protocol.UDP, TRUSTED_UDP);
 
     @BeforeAll
@@ -144,7 +144,7 @@ class QueueSystemTest {
     }
 
     @Test
-    void withoutPortStoreEveryFirstPacketIsDropped() throws Exception {
+    void withoutPacketBypassEveryFirstPacketIsDropped() throws Exception {
         fx.installBaseline();
         install(Mode.FIRST_PACKET);
         consumer = start(Policy.firstPacket(() -> null));

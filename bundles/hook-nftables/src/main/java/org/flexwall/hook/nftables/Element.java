@@ -3,12 +3,12 @@ package org.flexwall.hook.nftables;
 import java.util.Objects;
 
 import org.flexwall.api.port.AddressFamily;
-import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.Protocol;
 
 /**
- * One element of the kernel's permitted sets: {@code permitted4} or {@code permitted6} holds {@code tcp . 8080}.
- * Several store entries (sockets sharing a port) map to the same element.
+ * One element of the kernel's permitted sets: {@code permitted4} or {@code permitted6} holds {@code tcp . 8080}; the
+ * kernel's copy of one {@link PortKey} of the port store.
  */
 record Element(Protocol protocol, AddressFamily family, int port) implements Comparable<Element> {
 
@@ -20,8 +20,8 @@ record Element(Protocol protocol, AddressFamily family, int port) implements Com
         }
     }
 
-    static Element of(PermittedPort p) {
-        return new Element(p.protocol(), p.family(), p.port());
+    static Element of(PortKey k) {
+        return new Element(k.protocol(), k.family(), k.port());
     }
 
     /** The set that holds this element. */

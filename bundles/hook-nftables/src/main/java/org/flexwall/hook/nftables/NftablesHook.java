@@ -21,10 +21,9 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 
 import org.flexwall.api.packet.PacketHook;
-import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.hook.nftables.Nft.NftException;
@@ -115,21 +114,14 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         boolean untrackPermitted() default true;
     }
 
-    /** One store entry: sockets sharing a port are separate entries of the same element. */
-    private record Entry(Element element, long inode) {
-        static Entry of(PermittedPort p) {
-            return new Entry(Element.of(p), p.inode());
-        }
-    }
-
     @Reference(service = LoggerFactory.class)
     private Logger log;
 
     private volatile PortStore portStore;
 
     private final Object lock = new Object();
-    private final Set<Entry> entries = new HashSet<>(); // guarded by lock: what the store permits now
-    private boolean storeKnown;                         // guarded by lock: entries come from a store
+    private final Set<Element> permitted = new HashSet<>(); // guarded by lock: the ports the store permits now
+    private boolean storeKnown;                         // guarded by lock: permitted comes from a store
     private boolean syncPending;                        // guarded by lock: a sync is scheduled and not yet started
 
     // worker thread only
@@ -183,10 +175,6 @@ public class NftablesHook implements PacketHook, PortStoreListener {
             return t;
         });
         active = true;
-        PortStore store = portStore;
-        if (store != null) {
-            take(store);
-        }
         try {
             worker.submit(this::sync).get(60, TimeUnit.SECONDS); // the baseline is in place when activate returns
         } catch (ExecutionException | TimeoutException e) {
@@ -220,7 +208,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         boolean known;
         synchronized (lock) {
             syncPending = false;
-            desired = entries.stream().map(Entry::element).collect(Collectors.toCollection(TreeSet::new));
+            desired = new TreeSet<>(permitted);
             known = storeKnown;
         }
         try {
@@ -381,67 +369,47 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         return r;
     }
 
-    // --- PortStoreListener ----------------------------------------------------------------------------------------
+    // --- PortStoreListener: the store's ports, one element each; the store counts the sockets behind them ---------
 
     @Override
-    public void permitted(PermittedPort port) {
+    public void snapshot(Set<PortKey> open) {
         synchronized (lock) {
-            entries.add(Entry.of(port));
+            permitted.clear();
+            open.forEach(k -> permitted.add(Element.of(k)));
             storeKnown = true;
         }
         schedule();
     }
 
     @Override
-    public void revoked(PermittedPort port) {
+    public void opened(PortKey port) {
         synchronized (lock) {
-            entries.remove(Entry.of(port));
+            permitted.add(Element.of(port));
             storeKnown = true;
         }
         schedule();
     }
 
-    // --- port store: optional, dynamic, greedy --------------------------------------------------------------------
+    @Override
+    public void closed(PortKey port) {
+        synchronized (lock) {
+            permitted.remove(Element.of(port));
+            storeKnown = true;
+        }
+        schedule();
+    }
+
+    // --- port store, for the status only: its events come as a listener (above), and it says when it stops --------
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindPortStore(PortStore s) {
         portStore = s;
-        if (active) {
-            take(s);
-            schedule();
-        }
     }
 
     void unbindPortStore(PortStore s) {
-        if (portStore != s) {
-            return;
-        }
-        portStore = null;
-        synchronized (lock) {
-            entries.clear(); // fail closed: nobody tells us any more when a port closes
-            storeKnown = true;
-        }
-        if (active) {
-            log.warn("port store gone: every permitted port is closed until it is back (established flows go on)");
-        }
-        schedule();
-    }
-
-    /** Replaces the entries with what {@code store} permits now. */
-    private void take(PortStore store) {
-        List<PermittedPort> now;
-        try {
-            now = store.permitted();
-        } catch (RuntimeException e) {
-            log.error("the port store failed to list its permitted ports ({}); keeping the kernel's sets as they are",
-                    e.toString());
-            return;
-        }
-        synchronized (lock) {
-            entries.clear();
-            now.forEach(p -> entries.add(Entry.of(p)));
-            storeKnown = true;
+        if (portStore == s) {
+            portStore = null;
         }
     }
 

@@ -44,7 +44,7 @@ public final class BenchSupport implements AutoCloseable {
         Fakes.Store store = new Fakes.Store();
         hook = new NftablesHook(Fakes.logger(log), List.of("ip", "netns", "exec", lab.appliance));
         hook.bindPortStore(store);
-        store.listener = hook;
+        store.bind(hook);
         hook.start(Configs.config("untrackPermitted", untrackPermitted), Origin.NONE);
         for (int port : ports) {
             store.permit(Protocol.TCP, AddressFamily.IPV4, port);

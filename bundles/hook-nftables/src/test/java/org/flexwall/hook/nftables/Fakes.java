@@ -4,12 +4,15 @@ import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
@@ -26,25 +29,46 @@ final class Fakes {
     private Fakes() {
     }
 
-    /** A port store holding entries the test adds, telling {@code listener} about each change. */
+    /**
+     * A port store holding entries the test adds and telling its listener as the real one does: the snapshot when
+     * bound, a port opened with its first entry and closed with its last, and the empty snapshot when it stops.
+     */
     static final class Store implements PortStore {
         final List<PermittedPort> entries = new CopyOnWriteArrayList<>();
         PortStoreListener listener;
 
+        /** Binds {@code l}, which hears the ports open now first. */
+        void bind(PortStoreListener l) {
+            listener = l;
+            l.snapshot(entries.stream().map(PortKey::of).collect(Collectors.toSet()));
+        }
+
+        /** The store stops: its listener hears that nothing is open. */
+        void stop() {
+            if (listener != null) {
+                listener.snapshot(Set.of());
+            }
+        }
+
         PermittedPort permit(Protocol protocol, AddressFamily family, int port) {
             PermittedPort p = permittedPort(protocol, family, port);
+            boolean first = !serves(PortKey.of(p));
             entries.add(p);
-            if (listener != null) {
-                listener.permitted(p);
+            if (listener != null && first) {
+                listener.opened(PortKey.of(p));
             }
             return p;
         }
 
         void revoke(PermittedPort p) {
             entries.remove(p);
-            if (listener != null) {
-                listener.revoked(p);
+            if (listener != null && !serves(PortKey.of(p))) {
+                listener.closed(PortKey.of(p));
             }
+        }
+
+        private boolean serves(PortKey k) {
+            return entries.stream().anyMatch(e -> PortKey.of(e).equals(k));
         }
 
         @Override

@@ -77,7 +77,7 @@ abstract class LabTest {
         store = new Fakes.Store();
         hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
         hook.bindPortStore(store);
-        store.listener = hook;
+        store.bind(hook);
         hook.start(Configs.config(config), origin);
         return hook;
     }
@@ -86,7 +86,7 @@ abstract class LabTest {
     NftablesHook reactivate(Object... config) throws Exception {
         hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
         hook.bindPortStore(store);
-        store.listener = hook;
+        store.bind(hook);
         hook.start(Configs.config(config), Origin.NONE);
         return hook;
     }

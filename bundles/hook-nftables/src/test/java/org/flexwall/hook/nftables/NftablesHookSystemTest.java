@@ -264,7 +264,9 @@ class NftablesHookSystemTest extends LabTest {
         assertTrue(hook.status().contains("ports permitted before kept"), hook.status());
 
         // the store arrives and permits nothing: the sets follow it
-        hook.bindPortStore(new Fakes.Store());
+        Fakes.Store empty = new Fakes.Store();
+        hook.bindPortStore(empty);
+        empty.bind(hook);
         hook.awaitSync();
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
         assertTrue(hook.status().startsWith("baseline active, 0 permitted ports"), hook.status());
@@ -276,10 +278,12 @@ class NftablesHookSystemTest extends LabTest {
         store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
         hook.awaitSync();
         hook.unbindPortStore(store);
+        store.stop(); // a stopping store's last word: nothing is open
         hook.awaitSync();
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
         assertTrue(hook.status().contains("no port store bound"), hook.status());
         hook.bindPortStore(store);
+        store.bind(hook);
         hook.awaitSync();
         assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
     }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
@@ -35,9 +36,10 @@ import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * The built bundle in a real Felix with SCR and ConfigAdmin, as in the appliance: configured through ConfigAdmin, the
- * component activates by itself, applies the baseline, mirrors what a PortStore service permits, and its table
- * stays when the framework stops. The framework runs on a thread that entered the lab's appliance namespace, so every
- * thread it makes, and every nft it runs, acts there and never on this machine's own ruleset.
+ * component activates by itself, applies the baseline, mirrors the ports the port store tells its PortStoreListener
+ * service, and its table stays when the framework stops. The framework runs on a thread that entered the lab's
+ * appliance namespace, so every thread it makes, and every nft it runs, acts there and never on this machine's own
+ * ruleset.
  */
 @Tag("system")
 class OsgiBundleIT {
@@ -100,7 +102,7 @@ class OsgiBundleIT {
         props.put("sshPort", 22);
         call(conf, "update", props);
 
-        // a port store service (typed by the api bundle) that permits tcp 8443 for IPv4
+        // a port store service (typed by the api bundle), which tells the hook as a listener that tcp 8443 is open
         Class<?> storeType = api.loadClass("org.flexwall.api.port.PortStore");
         Object entry = permittedPort(api, 8443);
         ctx.registerService(storeType.getName(), Proxy.newProxyInstance(storeType.getClassLoader(),
@@ -117,6 +119,7 @@ class OsgiBundleIT {
         Object packetHook = service(ctx, "org.flexwall.api.packet.PacketHook");
         assertEquals("nftables", call(packetHook, "name"));
         Object hookService = packetHook;
+        call(service(ctx, "org.flexwall.api.port.PortStoreListener"), "snapshot", Set.of(portKey(api, 8443)));
         Lab.await(() -> status(hookService).startsWith("baseline active, 1 permitted ports, anti-lockout: off"),
                 "status: " + status(hookService));
         assertEquals(Bundle.ACTIVE, hook.getState());
@@ -153,6 +156,12 @@ class OsgiBundleIT {
         Object v4 = enumValue(api, "org.flexwall.api.port.AddressFamily", "IPV4");
         return api.loadClass("org.flexwall.api.port.PermittedPort").getConstructors()[0].newInstance(socat, tcp, v4,
                 port, 4242L, List.of(), Instant.now());
+    }
+
+    private static Object portKey(Bundle api, int port) throws Exception {
+        Object tcp = enumValue(api, "org.flexwall.api.port.Protocol", "TCP");
+        Object v4 = enumValue(api, "org.flexwall.api.port.AddressFamily", "IPV4");
+        return api.loadClass("org.flexwall.api.port.PortKey").getConstructors()[0].newInstance(tcp, v4, port);
     }
 
     @SuppressWarnings({ "unchecked", "rawtypes" })

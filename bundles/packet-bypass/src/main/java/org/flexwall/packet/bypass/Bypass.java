@@ -10,18 +10,26 @@ import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketView;
 import org.flexwall.api.packet.Verdict;
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.PortStore;
+import org.flexwall.api.port.Protocol;
 import org.flexwall.packet.parse.FragmentCache;
 import org.flexwall.packet.parse.Ip;
 
 /**
  * FIG. 8 in front of the ICF: a packet addressed to a permitted (protocol, port) passes without connection
  * tracking; everything else goes to the stateful ICF, and to DROP while there is none (fail closed). Malformed
- * packets are dropped before either. No allocation and no lock per packet.
+ * packets are dropped before either. No allocation and no lock per packet. Where the kernel decides most packets
+ * itself (the nftables set, conntrack for the ICF), only {@link #firstPacket} is asked.
  */
 public final class Bypass implements PacketDecider {
-    static final int BYPASSED = 0, SERVER_REPLIES = 1, TO_ICF = 2, NO_ICF = 3, MALFORMED = 4, FRAGMENTS = 5;
+    static final int BYPASSED = 0, SERVER_REPLIES = 1, TO_ICF = 2, NO_ICF = 3, MALFORMED = 4, FRAGMENTS = 5,
+            FIRST_IN_TABLE = 6, FIRST_NOT_IN_TABLE = 7, FIRST_ADMITTED = 8, FIRST_REFUSED = 9, FIRST_NO_STORE = 10;
     private static final String[] NAMES = { "bypassed to permitted ports", "outbound from permitted ports",
-            "sent to the ICF", "dropped: no ICF bound", "dropped malformed", "later fragments of bypassed packets" };
+            "sent to the ICF", "dropped: no ICF bound", "dropped malformed", "later fragments of bypassed packets",
+            "first packets asked: port in the table", "first packets asked: port not in the table",
+            "first packets admitted: socket verified", "first packets refused",
+            "first packets dropped: no port store" };
 
     private final PortBitmap ports;
     private final Supplier<PacketDecider> icf;
@@ -67,6 +75,23 @@ public final class Bypass implements PacketDecider {
         }
         counters[TO_ICF].increment();
         return stateful.decide(p);
+    }
+
+    /**
+     * S805 for the first packet of a new inbound flow that the kernel could not accept by itself: the kernel asks
+     * only when the packet's destination socket is not verified, so even a port in the table needs its socket verified
+     * now. The port store does that (S703–S709 ahead of the monitor's event), on the very socket that will receive the
+     * packet; without a store nothing can be verified (fail closed). No allocation.
+     */
+    boolean firstPacket(Protocol protocol, AddressFamily family, int port, PortStore store) {
+        counters[ports.contains(protocol, family, port) ? FIRST_IN_TABLE : FIRST_NOT_IN_TABLE].increment();
+        if (store == null) {
+            counters[FIRST_NO_STORE].increment();
+            return false;
+        }
+        boolean verified = store.permitNow(protocol, family, port);
+        counters[verified ? FIRST_ADMITTED : FIRST_REFUSED].increment();
+        return verified;
     }
 
     private Verdict accept(int counter) {

@@ -1,13 +1,18 @@
 package org.flexwall.packet.bypass;
 
-import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
+import org.flexwall.api.packet.BypassTable;
+import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketView;
 import org.flexwall.api.packet.Verdict;
-import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.PortStoreListener;
+import org.flexwall.api.port.Protocol;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -17,31 +22,43 @@ import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
 
 /**
- * The device that makes the ICF flexible (FIG. 6, 620; FIG. 8) as a DS component: a {@link PacketDecider} with
- * {@link PacketDecider#STAGE_BYPASS} (ranked above the ICF, so a hook that binds any decider gets this one) and a
- * {@link PortStoreListener} that mirrors the permitted ports into a bitmap.
+ * The device that makes the ICF flexible (FIG. 6, 620; FIG. 8) as a DS component. It owns the bypass table, a bitmap
+ * of the ports the port store permits (a {@link PortStoreListener}: the store's snapshot, then each port opened and
+ * closed), and answers from it
+ * <ul>
+ * <li>every packet a hook brings to Java, as the {@link PacketDecider} with {@link PacketDecider#STAGE_BYPASS} (ranked
+ * above the ICF, so a hook that binds any decider gets this one): a permitted port passes, everything else meets the
+ * stateful ICF (S807);</li>
+ * <li>the first packet of a new flow the kernel could not accept by itself, as the {@link BypassTable}: the port
+ * store verifies the receiving socket now.</li>
+ * </ul>
  *
- * <p>Both references are optional, dynamic and greedy (DESIGN principle 5): the ICF is read once per packet from a
- * volatile field and, while none is bound, whatever it would decide is dropped (fail closed). Without a port store
- * nobody would tell us when a port closes, so unbinding it clears the bitmap: only the ICF's replies pass then.
+ * <p>Both references are optional, dynamic and greedy (DESIGN principle 5), read once per packet from a volatile
+ * field: without an ICF what it would decide is dropped, without a port store no first packet passes (fail closed).
+ * When the store stops it says so with the empty snapshot, which closes every port here.
  */
-@Component(name = BypassComponent.NAME, service = { PacketDecider.class, PortStoreListener.class },
+@Component(name = BypassComponent.NAME,
+        service = { PacketDecider.class, BypassTable.class, PortStoreListener.class, PacketCounters.class },
         property = { PacketDecider.STAGE + "=" + PacketDecider.STAGE_BYPASS, "service.ranking:Integer=100" })
-public final class BypassComponent implements PacketDecider, PortStoreListener {
+public final class BypassComponent implements PacketDecider, BypassTable, PortStoreListener, PacketCounters {
     public static final String NAME = "org.flexwall.packet.bypass";
 
     @Reference(service = LoggerFactory.class)
     private Logger log;
 
-    private final PortBitmap bitmap = new PortBitmap();
-    private final PermittedPorts ports = new PermittedPorts(bitmap);
+    private final PortBitmap table = new PortBitmap();
     private volatile PacketDecider icf;
     private volatile PortStore store;
-    private final Bypass bypass = new Bypass(bitmap, () -> icf, System::nanoTime);
+    private final Bypass bypass = new Bypass(table, () -> icf, System::nanoTime);
 
     @Override
     public Verdict decide(PacketView packet) {
         return bypass.decide(packet);
+    }
+
+    @Override
+    public boolean firstPacket(Protocol protocol, AddressFamily family, int port) {
+        return bypass.firstPacket(protocol, family, port, store);
     }
 
     // --- the stateful ICF (S807) -----------------------------------------------------------------------------------
@@ -60,43 +77,50 @@ public final class BypassComponent implements PacketDecider, PortStoreListener {
         }
     }
 
-    // --- the permitted port storage (Table 2) ----------------------------------------------------------------------
+    // --- the permitted port storage (Table 2): verifies sockets for first packets -------------------------------
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindStore(PortStore s) {
-        // Under our lock, so a revocation delivered meanwhile is applied after this snapshot, never before it.
-        synchronized (ports) {
-            store = s;
-            List<PermittedPort> now = s.permitted();
-            ports.replaceAll(now);
-        }
-        log("port store bound: " + ports.size() + " permitted ports");
+        store = s;
     }
 
     void unbindStore(PortStore s) {
-        synchronized (ports) {
-            if (store != s) {
-                return; // replaced by a greedier one already
-            }
-            store = null;
-            ports.clear(); // nobody would tell us when these close: fail closed
-        }
-        log("port store unbound: no port is permitted until one is back");
-    }
-
-    @Override
-    public void permitted(PermittedPort port) {
-        synchronized (ports) {
-            if (store != null) { // without a store nobody would revoke it; bindStore takes a fresh snapshot
-                ports.permit(port); // S709
-            }
+        if (store == s) {
+            store = null; // no first packet passes until one is back; the table follows the store's own snapshot
         }
     }
 
+    // --- the bypass table, as the port store publishes it (S709 registered, S707 deleted) --------------------------
+
     @Override
-    public void revoked(PermittedPort port) {
-        ports.revoke(port); // S707
+    public void snapshot(Set<PortKey> open) {
+        table.replace(open);
+        log("bypass table: " + open.size() + " permitted ports from the port store");
+    }
+
+    @Override
+    public void opened(PortKey port) {
+        table.set(port.protocol(), port.family(), port.port(), true);
+    }
+
+    @Override
+    public void closed(PortKey port) {
+        table.set(port.protocol(), port.family(), port.port(), false);
+    }
+
+    // --- counters ---------------------------------------------------------------------------------------------------
+
+    @Override
+    public String part() {
+        return "packet bypass";
+    }
+
+    @Override
+    public Map<String, Long> counters() {
+        Map<String, Long> m = bypass.counters();
+        m.put("ports in the table", (long) table.size());
+        return m;
     }
 
     Bypass bypass() {

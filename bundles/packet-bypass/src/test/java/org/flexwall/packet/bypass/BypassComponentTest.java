@@ -7,59 +7,26 @@ import static org.flexwall.api.packet.Verdict.DROP;
 import static org.flexwall.packet.testing.PacketBuilder.ACK;
 import static org.flexwall.packet.testing.PacketBuilder.SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Set;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
-import org.flexwall.api.port.ListeningSocket;
-import org.flexwall.api.port.PermittedPort;
-import org.flexwall.api.port.PortStore;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.Protocol;
-import org.flexwall.api.program.TrustedProgram;
 import org.flexwall.icf.StatefulIcf;
 import org.flexwall.packet.testing.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.junit.jupiter.api.Test;
 
-/** The DS component's reference handling, driven as SCR would call it. */
+/** The DS component's references and the port store's events, driven as SCR and the store would call them. */
 class BypassComponentTest {
-    static final TrustedProgram SSHD = new TrustedProgram("sshd", Path.of("/usr/sbin/sshd"), "a".repeat(64),
-            "b".repeat(32), Instant.EPOCH, false);
-    static final PermittedPort SSH = new PermittedPort(SSHD, Protocol.TCP, AddressFamily.IPV4, 22, 7, List.of(),
-            Instant.EPOCH);
-    static final PermittedPort WEB = new PermittedPort(SSHD, Protocol.TCP, AddressFamily.IPV4, 80, 8, List.of(),
-            Instant.EPOCH);
-
-    /** The store's contract as the component uses it: a list of what is permitted now. */
-    static final class ListStore implements PortStore {
-        final List<PermittedPort> permitted = new ArrayList<>();
-
-        @Override
-        public List<PermittedPort> permitted() {
-            return List.copyOf(permitted);
-        }
-
-        boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
-            return permitted.stream().anyMatch(p -> p.protocol() == protocol && p.family() == family
-                    && p.port() == port);
-        }
-
-        @Override
-        public boolean permitNow(Protocol protocol, AddressFamily family, int port) {
-            return isPermitted(protocol, family, port);
-        }
-
-        @Override
-        public List<ListeningSocket> refused() {
-            return List.of();
-        }
-    }
+    static final PortKey SSH = new PortKey(Protocol.TCP, AddressFamily.IPV4, 22);
+    static final PortKey WEB = new PortKey(Protocol.TCP, AddressFamily.IPV4, 80);
 
     final BypassComponent component = new BypassComponent();
     final StatefulIcf icf = new StatefulIcf(StatefulIcf.Settings.defaults());
@@ -71,52 +38,43 @@ class BypassComponentTest {
     }
 
     @Test
-    void portsPermittedWhenTheStoreIsBoundPassAndNothingElse() {
-        ListStore store = new ListStore();
-        store.permitted.add(SSH);
-        component.bindStore(store);
+    void theStoresSnapshotAndItsChangesMakeTheTable() {
+        component.snapshot(Set.of(SSH));
         assertEquals(ACCEPT, syn(22));
         assertEquals(DROP, syn(80));
-    }
 
-    @Test
-    void listenerEventsOpenAndCloseWhileAStoreIsBound() {
-        ListStore store = new ListStore();
-        component.permitted(WEB); // before any store: nobody could revoke it, so it is not taken
-        assertEquals(DROP, syn(80));
-        component.bindStore(store);
-        component.permitted(WEB);
+        component.opened(WEB);
         assertEquals(ACCEPT, syn(80));
-        component.revoked(WEB);
+        component.closed(SSH);
+        assertEquals(DROP, syn(22));
+        assertEquals(1L, component.counters().get("ports in the table"));
+    }
+
+    @Test
+    void theEmptySnapshotOfAStoppingStoreClosesEveryPort() {
+        component.snapshot(Set.of(SSH, WEB));
+        component.snapshot(Set.of());
+        assertEquals(DROP, syn(22));
         assertEquals(DROP, syn(80));
     }
 
     @Test
-    void unbindingTheStoreClosesEveryPort() {
-        ListStore store = new ListStore();
-        store.permitted.add(SSH);
+    void firstPacketsAreVerifiedByTheBoundStoreAndDroppedWithoutOne() {
+        BypassTest.StoreAnswering store = new BypassTest.StoreAnswering((protocol, family, port) -> port == 22);
+        assertFalse(component.firstPacket(Protocol.TCP, AddressFamily.IPV4, 22), "no store: nothing verified");
         component.bindStore(store);
+        assertTrue(component.firstPacket(Protocol.TCP, AddressFamily.IPV4, 22));
+        assertFalse(component.firstPacket(Protocol.TCP, AddressFamily.IPV4, 80));
         component.unbindStore(store);
-        assertEquals(DROP, syn(22));
-    }
+        assertFalse(component.firstPacket(Protocol.TCP, AddressFamily.IPV4, 22));
 
-    @Test
-    void aGreedierStoreReplacesTheOldOnesPorts() {
-        ListStore old = new ListStore(), replacement = new ListStore();
-        old.permitted.add(SSH);
-        replacement.permitted.add(WEB);
-        component.bindStore(old);
-        component.bindStore(replacement); // SCR binds the new service before unbinding the old one
-        component.unbindStore(old);
-        assertEquals(DROP, syn(22));
-        assertEquals(ACCEPT, syn(80));
+        assertEquals(1L, component.counters().get("first packets admitted: socket verified"));
+        assertEquals(2L, component.counters().get("first packets dropped: no port store"));
     }
 
     @Test
     void withoutTheIcfEverythingButPermittedPortsIsDroppedAndWithItRepliesPass() {
-        ListStore store = new ListStore();
-        store.permitted.add(SSH);
-        component.bindStore(store);
+        component.snapshot(Set.of(SSH));
         byte[] out = PacketBuilder.v4("192.0.2.1", "198.51.100.7").tcp(40000, 443, SYN).seq(1).build();
         byte[] reply = PacketBuilder.v4("198.51.100.7", "192.0.2.1").tcp(443, 40000, SYN | ACK).seq(9).ack(2)
                 .build();

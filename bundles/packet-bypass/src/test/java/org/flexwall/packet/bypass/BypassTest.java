@@ -12,18 +12,22 @@ import static org.flexwall.packet.testing.PacketBuilder.RST;
 import static org.flexwall.packet.testing.PacketBuilder.SYN;
 import static org.flexwall.packet.testing.PacketBuilder.URG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
-import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortKey;
+import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.Protocol;
-import org.flexwall.api.program.TrustedProgram;
 import org.flexwall.icf.StatefulIcf;
 import org.flexwall.packet.testing.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
@@ -33,24 +37,17 @@ import org.junit.jupiter.api.Test;
 class BypassTest {
     static final long S = 1_000_000_000L;
     static final String US = "192.0.2.1", THEM = "198.51.100.7", US6 = "2001:db8::1", THEM6 = "2001:db8:ffff::7";
-    static final TrustedProgram SSHD = new TrustedProgram("sshd", Path.of("/usr/sbin/sshd"), "a".repeat(64),
-            "b".repeat(32), Instant.EPOCH, false);
 
     long now = 5_000 * S;
     final StatefulIcf icf = new StatefulIcf(StatefulIcf.Settings.defaults());
     PacketDecider stage = p -> icf.decide(p, now);
     final PortBitmap bitmap = new PortBitmap();
-    final PermittedPorts ports = new PermittedPorts(bitmap);
     final Bypass bypass = new Bypass(bitmap, () -> stage, () -> now);
 
-    static PermittedPort port(Protocol protocol, AddressFamily family, int port, long inode) {
-        return new PermittedPort(SSHD, protocol, family, port, inode, List.of(), Instant.EPOCH);
-    }
-
     BypassTest() {
-        ports.permit(port(Protocol.TCP, AddressFamily.IPV4, 22, 1));
-        ports.permit(port(Protocol.TCP, AddressFamily.IPV6, 22, 1));
-        ports.permit(port(Protocol.UDP, AddressFamily.IPV4, 5632, 2));
+        bitmap.set(Protocol.TCP, AddressFamily.IPV4, 22, true);
+        bitmap.set(Protocol.TCP, AddressFamily.IPV6, 22, true);
+        bitmap.set(Protocol.UDP, AddressFamily.IPV4, 5632, true);
     }
 
     Verdict send(Direction direction, PacketBuilder b) {
@@ -167,16 +164,63 @@ class BypassTest {
     }
 
     @Test
-    void aRevokedPortClosesAndOneOfTwoSocketsKeepsItOpen() {
-        ports.permit(port(Protocol.TCP, AddressFamily.IPV4, 8080, 10));
-        ports.permit(port(Protocol.TCP, AddressFamily.IPV4, 8080, 11)); // SO_REUSEPORT sibling
-        ports.permit(port(Protocol.TCP, AddressFamily.IPV4, 8080, 11)); // replayed: changes nothing
-        ports.revoke(port(Protocol.TCP, AddressFamily.IPV4, 8080, 10));
-        assertEquals(ACCEPT, send(INBOUND, in(50000, 8080, SYN)));
-        ports.revoke(port(Protocol.TCP, AddressFamily.IPV4, 8080, 11));
-        assertEquals(DROP, send(INBOUND, in(50000, 8080, SYN)));
-        ports.revoke(port(Protocol.TCP, AddressFamily.IPV4, 22, 1));
+    void aClosedPortClosesForItsFamilyAlone() {
+        bitmap.set(Protocol.TCP, AddressFamily.IPV4, 22, false);
         assertEquals(DROP, send(INBOUND, in(50000, 22, SYN)));
         assertEquals(ACCEPT, send(INBOUND, PacketBuilder.v6(THEM6, US6).tcp(50000, 22, SYN)));
+    }
+
+    @Test
+    void aReplacedTableHoldsExactlyTheSnapshot() {
+        bitmap.replace(Set.of(new PortKey(Protocol.TCP, AddressFamily.IPV4, 8080)));
+        assertEquals(ACCEPT, send(INBOUND, in(50000, 8080, SYN)));
+        assertEquals(DROP, send(INBOUND, in(50000, 22, SYN)));
+        assertEquals(1, bitmap.size());
+    }
+
+    @Test
+    void aFirstPacketHasItsSocketVerifiedByTheStoreWhetherOrNotItsPortIsInTheTable() {
+        List<String> asked = new ArrayList<>();
+        PortStore store = new StoreAnswering((protocol, family, port) -> {
+            asked.add(protocol + "/" + family + "/" + port);
+            return port == 22;
+        });
+        assertTrue(bypass.firstPacket(Protocol.TCP, AddressFamily.IPV4, 22, store), "in the table, socket verified");
+        assertFalse(bypass.firstPacket(Protocol.TCP, AddressFamily.IPV4, 8080, store), "not in the table, refused");
+        assertFalse(bypass.firstPacket(Protocol.TCP, AddressFamily.IPV4, 22, null), "no store: nothing is verified");
+
+        assertEquals(List.of("TCP/IPV4/22", "TCP/IPV4/8080"), asked);
+        assertEquals(2, bypass.count("first packets asked: port in the table"));
+        assertEquals(1, bypass.count("first packets asked: port not in the table"));
+        assertEquals(1, bypass.count("first packets admitted: socket verified"));
+        assertEquals(1, bypass.count("first packets refused"));
+        assertEquals(1, bypass.count("first packets dropped: no port store"));
+    }
+
+    interface PermitNow {
+        boolean permitNow(Protocol protocol, AddressFamily family, int port);
+    }
+
+    /** A port store that answers permitNow as told and permits nothing else. */
+    record StoreAnswering(PermitNow answer) implements PortStore {
+        @Override
+        public List<PermittedPort> permitted() {
+            return List.of();
+        }
+
+        @Override
+        public boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
+            return false;
+        }
+
+        @Override
+        public boolean permitNow(Protocol protocol, AddressFamily family, int port) {
+            return answer.permitNow(protocol, family, port);
+        }
+
+        @Override
+        public List<ListeningSocket> refused() {
+            return List.of();
+        }
     }
 }

@@ -4,8 +4,7 @@ import static org.flexwall.packet.testing.PacketBuilder.SYN;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.nio.file.Path;
-import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -14,9 +13,7 @@ import java.util.Random;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
-import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.Protocol;
-import org.flexwall.api.program.TrustedProgram;
 import org.flexwall.icf.StatefulIcf;
 import org.flexwall.packet.testing.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
@@ -34,18 +31,15 @@ class FuzzTest {
     final PacketFuzzer fuzzer = new PacketFuzzer(SEED);
     final Random random = fuzzer.random();
     final PortBitmap bitmap = new PortBitmap();
-    final PermittedPorts ports = new PermittedPorts(bitmap);
     long now = 1_000_000_000_000L;
     final StatefulIcf icf = new StatefulIcf(StatefulIcf.Settings.defaults());
     final Bypass bypass = new Bypass(bitmap, () -> p -> icf.decide(p, now), () -> now);
     final ByteView view = new ByteView();
 
     FuzzTest() {
-        TrustedProgram p = new TrustedProgram("srv", Path.of("/usr/bin/srv"), "a".repeat(64), "b".repeat(32),
-                Instant.EPOCH, false);
-        ports.permit(new PermittedPort(p, Protocol.TCP, AddressFamily.IPV4, 22, 1, List.of(), Instant.EPOCH));
-        ports.permit(new PermittedPort(p, Protocol.TCP, AddressFamily.IPV6, 22, 1, List.of(), Instant.EPOCH));
-        ports.permit(new PermittedPort(p, Protocol.UDP, AddressFamily.IPV4, 5632, 2, List.of(), Instant.EPOCH));
+        bitmap.set(Protocol.TCP, AddressFamily.IPV4, 22, true);
+        bitmap.set(Protocol.TCP, AddressFamily.IPV6, 22, true);
+        bitmap.set(Protocol.UDP, AddressFamily.IPV4, 5632, true);
     }
 
     /** Valid packets of many shapes, to and from permitted and closed ports. */

@@ -4,18 +4,21 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStoreListener;
 
 /**
- * The store's thread: tells every {@link PortStoreListener} about changes in the order they happened, outside any
- * lock of the store, so a listener may call back into the store. A listener bound later first hears the entries
- * that existed when it was bound, then every change after that, never one twice or one missing.
+ * The store's thread: tells every {@link PortStoreListener} which ports opened and closed, in the order they did,
+ * outside any lock of the store, so a listener may call back into the store. A listener bound later first hears the
+ * snapshot of the ports open when it was bound, then every change after that, never one twice or one missing; when
+ * the store stops, every listener hears the empty snapshot.
  *
  * <p>{@link #publish} and {@link #add} must be called under the lock that orders the store's changes.
  */
@@ -54,7 +57,10 @@ final class Notifier {
         thread.start();
     }
 
-    /** Stops after the changes already queued are delivered, waiting at most {@code millis}. */
+    /**
+     * Stops after the changes already queued are delivered and every listener heard that nothing is open any more
+     * (nobody would tell it of a port closing after this), waiting at most {@code millis}.
+     */
     void stop(long millis) throws InterruptedException {
         Thread t;
         synchronized (this) {
@@ -62,14 +68,16 @@ final class Notifier {
             thread = null;
         }
         if (t != null) {
+            queue.add(() -> delivering.forEach(s -> deliver(s, "the empty snapshot", l -> l.snapshot(Set.of()))));
             queue.add(STOP);
             t.join(millis);
             t.interrupt();
         }
     }
 
-    /** Subscribes the listener {@code lookup} gives, known as {@code key}, replaying {@code current} to it first. */
-    void add(Object key, Supplier<PortStoreListener> lookup, List<PermittedPort> current) {
+    /** Subscribes the listener {@code lookup} gives, known as {@code key}, telling it the {@code open} ports first. */
+    void add(Object key, Supplier<PortStoreListener> lookup, Set<PortKey> open) {
+        Set<PortKey> current = Set.copyOf(open);
         Subscription s = new Subscription(lookup);
         synchronized (subscriptions) {
             subscriptions.put(key, s);
@@ -81,9 +89,7 @@ final class Notifier {
                     return; // unregistered meanwhile: its unbind follows
                 }
                 delivering.add(s);
-                for (PermittedPort p : current) {
-                    deliver(s, p, true);
-                }
+                deliver(s, "the snapshot", l -> l.snapshot(current));
             }
         });
     }
@@ -101,15 +107,15 @@ final class Notifier {
     }
 
     void publish(Changes c) {
-        if (c.revoked.isEmpty() && c.permitted.isEmpty()) {
+        List<PortKey> closed = c.closed();
+        List<PortKey> opened = c.opened();
+        if (closed.isEmpty() && opened.isEmpty()) {
             return;
         }
-        List<PermittedPort> revoked = List.copyOf(c.revoked);
-        List<PermittedPort> permitted = List.copyOf(c.permitted);
         queue.add(() -> {
             for (Subscription s : delivering) {
-                revoked.forEach(p -> deliver(s, p, false));
-                permitted.forEach(p -> deliver(s, p, true));
+                closed.forEach(k -> deliver(s, "closed " + k, l -> l.closed(k)));
+                opened.forEach(k -> deliver(s, "opened " + k, l -> l.opened(k)));
             }
         });
     }
@@ -119,19 +125,14 @@ final class Notifier {
         queue.add(task);
     }
 
-    private void deliver(Subscription s, PermittedPort p, boolean permitted) {
+    private void deliver(Subscription s, String what, Consumer<PortStoreListener> call) {
         if (!s.active) {
             return;
         }
         try {
-            if (permitted) {
-                s.listener.permitted(p);
-            } else {
-                s.listener.revoked(p);
-            }
+            call.accept(s.listener);
         } catch (RuntimeException e) {
-            failed.accept("port store listener " + s.listener.getClass().getName() + " failed on "
-                    + (permitted ? "permitted " : "revoked ") + p.protocol() + "/" + p.family() + "/" + p.port(), e);
+            failed.accept("port store listener " + s.listener.getClass().getName() + " failed on " + what, e);
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.port.RefusedSocket;
 import org.flexwall.api.port.SocketOwner;
@@ -145,6 +147,15 @@ final class PermittedPorts {
         List<PermittedPort> all = new ArrayList<>();
         entries.values().forEach(all::addAll);
         return all;
+    }
+
+    /** Every key (protocol, family, port) some permitted socket serves now. */
+    Set<PortKey> openKeys() {
+        Set<PortKey> keys = new LinkedHashSet<>();
+        for (List<PermittedPort> socket : entries.values()) {
+            socket.forEach(p -> keys.add(PortKey.of(p)));
+        }
+        return keys;
     }
 
     List<RefusedSocket> refused() {
@@ -296,7 +307,7 @@ final class PermittedPorts {
             }
             entries.put(inode, List.copyOf(added));
             for (PermittedPort p : added) {
-                count(permittedCount, permittedBits, key(p.protocol(), p.family(), p.port()), +1);
+                countPermitted(p, +1, c);
             }
             c.permitted.addAll(added);
             return c;
@@ -326,7 +337,7 @@ final class PermittedPorts {
         List<PermittedPort> gone = entries.remove(inode);
         if (gone != null) {
             for (PermittedPort p : gone) {
-                count(permittedCount, permittedBits, key(p.protocol(), p.family(), p.port()), -1);
+                countPermitted(p, -1, c);
             }
             c.revoked.addAll(gone);
         }
@@ -337,6 +348,17 @@ final class PermittedPorts {
             if (s.serves(f)) {
                 count(counts, bits, key(s.protocol(), f, s.port()), delta);
             }
+        }
+    }
+
+    /** Counts an entry in or out of its key; the key's first entry opens it, its last closes it. */
+    private void countPermitted(PermittedPort p, int delta, Changes c) {
+        int key = key(p.protocol(), p.family(), p.port());
+        boolean before = test(permittedBits, key);
+        count(permittedCount, permittedBits, key, delta);
+        boolean after = test(permittedBits, key);
+        if (before != after && p.port() != 0) { // no packet goes to port 0
+            c.flipped(PortKey.of(p), after);
         }
     }
 

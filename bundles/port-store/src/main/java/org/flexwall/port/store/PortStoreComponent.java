@@ -40,7 +40,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The permitted-port storage (Table 2) as a service: follows the port monitor's events (FIG. 7), the program
- * registry's trust, and tells every {@link PortStoreListener} what to open and close.
+ * registry's trust, and tells every {@link PortStoreListener} which ports (protocol, family, port) open and close:
+ * the one source of truth for them, which packet-bypass and the nftables hook follow without counting sockets again.
  *
  * <p>Fail closed: without a usable program registry nothing is permitted and what was permitted is revoked.
  * Locking: {@code lock} orders the store's changes and is never held while calling the registry, the monitor or a
@@ -182,7 +183,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void bindListener(ComponentServiceObjects<PortStoreListener> l) {
         synchronized (lock) {
-            notifier.add(l, l::getService, ports.permitted());
+            notifier.add(l, l::getService, ports.openKeys());
         }
     }
 
@@ -193,7 +194,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
     /** For tests without OSGi. */
     void addListener(PortStoreListener l) {
         synchronized (lock) {
-            notifier.add(l, () -> l, ports.permitted());
+            notifier.add(l, () -> l, ports.openKeys());
         }
     }
 

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -13,6 +14,7 @@ import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortMonitor;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.program.ProgramRegistry;
@@ -92,18 +94,27 @@ public final class Fakes {
         }
     }
 
-    /** Records what it hears as "+TCP/IPV4/22" and "-TCP/IPV4/22". */
+    /** Records what it hears as "=[TCP/IPV4/22]" (a snapshot), "+TCP/IPV4/22" (opened) and "-TCP/IPV4/22" (closed). */
     static final class Recorder implements PortStoreListener {
         final List<String> heard = Collections.synchronizedList(new ArrayList<>());
 
         @Override
-        public void permitted(PermittedPort p) {
-            heard.add("+" + p.protocol() + "/" + p.family() + "/" + p.port());
+        public void snapshot(Set<PortKey> open) {
+            heard.add("=" + open.stream().map(Recorder::text).sorted().toList());
         }
 
         @Override
-        public void revoked(PermittedPort p) {
-            heard.add("-" + p.protocol() + "/" + p.family() + "/" + p.port());
+        public void opened(PortKey k) {
+            heard.add("+" + text(k));
+        }
+
+        @Override
+        public void closed(PortKey k) {
+            heard.add("-" + text(k));
+        }
+
+        static String text(PortKey k) {
+            return k.protocol() + "/" + k.family() + "/" + k.port();
         }
     }
 

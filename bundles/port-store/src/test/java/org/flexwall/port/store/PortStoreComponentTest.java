@@ -17,6 +17,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -24,6 +25,7 @@ import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortEvent;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.port.SocketMarker;
@@ -85,12 +87,15 @@ class PortStoreComponentTest {
         List<String> order = Collections.synchronizedList(new ArrayList<>());
         store.addListener(new PortStoreListener() {
             @Override
-            public void permitted(PermittedPort port) {
+            public void snapshot(Set<PortKey> open) {}
+
+            @Override
+            public void opened(PortKey port) {
                 order.add("heard +" + port.port() + " after " + marker.asked);
             }
 
             @Override
-            public void revoked(PermittedPort port) {
+            public void closed(PortKey port) {
                 order.add("heard -" + port.port() + " after " + marker.asked);
             }
         });
@@ -143,7 +148,37 @@ class PortStoreComponentTest {
         close(SSH);
         store.flush();
 
-        assertEquals(List.of("+TCP/IPV4/22", "+TCP/IPV4/443", "+TCP/IPV6/443", "-TCP/IPV4/22"), recorder.heard);
+        assertEquals(List.of("=[]", "+TCP/IPV4/22", "+TCP/IPV4/443", "+TCP/IPV6/443", "-TCP/IPV4/22"),
+                recorder.heard);
+    }
+
+    @Test
+    void aPortOpensWithItsFirstPermittedSocketAndClosesWithItsLast() throws Exception {
+        ListeningSocket secondSsh = tcp4(22, 510, owner(813, SSHD.sha256())); // SO_REUSEPORT
+        ListeningSocket dualStack = tcp6(22, 511, false, owner(814, SSHD.sha256()));
+        store.addListener(recorder);
+        open(SSH);
+        open(secondSsh);
+        open(dualStack);
+        close(SSH);
+        close(secondSsh);
+        store.flush();
+        assertEquals(List.of("=[]", "+TCP/IPV4/22", "+TCP/IPV6/22"), recorder.heard,
+                "IPv4 opened once, and stays open while the dual-stack socket serves it");
+
+        close(dualStack);
+        store.flush();
+        assertEquals(List.of("=[]", "+TCP/IPV4/22", "+TCP/IPV6/22", "-TCP/IPV4/22", "-TCP/IPV6/22"), recorder.heard);
+    }
+
+    @Test
+    void stoppingTheStoreTellsEveryListenerThatNothingIsOpen() throws Exception {
+        store.addListener(recorder);
+        open(SSH);
+        store.deactivate();
+
+        assertEquals(List.of("=[]", "+TCP/IPV4/22", "=[]"), recorder.heard,
+                "nobody would tell the listener when port 22 closes: it must hold nothing open");
     }
 
     @Test
@@ -155,7 +190,7 @@ class PortStoreComponentTest {
         open(tcp4(80, 502, owner(701, NGINX.sha256())));
         store.flush();
 
-        assertEquals(List.of("+TCP/IPV4/443", "+TCP/IPV6/443", "+TCP/IPV4/80"), recorder.heard);
+        assertEquals(List.of("=[TCP/IPV4/443, TCP/IPV6/443]", "+TCP/IPV4/80"), recorder.heard);
     }
 
     @Test
@@ -174,12 +209,15 @@ class PortStoreComponentTest {
         List<Boolean> seen = Collections.synchronizedList(new ArrayList<>());
         store.addListener(new PortStoreListener() {
             @Override
-            public void permitted(PermittedPort p) {
-                seen.add(store.isPermitted(p.protocol(), p.family(), p.port()) && store.permitted().contains(p));
+            public void snapshot(Set<PortKey> open) {}
+
+            @Override
+            public void opened(PortKey k) {
+                seen.add(store.permitted().stream().anyMatch(p -> PortKey.of(p).equals(k)));
             }
 
             @Override
-            public void revoked(PermittedPort p) {}
+            public void closed(PortKey k) {}
         });
         open(SSH);
         store.flush();
@@ -191,18 +229,21 @@ class PortStoreComponentTest {
     void failingListenerDoesNotKeepOthersFromHearing() throws Exception {
         store.addListener(new PortStoreListener() {
             @Override
-            public void permitted(PermittedPort p) {
+            public void snapshot(Set<PortKey> open) {}
+
+            @Override
+            public void opened(PortKey k) {
                 throw new IllegalStateException("boom");
             }
 
             @Override
-            public void revoked(PermittedPort p) {}
+            public void closed(PortKey k) {}
         });
         store.addListener(recorder);
         open(SSH);
         store.flush();
 
-        assertEquals(List.of("+TCP/IPV4/22"), recorder.heard);
+        assertEquals(List.of("=[]", "+TCP/IPV4/22"), recorder.heard);
         assertTrue(log.stream().anyMatch(l -> l.startsWith("ERROR port store listener")), log::toString);
     }
 
@@ -214,7 +255,7 @@ class PortStoreComponentTest {
         open(HTTPS);
         store.flush();
 
-        assertEquals(List.of("+TCP/IPV4/22", "-TCP/IPV4/22"), recorder.heard);
+        assertEquals(List.of("=[]", "+TCP/IPV4/22", "-TCP/IPV4/22"), recorder.heard);
         assertTrue(store.permitted().isEmpty());
         assertFalse(store.isPermitted(TCP, IPV6, 443));
         assertTrue(log.stream().anyMatch(l -> l.startsWith("WARN no program registry is running")), log::toString);
@@ -283,7 +324,7 @@ class PortStoreComponentTest {
         store.flush();
 
         assertEquals(2, monitor.ownerLookups.get());
-        assertEquals(List.of("+TCP/IPV4/22"), recorder.heard, "the same socket: no churn");
+        assertEquals(List.of("=[]", "+TCP/IPV4/22"), recorder.heard, "the same socket: no churn");
     }
 
     @Test

@@ -17,7 +17,7 @@ import org.flexwall.hook.nfqueue.BenchSupport;
  * <p>Traffic: {@code udpflood} in a client namespace sends 60-byte UDP frames over veth as fast as it can (pinned to
  * CPU 0); in the server namespace each datagram is conntrack NEW and queued. The consumer under test runs pinned to
  * CPU 1 (run this JVM under {@code taskset -c 1}). Java decides as the hook's firstPacket mode does (parse, ask the
- * port store, accept with the mark); C only accepts. Rounds alternate C and Java; medians are printed.
+ * bypass table, accept with the mark); C only accepts. Rounds alternate C and Java; medians are printed.
  *
  * <p>Run: {@code bundles/hook-nfqueue/bench.sh [rounds] [seconds]} as root.
  */
