@@ -201,8 +201,9 @@ public class NftablesHook implements PacketHook, PortStoreListener {
     void deactivate() throws InterruptedException {
         active = false;
         worker.shutdownNow();
-        worker.awaitTermination(30, TimeUnit.SECONDS);
-        nft.close();
+        if (worker.awaitTermination(30, TimeUnit.SECONDS)) {
+            nft.close(); // never under a call still running: the library's context would be freed beneath it
+        }
         log.info("nftables hook stopped; table inet {} stays in the kernel (default drop, {} permitted ports kept)",
                 Ruleset.TABLE, permittedPorts < 0 ? "earlier" : Integer.toString(permittedPorts));
     }
