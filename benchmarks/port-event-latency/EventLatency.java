@@ -38,6 +38,8 @@ import jakarta.json.JsonValue;
  * the port into {@code table inet flexwall}; {@code nft monitor} (netlink notifications, blocking) shows when, on
  * CLOCK_MONOTONIC, against CLOCK_MONOTONIC after listen()/close() in the C program. This is the store's decision plus
  * the hook's nft transaction: an upper bound of the store's own close latency.</li>
+ * <li>port-store entry → kernel set element: the two above per cycle, subtracted (listen()'s two clocks are read
+ * back to back): the nftables hook's share, from the store's decision to the element in the kernel.</li>
  * </ul>
  * Usage: java EventLatency.java measure CONTROL_SOCKET NAMESPACE PORT CYCLES SAMPLES_FILE COMMAND...
  *        java EventLatency.java report LABEL SAMPLES_FILE...
@@ -162,11 +164,12 @@ public class EventLatency {
                 rows.add(Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray());
             }
         }
-        String[] what = { "listen() -> port-store entry", "listen() -> kernel element ", "close()  -> kernel deleted " };
+        String[] what = { "listen() -> port-store entry", "listen() -> kernel element ", "close()  -> kernel deleted ",
+            "port-store entry -> kernel element (the hook's part: column 2 minus column 1)" };
         System.out.printf("%s: %d cycles%n", label, rows.size());
         for (int c = 0; c < what.length; c++) {
             final int col = c;
-            long[] s = rows.stream().mapToLong(r -> r[col]).sorted().toArray();
+            long[] s = rows.stream().mapToLong(r -> col < 3 ? r[col] : r[1] - r[0]).sorted().toArray();
             System.out.printf("  %s  p50 %8.3f ms  p99 %8.3f ms  max %8.3f ms%n", what[c], pct(s, 0.50) / 1e6,
                     pct(s, 0.99) / 1e6, s[s.length - 1] / 1e6);
         }

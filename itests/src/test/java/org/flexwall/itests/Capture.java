@@ -6,7 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** tcpdump on the appliance's wan0 for the length of a try block; the capture file is complete once closed. */
 record Capture(Process tcpdump, Path file) implements AutoCloseable {
@@ -35,6 +39,34 @@ record Capture(Process tcpdump, Path file) implements AutoCloseable {
         argv.addAll(List.of(filter));
         return OutsideNetwork.here(argv.toArray(String[]::new)).check().output().lines()
                 .filter(l -> !l.startsWith("reading from file")).toList(); // tcpdump's own note on stderr
+    }
+
+    /**
+     * The destination ports whose first client SYN no SYN-ACK answered (one connection per port), told by TCP
+     * timestamps: a SYN-ACK echoes (ecr) the timestamp (val) of the SYN it answers, and a retransmitted SYN carries a
+     * later one. Counts the SYNs seen per port into {@code syns}.
+     */
+    static List<Integer> firstSynUnanswered(Path capture, Map<Integer, Integer> syns) throws IOException {
+        Pattern segment = Pattern.compile(" IP6? [0-9a-f:.]+\\.(\\d+) > [0-9a-f:.]+\\.(\\d+): Flags \\[(S\\.?)\\].*"
+                + "TS val (\\d+) ecr (\\d+)");
+        Map<Integer, String> firstSynVal = new TreeMap<>();
+        Map<Integer, List<String>> echoed = new TreeMap<>();
+        for (String line : read(capture)) {
+            Matcher m = segment.matcher(line);
+            if (!m.find()) {
+                continue;
+            }
+            if (m.group(3).equals("S")) { // client → appliance
+                int port = Integer.parseInt(m.group(2));
+                syns.merge(port, 1, Integer::sum);
+                firstSynVal.putIfAbsent(port, m.group(4));
+            } else { // SYN-ACK, appliance → client
+                echoed.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new ArrayList<>()).add(m.group(5));
+            }
+        }
+        return firstSynVal.entrySet().stream()
+                .filter(e -> !echoed.getOrDefault(e.getKey(), List.of()).contains(e.getValue())).map(Map.Entry::getKey)
+                .toList();
     }
 
     @Override

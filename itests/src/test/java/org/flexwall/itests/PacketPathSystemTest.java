@@ -21,8 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 
@@ -167,7 +165,7 @@ class PacketPathSystemTest {
         long[] micros = attempts.stream().filter(a -> a.connectMicros >= 0).mapToLong(a -> a.connectMicros)
                 .sorted().toArray();
         Map<Integer, Integer> synsSent = new TreeMap<>();
-        List<Integer> firstSynLost = firstSynUnanswered(capture, synsSent);
+        List<Integer> firstSynLost = Capture.firstSynUnanswered(capture, synsSent);
         long retransmitted = synsSent.values().stream().filter(n -> n > 1).count();
         System.out.printf("listen() then connect, trusted: %d/%d ok, connect p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
                 + "%d SYNs retransmitted, %d first SYNs unanswered%n", ok, ATTEMPTS, percentile(micros, 50) / 1e3,
@@ -178,34 +176,6 @@ class PacketPathSystemTest {
         assertEquals(List.of(), firstSynLost, "ports whose first SYN got no answer (the client had to retransmit)");
         // the bound: a lost first SYN costs one second; one starved by a loaded machine may take as long
         assertTrue(percentile(micros, 99) < 1_000_000, "connect p99 " + percentile(micros, 99) + " µs");
-    }
-
-    /**
-     * The ports of the race whose first client SYN no SYN-ACK answered, told by TCP timestamps: a SYN-ACK echoes
-     * (ecr) the timestamp (val) of the SYN it answers, and a retransmitted SYN carries a later one. Counts the SYNs
-     * seen per port into {@code syns}.
-     */
-    private static List<Integer> firstSynUnanswered(Path capture, Map<Integer, Integer> syns) throws IOException {
-        Pattern segment = Pattern.compile(" IP6? [0-9a-f:.]+\\.(\\d+) > [0-9a-f:.]+\\.(\\d+): Flags \\[(S\\.?)\\].*"
-                + "TS val (\\d+) ecr (\\d+)");
-        Map<Integer, String> firstSynVal = new TreeMap<>();
-        Map<Integer, List<String>> echoed = new TreeMap<>();
-        for (String line : Capture.read(capture)) {
-            Matcher m = segment.matcher(line);
-            if (!m.find()) {
-                continue;
-            }
-            if (m.group(3).equals("S")) { // client → appliance
-                int port = Integer.parseInt(m.group(2));
-                syns.merge(port, 1, Integer::sum);
-                firstSynVal.putIfAbsent(port, m.group(4));
-            } else { // SYN-ACK, appliance → client
-                echoed.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new ArrayList<>()).add(m.group(5));
-            }
-        }
-        return firstSynVal.entrySet().stream()
-                .filter(e -> !echoed.getOrDefault(e.getKey(), List.of()).contains(e.getValue())).map(Map.Entry::getKey)
-                .toList();
     }
 
     @Test

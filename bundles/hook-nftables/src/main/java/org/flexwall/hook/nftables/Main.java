@@ -24,7 +24,7 @@ public final class Main {
         switch (command) {
             case "disable" -> {
                 try {
-                    disable(new Nft(List.of(), args.length > 1 ? args[1] : "nft"));
+                    disable(new NftProgram(List.of(), args.length > 1 ? args[1] : "nft"));
                     System.out.println("flexwall firewall disabled: table inet " + Ruleset.TABLE + " deleted; "
                             + "the kernel no longer filters for flexwall");
                 } catch (NftException e) {

@@ -51,15 +51,15 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * and a dying JVM leave the table in the kernel: ports stay as they were, everything else stays dropped. Only
  * {@link Main} {@code disable} removes it.
  *
- * <p>Port changes (FIG. 7: S709 registered, S706–S707 deleted) go to one worker thread, coalesced for
- * {@value #COALESCE_MS} ms and applied as one {@code nft -f} batch of element adds and deletes. A batch that fails
- * (the table changed under us) is followed by a full rewrite of the sets in one transaction.
+ * <p>Port changes (FIG. 7: S709 registered, S706–S707 deleted) go to one worker thread at once; it takes every change
+ * pending when it starts (those arriving while it applies wait for the next round, no fixed delay) and applies them as
+ * one transaction of element adds and deletes, through libnftables in this process ({@link Nft#of}). A batch that
+ * fails (the table changed under us) is followed by a full rewrite of the sets in one transaction.
  */
 @Component(name = NftablesHook.PID, service = { PacketHook.class, PortStoreListener.class }, immediate = true)
 @Designate(ocd = NftablesHook.Config.class)
 public class NftablesHook implements PacketHook, PortStoreListener {
     static final String PID = "org.flexwall.hook.nftables";
-    static final long COALESCE_MS = 5;
     static final long CHECK_SECONDS = 10;
     /** Where the console listens, as the launcher gives Felix HTTP (anti-lockout opens it only off loopback). */
     static final String CONSOLE_HOST = "org.apache.felix.http.host";
@@ -105,7 +105,9 @@ public class NftablesHook implements PacketHook, PortStoreListener {
                 + "This hook queues nothing: it accepts what that hook marked (see Marks)")
         int queueNum() default 42;
 
-        @AttributeDefinition(description = "The nft program (package nftables)")
+        @AttributeDefinition(description = "The nft program (package nftables). With the default, nft, flexwall "
+                + "calls nftables' library libnftables.so.1 in its own process instead (no process per change); "
+                + "another value runs that program for every change")
         String nftBinary() default "nft";
 
         @AttributeDefinition(description = "Inbound packets to permitted ports skip connection tracking (faster; "
@@ -168,7 +170,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
             log.error("{}; applying the baseline with the defaults (anti-lockout: {}; nothing forwarded) until "
                     + "it is fixed", configProblem, settings.managementAccess());
         }
-        nft = new Nft(nftPrefix, settings.nftBinary());
+        nft = Nft.of(nftPrefix, settings.nftBinary());
         worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "flexwall-nftables");
             t.setDaemon(true);
@@ -187,7 +189,9 @@ public class NftablesHook implements PacketHook, PortStoreListener {
     void deactivate() throws InterruptedException {
         active = false;
         worker.shutdownNow();
-        worker.awaitTermination(30, TimeUnit.SECONDS);
+        if (worker.awaitTermination(30, TimeUnit.SECONDS)) {
+            nft.close(); // never under a call still running: the library's context would be freed beneath it
+        }
         log.info("nftables hook stopped; table inet {} stays in the kernel (default drop, {} permitted ports kept)",
                 Ruleset.TABLE, permittedPorts < 0 ? "earlier" : Integer.toString(permittedPorts));
     }
@@ -347,7 +351,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
             syncPending = true;
         }
         try {
-            w.schedule(this::sync, COALESCE_MS, TimeUnit.MILLISECONDS);
+            w.execute(this::sync); // changes heard before it starts join it; later ones schedule the next
         } catch (RejectedExecutionException e) {
             // deactivating: the table stays as it is
         }

@@ -62,7 +62,7 @@ public final class BenchSupport implements AutoCloseable {
             hook.deactivate();
             hook = null;
         }
-        Main.disable(new Nft(List.of("ip", "netns", "exec", lab.appliance), "nft"));
+        Main.disable(new NftProgram(List.of("ip", "netns", "exec", lab.appliance), "nft"));
     }
 
     /** Connection-tracking entries in the appliance namespace now. */

@@ -93,7 +93,7 @@ abstract class LabTest {
 
     /** nft inside the appliance namespace. */
     Nft nft() {
-        return new Nft(List.of("ip", "netns", "exec", lab.appliance), "nft");
+        return new NftProgram(List.of("ip", "netns", "exec", lab.appliance), "nft");
     }
 
     /** The elements of one permitted set, as nft lists them ("tcp . 8443"). */

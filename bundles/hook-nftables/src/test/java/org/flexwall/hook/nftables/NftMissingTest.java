@@ -1,5 +1,6 @@
 package org.flexwall.hook.nftables;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -7,7 +8,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-/** Without nft the hook says what is wrong and what to do. Needs no root: nothing reaches the kernel. */
+/** Without nft (or its library) the hook says what is wrong and what to do. Needs no root: nothing reaches the kernel. */
 class NftMissingTest {
 
     @Test
@@ -25,5 +26,17 @@ class NftMissingTest {
         } finally {
             hook.deactivate();
         }
+    }
+
+    @Test
+    void missingLibnftablesIsAnErrorThatNamesTheLibraryAndTheFix() {
+        Nft nft = new NftLibrary(null, "libnftables-flexwall-missing.so.1");
+        Nft.NftException e = assertThrows(Nft.NftException.class,
+                () -> nft.apply("list tables", "list tables"));
+        assertTrue(e.missing);
+        assertTrue(e.getMessage().contains("libnftables-flexwall-missing.so.1 could not be loaded"), e.getMessage());
+        assertTrue(e.getMessage().contains("install the nftables package"), e.getMessage());
+        // and the hook's check of its table says so too, rather than "no table"
+        assertThrows(Nft.NftException.class, nft::tablePresent);
     }
 }

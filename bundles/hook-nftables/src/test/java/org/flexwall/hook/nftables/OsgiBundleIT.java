@@ -45,7 +45,7 @@ import org.osgi.framework.launch.FrameworkFactory;
 class OsgiBundleIT {
     private static final List<String> BUNDLES = List.of("org.osgi.util.function", "org.osgi.util.promise",
             "org.osgi.service.component-", "org.osgi.service.log", "org.apache.felix.log", "org.apache.felix.scr",
-            "org.apache.felix.configadmin", "flexwall-api");
+            "org.apache.felix.configadmin", "jna-", "flexwall-api");
 
     @TempDir
     Path cache;

@@ -1,0 +1,122 @@
+package org.flexwall.hook.nftables;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.flexwall.hook.nftables.LibNftables.Libc;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Pointer;
+
+/**
+ * nft commands through libnftables in this process: one context, kept open, so a port change costs one netlink
+ * transaction and no process. Confined to the thread that first uses it (the hook's worker): with a namespace that
+ * thread enters it for good (setns), so the context's socket, and any it opens again, act there and nowhere else.
+ */
+final class NftLibrary implements Nft {
+    private final String namespace; // null: this thread's own
+    private final String library;
+    private Thread owner;
+    private Pointer ctx;
+
+    /** @param namespace a network namespace of {@code ip netns} to act in; null for the JVM's own */
+    NftLibrary(String namespace) {
+        this(namespace, LibNftables.LIBRARY);
+    }
+
+    /** With another library name: tests show what a missing one says. */
+    NftLibrary(String namespace, String library) {
+        this.namespace = namespace;
+        this.library = library;
+    }
+
+    @Override
+    public void apply(String ruleset, String what) throws NftException {
+        Pointer c = open(what);
+        int rc = LibNftables.nft_run_cmd_from_buffer(c, ruleset);
+        LibNftables.nft_ctx_get_output_buffer(c); // emptied: nothing is printed for changes, but keep it so
+        String err = LibNftables.nft_ctx_get_error_buffer(c);
+        if (rc != 0) {
+            err = err == null ? "" : err.strip();
+            throw new NftException("cannot " + what + ": libnftables failed" + (err.isEmpty() ? "" : ":\n" + err),
+                    false, null);
+        }
+    }
+
+    @Override
+    public boolean tablePresent() throws NftException {
+        try {
+            apply("list table inet " + Ruleset.TABLE, "list table inet " + Ruleset.TABLE);
+            return true;
+        } catch (NftException e) {
+            if (e.missing) {
+                throw e;
+            }
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (ctx != null) {
+            LibNftables.nft_ctx_free(ctx);
+            ctx = null;
+        }
+    }
+
+    /** The context, made on first use: loads the library and enters the namespace. */
+    private Pointer open(String what) throws NftException {
+        if (owner == null) {
+            owner = Thread.currentThread();
+        } else if (owner != Thread.currentThread()) {
+            throw new IllegalStateException("libnftables context of " + owner.getName() + " used by "
+                    + Thread.currentThread().getName());
+        }
+        if (ctx != null) {
+            return ctx;
+        }
+        try {
+            LibNftables.load(library);
+        } catch (LinkageError e) {
+            throw new NftException("cannot " + what + ": the nftables library " + library
+                    + " could not be loaded (" + e.getMessage() + "); install the nftables package (apt-get install "
+                    + "nftables) or set nftBinary in " + NftablesHook.PID + " to an nft program", true, null);
+        }
+        if (namespace != null) {
+            enter(namespace, what);
+        }
+        Pointer c = LibNftables.nft_ctx_new(LibNftables.NFT_CTX_DEFAULT);
+        if (c == null) {
+            throw new NftException("cannot " + what + ": libnftables could not make a context (netlink socket)",
+                    false, null);
+        }
+        LibNftables.nft_ctx_output_set_flags(c, LibNftables.NFT_CTX_OUTPUT_TERSE);
+        if (LibNftables.nft_ctx_buffer_output(c) != 0 || LibNftables.nft_ctx_buffer_error(c) != 0) {
+            LibNftables.nft_ctx_free(c);
+            throw new NftException("cannot " + what + ": libnftables could not buffer its output", false, null);
+        }
+        ctx = c;
+        return c;
+    }
+
+    /** Moves this thread into network namespace {@code name} and checks that it did, or acts nowhere. */
+    private static void enter(String name, String what) throws NftException {
+        Path target = Path.of("/run/netns", name);
+        try {
+            int fd = Libc.open(target.toString(), Libc.O_RDONLY_CLOEXEC);
+            try {
+                Libc.setns(fd, Libc.CLONE_NEWNET);
+            } finally {
+                Libc.close(fd);
+            }
+            Object here = Files.getAttribute(Path.of("/proc/thread-self/ns/net"), "unix:ino");
+            if (!here.equals(Files.getAttribute(target, "unix:ino"))) {
+                throw new NftException("cannot " + what + ": this thread did not enter namespace " + name, false,
+                        null);
+            }
+        } catch (LastErrorException | java.io.IOException e) {
+            throw new NftException("cannot " + what + ": cannot enter network namespace " + name + " ("
+                    + e.getMessage() + ")", false, e);
+        }
+    }
+}
