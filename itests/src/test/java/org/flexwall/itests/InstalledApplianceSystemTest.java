@@ -109,6 +109,11 @@ class InstalledApplianceSystemTest {
                 + "    c = s.accept()[0]\n"
                 + "    c.sendall(b'untrusted')\n"
                 + "    c.close()\n");
+        long listening = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (OutsideNetwork.here("ss", "-Hltn", "sport = :" + UNTRUSTED).output().isBlank()) {
+            assertTrue(System.nanoTime() < listening, "the untrusted listener did not start");
+            Thread.sleep(50);
+        }
         Path probes = work.resolve("untrusted.out");
         Process prober = outside.startOutside(probes, "python3", traffic("syn_prober.py"), OutsideNetwork.APPLIANCE_V4,
                 String.valueOf(UNTRUSTED));

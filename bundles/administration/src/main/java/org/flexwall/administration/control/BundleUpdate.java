@@ -25,6 +25,8 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
@@ -120,7 +122,7 @@ final class BundleUpdate {
         while (true) {
             String problem = componentProblem(bundle, working);
             if (problem == null) {
-                return null;
+                return servicesProblem(bundle);
             }
             if (System.nanoTime() - end > 0 || problem.contains("failed")) {
                 return problem;
@@ -177,6 +179,39 @@ final class BundleUpdate {
         }
         return waiting.isEmpty() ? null : "its components " + waiting + " did not come up within "
                 + SETTLE_MILLIS / 1000 + " s";
+    }
+
+    /**
+     * Gets each service the bundle's components offer once: a delayed component is created only when used, and a
+     * class that cannot load or an activate method that throws shows only then. null when each could be had.
+     */
+    private String servicesProblem(Bundle bundle) {
+        if (scr == null) {
+            return null;
+        }
+        for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(bundle)) {
+            for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
+                if (d.serviceInterfaces.length == 0 || c.state != ComponentConfigurationDTO.SATISFIED) {
+                    continue;
+                }
+                ServiceReference<?>[] refs;
+                try {
+                    refs = context.getServiceReferences((String) null, "(component.id=" + c.id + ")");
+                } catch (InvalidSyntaxException e) {
+                    throw new IllegalStateException(e);
+                }
+                for (ServiceReference<?> ref : refs == null ? new ServiceReference<?>[0] : refs) {
+                    Object service = context.getService(ref);
+                    if (service == null) {
+                        String why = scr.getComponentConfigurationDTOs(d).stream().map(x -> x.failure)
+                                .filter(f -> f != null).findFirst().orElse("see the log");
+                        return "its component " + d.name + " failed to activate: " + why;
+                    }
+                    context.ungetService(ref);
+                }
+            }
+        }
+        return null;
     }
 
     private Bundle installed(String symbolicName) {
