@@ -149,13 +149,13 @@ class BundleUpdateSystemTest {
                 .orElseThrow(() -> new AssertionError("no " + prefix + "*.jar in the image"));
     }
 
-    private static Manifest withVersion(Manifest m, String version) {
+    static Manifest withVersion(Manifest m, String version) {
         m.getMainAttributes().put(new Attributes.Name("Bundle-Version"), version);
         return m;
     }
 
     /** A copy of {@code jar} with its manifest changed, and its component descriptions changed when given. */
-    private static Path rewrite(Path jar, Path to, UnaryOperator<Manifest> manifest, UnaryOperator<String> components)
+    static Path rewrite(Path jar, Path to, UnaryOperator<Manifest> manifest, UnaryOperator<String> components)
             throws IOException {
         try (JarFile in = new JarFile(jar.toFile());
                 JarOutputStream out = new JarOutputStream(Files.newOutputStream(to),

@@ -44,6 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
 class InstalledApplianceSystemTest {
     private static final int TRUSTED = 7000;
     private static final int UNTRUSTED = 7011;
+    /** What the nftables hook's status says with managementInterface=lo. */
+    private static final String MANAGED = "SSH (tcp 22) on lo";
     private static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     /** Linux capability numbers, for reading /proc/PID/status. */
     private static final Map<Integer, String> CAPABILITIES = Map.ofEntries(Map.entry(0, "CAP_CHOWN"),
@@ -156,8 +158,8 @@ class InstalledApplianceSystemTest {
         assertTrue(probeTrusted().endsWith(" failed 0"));
         JsonObject health = installed("status");
         assertTrue(health.getBoolean("healthy"), health.toString());
-        String password = Files.readString(data.resolve("console-initial-password")).strip();
         assertEquals(401, console(null));
+        String password = initialPassword();
         assertEquals(200, console("admin:" + password));
 
         // kill -9; the unit's Restart= brings it back: baseline (ExecStartPre), then the JVM
@@ -190,10 +192,93 @@ class InstalledApplianceSystemTest {
         assertEquals(1, service.restarts.get(), "the unit's restart after kill -9");
     }
 
+    @Test
+    void anUpgradeKeepsTrustedProgramsConsoleSettingsThePasswordAndALiveUpdateAndBringsTheNewBundles()
+            throws Exception {
+        service = new Service(SystemdUnit.read(root.resolve("etc/systemd/system/flexwall.service")));
+        for (String command : SystemdUnit.read(root.resolve("etc/systemd/system/flexwall-baseline.service"))
+                .values("ExecStart")) {
+            asRoot(command).check();
+        }
+        service.start();
+        service.awaitReady();
+        Path server = Files.copy(Path.of("/usr/bin/socat"), Files.createDirectories(work.resolve("bin")).resolve("server"));
+        assertTrue(installed("trust", server.toString(), "server").getBoolean("ok"));
+        assertEquals(401, console(null));
+        String password = initialPassword();
+        WebConsole console = new WebConsole(8080, password);
+        assertFalse(installed("status").toString().contains(MANAGED), "anti-lockout before the console's setting");
+        console.configure("org.flexwall.hook.nftables", Map.of("managementInterface", "lo"));
+        awaitHookStatus("nftables", MANAGED);
+        Path bypass = BundleUpdateSystemTest.rewrite(ApplianceImage.bundles().stream()
+                .filter(p -> p.getFileName().toString().startsWith("flexwall-packet-bypass-")).findFirst().orElseThrow(),
+                work.resolve("bypass-live.jar"), m -> BundleUpdateSystemTest.withVersion(m, "0.1.0.live1"), null);
+        assertTrue(installed("update", bypass.toString()).getBoolean("ok"));
+
+        // the next release: another nfqueue hook
+        Path unpacked = Files.createDirectories(work.resolve("next"));
+        OutsideNetwork.here("tar", "-xzf", InstallerSystemTest.ARCHIVE.toString(), "-C", unpacked.toString()).check();
+        Path nfqueue;
+        try (var jars = Files.list(unpacked.resolve("bundles"))) {
+            nfqueue = jars.filter(p -> p.getFileName().toString().startsWith("flexwall-hook-nfqueue-")).findFirst()
+                    .orElseThrow();
+        }
+        Path changed = BundleUpdateSystemTest.rewrite(nfqueue, work.resolve("nfqueue.jar"),
+                m -> BundleUpdateSystemTest.withVersion(m, "0.1.0.upgraded"), null);
+        Files.move(changed, nfqueue, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path next = work.resolve("next.tar.gz");
+        OutsideNetwork.here("tar", "-czf", next.toString(), "-C", unpacked.toString(), ".").check();
+
+        service.close(); // systemctl stop; flexwall-install upgrade; systemctl start
+        OutsideNetwork.here(InstallerSystemTest.INSTALLER.toString(), "upgrade", next.toString(), "--root",
+                root.toString(), "--user", user).check();
+        service.start();
+        service.awaitReady();
+
+        assertTrue(installed("programs").getJsonArray("programs").stream()
+                .anyMatch(p -> p.asJsonObject().getString("path").equals(server.toString())), "trusted programs kept");
+        awaitHookStatus("nftables", MANAGED); // the console's setting, from DATA/configuration
+        assertEquals("0.1.0.live1", console.bundle("org.flexwall.packet-bypass").getString("version"),
+                "a live update stays until the image brings another jar for the bundle");
+        assertEquals("0.1.0.upgraded", console.bundle("org.flexwall.hook-nfqueue").getString("version"),
+                "the upgrade's new jar");
+        assertTrue(installed("status").getBoolean("healthy"));
+    }
+
+    /** The console's generated password, written when its login first runs. */
+    private String initialPassword() throws Exception {
+        Path file = data.resolve("console-initial-password");
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.exists(file)) {
+            assertTrue(System.nanoTime() < end, "no " + file);
+            Thread.sleep(100);
+        }
+        return Files.readString(file).strip();
+    }
+
+    private void awaitHookStatus(String hook, String text) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String status = "";
+        while (System.nanoTime() < end) {
+            JsonObject answer = installed("status");
+            if (answer.getBoolean("ok", false)) {
+                status = answer.getJsonArray("packetHooks").stream().map(h -> h.asJsonObject())
+                        .filter(h -> h.getString("name").equals(hook)).map(h -> h.getString("status")).findFirst()
+                        .orElse("");
+                if (status.contains(text)) {
+                    return;
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("the " + hook + " hook does not say '" + text + "': " + status);
+    }
+
     /** The service unit run as systemd would, with Restart=always and RestartSec emulated by a watching thread. */
     private final class Service implements AutoCloseable {
         private final SystemdUnit unit;
         private final AtomicInteger restarts = new AtomicInteger();
+        private final AtomicInteger starts = new AtomicInteger();
         private volatile Process jvm;
         private volatile Path output;
         private volatile boolean stopping;
@@ -205,7 +290,8 @@ class InstalledApplianceSystemTest {
         }
 
         void start() throws Exception {
-            launch("start");
+            stopping = false;
+            launch("start-" + starts.incrementAndGet());
             watcher = new Thread(this::watch, "restart-policy");
             watcher.setDaemon(true);
             watcher.start();
@@ -270,15 +356,19 @@ class InstalledApplianceSystemTest {
             }
         }
 
+        /** systemctl stop: SIGTERM, no restart. */
         @Override
         public void close() throws Exception {
             stopping = true;
             Process p = jvm;
             if (p != null) {
-                p.destroy(); // systemctl stop: SIGTERM
+                p.destroy();
                 if (!p.waitFor(30, TimeUnit.SECONDS)) {
                     p.destroyForcibly().waitFor();
                 }
+            }
+            if (watcher != null) {
+                watcher.join(TimeUnit.SECONDS.toMillis(10));
             }
         }
     }
