@@ -143,10 +143,10 @@ final class BundleUpdate {
             return states;
         }
         for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(bundle)) {
-            boolean works = scr.isComponentEnabled(d) && !scr.getComponentConfigurationDTOs(d).isEmpty()
-                    && scr.getComponentConfigurationDTOs(d).stream().allMatch(c -> c.state == ComponentConfigurationDTO.SATISFIED
-                            || c.state == ComponentConfigurationDTO.ACTIVE);
-            states.put(d.name, works);
+            var configurations = scr.getComponentConfigurationDTOs(d);
+            states.put(d.name, scr.isComponentEnabled(d) && !configurations.isEmpty() && configurations.stream()
+                    .allMatch(c -> c.state == ComponentConfigurationDTO.SATISFIED
+                            || c.state == ComponentConfigurationDTO.ACTIVE));
         }
         return states;
     }
@@ -156,16 +156,15 @@ final class BundleUpdate {
         if (scr == null) {
             return null;
         }
-        List<String> waiting = new ArrayList<>();
-        Map<String, ComponentDescriptionDTO> now = new LinkedHashMap<>();
         for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(bundle)) {
-            now.put(d.name, d);
             for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
                 if (c.state == ComponentConfigurationDTO.FAILED_ACTIVATION) {
                     return "its component " + d.name + " failed to activate: " + c.failure;
                 }
             }
         }
+        Map<String, Boolean> now = components(bundle);
+        List<String> waiting = new ArrayList<>();
         for (Map.Entry<String, Boolean> e : before.entrySet()) {
             if (!e.getValue()) {
                 continue;
@@ -173,7 +172,7 @@ final class BundleUpdate {
             if (!now.containsKey(e.getKey())) {
                 return "its component " + e.getKey() + " failed: it is gone from the new version";
             }
-            if (!components(bundle).getOrDefault(e.getKey(), false)) {
+            if (!now.get(e.getKey())) {
                 waiting.add(e.getKey());
             }
         }
