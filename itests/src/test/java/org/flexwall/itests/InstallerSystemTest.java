@@ -170,6 +170,23 @@ class InstallerSystemTest {
         assertEquals(before, tree(root.resolve("opt/flexwall")), "a half release or a changed file was left");
         assertTrue(installedLauncherRuns());
 
+        // room by the size but not by the number of files: the unpacking itself fails half-way and is removed
+        long files;
+        try (Stream<Path> all = Files.walk(ApplianceImage.HOME)) {
+            files = all.count();
+        }
+        Path inodes = systemTree(work.resolve("inodes"), true);
+        OutsideNetwork.here("mount", "-t", "tmpfs", "-o", "size=" + release * 4 + "k,nr_inodes=" + files * 3 / 2,
+                "tmpfs", Files.createDirectories(inodes.resolve("opt")).toString()).check();
+        mounts.add(0, inodes.resolve("opt"));
+        assertEquals(0, run(inodes, "install", ARCHIVE.toString()).exitCode());
+        List<String> installed = tree(inodes.resolve("opt/flexwall"));
+        r = run(inodes, "upgrade", ARCHIVE.toString());
+        System.out.println("upgrade out of inodes: exit " + r.exitCode() + ": " + r.output().strip());
+        assertEquals(5, r.exitCode(), r.output());
+        assertTrue(r.output().contains("could not unpack") && r.output().contains("unchanged"), r.output());
+        assertEquals(installed, tree(inodes.resolve("opt/flexwall")), "the half-unpacked release was left");
+
         // a disk too small for even one release: nothing is left of the attempt
         Path small = systemTree(work.resolve("small"), true);
         mount(Files.createDirectories(small.resolve("opt")), release / 2);
