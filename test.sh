@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 appliance-image/install-packages.sh test.sh \
   nftables iptables conntrack iproute2 iputils-ping libnetfilter-queue1 libnetfilter-queue-dev libmnl-dev libpcap0.8 \
   clang libbpf-dev libbpf1 nmap hping3 iperf3 tcpdump socat strace procps util-linux e2fsprogs python3 gcc curl chromium \
+  systemd passwd \
   chromium-driver
 
 exec mvn -B -ntp clean install "$@"

@@ -27,7 +27,8 @@ import jakarta.json.JsonObject;
         "osgi.command.function=reload",
         "osgi.command.function=reset",
         "osgi.command.function=disable",
-        "osgi.command.function=enable" })
+        "osgi.command.function=enable",
+        "osgi.command.function=update" })
 public class FlexwallCommands {
 
     @Reference
@@ -106,6 +107,11 @@ public class FlexwallCommands {
 
     public String enable() {
         return text(operations.switchPacketHooks(true));
+    }
+
+    /** update BUNDLE.jar: the jar as the framework's user sees it (the shell runs inside the appliance). */
+    public String update(String jar) {
+        return text(operations.update(absolute(jar)));
     }
 
     private static String absolute(String path) {

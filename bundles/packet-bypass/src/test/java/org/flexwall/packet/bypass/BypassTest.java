@@ -209,11 +209,6 @@ class BypassTest {
         }
 
         @Override
-        public boolean isPermitted(Protocol protocol, AddressFamily family, int port) {
-            return false;
-        }
-
-        @Override
         public boolean permitNow(Protocol protocol, AddressFamily family, int port) {
             return answer.permitNow(protocol, family, port);
         }
