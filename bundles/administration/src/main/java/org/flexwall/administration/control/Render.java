@@ -19,6 +19,11 @@ public final class Render {
         if (!answer.getBoolean("ok", false)) {
             return answer.getString("error", "the request failed without saying why");
         }
+        String text = okText(answer);
+        return answer.containsKey("auditProblem") ? text + "\nWarning: " + answer.getString("auditProblem") : text;
+    }
+
+    private static String okText(JsonObject answer) {
         switch (answer.getString("op", "")) {
             case "trust":
                 return trusted("Trusted", answer);
@@ -44,6 +49,8 @@ public final class Render {
                         + "keep dropping (fail closed) until removed; `flexwall disable` in a terminal removes them.";
             case "enable":
                 return "Packet hooks started: " + names(answer.getJsonArray("hooks")) + ". flexwall filters again.";
+            case "audit":
+                return audit(answer.getJsonArray("entries"));
             default:
                 return answer.toString();
         }
@@ -184,6 +191,17 @@ public final class Render {
             for (JsonValue w : waiting) {
                 t.row("", ((jakarta.json.JsonString) w).getString());
             }
+        }
+        return t.toString();
+    }
+
+    private static String audit(JsonArray entries) {
+        if (entries.isEmpty()) {
+            return "The audit trail holds no such entry.";
+        }
+        Table t = new Table();
+        for (JsonObject e : objects(entries)) {
+            t.row(e.getString("time"), e.getString("summary"));
         }
         return t.toString();
     }
