@@ -9,13 +9,19 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import org.flexwall.administration.status.ReadinessReport;
+import org.apache.felix.hc.api.Result;
+import org.apache.felix.hc.api.ResultLog;
+import org.apache.felix.hc.api.execution.HealthCheckExecutionOptions;
+import org.apache.felix.hc.api.execution.HealthCheckExecutionResult;
+import org.apache.felix.hc.api.execution.HealthCheckExecutor;
+import org.apache.felix.hc.api.execution.HealthCheckSelector;
 import org.flexwall.api.audit.AuditEntry;
 import org.flexwall.api.audit.AuditException;
 import org.flexwall.api.audit.AuditQuery;
 import org.flexwall.api.audit.AuditTrail;
 import org.flexwall.api.audit.PortChange;
 import org.flexwall.api.audit.TrustChange;
+import org.flexwall.api.health.FlexwallHealth;
 import org.flexwall.api.packet.PacketHook;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
@@ -27,8 +33,6 @@ import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.ProgramRegistryListener;
 import org.flexwall.api.program.RegistryException;
 import org.flexwall.api.program.TrustedProgram;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -85,22 +89,19 @@ public class Operations {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile AuditTrail auditTrail;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile HealthCheckExecutor healthChecks;
+
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<ProgramRegistryListener> registryListeners = new CopyOnWriteArrayList<>();
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<PacketHook> packetHooks = new CopyOnWriteArrayList<>();
 
-    private volatile BundleContext context;
-
     private final JsonProvider json = JsonSupport.json();
 
     public Operations() {}
-
-    @Activate
-    void activate(BundleContext context) {
-        this.context = context;
-    }
 
     /** Without OSGi (tests, tools): the services to act on; any of them may be null. */
     public static Operations using(ProgramRegistry registry, PortStore portStore, PortMonitor portMonitor,
@@ -421,15 +422,44 @@ public class Operations {
         }
         status.add("packetHooks", hooks);
         healthy &= !packetHooks.isEmpty(); // no hook: the kernel baseline, if any, decides alone
-        ServiceComponentRuntime runtime = scr;
-        if (runtime != null) {
-            List<String> waiting = ReadinessReport.notReady(context, runtime);
-            JsonArrayBuilder w = json.createArrayBuilder();
-            waiting.forEach(w::add);
-            status.add("waiting", w);
-            healthy &= waiting.isEmpty();
-        }
+        JsonArrayBuilder checks = json.createArrayBuilder();
+        healthy &= healthChecks(checks);
+        status.add("checks", checks);
         return status.add("healthy", healthy).build();
+    }
+
+    /**
+     * Runs flexwall's health checks (the ones the console shows) into {@code checks}: name, status, messages. Returns
+     * whether every one is OK; false too when the health checks do not run, or none is registered.
+     */
+    private boolean healthChecks(JsonArrayBuilder checks) {
+        HealthCheckExecutor executor = healthChecks;
+        if (executor == null) {
+            checks.add(check("health checks", Result.Status.CRITICAL, List.of("the Felix health check executor "
+                    + "is not running, so whether flexwall protects cannot be told")));
+            return false;
+        }
+        List<HealthCheckExecutionResult> results = executor.execute(HealthCheckSelector.tags(FlexwallHealth.TAG),
+                new HealthCheckExecutionOptions().setForceInstantExecution(true));
+        boolean ok = !results.isEmpty();
+        for (HealthCheckExecutionResult r : results) {
+            Result result = r.getHealthCheckResult();
+            List<String> messages = new java.util.ArrayList<>();
+            for (ResultLog.Entry e : result) {
+                if (!e.isDebug()) {
+                    messages.add(e.getMessage());
+                }
+            }
+            checks.add(check(r.getHealthCheckMetadata().getName(), result.getStatus(), messages));
+            ok &= result.isOk();
+        }
+        return ok;
+    }
+
+    private JsonObject check(String name, Result.Status status, List<String> messages) {
+        JsonArrayBuilder m = json.createArrayBuilder();
+        messages.forEach(m::add);
+        return json.createObjectBuilder().add("name", name).add("status", status.name()).add("messages", m).build();
     }
 
     /**

@@ -185,12 +185,13 @@ public final class Render {
                         ? "NOT PROTECTING: " + h.getString("problem") : h.getString("status"));
             }
         }
-        JsonArray waiting = answer.getJsonArray("waiting");
-        if (waiting != null) {
-            t.row("components", waiting.isEmpty() ? "all active" : "waiting:");
-            for (JsonValue w : waiting) {
-                t.row("", ((jakarta.json.JsonString) w).getString());
-            }
+        for (JsonObject c : objects(answer.getJsonArray("checks"))) {
+            List<String> messages = c.getJsonArray("messages").getValuesAs(jakarta.json.JsonString.class).stream()
+                    .map(jakarta.json.JsonString::getString).toList();
+            String state = c.getString("status");
+            t.row(c.getString("name"), (state.equals("OK") ? "" : state + ": ")
+                    + (messages.isEmpty() ? "" : messages.get(0)));
+            messages.stream().skip(1).forEach(m -> t.row("", m));
         }
         return t.toString();
     }
