@@ -39,7 +39,7 @@ public class ComponentsCheck implements HealthCheck {
         List<String> waiting = notReady(context, scr);
         waiting.forEach(w -> log.critical("waiting: {}", w));
         if (waiting.isEmpty()) {
-            log.info("all {} flexwall components active", ours(scr).size());
+            log.info("all active: {} flexwall components", ours(scr).size());
         }
         return new Result(log);
     }

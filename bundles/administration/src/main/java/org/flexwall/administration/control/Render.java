@@ -156,20 +156,9 @@ public final class Render {
     }
 
     private static String status(JsonObject answer) {
-        JsonObject reg = answer.getJsonObject("registry");
         JsonObject store = answer.getJsonObject("portStore");
-        JsonObject monitor = answer.getJsonObject("portMonitor");
         Table t = new Table();
         t.row("flexwall", answer.getBoolean("healthy") ? "running" : "running, NOT fully working (see below)");
-        if (!reg.getBoolean("running")) {
-            t.row("program registry", "NOT RUNNING: nothing is trusted, no port opens");
-        } else if (!reg.getBoolean("usable")) {
-            t.row("program registry", "UNUSABLE: " + reg.getString("problem"));
-        } else {
-            int n = reg.getInt("programs");
-            t.row("program registry", n + (n == 1 ? " trusted program" : " trusted programs"));
-        }
-        t.row("port monitor", monitor.getBoolean("running") ? "running" : "NOT RUNNING: new listeners are not noticed");
         if (store.getBoolean("running")) {
             t.row("port store", store.getInt("permitted") + " open, " + store.getInt("refused") + " refused");
         } else {
@@ -185,12 +174,13 @@ public final class Render {
                         ? "NOT PROTECTING: " + h.getString("problem") : h.getString("status"));
             }
         }
+        // the health checks, as the console shows them too
+        t.row("health checks:");
         for (JsonObject c : objects(answer.getJsonArray("checks"))) {
             List<String> messages = c.getJsonArray("messages").getValuesAs(jakarta.json.JsonString.class).stream()
                     .map(jakarta.json.JsonString::getString).toList();
-            String state = c.getString("status");
-            t.row(c.getString("name"), (state.equals("OK") ? "" : state + ": ")
-                    + (messages.isEmpty() ? "" : messages.get(0)));
+            t.row("  " + c.getString("name").replaceFirst("^flexwall ", ""), c.getString("status")
+                    + (messages.isEmpty() ? "" : ": " + messages.get(0)));
             messages.stream().skip(1).forEach(m -> t.row("", m));
         }
         return t.toString();
