@@ -140,6 +140,16 @@ final class AuditLog {
         return dir.resolve("audit." + n + ".jsonl");
     }
 
+    /** Why a line could not be written now, without writing one; null when it looks writable. */
+    String unwritable() {
+        Path where = Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) ? dir : dir.getParent();
+        Path current = dir.resolve(CURRENT);
+        if (!Files.isWritable(where) || Files.exists(current, LinkOption.NOFOLLOW_LINKS) && !Files.isWritable(current)) {
+            return "the audit directory " + dir + " is not writable (read-only file system, or permissions)";
+        }
+        return null;
+    }
+
     @Override
     public String toString() {
         return dir.toString();

@@ -122,7 +122,9 @@ public class AuditTrailComponent implements AuditTrail, PortStoreListener {
 
     @Override
     public Optional<String> problem() {
-        return Optional.ofNullable(problem);
+        String p = problem;
+        AuditLog l = auditLog;
+        return Optional.ofNullable(p != null || l == null ? p : l.unwritable());
     }
 
     // --- port changes -----------------------------------------------------------------------------------------------
