@@ -42,8 +42,7 @@ class AuditTrailSystemTest {
         Path data = ApplianceImage.dataDirectory(work.resolve("data"));
         Path program = Files.copy(Path.of("/usr/bin/socat"), work.resolve("audited-server"));
         String sha256 = sha256(program);
-        try (ApplianceProcess appliance = ApplianceProcess.startManagedOnLoopback(work, data)) {
-            OperatorCliSystemTest.awaitLine(appliance, "flexwall ready");
+        try (ApplianceProcess appliance = startOn(work, data)) {
             assertTrue(ApplianceImage.flexwallJson(data, "trust", program.toString(), "audited").getBoolean("ok"));
             assertTrue(ApplianceImage.flexwallJson(data, "untrust", program.toString()).getBoolean("ok"));
 
@@ -76,8 +75,7 @@ class AuditTrailSystemTest {
         Path data = ApplianceImage.dataDirectory(work.resolve("data"));
         Path program = Files.copy(Path.of("/usr/bin/socat"), work.resolve("burst-server"));
         List<String> answered = new ArrayList<>(); // "trust burst-N" / "untrust burst-N", in the order answered
-        try (ApplianceProcess appliance = ApplianceProcess.startManagedOnLoopback(work, data)) {
-            OperatorCliSystemTest.awaitLine(appliance, "flexwall ready");
+        try (ApplianceProcess appliance = startOn(work, data)) {
             Path socket = data.resolve("control.sock");
             Thread burst = new Thread(() -> {
                 for (int i = 0; !Thread.currentThread().isInterrupted(); i++) {
@@ -133,16 +131,26 @@ class AuditTrailSystemTest {
                 + recorded.size() + " recorded, " + before.size() + " answered");
 
         // started again on the same data: the trail reads past whatever the kill cut and is written again
-        try (ApplianceProcess again = ApplianceProcess.startManagedOnLoopback(
-                Files.createDirectories(work.resolve("again")), data)) {
-            OperatorCliSystemTest.awaitLine(again, "flexwall ready");
-            assertTrue(ApplianceImage.flexwallJson(data, "trust", program.toString(), "after-the-kill").getBoolean("ok"));
+        try (ApplianceProcess again = startOn(Files.createDirectories(work.resolve("again")), data)) {
+            Path another = Programs.otherBytes(program, work.resolve("after-the-kill"));
+            assertTrue(ApplianceImage.flexwallJson(data, "trust", another.toString(), "after-the-kill").getBoolean("ok"));
             JsonObject audit = ApplianceImage.flexwallJson(data, "audit", "--limit", "2");
             List<JsonObject> newest = audit.getJsonArray("entries").getValuesAs(JsonObject.class);
             assertEquals("after-the-kill", newest.get(0).getString("program"), audit.toString());
             assertEquals(recorded.get(recorded.size() - 1), newest.get(1).getString("action") + " "
                     + newest.get(1).getString("program"), audit.toString());
         }
+    }
+
+    /** The appliance on {@code data}, management on loopback, once it says it is ready (the console may come later). */
+    private static ApplianceProcess startOn(Path dir, Path data) throws Exception {
+        int port = ApplianceImage.freePort();
+        Path config = ApplianceImage.runtimeConfig(dir.resolve("config"), port, null, Json.createObjectBuilder()
+                .add("org.flexwall.hook.nftables", Json.createObjectBuilder().add("managementInterface", "lo")).build());
+        ApplianceProcess appliance = ApplianceProcess.start(dir, port, List.of(), "--data", data.toString(), "--config",
+                config.toString());
+        OperatorCliSystemTest.awaitLine(appliance, "flexwall ready");
+        return appliance;
     }
 
     private static void awaitAnswered(List<String> answered, int count) throws InterruptedException {

@@ -41,7 +41,7 @@ class ConfigurationMetatypeTest {
         Map<String, Ocd> designated = new HashMap<>();      // configuration PID -> its definition
         Map<String, List<String>> settings = new LinkedHashMap<>(); // configuration PID -> settings its component reads
         for (Path jar : ApplianceImage.bundles()) {
-            if (!jar.getFileName().toString().startsWith("org.flexwall.")) {
+            if (!jar.getFileName().toString().startsWith("flexwall-")) {
                 continue;
             }
             try (JarFile j = new JarFile(jar.toFile())) {
