@@ -71,6 +71,53 @@ class AuditTrailSystemTest {
     }
 
     @Test
+    void aPortOpenedForATrustedProgramAndClosedWhenItIsUntrustedIsInTheAuditTrailWithProcessAndReason()
+            throws Exception {
+        Path data = ApplianceImage.dataDirectory(work.resolve("data"));
+        Path program = Files.copy(Path.of("/usr/bin/socat"), work.resolve("port-server"));
+        int port = ApplianceImage.freePort();
+        try (ApplianceProcess appliance = startOn(work, data)) {
+            assertTrue(ApplianceImage.flexwallJson(data, "trust", program.toString(), "port-server").getBoolean("ok"));
+            Process server = new ProcessBuilder(program.toString(), "TCP4-LISTEN:" + port + ",reuseaddr,fork",
+                    "EXEC:/bin/cat").redirectErrorStream(true).redirectOutput(work.resolve("server.out").toFile())
+                    .start();
+            try {
+                JsonObject opened = awaitEntry(data, "opened tcp port " + port);
+                assertTrue(ApplianceImage.flexwallJson(data, "untrust", program.toString()).getBoolean("ok"));
+                JsonObject closed = awaitEntry(data, "closed tcp port " + port);
+                assertAll(
+                        () -> assertEquals("port", opened.getString("type")),
+                        () -> assertEquals("ipv4", opened.getString("family")),
+                        () -> assertEquals(port, opened.getInt("port")),
+                        () -> assertEquals("port-server", opened.getString("program")),
+                        () -> assertEquals(server.pid(), opened.getInt("pid")),
+                        () -> assertEquals("root", opened.getString("user")),
+                        () -> assertEquals(sha256(program), opened.getString("sha256")),
+                        () -> assertTrue(opened.getString("why").contains("listens"), opened.toString()),
+                        () -> assertTrue(closed.getString("why").contains("no longer trusted"), closed.toString()));
+            } finally {
+                server.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** The newest audit entry containing {@code text}, once the appliance has recorded one (port changes lag). */
+    private static JsonObject awaitEntry(Path data, String text) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            JsonObject answer = ApplianceImage.flexwallJson(data, "audit", text, "--limit", "1");
+            List<JsonObject> entries = answer.getJsonArray("entries").getValuesAs(JsonObject.class);
+            if (!entries.isEmpty()) {
+                return entries.get(0);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no audit entry '" + text + "' within 60 s: " + answer);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    @Test
     void aKillDashNineDuringABurstOfTrustChangesLosesNoChangeThatWasAnswered() throws Exception {
         Path data = ApplianceImage.dataDirectory(work.resolve("data"));
         Path program = Files.copy(Path.of("/usr/bin/socat"), work.resolve("burst-server"));

@@ -104,16 +104,21 @@ final class AuditLog {
             FileChannel channel = FileChannel.open(dir.resolve(CURRENT), Set.of(StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rw-------")));
-            long length = channel.size();
-            channel.position(length); // the only writer (appends are synchronized): writing at the end appends
-            if (length > 0 && !endsWithNewline(channel, length)) {
-                // the last line was cut by a crash: end it, so it stays one unreadable line and the next is whole
-                channel.write(ByteBuffer.wrap(new byte[] { '\n' }));
-                channel.force(false);
-                length++;
+            try {
+                long length = channel.size();
+                channel.position(length); // the only writer (appends are synchronized): writing at the end appends
+                if (length > 0 && !endsWithNewline(channel, length)) {
+                    // the last line was cut by a crash: end it, so it stays one unreadable line and the next is whole
+                    channel.write(ByteBuffer.wrap(new byte[] { '\n' }));
+                    channel.force(false);
+                    length++;
+                }
+                out = channel;
+                size = length;
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
             }
-            out = channel;
-            size = length;
         }
         return out;
     }

@@ -69,6 +69,7 @@ public class AuditTrailComponent implements AuditTrail, PortStoreListener {
     private final Users users = new Users(Users.PASSWD);
     private volatile AuditLog auditLog; // null without a data directory
     private volatile String problem;
+    private volatile boolean running;
     private Thread writer;
 
     @Activate
@@ -82,6 +83,7 @@ public class AuditTrailComponent implements AuditTrail, PortStoreListener {
             auditLog = new AuditLog(Path.of(data).resolve(DIRECTORY), Math.max(64, config.maxFileKilobytes()) * 1024L,
                     Math.max(1, config.keepFiles()));
         }
+        running = true;
         writer = new Thread(this::writePortChanges, "flexwall-audit");
         writer.setDaemon(true);
         writer.start();
@@ -89,7 +91,7 @@ public class AuditTrailComponent implements AuditTrail, PortStoreListener {
 
     @Deactivate
     void deactivate() throws InterruptedException {
-        writer.interrupt();
+        running = false; // not an interrupt: that would close the file under a write
         writer.join(TimeUnit.SECONDS.toMillis(10));
         AuditLog l = auditLog;
         if (l != null) {
@@ -153,15 +155,18 @@ public class AuditTrailComponent implements AuditTrail, PortStoreListener {
 
     private void writePortChanges() {
         List<AuditEntry> batch = new ArrayList<>();
-        while (!Thread.currentThread().isInterrupted()) {
+        while (running || !pending.isEmpty()) { // what the port store reported before the stop is written too
             try {
-                batch.add(pending.take());
+                PortChange next = pending.poll(100, TimeUnit.MILLISECONDS);
+                if (next != null) {
+                    batch.add(next);
+                    drainAndWrite(batch);
+                }
             } catch (InterruptedException e) {
-                break;
+                Thread.currentThread().interrupt();
+                return;
             }
-            drainAndWrite(batch);
         }
-        drainAndWrite(batch); // what the port store reported before the stop
     }
 
     private void drainAndWrite(List<AuditEntry> batch) {
