@@ -27,12 +27,9 @@ public class BaselineCheck implements HealthCheck {
     static final String TABLE = "flexwall";
     /** What only flexwall's baseline has: its input chain, dropping what no rule accepts. */
     static final String INPUT_CHAIN = "type filter hook input priority filter; policy drop;";
-    /** A good answer is trusted this long: nft is a process, and the monitor asks every second. */
-    static final long OK_FOR_MILLIS = 5_000;
     private static final long NFT_SECONDS = 10;
 
     private volatile List<String> command;
-    private volatile long okUntil;
 
     public BaselineCheck() {}
 
@@ -47,20 +44,11 @@ public class BaselineCheck implements HealthCheck {
         Object binary = properties.get("nftBinary");
         command = List.of(binary == null || binary.toString().isBlank() ? "nft" : binary.toString(), "-t", "list",
                 "table", "inet", TABLE);
-        okUntil = 0;
     }
 
+    /** Asks nft every time (terse: a few milliseconds), so {@code flexwall status} never reports an old answer. */
     @Override
     public Result execute() {
-        if (System.currentTimeMillis() < okUntil) {
-            return new Result(Result.Status.OK, "table inet " + TABLE + " is in the kernel, dropping by default");
-        }
-        Result r = ask();
-        okUntil = r.isOk() ? System.currentTimeMillis() + OK_FOR_MILLIS : 0;
-        return r;
-    }
-
-    private Result ask() {
         String output;
         int exit;
         try {

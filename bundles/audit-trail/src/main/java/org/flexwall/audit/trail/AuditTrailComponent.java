@@ -80,8 +80,14 @@ public class AuditTrailComponent implements AuditTrail, PortStoreListener {
                     + "written; start flexwall with its launcher, or set flexwall.data to the data directory";
             log.error(problem);
         } else {
-            auditLog = new AuditLog(Path.of(data).resolve(DIRECTORY), Math.max(64, config.maxFileKilobytes()) * 1024L,
-                    Math.max(1, config.keepFiles()));
+            Path dir = Path.of(data).resolve(DIRECTORY);
+            auditLog = new AuditLog(dir, Math.max(64, config.maxFileKilobytes()) * 1024L, Math.max(1, config.keepFiles()));
+            try {
+                Directory.ensurePrivate(dir); // a problem with the directory shows at start, not at the first change
+            } catch (IOException e) {
+                problem = "the audit directory " + dir + " cannot be used: " + e.getMessage();
+                log.error(problem);
+            }
         }
         running = true;
         writer = new Thread(this::writePortChanges, "flexwall-audit");
