@@ -93,6 +93,12 @@ public class Operations {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile HealthCheckExecutor healthChecks;
 
+    /** Without OSGi (tests): what the health checks answer; null in the framework, where the executor runs them. */
+    private volatile java.util.function.Supplier<List<Check>> checksWithoutOsgi;
+
+    /** One health check's outcome, as {@code status} shows it. */
+    public record Check(String name, Result.Status status, List<String> messages) {}
+
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<ProgramRegistryListener> registryListeners = new CopyOnWriteArrayList<>();
 
@@ -117,6 +123,12 @@ public class Operations {
     /** Without OSGi: the audit trail trust changes are recorded in. */
     public Operations withAuditTrail(AuditTrail trail) {
         auditTrail = trail;
+        return this;
+    }
+
+    /** Without OSGi: what the health checks answer to {@code status}. */
+    public Operations withHealthChecks(java.util.function.Supplier<List<Check>> checks) {
+        checksWithoutOsgi = checks;
         return this;
     }
 
@@ -433,16 +445,29 @@ public class Operations {
      * whether every one is OK; false too when the health checks do not run, or none is registered.
      */
     private boolean healthChecks(JsonArrayBuilder checks) {
+        List<Check> results = runHealthChecks();
+        for (Check c : results) {
+            JsonArrayBuilder m = json.createArrayBuilder();
+            c.messages().forEach(m::add);
+            checks.add(json.createObjectBuilder().add("name", c.name()).add("status", c.status().name())
+                    .add("messages", m));
+        }
+        return !results.isEmpty() && results.stream().allMatch(c -> c.status() == Result.Status.OK);
+    }
+
+    private List<Check> runHealthChecks() {
+        java.util.function.Supplier<List<Check>> withoutOsgi = checksWithoutOsgi;
+        if (withoutOsgi != null) {
+            return withoutOsgi.get();
+        }
         HealthCheckExecutor executor = healthChecks;
         if (executor == null) {
-            checks.add(check("health checks", Result.Status.CRITICAL, List.of("the Felix health check executor "
-                    + "is not running, so whether flexwall protects cannot be told")));
-            return false;
+            return List.of(new Check("health checks", Result.Status.CRITICAL, List.of("the Felix health check "
+                    + "executor is not running, so whether flexwall protects cannot be told")));
         }
-        List<HealthCheckExecutionResult> results = executor.execute(HealthCheckSelector.tags(FlexwallHealth.TAG),
-                new HealthCheckExecutionOptions().setForceInstantExecution(true));
-        boolean ok = !results.isEmpty();
-        for (HealthCheckExecutionResult r : results) {
+        List<Check> results = new java.util.ArrayList<>();
+        for (HealthCheckExecutionResult r : executor.execute(HealthCheckSelector.tags(FlexwallHealth.TAG),
+                new HealthCheckExecutionOptions().setForceInstantExecution(true))) {
             Result result = r.getHealthCheckResult();
             List<String> messages = new java.util.ArrayList<>();
             for (ResultLog.Entry e : result) {
@@ -450,16 +475,9 @@ public class Operations {
                     messages.add(e.getMessage());
                 }
             }
-            checks.add(check(r.getHealthCheckMetadata().getName(), result.getStatus(), messages));
-            ok &= result.isOk();
+            results.add(new Check(r.getHealthCheckMetadata().getName(), result.getStatus(), messages));
         }
-        return ok;
-    }
-
-    private JsonObject check(String name, Result.Status status, List<String> messages) {
-        JsonArrayBuilder m = json.createArrayBuilder();
-        messages.forEach(m::add);
-        return json.createObjectBuilder().add("name", name).add("status", status.name()).add("messages", m).build();
+        return results;
     }
 
     /**

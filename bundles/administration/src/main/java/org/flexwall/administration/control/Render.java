@@ -156,9 +156,20 @@ public final class Render {
     }
 
     private static String status(JsonObject answer) {
+        JsonObject reg = answer.getJsonObject("registry");
         JsonObject store = answer.getJsonObject("portStore");
+        JsonObject monitor = answer.getJsonObject("portMonitor");
         Table t = new Table();
         t.row("flexwall", answer.getBoolean("healthy") ? "running" : "running, NOT fully working (see below)");
+        if (!reg.getBoolean("running")) {
+            t.row("program registry", "NOT RUNNING: nothing is trusted, no port opens");
+        } else if (!reg.getBoolean("usable")) {
+            t.row("program registry", "UNUSABLE: " + reg.getString("problem"));
+        } else {
+            int n = reg.getInt("programs");
+            t.row("program registry", n + (n == 1 ? " trusted program" : " trusted programs"));
+        }
+        t.row("port monitor", monitor.getBoolean("running") ? "running" : "NOT RUNNING: new listeners are not noticed");
         if (store.getBoolean("running")) {
             t.row("port store", store.getInt("permitted") + " open, " + store.getInt("refused") + " refused");
         } else {
