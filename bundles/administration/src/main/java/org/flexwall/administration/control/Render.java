@@ -19,6 +19,11 @@ public final class Render {
         if (!answer.getBoolean("ok", false)) {
             return answer.getString("error", "the request failed without saying why");
         }
+        String text = okText(answer);
+        return answer.containsKey("auditProblem") ? text + "\nWarning: " + answer.getString("auditProblem") : text;
+    }
+
+    private static String okText(JsonObject answer) {
         switch (answer.getString("op", "")) {
             case "trust":
                 return trusted("Trusted", answer);
@@ -46,6 +51,8 @@ public final class Render {
                 return "Packet hooks started: " + names(answer.getJsonArray("hooks")) + ". flexwall filters again.";
             case "update":
                 return answer.getString("message", "updated");
+            case "audit":
+                return audit(answer.getJsonArray("entries"));
             default:
                 return answer.toString();
         }
@@ -180,14 +187,27 @@ public final class Render {
                         ? "NOT PROTECTING: " + h.getString("problem") : h.getString("status"));
             }
         }
-        JsonArray waiting = answer.getJsonArray("waiting");
-        if (waiting != null) {
-            t.row("components", waiting.isEmpty() ? "all active" : "waiting:");
-            for (JsonValue w : waiting) {
-                t.row("", ((jakarta.json.JsonString) w).getString());
-            }
+        // the health checks, as the console shows them too
+        t.row("health checks:");
+        for (JsonObject c : objects(answer.getJsonArray("checks"))) {
+            List<String> messages = c.getJsonArray("messages").getValuesAs(jakarta.json.JsonString.class).stream()
+                    .map(jakarta.json.JsonString::getString).toList();
+            t.row("  " + c.getString("name").replaceFirst("^flexwall ", ""), c.getString("status")
+                    + (messages.isEmpty() ? "" : ": " + messages.get(0)));
+            messages.stream().skip(1).forEach(m -> t.row("", m));
         }
         return t + engine(answer.getJsonObject("engine"));
+    }
+
+    private static String audit(JsonArray entries) {
+        if (entries.isEmpty()) {
+            return "The audit trail holds no such entry.";
+        }
+        Table t = new Table();
+        for (JsonObject e : objects(entries)) {
+            t.row(e.getString("time"), e.getString("summary"));
+        }
+        return t.toString();
     }
 
     /** The packet path's counters, part by part; counters still at zero are left out (--json has them all). */
