@@ -55,6 +55,11 @@ final class Ruleset {
     static final String TABLE = "flexwall";
     static final String SET4 = "permitted4";
     static final String SET6 = "permitted6";
+    /** The drop record (sources, protocols and ports of dropped unsolicited packets), per family; see DropRecorder. */
+    static final String DROPS4 = "drops4";
+    static final String DROPS6 = "drops6";
+    static final int DROP_RECORD_SIZE = 4096;
+    static final int DROP_RECORD_TIMEOUT_MINUTES = 10;
     static final String IP_OPTIONS_DROP = "iif != \"lo\" ip hdrlength != 5 drop";
     static final List<String> ICMP_ERRORS_DROP = List.of(
             "oif != \"lo\" icmp type { destination-unreachable, time-exceeded, parameter-problem } ct state != related "
@@ -90,6 +95,13 @@ final class Ruleset {
         for (String set : List.of(SET4, SET6)) {
             b.append("add set ").append(T).append(' ').append(set)
                     .append(" { type inet_proto . inet_service; }\n");
+        }
+        // bounded whatever the attack: a full set records no new source until a quiet one times out
+        for (String[] d : List.of(new String[] { DROPS4, "ipv4_addr" }, new String[] { DROPS6, "ipv6_addr" })) {
+            b.append("add set ").append(T).append(' ').append(d[0]).append(" { type ").append(d[1])
+                    .append(" . inet_proto . inet_service; size ").append(DROP_RECORD_SIZE)
+                    .append("; flags dynamic,timeout; timeout ").append(DROP_RECORD_TIMEOUT_MINUTES)
+                    .append("m; counter; }\n");
         }
         // raw priority runs before conntrack (-200): the only place where notrack can still take effect
         b.append("add chain ").append(T)
@@ -155,6 +167,9 @@ final class Ruleset {
             prerouting(b, service + " " + MARK_OPERATOR_RULE);
             input(b, service + " accept comment \"LAN service\"");
         }
+        // the drop record: a rule of its own, so a full set (the update fails) still leaves the packet to the drop
+        input(b, "meta nfproto ipv4 meta l4proto { tcp, udp } update @" + DROPS4 + " { ip saddr . meta l4proto . th dport }");
+        input(b, "meta nfproto ipv6 meta l4proto { tcp, udp } update @" + DROPS6 + " { ip6 saddr . meta l4proto . th dport }");
         input(b, "counter comment \"dropped: unsolicited\"");
 
         // A new packet from outside that is not for this host (to forward, or to a prefix with no route) would make the
