@@ -86,15 +86,25 @@ final class PacketPath {
 
     static QueueCounters readQueues() {
         try {
-            return queues(Files.readString(QUEUES));
+            return queues(read(QUEUES));
         } catch (IOException e) {
             return QueueCounters.NONE; // no queue bound in this namespace
         }
     }
 
+    /**
+     * A file of /proc whole: Files.readString reads a file of size 0 a byte first, and a sysctl file answers the read
+     * after that first byte with its end ("2" for 262144).
+     */
+    static String read(Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
     static long readNumber(Path file) {
         try {
-            return Long.parseLong(Files.readString(file).strip());
+            return Long.parseLong(read(file).strip());
         } catch (IOException | NumberFormatException e) {
             return -1;
         }
