@@ -37,7 +37,13 @@
       body.appendChild(tr);
       return body;
     }
-    rows.forEach(function (r) { body.appendChild(r); });
+    // each cell carries its column's name: a phone shows a row as a card of labelled lines
+    var labels = Array.prototype.map.call(document.querySelectorAll('#' + id + ' thead th'),
+      function (th) { return th.textContent; });
+    rows.forEach(function (r) {
+      Array.prototype.forEach.call(r.cells, function (td, i) { td.setAttribute('data-label', labels[i] || ''); });
+      body.appendChild(r);
+    });
     return body;
   }
 

@@ -134,6 +134,13 @@ class FirewallPageSystemTest {
             assertTrue(paths.contains(program.toString()), "the forged remove changed nothing: " + paths);
             assertFalse(paths.contains(other.toString()), "the forged add changed nothing: " + paths);
 
+            // the login the browser shows names flexwall
+            HttpResponse<Void> challenge = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin
+                    + "/system/console/firewall")).build(), HttpResponse.BodyHandlers.discarding());
+            assertEquals(401, challenge.statusCode());
+            assertTrue(challenge.headers().firstValue("WWW-Authenticate").orElse("").contains("realm=\"flexwall console\""),
+                    challenge.headers().toString());
+
             // the page's own remove works with the protections on
             WebElement remove = browser.driver.findElement(By.cssSelector(row + " button.fw-remove"));
             remove.click();

@@ -51,6 +51,6 @@ public class FlexwallBranding implements BrandingPlugin {
 
     @Override
     public String getMainStyleSheet() {
-        return "/res/ui/webconsole.css";
+        return "/" + FirewallPage.LABEL + "/res/flexwall-console.css"; // the console's own, made to fit a phone
     }
 }
