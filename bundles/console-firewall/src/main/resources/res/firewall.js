@@ -109,18 +109,21 @@
     fill('fw-waiting', rows, 'no untrusted program listens on a reachable port', 7);
   }
 
+  // a remove asks once more; the question outlives the table's redraws for five seconds
+  var armed = { path: null, until: 0 };
   function renderPrograms(list) {
     var rows = list.map(function (p) {
-      var remove = el('button', 'Remove', 'fw-remove');
+      var sure = armed.path === p.path && Date.now() < armed.until;
+      var remove = el('button', sure ? 'Remove: sure?' : 'Remove', 'fw-remove');
       remove.type = 'button';
-      var armed = false;
       remove.addEventListener('click', function () {
-        if (!armed) {
-          armed = true;
+        if (!(armed.path === p.path && Date.now() < armed.until)) {
+          armed = { path: p.path, until: Date.now() + 5000 };
           remove.textContent = 'Remove: sure?';
-          setTimeout(function () { armed = false; remove.textContent = 'Remove'; }, 5000);
+          setTimeout(function () { last.programs = null; }, 5000); // redrawn as "Remove" once the question lapsed
           return;
         }
+        armed = { path: null, until: 0 };
         post('remove', { path: p.path }, remove);
       });
       var state = el('span', p.state, p.differs ? 'fw-bad' : p.listening ? 'fw-good' : 'fw-idle');
@@ -190,13 +193,22 @@
     }), audit.available ? 'no entries' : 'audit trail not available', 3);
   }
 
+  // a table is redrawn only when what it shows changed: buttons stay under the pointer, hover texts stay open
+  var last = {};
+  function changed(name, value) {
+    var text = JSON.stringify(value);
+    if (last[name] === text) { return false; }
+    last[name] = text;
+    return true;
+  }
+
   function render(state) {
-    renderWaiting(state.waiting);
-    renderPrograms(state.programs);
-    renderPorts(state);
-    renderDrops(state);
+    if (changed('waiting', state.waiting)) { renderWaiting(state.waiting); }
+    if (changed('programs', state.programs)) { renderPrograms(state.programs); }
+    if (changed('ports', [state.permitted, state.refused, state.storeProblem || ''])) { renderPorts(state); }
+    if (changed('drops', [state.drops, state.dropSources])) { renderDrops(state); }
     renderPath(state.path);
-    renderAudit(state.audit);
+    if (changed('audit', state.audit)) { renderAudit(state.audit); }
     var problems = [state.registryProblem, state.monitorProblem, state.storeProblem].filter(Boolean);
     var status = document.getElementById('fw-status');
     status.textContent = (problems.length ? problems.join('; ') + ' · ' : '') + 'updated ' + time(state.time);

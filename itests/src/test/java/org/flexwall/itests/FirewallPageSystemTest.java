@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.NoAlertPresentException;
-import org.openqa.selenium.WebElement;
 
 /**
  * The Firewall page of the Web Console in headless Chromium (Selenium, Debian's chromedriver) against the appliance
@@ -74,10 +73,11 @@ class FirewallPageSystemTest {
             assertTrue(connectsWithin(lab, 20), "the client gets in once the listener is trusted");
             screenshots(browser, "firewall");
 
-            WebElement remove = browser.driver.findElement(
-                    By.cssSelector("#fw-programs tr[data-path='" + waiter + "'] button.fw-remove"));
-            remove.click(); // arms
-            remove.click(); // confirms
+            String remove = "#fw-programs tr[data-path='" + waiter + "'] button.fw-remove";
+            browser.driver.findElement(By.cssSelector(remove)).click(); // asks
+            browser.await(10, "the page asks once more", "return document.querySelector(arguments[0]).textContent"
+                    + ".indexOf('sure') >= 0;", remove);
+            browser.driver.findElement(By.cssSelector(remove)).click(); // confirms
             browser.await(30, "the program leaves the trusted programs",
                     "return document.querySelector(\"#fw-programs tr[data-path='" + waiter + "']\") === null;");
             browser.await(30, "the port closes",
@@ -142,9 +142,10 @@ class FirewallPageSystemTest {
                     challenge.headers().toString());
 
             // the page's own remove works with the protections on
-            WebElement remove = browser.driver.findElement(By.cssSelector(row + " button.fw-remove"));
-            remove.click();
-            remove.click();
+            browser.driver.findElement(By.cssSelector(row + " button.fw-remove")).click();
+            browser.await(10, "the page asks once more", "return document.querySelector(arguments[0]).textContent"
+                    + ".indexOf('sure') >= 0;", row + " button.fw-remove");
+            browser.driver.findElement(By.cssSelector(row + " button.fw-remove")).click();
             browser.await(30, "the program is removed from the page", "return document.querySelector(arguments[0]) === null;",
                     row);
         }

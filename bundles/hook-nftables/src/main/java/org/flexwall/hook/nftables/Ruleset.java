@@ -24,7 +24,8 @@ import org.flexwall.api.packet.Marks;
  *             destination socket carries the verified mark → the packet's verified bit
  * input       (filter, policy drop): lo; permitted and verified; the handshake's last ACK; established,related;
  *             invalid → drop; IPv6 neighbour discovery on the link; packets a user-space hook accepted (mark) to a
- *             verified socket; anti-lockout, LAN services; drop
+ *             verified socket; anti-lockout, LAN services; the drop record (source . protocol . port of what
+ *             is dropped next, counted in the bounded sets drops4/drops6); drop
  * forward (filter, policy drop): established,related; invalid → drop; new flows entering on a LAN interface; drop
  * output  (filter, policy accept): ICMP/ICMPv6 errors this host would send about no known flow → drop
  * </pre>
