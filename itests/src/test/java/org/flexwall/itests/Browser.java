@@ -61,14 +61,22 @@ final class Browser implements AutoCloseable {
      */
     void screenshot(int width, int height, Path file) throws IOException {
         Files.createDirectories(file.getParent());
-        driver.manage().window().setSize(new Dimension(width, height));
+        viewport(width, height);
         Files.write(file, driver.getScreenshotAs(OutputType.BYTES));
         long full = ((Number) run("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight);"))
                 .longValue();
         driver.manage().window().setSize(new Dimension(width, (int) Math.min(Math.max(full + 120, height), 8000)));
         Files.write(file.resolveSibling(file.getFileName().toString().replace(".png", "-full.png")),
                 driver.getScreenshotAs(OutputType.BYTES));
+        viewport(width, height);
+    }
+
+    /** Sizes the window so that the page itself gets {@code width}×{@code height} (the window's frame aside). */
+    void viewport(int width, int height) {
         driver.manage().window().setSize(new Dimension(width, height));
+        long innerWidth = ((Number) run("return window.innerWidth;")).longValue();
+        long innerHeight = ((Number) run("return window.innerHeight;")).longValue();
+        driver.manage().window().setSize(new Dimension((int) (2 * width - innerWidth), (int) (2 * height - innerHeight)));
     }
 
     @Override

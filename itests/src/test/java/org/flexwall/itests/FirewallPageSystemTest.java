@@ -169,7 +169,7 @@ class FirewallPageSystemTest {
     private void screenshots(Browser browser, String name) throws Exception {
         browser.screenshot(1280, 900, Path.of("target", "screenshots", name + "-1280x900.png").toAbsolutePath());
         browser.screenshot(390, 844, Path.of("target", "screenshots", name + "-390x844.png").toAbsolutePath());
-        browser.driver.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
+        browser.viewport(1280, 900);
     }
 
     /** One exchange with the listener from outside: whether a line came back. */
