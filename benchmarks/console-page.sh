@@ -38,7 +38,7 @@ url="http://127.0.0.1:$port/system/console/firewall/state.json"
 fw() { FLEXWALL_DATA="$work/data" "$image/bin/flexwall" "$@"; }
 
 # 1 000 permitted ports: one trusted program (an interpreter, trusted with --insist for the benchmark) listening on them
-python="$(readlink -f "$(command -v python3)")"
+python="$(readlink -f /usr/bin/python3)" # Debian's, the real image (not a version manager's shim)
 fw trust "$python" bench-listener --insist > /dev/null
 cat > "$work/listen.py" <<'PY'
 import socket, time
@@ -48,15 +48,16 @@ for p in range(20000, 21000):
     socks.append(s)
 time.sleep(100000)
 PY
-python3 "$work/listen.py" & pids+=($!)
+"$python" "$work/listen.py" & pids+=($!)
 until [ "$(fw ports --json | grep '^{' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["permitted"]))')" -ge 1000 ]; do sleep 0.5; done
 
 # 100 000 dropped attempts from random sources to ports nobody listens on
 ip netns exec "$FLEXWALL_BENCH_OUT" hping3 -q -S --rand-source -p ++30000 -i u50 -c 100000 10.78.0.2 > /dev/null 2>&1 || true
 sleep 3
-counted=$(curl -s -u "$auth" "$url" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(d["count"] for d in s["drops"]), s["dropSources"], len(s["permitted"]))')
+counted=$(curl -s -u "$auth" "$url" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["dropsCounted"], s["dropSources"], len(s["permitted"]))')
 
 for r in $(seq "$rounds"); do
+  sleep 11 # the page counts as watched for 10 s after its last update; idle means nobody watches
   t0=$(ticks "$jvm"); sleep "$seconds"; t1=$(ticks "$jvm")
   echo "$(( (t1 - t0) ))" >> "$work/idle_ticks"
   t0=$(ticks "$jvm")

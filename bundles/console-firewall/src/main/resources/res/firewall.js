@@ -152,8 +152,9 @@
     fill('fw-drops', state.drops.map(function (d) {
       return row([d.source, d.protocol, d.port, d.count, time(d.firstSeen), time(d.lastSeen)]);
     }), 'nothing dropped yet', 6);
-    document.getElementById('fw-drops-note').textContent = state.dropSources + ' sources and ports remembered (at most '
-      + 8192 + ' here; the kernel record holds ' + state.dropCapacity + '), most recent first';
+    document.getElementById('fw-drops-note').textContent = state.dropsCounted + ' attempts dropped since the appliance '
+      + 'started, from ' + state.dropSources + ' sources and ports remembered (at most 8192 here; the kernel record holds '
+      + state.dropCapacity + '); the ' + state.drops.length + ' most recent shown';
   }
 
   function renderPath(path) {
@@ -178,7 +179,8 @@
     h.forEach(function (s) { max = Math.max(max, s[1], s[2]); });
     [1, 2].forEach(function (i) {
       var line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-      var points = h.map(function (s, x) { return (300 - h.length + x) + ',' + (58 - 56 * s[i] / max).toFixed(1); });
+      var latest = h.length ? h[h.length - 1][0] : 0; // x is the time: unwatched, the page is sampled less often
+      var points = h.map(function (s) { return (300 - (latest - s[0])) + ',' + (58 - 56 * s[i] / max).toFixed(1); });
       line.setAttribute('points', points.join(' '));
       line.setAttribute('class', i === 1 ? 'fw-l-dec' : 'fw-l-drop');
       svg.appendChild(line);
@@ -206,7 +208,7 @@
     if (changed('waiting', state.waiting)) { renderWaiting(state.waiting); }
     if (changed('programs', state.programs)) { renderPrograms(state.programs); }
     if (changed('ports', [state.permitted, state.refused, state.storeProblem || ''])) { renderPorts(state); }
-    if (changed('drops', [state.drops, state.dropSources])) { renderDrops(state); }
+    if (changed('drops', [state.drops, state.dropSources, state.dropsCounted])) { renderDrops(state); }
     renderPath(state.path);
     if (changed('audit', state.audit)) { renderAudit(state.audit); }
     var problems = [state.registryProblem, state.monitorProblem, state.storeProblem].filter(Boolean);

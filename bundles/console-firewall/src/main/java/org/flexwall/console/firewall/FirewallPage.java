@@ -62,6 +62,8 @@ public class FirewallPage extends HttpServlet {
     /** Where the console's security provider leaves the user it authenticated (the Http Whiteboard's REMOTE_USER). */
     static final String REMOTE_USER = "org.osgi.service.http.authentication.remote.user";
     private static final long FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(900);
+    static final long WATCHED_SECONDS = 10;
+    static final long UNWATCHED_SECONDS = 10;
 
     @Reference(service = LoggerFactory.class)
     private transient Logger log;
@@ -101,6 +103,8 @@ public class FirewallPage extends HttpServlet {
     private transient JsonObject cached;
     private transient String cachedFilter;
     private transient long cachedAt;
+    private volatile long lastAsked = Long.MIN_VALUE / 2;
+    private transient long lastSampled = Long.MIN_VALUE / 2;
 
     @Activate
     void activate() {
@@ -109,7 +113,21 @@ public class FirewallPage extends HttpServlet {
             t.setDaemon(true);
             return t;
         });
-        sampler.scheduleAtFixedRate(this::sample, 0, 1, TimeUnit.SECONDS);
+        sampler.scheduleAtFixedRate(this::sampleIfDue, 0, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Every second while the page was asked for in the last {@value #WATCHED_SECONDS} s, else every
+     * {@value #UNWATCHED_SECONDS} s: reading the kernel's drop record costs a process start, and its counters and the
+     * queue's only grow, so nothing is lost between two looks.
+     */
+    private void sampleIfDue() {
+        long now = System.nanoTime();
+        boolean watched = now - lastAsked < TimeUnit.SECONDS.toNanos(WATCHED_SECONDS);
+        if (watched || now - lastSampled >= TimeUnit.SECONDS.toNanos(UNWATCHED_SECONDS) - TimeUnit.MILLISECONDS.toNanos(500)) {
+            lastSampled = now;
+            sample();
+        }
     }
 
     @Deactivate
@@ -154,6 +172,10 @@ public class FirewallPage extends HttpServlet {
 
     private synchronized JsonObject state(String auditFilter) {
         long now = System.nanoTime();
+        if (now - lastAsked >= TimeUnit.SECONDS.toNanos(WATCHED_SECONDS)) {
+            sampler.execute(this::sample); // the first look after a quiet while: figures of now, not of up to 10 s ago
+        }
+        lastAsked = now;
         String filter = auditFilter == null ? "" : auditFilter;
         if (cached != null && now - cachedAt < FRESH_NANOS && filter.equals(cachedFilter)) {
             return cached; // several browsers polling cost one answer a second

@@ -95,7 +95,8 @@ final class FirewallState {
                     .add("port", r.port()).add("count", r.count()).add("firstSeen", r.firstSeen().toString())
                     .add("lastSeen", r.lastSeen().toString()));
         }
-        o.add("drops", drops).add("dropSources", s.drops().size()).add("dropCapacity", s.dropCapacity());
+        o.add("drops", drops).add("dropSources", s.drops().size()).add("dropCapacity", s.dropCapacity())
+                .add("dropsCounted", s.drops().total());
 
         o.add("path", path(s));
         o.add("audit", audit(s.audit(), auditFilter));

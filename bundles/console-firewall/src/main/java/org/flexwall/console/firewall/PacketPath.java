@@ -7,7 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The packet path's figures, sampled once a second and kept for the last {@link #SECONDS} seconds: packets decided in
+ * The packet path's figures, sampled once a second while someone watches (less often otherwise) and kept for the last
+ * {@link #SECONDS} samples: packets decided in
  * user space (the NFQUEUE's sequence numbers), packets the queue dropped, unsolicited packets dropped, connection-table
  * use. Read from the kernel's own files in the appliance's namespace.
  */
@@ -31,14 +32,17 @@ final class PacketPath {
     private int filled;
     private QueueCounters lastQueue;
     private long lastDrops = -1;
+    private long lastSecond;
     private long queueDropsTotal;
 
     /** Takes one sample; {@code dropsTotal} is every dropped attempt counted so far. */
     synchronized Sample sample(long epochSecond, QueueCounters queue, long dropsTotal, long conntrack,
             long conntrackMax) {
-        long decisions = lastQueue == null ? 0 : Math.max(0, queue.queued() - lastQueue.queued());
-        long queueDrops = lastQueue == null ? 0 : Math.max(0, queue.dropped() - lastQueue.dropped());
-        long drops = lastDrops < 0 ? 0 : Math.max(0, dropsTotal - lastDrops);
+        long seconds = lastQueue == null ? 1 : Math.max(1, epochSecond - lastSecond); // sampled less often while unwatched
+        long decisions = lastQueue == null ? 0 : Math.max(0, queue.queued() - lastQueue.queued()) / seconds;
+        long queueDrops = lastQueue == null ? 0 : Math.max(0, queue.dropped() - lastQueue.dropped()) / seconds;
+        long drops = lastDrops < 0 ? 0 : Math.max(0, dropsTotal - lastDrops) / seconds;
+        lastSecond = epochSecond;
         lastQueue = queue;
         lastDrops = dropsTotal;
         queueDropsTotal = queue.dropped();
