@@ -13,9 +13,8 @@ import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.DroppedPacket;
 
 /**
- * Dropped inbound attempts aggregated per (source, protocol, port) from both places packets are dropped: the kernel's
- * drop record (cumulative counters, read as they are) and the user-space hooks' recent drops (each packet once, by
- * time). Bounded whatever the attack: beyond {@link #capacity} keys the least recently seen is forgotten.
+ * Dropped inbound attempts aggregated per (source, protocol, port): from the kernel's drop record (cumulative counters,
+ * read as they are), or, without one, from the user-space hooks' recent drops (each packet once, by time). Bounded whatever the attack: beyond {@link #capacity} keys the least recently seen is forgotten.
  */
 final class DropTally {
     /** One aggregated row. */

@@ -138,12 +138,15 @@ public class FirewallPage extends HttpServlet {
     /** Once a second: the dropped attempts from every source, and the packet path's figures. */
     private void sample() {
         try {
+            // the kernel's record counts every attempt, those the queue drops included; without it (no nftables
+            // hook) the user-space hooks' recent drops are all there is
             DropRecord record = dropRecord;
             if (record != null) {
                 drops.kernel(record.counts());
-            }
-            for (PacketHook h : hooks) {
-                drops.userSpace(h.recentDrops());
+            } else {
+                for (PacketHook h : hooks) {
+                    drops.userSpace(h.recentDrops());
+                }
             }
             path.sample(Instant.now().getEpochSecond(), PacketPath.readQueues(), drops.total(),
                     PacketPath.readNumber(PacketPath.CONNTRACK_COUNT), PacketPath.readNumber(PacketPath.CONNTRACK_MAX));

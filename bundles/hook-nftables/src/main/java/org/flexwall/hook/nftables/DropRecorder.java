@@ -23,8 +23,9 @@ import jakarta.json.JsonValue;
 import jakarta.json.spi.JsonProvider;
 
 /**
- * The kernel's drop record read back: the baseline's input chain counts every unsolicited TCP and UDP packet it drops
- * in a dynamic set per family, keyed by source, protocol and port ({@link Ruleset#DROPS4}, {@link Ruleset#DROPS6}).
+ * The kernel's drop record read back: the baseline counts every new TCP and UDP packet from outside that no permitted
+ * port or operator rule admits, before the NFQUEUE hook sees it, in a dynamic set per family keyed by source, protocol
+ * and port ({@link Ruleset#DROPS4}, {@link Ruleset#DROPS6}).
  * Read with {@code nft -j} at most once a second, whoever asks how often.
  */
 @Component(service = DropRecord.class, configurationPid = NftablesHook.PID)

@@ -21,11 +21,12 @@ import org.flexwall.api.packet.Marks;
  *             and notrack (not on a gateway); anti-lockout, LAN services → operator-rule mark
  * unsolicited (prerouting, after conntrack): new packets from outside not for this host → drop
  * verify      (input, -160, before the NFQUEUE rules): a new or untracked packet with the accepted mark whose
- *             destination socket carries the verified mark → the packet's verified bit
+ *             destination socket carries the verified mark → the packet's verified bit; a new packet from outside
+ *             with neither the accepted nor the operator-rule mark → the drop record (source . protocol . port,
+ *             counted in the bounded sets drops4/drops6)
  * input       (filter, policy drop): lo; permitted and verified; the handshake's last ACK; established,related;
  *             invalid → drop; IPv6 neighbour discovery on the link; packets a user-space hook accepted (mark) to a
- *             verified socket; anti-lockout, LAN services; the drop record (source . protocol . port of what
- *             is dropped next, counted in the bounded sets drops4/drops6); drop
+ *             verified socket; anti-lockout, LAN services; drop
  * forward (filter, policy drop): established,related; invalid → drop; new flows entering on a LAN interface; drop
  * output  (filter, policy accept): ICMP/ICMPv6 errors this host would send about no known flow → drop
  * </pre>
@@ -140,6 +141,16 @@ final class Ruleset {
         b.append("add rule ").append(T).append(" verify ct state new,untracked ").append(HAS_ACCEPTED_MARK).append(' ')
                 .append(TO_VERIFIED_SOCKET).append(String.format(" meta mark set meta mark | 0x%08x", Marks.VERIFIED_SOCKET))
                 .append('\n');
+        // The drop record: a new packet from outside that no permitted port or operator rule admits is dropped (by the
+        // queue or by input's policy) unless the queue finds a trusted listener the sets do not hold yet. Counted here,
+        // before the queue, so packets over its rate limit count too; one rule each, so a full set records nothing
+        // more and leaves the packet alone
+        for (String[] d : List.of(new String[] { "ipv4", "ip", DROPS4 }, new String[] { "ipv6", "ip6", DROPS6 })) {
+            b.append("add rule ").append(T).append(" verify iif != \"lo\" ct state new ").append(String.format(
+                    "meta mark & 0x%08x == 0 ", Marks.ACCEPTED | Marks.OPERATOR_RULE)).append("meta nfproto ")
+                    .append(d[0]).append(" meta l4proto { tcp, udp } update @").append(d[2]).append(" { ").append(d[1])
+                    .append(" saddr . meta l4proto . th dport }\n");
+        }
         input(b, PERMITTED_AND_VERIFIED + " accept");
         if (s.untracksPermitted()) {
             // the handshake's last ACK finds the request socket, which carries no mark of its own (its listener's
@@ -168,9 +179,6 @@ final class Ruleset {
             prerouting(b, service + " " + MARK_OPERATOR_RULE);
             input(b, service + " accept comment \"LAN service\"");
         }
-        // the drop record: a rule of its own, so a full set (the update fails) still leaves the packet to the drop
-        input(b, "meta nfproto ipv4 meta l4proto { tcp, udp } update @" + DROPS4 + " { ip saddr . meta l4proto . th dport }");
-        input(b, "meta nfproto ipv6 meta l4proto { tcp, udp } update @" + DROPS6 + " { ip6 saddr . meta l4proto . th dport }");
         input(b, "counter comment \"dropped: unsolicited\"");
 
         // A new packet from outside that is not for this host (to forward, or to a prefix with no route) would make the
