@@ -31,35 +31,44 @@ public final class IcfComponent implements PacketDecider {
     @ObjectClassDefinition(id = PID, name = "flexwall stateful ICF",
             description = "Connection table of flows the appliance or its LAN originated; only their replies come in.")
     public @interface Config {
-        @AttributeDefinition(description = "Flow slots (rounded up to a power of two). Established flows are never "
+        @AttributeDefinition(name = "Flow slots", min = "16",
+                description = "Flow slots (rounded up to a power of two). Established flows are never "
                 + "evicted: when the table is full of them, new outbound flows are refused.")
         int capacity() default 65536;
 
-        @AttributeDefinition(description = "Slots examined per lookup or insert.")
+        @AttributeDefinition(name = "Slots probed", min = "1", description = "Slots examined per lookup or insert.")
         int maxProbe() default 16;
 
-        @AttributeDefinition(description = "Seconds an unanswered outbound TCP SYN is remembered.")
+        @AttributeDefinition(name = "TCP SYN sent (s)", min = "1",
+                description = "Seconds an unanswered outbound TCP SYN is remembered.")
         long tcpSynSentSeconds() default 60;
 
-        @AttributeDefinition(description = "Seconds an idle established TCP connection is remembered.")
+        @AttributeDefinition(name = "TCP established (s)", min = "1",
+                description = "Seconds an idle established TCP connection is remembered.")
         long tcpEstablishedSeconds() default 86400;
 
-        @AttributeDefinition(description = "Seconds a TCP connection is remembered after a FIN.")
+        @AttributeDefinition(name = "TCP closing (s)", min = "1",
+                description = "Seconds a TCP connection is remembered after a FIN.")
         long tcpClosingSeconds() default 120;
 
-        @AttributeDefinition(description = "Seconds a TCP connection is remembered after a RST.")
+        @AttributeDefinition(name = "TCP closed (s)", min = "1",
+                description = "Seconds a TCP connection is remembered after a RST.")
         long tcpClosedSeconds() default 10;
 
-        @AttributeDefinition(description = "Seconds an unanswered UDP flow is remembered.")
+        @AttributeDefinition(name = "UDP unanswered (s)", min = "1",
+                description = "Seconds an unanswered UDP flow is remembered.")
         long udpSeconds() default 30;
 
-        @AttributeDefinition(description = "Seconds an answered UDP flow is remembered after its last packet.")
+        @AttributeDefinition(name = "UDP answered (s)", min = "1",
+                description = "Seconds an answered UDP flow is remembered after its last packet.")
         long udpRepliedSeconds() default 180;
 
-        @AttributeDefinition(description = "Seconds an ICMP echo request waits for its reply.")
+        @AttributeDefinition(name = "ICMP echo (s)", min = "1",
+                description = "Seconds an ICMP echo request waits for its reply.")
         long icmpSeconds() default 30;
 
-        @AttributeDefinition(description = "Remember a TCP connection from an outbound segment of it when the table "
+        @AttributeDefinition(name = "Pick up unknown TCP connections",
+                description = "Remember a TCP connection from an outbound segment of it when the table "
                 + "does not know it (after a restart), so its replies keep flowing.")
         boolean loosePickup() default true;
     }

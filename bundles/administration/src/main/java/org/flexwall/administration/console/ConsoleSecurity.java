@@ -37,14 +37,15 @@ public class ConsoleSecurity implements SecurityProvider {
     @ObjectClassDefinition(name = "flexwall console login", description = "Who may log in to the Web Console, and "
             + "under which names it may be reached")
     public @interface Config {
-        @AttributeDefinition(description = "User name for the console")
+        @AttributeDefinition(name = "User name", description = "User name for the console")
         String username() default "admin";
 
-        @AttributeDefinition(name = "password.hash", description = "Optional pbkdf2-sha256$ITERATIONS$SALT$HASH line; "
+        @AttributeDefinition(name = "Password hash", description = "Optional pbkdf2-sha256$ITERATIONS$SALT$HASH line; "
                 + "when empty the hash in the data directory is used (generated on first start)")
         String password_hash() default "";
 
-        @AttributeDefinition(name = "allowed.hosts", description = "Host names (name, or name:port) under which the "
+        @AttributeDefinition(name = "Allowed host names",
+                description = "Host names (name, or name:port) under which the "
                 + "console may be reached besides 127.0.0.1, localhost, [::1], its configured address and the address "
                 + "a request arrived at; any other Host header is refused (DNS rebinding)")
         String[] allowed_hosts() default {};

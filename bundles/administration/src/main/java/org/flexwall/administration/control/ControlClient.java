@@ -49,7 +49,7 @@ public final class ControlClient {
     /** How long to wait for the answer to a question, and to a change (a hook switch waits up to 30 s). */
     static final long QUERY_MILLIS = 10_000;
     static final long CHANGE_MILLIS = 45_000;
-    private static final List<String> QUERIES = List.of("programs", "ports", "status");
+    private static final List<String> QUERIES = List.of("programs", "ports", "status", "audit");
 
     static final String USAGE_TEXT = String.join("\n",
             "usage: flexwall COMMAND [ARGUMENTS] [--json] [--data DIR | --socket PATH]",
@@ -68,6 +68,9 @@ public final class ControlClient {
             "  disable                       stop the packet hooks and remove flexwall's kernel rules: nothing is",
             "                                filtered for flexwall until `enable` or its next start",
             "  enable                        start the packet hooks again",
+            "  audit [TEXT]                  the audit trail, newest first: who changed trust, and every port opened",
+            "    [--since WHEN] [--limit N]  or closed; only entries containing TEXT, since WHEN (a time such as",
+            "                                2026-12-07T10:00:00Z, a day such as 2026-12-07, or an age: 30m, 2h, 7d)",
             "  --json                        print the answer as JSON",
             "  --data DIR                    the appliance's data directory (default: $FLEXWALL_DATA, else that of the",
             "                                appliance running in this network namespace, else the image's data/)",
@@ -97,11 +100,18 @@ public final class ControlClient {
         String socket = null;
         String data = null;
         java.util.Map<String, String> runsAs = new java.util.LinkedHashMap<>();
+        java.util.Map<String, String> auditOptions = new java.util.LinkedHashMap<>();
         List<String> words = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--json" -> json = true;
                 case "--insist" -> insist = true;
+                case "--since", "--limit" -> {
+                    if (++i >= args.length) {
+                        return usage(args[i - 1] + " needs a value");
+                    }
+                    auditOptions.put(args[i - 1].substring(2), args[i]);
+                }
                 case "--user", "--unit" -> {
                     if (++i >= args.length) {
                         return usage(args[i - 1] + " needs a value");
@@ -137,7 +147,7 @@ public final class ControlClient {
         }
         JsonObject request;
         try {
-            request = request(words, insist, runsAs);
+            request = request(words, insist, runsAs, auditOptions);
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
@@ -195,6 +205,12 @@ public final class ControlClient {
 
     /** As above, with the --user and --unit a trusted program is restricted to ({@code runsAs}: "user", "unit"). */
     static JsonObject request(List<String> words, boolean insist, java.util.Map<String, String> runsAs) {
+        return request(words, insist, runsAs, java.util.Map.of());
+    }
+
+    /** As above, with audit's --since and --limit ({@code auditOptions}: "since", "limit"). */
+    static JsonObject request(List<String> words, boolean insist, java.util.Map<String, String> runsAs,
+            java.util.Map<String, String> auditOptions) {
         String command = words.get(0);
         JsonObjectBuilder b = JsonSupport.json().createObjectBuilder().add("op", command);
         switch (command) {
@@ -212,7 +228,26 @@ public final class ControlClient {
             }
             case "programs", "ports", "status", "reload", "reset", "disable", "enable" ->
                     arguments(words, 0, 0, command);
+            case "audit" -> {
+                arguments(words, 0, 1, "audit [TEXT] [--since WHEN] [--limit N]");
+                if (words.size() > 1) {
+                    b.add("contains", words.get(1));
+                }
+                if (auditOptions.containsKey("since")) {
+                    b.add("since", auditOptions.get("since"));
+                }
+                if (auditOptions.containsKey("limit")) {
+                    try {
+                        b.add("limit", Integer.parseInt(auditOptions.get("limit")));
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--limit takes a number of entries");
+                    }
+                }
+            }
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
+        }
+        if (!auditOptions.isEmpty() && !command.equals("audit")) {
+            throw new IllegalArgumentException("--since and --limit belong to audit only");
         }
         if ((insist || !runsAs.isEmpty()) && !command.equals("trust")) {
             throw new IllegalArgumentException("--insist, --user and --unit belong to trust only");

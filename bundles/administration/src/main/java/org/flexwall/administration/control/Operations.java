@@ -3,12 +3,25 @@ package org.flexwall.administration.control;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import org.flexwall.administration.status.ReadinessReport;
+import org.apache.felix.hc.api.Result;
+import org.apache.felix.hc.api.ResultLog;
+import org.apache.felix.hc.api.execution.HealthCheckExecutionOptions;
+import org.apache.felix.hc.api.execution.HealthCheckExecutionResult;
+import org.apache.felix.hc.api.execution.HealthCheckExecutor;
+import org.apache.felix.hc.api.execution.HealthCheckSelector;
+import org.flexwall.api.audit.AuditEntry;
+import org.flexwall.api.audit.AuditException;
+import org.flexwall.api.audit.AuditQuery;
+import org.flexwall.api.audit.AuditTrail;
+import org.flexwall.api.audit.PortChange;
+import org.flexwall.api.audit.TrustChange;
+import org.flexwall.api.health.FlexwallHealth;
 import org.flexwall.api.packet.PacketHook;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
@@ -20,8 +33,6 @@ import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.ProgramRegistryListener;
 import org.flexwall.api.program.RegistryException;
 import org.flexwall.api.program.TrustedProgram;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -49,7 +60,11 @@ import jakarta.json.spi.JsonProvider;
 public class Operations {
     /** The operations, by the name a request gives in its "op" field. */
     public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status",
-            "reload", "reset", "disable", "enable");
+            "reload", "reset", "disable", "enable", "audit");
+    /** Who changes trust through the Gogo shell: whoever has the JVM's console, which root started. */
+    public static final String GOGO = "root (Gogo shell)";
+    /** Entries {@code audit} answers at most when the request sets no limit. */
+    static final int AUDIT_LIMIT = 1000;
     private static final long HOOK_SWITCH_SECONDS = 30;
 
     @Reference(service = LoggerFactory.class)
@@ -70,22 +85,29 @@ public class Operations {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile ServiceComponentRuntime scr;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile AuditTrail auditTrail;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile HealthCheckExecutor healthChecks;
+
+    /** Without OSGi (tests): what the health checks answer; null in the framework, where the executor runs them. */
+    private volatile java.util.function.Supplier<List<Check>> checksWithoutOsgi;
+
+    /** One health check's outcome, as {@code status} shows it. */
+    public record Check(String name, Result.Status status, List<String> messages) {}
+
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<ProgramRegistryListener> registryListeners = new CopyOnWriteArrayList<>();
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<PacketHook> packetHooks = new CopyOnWriteArrayList<>();
 
-    private volatile BundleContext context;
-
     private final JsonProvider json = JsonSupport.json();
 
     public Operations() {}
-
-    @Activate
-    void activate(BundleContext context) {
-        this.context = context;
-    }
 
     /** Without OSGi (tests, tools): the services to act on; any of them may be null. */
     public static Operations using(ProgramRegistry registry, PortStore portStore, PortMonitor portMonitor,
@@ -98,14 +120,34 @@ public class Operations {
         return o;
     }
 
+    /** Without OSGi: the audit trail trust changes are recorded in. */
+    public Operations withAuditTrail(AuditTrail trail) {
+        auditTrail = trail;
+        return this;
+    }
+
+    /** Without OSGi: what the health checks answer to {@code status}. */
+    public Operations withHealthChecks(java.util.function.Supplier<List<Check>> checks) {
+        checksWithoutOsgi = checks;
+        return this;
+    }
+
     /** Without OSGi: the packet hooks {@code status} reports. */
     public Operations withPacketHooks(List<PacketHook> hooks) {
         packetHooks.addAll(hooks);
         return this;
     }
 
-    /** Carries out one request; never throws: failures come back as {@code {"ok":false,"error":…}}. */
+    /**
+     * Carries out one request of the control socket, whose peer is root (the socket is 0600 root's); never throws:
+     * failures come back as {@code {"ok":false,"error":…}}.
+     */
     public JsonObject execute(JsonObject request) {
+        return execute(request, AuditTrail.ROOT);
+    }
+
+    /** As above, for a request made by {@code actor}, the name the audit trail records for trust changes. */
+    public JsonObject execute(JsonObject request, String actor) {
         String op = null;
         try {
             op = text(request, "op");
@@ -114,26 +156,28 @@ public class Operations {
             }
             switch (op) {
                 case "trust":
-                    return trust(requiredText(request, "path"), text(request, "name"), request.getBoolean("insist", false),
-                            text(request, "user"), text(request, "unit"));
+                    return trust(actor, requiredText(request, "path"), text(request, "name"),
+                            request.getBoolean("insist", false), text(request, "user"), text(request, "unit"));
                 case "untrust":
-                    return untrust(requiredText(request, "path"));
+                    return untrust(actor, requiredText(request, "path"));
                 case "programs":
                     return programs();
                 case "reapprove":
-                    return reapprove(requiredText(request, "path"));
+                    return reapprove(actor, requiredText(request, "path"));
                 case "ports":
                     return ports();
                 case "status":
                     return status();
                 case "reload":
-                    return reload();
+                    return reload(actor);
                 case "reset":
-                    return reset();
+                    return reset(actor);
                 case "disable":
                     return switchPacketHooks(false);
                 case "enable":
                     return switchPacketHooks(true);
+                case "audit":
+                    return audit(text(request, "since"), request.getInt("limit", 0), text(request, "contains"));
                 default:
                     return error(op, "unknown operation '" + op + "'; one of " + String.join(", ", NAMES));
             }
@@ -147,11 +191,14 @@ public class Operations {
 
     /** Trusts the program at {@code path}; {@code name} may be null (the file name is used). */
     public JsonObject trust(String path, String name, boolean insist) {
-        return trust(path, name, insist, null, null);
+        return trust(AuditTrail.ROOT, path, name, insist, null, null);
     }
 
-    /** As above, for processes of {@code user} (name or uid) in systemd unit {@code unit} only; each may be null. */
-    public JsonObject trust(String path, String name, boolean insist, String user, String unit) {
+    /**
+     * As above, for processes of {@code user} (name or uid) in systemd unit {@code unit} only; each may be null.
+     * {@code actor} is who asked, for the audit trail.
+     */
+    public JsonObject trust(String actor, String path, String name, boolean insist, String user, String unit) {
         ProgramRegistry r = registry;
         if (r == null) {
             return noRegistry("trust");
@@ -162,13 +209,18 @@ public class Operations {
                     + (p.restrictions().isEmpty() ? "" : ", " + p.restrictions() + " only")
                     + (p.interpreter() ? " (an interpreter: every script it runs is trusted)" : ""));
             programsChanged();
-            return ok("trust").add("program", program(p)).add("permitted", portsOf(p.sha256())).build();
+            return recorded(ok("trust").add("program", program(p)).add("permitted", portsOf(p.sha256())),
+                    TrustChange.trusted(actor, p));
         } catch (RegistryException e) {
             return error("trust", e.getMessage());
         }
     }
 
     public JsonObject untrust(String path) {
+        return untrust(AuditTrail.ROOT, path);
+    }
+
+    public JsonObject untrust(String actor, String path) {
         ProgramRegistry r = registry;
         if (r == null) {
             return noRegistry("untrust");
@@ -194,7 +246,8 @@ public class Operations {
                     closed.add(port(p));
                 }
             }
-            return ok("untrust").add("removed", programs).add("closed", closed).build();
+            return recorded(ok("untrust").add("removed", programs).add("closed", closed),
+                    removed.stream().map(p -> TrustChange.untrusted(actor, p)).toArray(TrustChange[]::new));
         } catch (RegistryException e) {
             return error("untrust", e.getMessage());
         }
@@ -215,15 +268,22 @@ public class Operations {
     }
 
     public JsonObject reapprove(String path) {
+        return reapprove(AuditTrail.ROOT, path);
+    }
+
+    public JsonObject reapprove(String actor, String path) {
         ProgramRegistry r = registry;
         if (r == null) {
             return noRegistry("reapprove");
         }
         try {
-            TrustedProgram p = r.reapprove(fullPath(path));
+            Path full = fullPath(path);
+            TrustedProgram before = r.programs().stream().filter(t -> t.path().equals(full)).findFirst().orElse(null);
+            TrustedProgram p = r.reapprove(full);
             audit("reapproved program '" + p.name() + "' at " + p.path() + ", SHA-256 now " + p.sha256());
             programsChanged();
-            return ok("reapprove").add("program", program(p)).add("permitted", portsOf(p.sha256())).build();
+            return recorded(ok("reapprove").add("program", program(p)).add("permitted", portsOf(p.sha256())),
+                    TrustChange.reapproved(actor, before, p));
         } catch (RegistryException e) {
             return error("reapprove", e.getMessage());
         }
@@ -231,6 +291,10 @@ public class Operations {
 
     /** Reads the trusted-program store again, after the operator repaired it as its problem message said. */
     public JsonObject reload() {
+        return reload(AuditTrail.ROOT);
+    }
+
+    public JsonObject reload(String actor) {
         ProgramRegistry r = registry;
         if (r == null) {
             return noRegistry("reload");
@@ -243,11 +307,17 @@ public class Operations {
         audit("reloaded the trusted-program store: " + r.programs().size() + " trusted programs");
         JsonArrayBuilder list = json.createArrayBuilder();
         r.programs().forEach(p -> list.add(program(p)));
-        return ok("reload").add("programs", list).build();
+        int n = r.programs().size();
+        return recorded(ok("reload").add("programs", list), new TrustChange(Instant.now(), actor,
+                TrustChange.Action.RELOAD, null, null, null, null, n + (n == 1 ? " trusted program" : " trusted programs")));
     }
 
     /** Gives up on a damaged store: starts an empty list (the registry refuses while its store is usable). */
     public JsonObject reset() {
+        return reset(AuditTrail.ROOT);
+    }
+
+    public JsonObject reset(String actor) {
         ProgramRegistry r = registry;
         if (r == null) {
             return noRegistry("reset");
@@ -259,7 +329,58 @@ public class Operations {
         }
         audit("reset the trusted-program store: no program is trusted now");
         programsChanged();
-        return ok("reset").build();
+        return recorded(ok("reset"), new TrustChange(Instant.now(), actor, TrustChange.Action.RESET, null, null, null,
+                null, ""));
+    }
+
+    /**
+     * The audit trail, newest first.
+     *
+     * @param since    a time ("2026-12-07T10:00:00Z", "2026-12-07") or an age ("30m", "2h", "7d"), or null for all
+     * @param limit    at most this many entries, 0 for {@value #AUDIT_LIMIT}
+     * @param contains only entries whose words contain this text, ignoring case; null for all
+     */
+    public JsonObject audit(String since, int limit, String contains) {
+        AuditTrail trail = auditTrail;
+        if (trail == null) {
+            return error("audit", "the audit trail is not running; `flexwall status` shows what it waits for");
+        }
+        if (limit < 0) {
+            throw new IllegalArgumentException("the limit is a number of entries, not " + limit);
+        }
+        try {
+            List<AuditEntry> entries = trail.read(new AuditQuery(since == null ? null : AuditTime.since(since,
+                    Instant.now()), limit == 0 ? AUDIT_LIMIT : limit, contains));
+            JsonArrayBuilder list = json.createArrayBuilder();
+            entries.forEach(e -> list.add(entry(e)));
+            return ok("audit").add("entries", list).build();
+        } catch (AuditException e) {
+            return error("audit", e.getMessage());
+        }
+    }
+
+    /** The answer, after recording {@code changes}; says so in "auditProblem" when they could not be recorded. */
+    private JsonObject recorded(JsonObjectBuilder answer, TrustChange... changes) {
+        AuditTrail trail = auditTrail;
+        if (trail == null) {
+            warn("the audit trail is not running: not recorded: " + summaries(changes));
+            return answer.add("auditProblem", "the audit trail is not running, so this change was not recorded "
+                    + "in it").build();
+        }
+        for (TrustChange change : changes) {
+            try {
+                trail.record(change);
+            } catch (AuditException e) {
+                warn("not recorded in the audit trail (" + e.getMessage() + "): " + summaries(changes));
+                return answer.add("auditProblem", "the change was made, but the audit trail could not record it: "
+                        + e.getMessage()).build();
+            }
+        }
+        return answer.build();
+    }
+
+    private static String summaries(TrustChange... changes) {
+        return String.join("; ", java.util.Arrays.stream(changes).map(TrustChange::summary).toList());
     }
 
     public JsonObject ports() {
@@ -313,15 +434,50 @@ public class Operations {
         }
         status.add("packetHooks", hooks);
         healthy &= !packetHooks.isEmpty(); // no hook: the kernel baseline, if any, decides alone
-        ServiceComponentRuntime runtime = scr;
-        if (runtime != null) {
-            List<String> waiting = ReadinessReport.notReady(context, runtime);
-            JsonArrayBuilder w = json.createArrayBuilder();
-            waiting.forEach(w::add);
-            status.add("waiting", w);
-            healthy &= waiting.isEmpty();
-        }
+        JsonArrayBuilder checks = json.createArrayBuilder();
+        healthy &= healthChecks(checks);
+        status.add("checks", checks);
         return status.add("healthy", healthy).build();
+    }
+
+    /**
+     * Runs flexwall's health checks (the ones the console shows) into {@code checks}: name, status, messages. Returns
+     * whether every one is OK; false too when the health checks do not run, or none is registered.
+     */
+    private boolean healthChecks(JsonArrayBuilder checks) {
+        List<Check> results = runHealthChecks();
+        for (Check c : results) {
+            JsonArrayBuilder m = json.createArrayBuilder();
+            c.messages().forEach(m::add);
+            checks.add(json.createObjectBuilder().add("name", c.name()).add("status", c.status().name())
+                    .add("messages", m));
+        }
+        return !results.isEmpty() && results.stream().allMatch(c -> c.status() == Result.Status.OK);
+    }
+
+    private List<Check> runHealthChecks() {
+        java.util.function.Supplier<List<Check>> withoutOsgi = checksWithoutOsgi;
+        if (withoutOsgi != null) {
+            return withoutOsgi.get();
+        }
+        HealthCheckExecutor executor = healthChecks;
+        if (executor == null) {
+            return List.of(new Check("health checks", Result.Status.CRITICAL, List.of("the Felix health check "
+                    + "executor is not running, so whether flexwall protects cannot be told")));
+        }
+        List<Check> results = new java.util.ArrayList<>();
+        for (HealthCheckExecutionResult r : executor.execute(HealthCheckSelector.tags(FlexwallHealth.TAG),
+                new HealthCheckExecutionOptions().setForceInstantExecution(true))) {
+            Result result = r.getHealthCheckResult();
+            List<String> messages = new java.util.ArrayList<>();
+            for (ResultLog.Entry e : result) {
+                if (!e.isDebug()) {
+                    messages.add(e.getMessage());
+                }
+            }
+            results.add(new Check(r.getHealthCheckMetadata().getName(), result.getStatus(), messages));
+        }
+        return results;
     }
 
     /**
@@ -382,6 +538,28 @@ public class Operations {
             }
         }
         return a.build();
+    }
+
+    private JsonObject entry(AuditEntry e) {
+        JsonObjectBuilder b = json.createObjectBuilder().add("time", e.time().toString());
+        if (e instanceof TrustChange t) {
+            b.add("type", "trust").add("actor", t.actor()).add("action", lower(t.action()))
+                    .add("program", nullable(t.program()))
+                    .add("path", nullable(t.path() == null ? null : t.path().toString()))
+                    .add("oldSha256", nullable(t.oldSha256())).add("newSha256", nullable(t.newSha256()))
+                    .add("detail", t.detail());
+        } else if (e instanceof PortChange p) {
+            b.add("type", "port").add("kind", lower(p.kind())).add("protocol", lower(p.protocol()))
+                    .add("family", lower(p.family())).add("port", p.port()).add("program", p.program())
+                    .add("executable", nullable(p.executable() == null ? null : p.executable().toString()))
+                    .add("sha256", nullable(p.sha256())).add("pid", p.pid()).add("user", nullable(p.user()))
+                    .add("why", p.why());
+        }
+        return b.add("summary", e.summary()).build();
+    }
+
+    private JsonValue nullable(String s) {
+        return s == null ? JsonValue.NULL : json.createValue(s);
     }
 
     private JsonObject program(TrustedProgram p) {

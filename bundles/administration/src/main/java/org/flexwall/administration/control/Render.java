@@ -19,6 +19,11 @@ public final class Render {
         if (!answer.getBoolean("ok", false)) {
             return answer.getString("error", "the request failed without saying why");
         }
+        String text = okText(answer);
+        return answer.containsKey("auditProblem") ? text + "\nWarning: " + answer.getString("auditProblem") : text;
+    }
+
+    private static String okText(JsonObject answer) {
         switch (answer.getString("op", "")) {
             case "trust":
                 return trusted("Trusted", answer);
@@ -44,6 +49,8 @@ public final class Render {
                         + "keep dropping (fail closed) until removed; `flexwall disable` in a terminal removes them.";
             case "enable":
                 return "Packet hooks started: " + names(answer.getJsonArray("hooks")) + ". flexwall filters again.";
+            case "audit":
+                return audit(answer.getJsonArray("entries"));
             default:
                 return answer.toString();
         }
@@ -178,12 +185,25 @@ public final class Render {
                         ? "NOT PROTECTING: " + h.getString("problem") : h.getString("status"));
             }
         }
-        JsonArray waiting = answer.getJsonArray("waiting");
-        if (waiting != null) {
-            t.row("components", waiting.isEmpty() ? "all active" : "waiting:");
-            for (JsonValue w : waiting) {
-                t.row("", ((jakarta.json.JsonString) w).getString());
-            }
+        // the health checks, as the console shows them too
+        t.row("health checks:");
+        for (JsonObject c : objects(answer.getJsonArray("checks"))) {
+            List<String> messages = c.getJsonArray("messages").getValuesAs(jakarta.json.JsonString.class).stream()
+                    .map(jakarta.json.JsonString::getString).toList();
+            t.row("  " + c.getString("name").replaceFirst("^flexwall ", ""), c.getString("status")
+                    + (messages.isEmpty() ? "" : ": " + messages.get(0)));
+            messages.stream().skip(1).forEach(m -> t.row("", m));
+        }
+        return t.toString();
+    }
+
+    private static String audit(JsonArray entries) {
+        if (entries.isEmpty()) {
+            return "The audit trail holds no such entry.";
+        }
+        Table t = new Table();
+        for (JsonObject e : objects(entries)) {
+            t.row(e.getString("time"), e.getString("summary"));
         }
         return t.toString();
     }

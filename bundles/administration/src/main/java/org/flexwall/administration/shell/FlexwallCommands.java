@@ -13,7 +13,7 @@ import jakarta.json.JsonObject;
 
 /**
  * The Gogo commands {@code flexwall:trust}, {@code untrust}, {@code programs}, {@code reapprove}, {@code ports},
- * {@code status}, {@code reload}, {@code reset}, {@code disable} and {@code enable}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
+ * {@code status}, {@code reload}, {@code reset}, {@code disable}, {@code enable} and {@code audit}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
  * A refused request throws, so Gogo shows the message and scripts see the failure.
  */
 @Component(name = "org.flexwall.administration.shell", service = FlexwallCommands.class, property = {
@@ -27,7 +27,8 @@ import jakarta.json.JsonObject;
         "osgi.command.function=reload",
         "osgi.command.function=reset",
         "osgi.command.function=disable",
-        "osgi.command.function=enable" })
+        "osgi.command.function=enable",
+        "osgi.command.function=audit" })
 public class FlexwallCommands {
 
     @Reference
@@ -66,13 +67,13 @@ public class FlexwallCommands {
         if (words.isEmpty() || words.size() > 2) {
             throw new IllegalArgumentException(usage);
         }
-        return text(operations.trust(absolute(words.get(0)), words.size() > 1 ? words.get(1) : null, insist, user,
-                unit));
+        return text(operations.trust(Operations.GOGO, absolute(words.get(0)), words.size() > 1 ? words.get(1) : null,
+                insist, user, unit));
     }
 
     /** untrust PATH */
     public String untrust(String path) {
-        return text(operations.untrust(absolute(path)));
+        return text(operations.untrust(Operations.GOGO, absolute(path)));
     }
 
     public String programs() {
@@ -81,7 +82,7 @@ public class FlexwallCommands {
 
     /** reapprove PATH */
     public String reapprove(String path) {
-        return text(operations.reapprove(absolute(path)));
+        return text(operations.reapprove(Operations.GOGO, absolute(path)));
     }
 
     public String ports() {
@@ -93,11 +94,11 @@ public class FlexwallCommands {
     }
 
     public String reload() {
-        return text(operations.reload());
+        return text(operations.reload(Operations.GOGO));
     }
 
     public String reset() {
-        return text(operations.reset());
+        return text(operations.reset(Operations.GOGO));
     }
 
     public String disable() {
@@ -106,6 +107,35 @@ public class FlexwallCommands {
 
     public String enable() {
         return text(operations.switchPacketHooks(true));
+    }
+
+    /** audit [TEXT] [--since WHEN] [--limit N] */
+    public String audit(String... args) {
+        String usage = "usage: flexwall:audit [TEXT] [--since WHEN] [--limit N]";
+        String since = null;
+        int limit = 0;
+        String contains = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--since") && i + 1 < args.length) {
+                since = args[++i];
+            } else if (a.equals("--limit") && i + 1 < args.length) {
+                limit = limit(args[++i], usage);
+            } else if (a.startsWith("--") || contains != null) {
+                throw new IllegalArgumentException(usage);
+            } else {
+                contains = a;
+            }
+        }
+        return text(operations.audit(since, limit, contains));
+    }
+
+    private static int limit(String text, String usage) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--limit takes a number of entries; " + usage);
+        }
     }
 
     private static String absolute(String path) {

@@ -47,7 +47,7 @@ class ControlChannelTest {
     void start() throws IOException {
         socket = tmp.resolve("control.sock");
         server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
-                List.of(store)).withPacketHooks(List.of(Fakes.HOOK))), warnings::add);
+                List.of(store)).withPacketHooks(List.of(Fakes.HOOK)).withHealthChecks(Fakes.CHECKS_PASS)), warnings::add);
     }
 
     @AfterEach
@@ -270,7 +270,7 @@ class ControlChannelTest {
         };
         server.close();
         server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
-                List.of(store)).withPacketHooks(List.of(Fakes.HOOK, broken))), warnings::add);
+                List.of(store)).withPacketHooks(List.of(Fakes.HOOK, broken)).withHealthChecks(Fakes.CHECKS_PASS)), warnings::add);
 
         Run r = client("status");
 
@@ -340,7 +340,7 @@ class ControlChannelTest {
             dead.bind(UnixDomainSocketAddress.of(socket));
         }
         server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
-                List.of(store)).withPacketHooks(List.of(Fakes.HOOK))), warnings::add);
+                List.of(store)).withPacketHooks(List.of(Fakes.HOOK)).withHealthChecks(Fakes.CHECKS_PASS)), warnings::add);
 
         assertEquals(0, client("status").exit());
     }

@@ -56,7 +56,7 @@ class ControlClientProcessTest {
         classPath = String.join(File.pathSeparator, cp);
         socket = tmp.resolve("control.sock");
         server = ControlServer.start(socket, ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR,
-                List.of(store)).withPacketHooks(List.of(Fakes.HOOK))), m -> {});
+                List.of(store)).withPacketHooks(List.of(Fakes.HOOK)).withHealthChecks(Fakes.CHECKS_PASS)), m -> {});
     }
 
     @AfterEach

@@ -53,7 +53,7 @@ class ControlSocketAbuseTest {
 
     private Path serveOperations() throws IOException {
         return serve(ControlChannel.handler(Operations.using(registry, store, Fakes.MONITOR, List.of(store))
-                .withPacketHooks(List.of(Fakes.HOOK))));
+                .withPacketHooks(List.of(Fakes.HOOK)).withHealthChecks(Fakes.CHECKS_PASS)));
     }
 
     @AfterEach

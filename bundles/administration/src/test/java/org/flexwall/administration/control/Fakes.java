@@ -178,6 +178,11 @@ public final class Fakes {
         }
     }
 
+    /** Health checks that all pass, as the framework's executor answers when flexwall protects. */
+    public static final java.util.function.Supplier<List<Operations.Check>> CHECKS_PASS = () -> List.of(
+            new Operations.Check("flexwall packet hook", org.apache.felix.hc.api.Result.Status.OK,
+                    List.of("packet hook fake protects")));
+
     public static final PortMonitor MONITOR = new PortMonitor() {
         @Override
         public List<ListeningSocket> listening() {

@@ -43,7 +43,7 @@ class FlexwallCommandsTest {
         threadIO = new ThreadIOImpl();
         threadIO.start();
         CommandProcessorImpl processor = new CommandProcessorImpl(threadIO);
-        FlexwallCommands commands = new FlexwallCommands(Operations.using(registry, store, Fakes.MONITOR, List.of(store)).withPacketHooks(List.of(Fakes.HOOK)));
+        FlexwallCommands commands = new FlexwallCommands(Operations.using(registry, store, Fakes.MONITOR, List.of(store)).withPacketHooks(List.of(Fakes.HOOK)).withHealthChecks(Fakes.CHECKS_PASS));
         for (String f : functions) {
             processor.addCommand(scope.group(1), commands, f);
         }

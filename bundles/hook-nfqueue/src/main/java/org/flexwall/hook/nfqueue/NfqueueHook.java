@@ -26,6 +26,7 @@ import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
 
 /**
  * The NFQUEUE hook: packets the kernel cannot decide alone are queued to Java and decided here (FIG. 6/8 on Linux).
@@ -47,36 +48,47 @@ public class NfqueueHook implements PacketHook {
     @ObjectClassDefinition(name = "flexwall NFQUEUE hook",
             description = "Hands packets the kernel cannot decide to Java through a netfilter queue")
     public @interface Config {
-        @AttributeDefinition(description = "Netfilter queue number (0-65535); no other program may consume it")
+        @AttributeDefinition(name = "Queue number", min = "0", max = "65535",
+                description = "Netfilter queue number (0-65535); no other program may consume it")
         int queueNum() default 42;
 
-        @AttributeDefinition(description = "firstPacket: only the first packet of a new inbound flow to a port not "
+        @AttributeDefinition(name = "Mode", options = {
+                @Option(label = "firstPacket: the first packet of a new inbound flow", value = "firstPacket"),
+                @Option(label = "userspace: every TCP and UDP packet", value = "userspace") },
+                description = "firstPacket: only the first packet of a new inbound flow to a port not "
                 + "yet permitted is queued, the kernel keeps the rest. userspace: every inbound and outbound TCP and "
                 + "UDP packet crosses the packet decider (the patent's literal path; for comparison and platforms "
                 + "without conntrack)")
         String mode() default "firstPacket";
 
-        @AttributeDefinition(description = "firstPacket mode: bytes of each packet copied to Java (64-65535); headers "
+        @AttributeDefinition(name = "Copy range (bytes)", min = "64", max = "65535",
+                description = "firstPacket mode: bytes of each packet copied to Java (64-65535); headers "
                 + "are enough. userspace mode copies whole packets: the packet decider checks each packet's length")
         int copyRange() default 256;
 
-        @AttributeDefinition(description = "Socket receive buffer in bytes; when it overflows the kernel drops")
+        @AttributeDefinition(name = "Receive buffer (bytes)", min = "65536",
+                description = "Socket receive buffer in bytes; when it overflows the kernel drops")
         int rcvbuf() default 8 * 1024 * 1024;
 
-        @AttributeDefinition(description = "Packets the kernel holds for Java before it drops new ones")
+        @AttributeDefinition(name = "Queue length", min = "1",
+                description = "Packets the kernel holds for Java before it drops new ones")
         int queueMaxLen() default 8192;
 
-        @AttributeDefinition(description = "firstPacket mode: new flows queued per second at most (1-10000); the "
+        @AttributeDefinition(name = "New flows per second", min = "1", max = "10000",
+                description = "firstPacket mode: new flows queued per second at most (1-10000); the "
                 + "excess is not queued and meets the default-drop baseline")
         int rateLimit() default 2000;
 
-        @AttributeDefinition(description = "firstPacket mode: burst allowed above rateLimit (1-10000)")
+        @AttributeDefinition(name = "Burst", min = "1", max = "10000",
+                description = "firstPacket mode: burst allowed above rateLimit (1-10000)")
         int rateBurst() default 200;
 
-        @AttributeDefinition(description = "Messages taken per receive call (1-1024)")
+        @AttributeDefinition(name = "Batch size", min = "1", max = "1024",
+                description = "Messages taken per receive call (1-1024)")
         int batchSize() default 64;
 
-        @AttributeDefinition(description = "Recent drops kept for the console")
+        @AttributeDefinition(name = "Recent drops kept", min = "1", max = "100000",
+                description = "Recent drops kept for the console")
         int recentDrops() default 256;
     }
 

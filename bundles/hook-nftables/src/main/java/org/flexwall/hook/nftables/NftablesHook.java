@@ -74,42 +74,49 @@ public class NftablesHook implements PacketHook, PortStoreListener {
             description = "The kernel baseline: table inet flexwall drops every unsolicited packet; ports of "
                     + "trusted programs are mirrored into its sets")
     public @interface Config {
-        @AttributeDefinition(description = "Anti-lockout: keep the operator's own way in reachable whatever the port "
+        @AttributeDefinition(name = "Anti-lockout",
+                description = "Anti-lockout: keep the operator's own way in reachable whatever the port "
                 + "store says, and no more: SSH on the management interface (with none configured: only from the "
                 + "client of the SSH session flexwall was started from; at boot: nothing), and the console's port "
                 + "only when the console listens on an address other than loopback")
         boolean antiLockout() default true;
 
-        @AttributeDefinition(description = "The management interface (such as eth1): anti-lockout keeps SSH open on "
+        @AttributeDefinition(name = "Management interface",
+                description = "The management interface (such as eth1): anti-lockout keeps SSH open on "
                 + "it. Empty: no management interface")
         String managementInterface() default "";
 
-        @AttributeDefinition(description = "The SSH port anti-lockout keeps open on the management interface",
-                min = "1", max = "65535")
+        @AttributeDefinition(name = "SSH port", min = "1", max = "65535",
+                description = "The SSH port anti-lockout keeps open on the management interface")
         int sshPort() default 22;
 
-        @AttributeDefinition(description = "LAN interfaces of a gateway: new flows entering on them are forwarded; "
+        @AttributeDefinition(name = "LAN interfaces",
+                description = "LAN interfaces of a gateway: new flows entering on them are forwarded; "
                 + "from anywhere else only replies are. Empty: nothing new is forwarded")
         String[] lanInterfaces() default {};
 
-        @AttributeDefinition(description = "Gateway: the outside interface (such as eth0) behind which IPv4 from the "
+        @AttributeDefinition(name = "Masquerade (NAT) interface",
+                description = "Gateway: the outside interface (such as eth0) behind which IPv4 from the "
                 + "LAN is masqueraded to the interface's address (NAT). Empty: no NAT, the LAN's addresses are routed "
                 + "as they are")
         String masqueradeInterface() default "";
 
-        @AttributeDefinition(description = "Gateway: services of the appliance itself the LAN interfaces may reach "
+        @AttributeDefinition(name = "LAN services",
+                description = "Gateway: services of the appliance itself the LAN interfaces may reach "
                 + "whoever listens, as protocol/port (udp/53 for DNS, udp/67 for DHCP, tcp/22 for SSH); other ports "
                 + "of the appliance open to the LAN only while a trusted program listens")
         String[] lanServices() default {};
 
-        @AttributeDefinition(description = "NFQUEUE number of the user-space hook (org.flexwall.hook.nfqueue). "
+        @AttributeDefinition(name = "Queue number", min = "0", max = "65535",
+                description = "NFQUEUE number of the user-space hook (org.flexwall.hook.nfqueue). "
                 + "This hook queues nothing: it accepts what that hook marked (see Marks)")
         int queueNum() default 42;
 
-        @AttributeDefinition(description = "The nft program (package nftables)")
+        @AttributeDefinition(name = "nft program", description = "The nft program (package nftables)")
         String nftBinary() default "nft";
 
-        @AttributeDefinition(description = "Inbound packets to permitted ports skip connection tracking (faster; "
+        @AttributeDefinition(name = "Untrack permitted ports",
+                description = "Inbound packets to permitted ports skip connection tracking (faster; "
                 + "the port decides alone). Ignored on a gateway (lanInterfaces set): forwarded flows and NAT need "
                 + "conntrack there")
         boolean untrackPermitted() default true;

@@ -54,12 +54,14 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
 
     @ObjectClassDefinition(name = "flexwall port store", description = "Which listening sockets get an open port")
     public @interface Config {
-        @AttributeDefinition(description = "Seconds between full re-checks of every listening socket and its owners "
+        @AttributeDefinition(name = "Re-check interval (s)", min = "0",
+                description = "Seconds between full re-checks of every listening socket and its owners "
                 + "(catches a process that inherited a permitted socket, and events missed during a monitor update); "
                 + "0 turns the re-check off")
         int reconcile_interval_seconds() default 10;
 
-        @AttributeDefinition(description = "Open the port of a trusted program that listens on a loopback address "
+        @AttributeDefinition(name = "Open loopback-only listeners",
+                description = "Open the port of a trusted program that listens on a loopback address "
                 + "only. Off by default: no packet from the network reaches such a socket, so an open port would only "
                 + "make the kernel answer scans with resets")
         boolean loopback_permitted() default false;

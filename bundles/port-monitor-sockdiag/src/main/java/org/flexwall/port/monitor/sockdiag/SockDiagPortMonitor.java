@@ -53,11 +53,13 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
     @ObjectClassDefinition(name = "flexwall port monitor (sock_diag)",
             description = "Finds listening TCP and bound UDP sockets and the programs holding them")
     public @interface Config {
-        @AttributeDefinition(description = "Milliseconds between two scans of the kernel's socket tables; the "
+        @AttributeDefinition(name = "Poll interval (ms)", min = "1",
+                description = "Milliseconds between two scans of the kernel's socket tables; the "
                 + "longest a port opened or closed goes unnoticed when no kernel tracepoint wakes the monitor")
         long poll_interval_ms() default 200;
 
-        @AttributeDefinition(description = "Milliseconds after which every process is searched for socket owners "
+        @AttributeDefinition(name = "Owner re-scan (ms)", min = "0",
+                description = "Milliseconds after which every process is searched for socket owners "
                 + "again even when no socket and no process came or went (catches an owner that exec'd another "
                 + "program, or a socket passed between running processes)")
         long owner_rescan_ms() default 1000;

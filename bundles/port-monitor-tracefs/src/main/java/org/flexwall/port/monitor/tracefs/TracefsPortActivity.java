@@ -28,9 +28,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @Designate(ocd = TracefsPortActivity.Config.class)
 public class TracefsPortActivity {
 
-    @ObjectClassDefinition(name = "flexwall port events from kernel tracepoints")
+    @ObjectClassDefinition(name = "flexwall port events from kernel tracepoints", description = "Wakes the port "
+            + "monitor at once when a socket starts listening, is bound or is taken by another process, through kernel "
+            + "tracepoints in a tracefs instance of flexwall's own")
     public @interface Config {
-        @AttributeDefinition(description = "Name of flexwall's tracefs instance (under instances/)")
+        @AttributeDefinition(name = "tracefs instance",
+                description = "Name of flexwall's tracefs instance (under instances/)")
         String instance() default "flexwall";
     }
 
