@@ -148,6 +148,25 @@ class FirewallPageSystemTest {
             browser.driver.findElement(By.cssSelector(row + " button.fw-remove")).click();
             browser.await(30, "the program is removed from the page", "return document.querySelector(arguments[0]) === null;",
                     row);
+
+            // both changes in the audit trail, with the console user and the hashes: on the page, filterable, and
+            // in `flexwall audit --json`
+            List<jakarta.json.JsonObject> trail = lab.flexwall("audit").getJsonArray("entries").stream()
+                    .map(e -> e.asJsonObject()).filter(e -> "trust".equals(e.getString("type"))
+                            && program.toString().equals(e.getString("path", null))).toList();
+            assertEquals(List.of("untrust admin " + sha256, "trust admin " + sha256), trail.stream()
+                    .map(e -> e.getString("action") + " " + e.getString("actor") + " "
+                            + (e.isNull("newSha256") ? e.getString("oldSha256") : e.getString("newSha256"))).toList(),
+                    "newest first: " + trail);
+            browser.await(30, "the page's audit trail shows both changes by admin",
+                    "var rows = Array.from(document.querySelectorAll('#fw-audit tbody tr')).map(r => r.textContent);"
+                            + "return rows.some(t => t.indexOf('admin') >= 0 && t.indexOf('no longer trusts') >= 0)"
+                            + " && rows.some(t => t.indexOf('admin') >= 0 && t.indexOf('trusted') >= 0);");
+            browser.driver.findElement(By.id("fw-audit-filter")).sendKeys("no longer trusts");
+            browser.await(30, "the filter leaves only the removal",
+                    "var rows = Array.from(document.querySelectorAll('#fw-audit tbody tr')).map(r => r.textContent);"
+                            + "return rows.length > 0 && rows.every(t => t.indexOf('no longer trusts') >= 0);");
+            screenshots(browser, "firewall-audit");
         }
     }
 
