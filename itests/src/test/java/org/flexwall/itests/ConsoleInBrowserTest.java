@@ -51,7 +51,7 @@ class ConsoleInBrowserTest {
     void operatorStopsAndStartsABundleFromTheBundlesPageWhileAForgedFormFromAnotherSiteIsRefused() throws Exception {
         Path data = work.resolve("data");
         try (ApplianceProcess appliance = ApplianceProcess.startFresh(work);
-                ChromeDriverSession browser = new ChromeDriverSession(work)) {
+                Browser browser = new Browser(work)) {
             appliance.awaitConsole(30);
             String password = Files.readString(data.resolve("console-initial-password")).strip();
             WebConsole console = new WebConsole(appliance.port, password);
@@ -82,8 +82,7 @@ class ConsoleInBrowserTest {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 String shown = "";
                 while (!shown.contains("/system/console/bundles/" + id) && System.nanoTime() < deadline) {
-                    shown = ((jakarta.json.JsonString) browser.run("return location.href + ' ' + document.body.innerText;"))
-                            .getString();
+                    shown = String.valueOf(browser.run("return location.href + ' ' + document.body.innerText;"));
                     Thread.sleep(100);
                 }
                 assertTrue(shown.contains("cross-site request refused"), "the forged form was answered: " + shown);

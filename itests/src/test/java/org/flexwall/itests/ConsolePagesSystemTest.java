@@ -34,6 +34,7 @@ class ConsolePagesSystemTest {
     private static final Pattern CONSOLE_LINK = Pattern.compile("href=\"/system/console/([^\"#?]+)\"");
     /** Jetty's error page: the exception's message. */
     private static final Pattern ERROR_MESSAGE = Pattern.compile("MESSAGE:</th><td>(.*?)</td>", Pattern.DOTALL);
+    private static final Pattern TITLE = Pattern.compile("<title>(.*?)</title>", Pattern.DOTALL);
     private static final Pattern CONFIG_DATA = Pattern.compile("configData = (\\{.*?\\});");
 
     @TempDir
@@ -55,10 +56,20 @@ class ConsolePagesSystemTest {
                     menu.add(label);
                 }
             }
-            assertTrue(menu.containsAll(List.of("bundles", "components", "configMgr", "services", "status-scr")), menu.toString());
+            assertTrue(menu.containsAll(List.of("bundles", "components", "configMgr", "services", "status-scr",
+                    "firewall")), menu.toString());
+            List<String> unbranded = new ArrayList<>();
             for (String label : menu) {
-                pages.get("/" + label);
+                String page = pages.get("/" + label);
+                Matcher title = TITLE.matcher(page);
+                if (page.contains("<html") && !(title.find() && title.group(1).startsWith("flexwall - "))) {
+                    unbranded.add(label); // the console says flexwall on every page, not Apache Felix
+                }
             }
+            assertEquals(List.of(), unbranded, "pages whose title is not flexwall's");
+            pages.get("/firewall/state.json");
+            pages.get("/firewall/res/firewall.js");
+            pages.get("/firewall/res/flexwall-console.css");
             for (JsonObject b : pages.data("/bundles.json")) {
                 pages.get("/bundles/" + id(b));
                 pages.get("/bundles/" + id(b) + ".json");
@@ -123,8 +134,8 @@ class ConsolePagesSystemTest {
                     .getValuesAs(JsonObject.class);
         }
 
-        void get(String path) throws IOException, InterruptedException {
-            send(request(path).GET());
+        String get(String path) throws IOException, InterruptedException {
+            return send(request(path).GET()).body();
         }
 
         /** The configuration page's own request for a PID's form (a POST from the console's own origin). */

@@ -42,6 +42,16 @@ public interface ProgramRegistry {
         return trust(path, name, insist);
     }
 
+    /**
+     * The general interpreter {@code path} names (python3, bash, java…), as {@link #trust(Path, String, boolean)}
+     * refuses it without {@code insist}; empty when it names none.
+     *
+     * @since 1.3
+     */
+    default Optional<String> interpreter(Path path) {
+        return Optional.empty();
+    }
+
     /** Forgets every program approved at {@code path}; returns what was removed. */
     List<TrustedProgram> untrust(Path path) throws RegistryException;
 

@@ -21,7 +21,9 @@ import org.flexwall.api.packet.Marks;
  *             and notrack (not on a gateway); anti-lockout, LAN services → operator-rule mark
  * unsolicited (prerouting, after conntrack): new packets from outside not for this host → drop
  * verify      (input, -160, before the NFQUEUE rules): a new or untracked packet with the accepted mark whose
- *             destination socket carries the verified mark → the packet's verified bit
+ *             destination socket carries the verified mark → the packet's verified bit; a new packet from outside
+ *             with neither the accepted nor the operator-rule mark → the drop record (source . protocol . port,
+ *             counted in the bounded sets drops4/drops6)
  * input       (filter, policy drop): lo; permitted and verified; the handshake's last ACK; established,related;
  *             invalid → drop; IPv6 neighbour discovery on the link; packets a user-space hook accepted (mark) to a
  *             verified socket; anti-lockout, LAN services; drop
@@ -55,6 +57,11 @@ final class Ruleset {
     static final String TABLE = "flexwall";
     static final String SET4 = "permitted4";
     static final String SET6 = "permitted6";
+    /** The drop record (sources, protocols and ports of dropped unsolicited packets), per family; see DropRecorder. */
+    static final String DROPS4 = "drops4";
+    static final String DROPS6 = "drops6";
+    static final int DROP_RECORD_SIZE = 4096;
+    static final int DROP_RECORD_TIMEOUT_MINUTES = 10;
     static final String IP_OPTIONS_DROP = "iif != \"lo\" ip hdrlength != 5 drop";
     static final List<String> ICMP_ERRORS_DROP = List.of(
             "oif != \"lo\" icmp type { destination-unreachable, time-exceeded, parameter-problem } ct state != related "
@@ -90,6 +97,13 @@ final class Ruleset {
         for (String set : List.of(SET4, SET6)) {
             b.append("add set ").append(T).append(' ').append(set)
                     .append(" { type inet_proto . inet_service; }\n");
+        }
+        // bounded whatever the attack: a full set records no new source until a quiet one times out
+        for (String[] d : List.of(new String[] { DROPS4, "ipv4_addr" }, new String[] { DROPS6, "ipv6_addr" })) {
+            b.append("add set ").append(T).append(' ').append(d[0]).append(" { type ").append(d[1])
+                    .append(" . inet_proto . inet_service; size ").append(DROP_RECORD_SIZE)
+                    .append("; flags dynamic,timeout; timeout ").append(DROP_RECORD_TIMEOUT_MINUTES)
+                    .append("m; counter; }\n");
         }
         // raw priority runs before conntrack (-200): the only place where notrack can still take effect
         b.append("add chain ").append(T)
@@ -127,6 +141,16 @@ final class Ruleset {
         b.append("add rule ").append(T).append(" verify ct state new,untracked ").append(HAS_ACCEPTED_MARK).append(' ')
                 .append(TO_VERIFIED_SOCKET).append(String.format(" meta mark set meta mark | 0x%08x", Marks.VERIFIED_SOCKET))
                 .append('\n');
+        // The drop record: a new packet from outside that no permitted port or operator rule admits is dropped (by the
+        // queue or by input's policy) unless the queue finds a trusted listener the sets do not hold yet. Counted here,
+        // before the queue, so packets over its rate limit count too; one rule each, so a full set records nothing
+        // more and leaves the packet alone
+        for (String[] d : List.of(new String[] { "ipv4", "ip", DROPS4 }, new String[] { "ipv6", "ip6", DROPS6 })) {
+            b.append("add rule ").append(T).append(" verify iif != \"lo\" ct state new ").append(String.format(
+                    "meta mark & 0x%08x == 0 ", Marks.ACCEPTED | Marks.OPERATOR_RULE)).append("meta nfproto ")
+                    .append(d[0]).append(" meta l4proto { tcp, udp } update @").append(d[2]).append(" { ").append(d[1])
+                    .append(" saddr . meta l4proto . th dport }\n");
+        }
         input(b, PERMITTED_AND_VERIFIED + " accept");
         if (s.untracksPermitted()) {
             // the handshake's last ACK finds the request socket, which carries no mark of its own (its listener's

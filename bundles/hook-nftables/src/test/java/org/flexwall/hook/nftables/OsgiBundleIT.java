@@ -63,7 +63,10 @@ class OsgiBundleIT {
             inNamespace(lab.appliance, () -> {
                 Framework f = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(Map.of(
                         "org.osgi.framework.storage", cache.toString(),
-                        "org.osgi.framework.storage.clean", "onFirstInit"));
+                        "org.osgi.framework.storage.clean", "onFirstInit",
+                        // as the launcher does: the JSON API on the class path (the drop record reads nft -j)
+                        "org.osgi.framework.system.packages.extra",
+                        "jakarta.json;version=2.1.3,jakarta.json.spi;version=2.1.3,jakarta.json.stream;version=2.1.3"));
                 f.start();
                 try {
                     runIn(f.getBundleContext(), jar, lab);

@@ -92,8 +92,10 @@ class RulesetTest {
                     "before the NFQUEUE rules at mangle (-150): " + r);
             assertEquals(List.of("meta mark set meta mark & 0xefffffff",
                     "ct state new,untracked " + Ruleset.HAS_ACCEPTED_MARK + " " + VERIFIED
-                            + " meta mark set meta mark | 0x10000000"), rules(r, "verify"),
+                            + " meta mark set meta mark | 0x10000000"), rules(r, "verify").subList(0, 2),
                     "a verified bit nobody but this chain set");
+            assertTrue(rules(r, "verify").stream().skip(2).noneMatch(l -> l.contains("meta mark set")),
+                    "the drop record's rules after them mark nothing");
             assertEquals(1, rules(r, "input").stream().filter(l -> l.contains("socket mark")).count(),
                     "one more socket lookup, only for what user space accepted");
         }
@@ -101,6 +103,23 @@ class RulesetTest {
         assertEquals("ct state untracked " + Ruleset.HAS_ACCEPTED_MARK + " tcp flags ! syn socket transparent 0 accept",
                 in.get(2), "the handshake's last ACK reaches the request socket of a verified listener");
         assertFalse(in.stream().anyMatch(l -> l.startsWith("ct state untracked accept")), "untracked alone: no");
+    }
+
+    @Test
+    void theDropRecordCountsNewPacketsFromOutsideThatNothingAdmitsInBoundedSets() {
+        String r = Ruleset.baseline(DEFAULTS);
+        assertTrue(r.contains("add set inet flexwall drops4 { type ipv4_addr . inet_proto . inet_service; size 4096; "
+                + "flags dynamic,timeout; timeout 10m; counter; }"), r);
+        assertTrue(r.contains("add set inet flexwall drops6 { type ipv6_addr . inet_proto . inet_service; size 4096; "
+                + "flags dynamic,timeout; timeout 10m; counter; }"), r);
+        List<String> record = rules(r, "verify").stream().filter(l -> l.contains("@drops")).toList();
+        // not loopback, not established, not to a permitted port (accepted mark), not an operator rule's (anti-lockout)
+        assertEquals(List.of("iif != \"lo\" ct state new meta mark & 0x28000000 == 0 meta nfproto ipv4 meta l4proto "
+                + "{ tcp, udp } update @drops4 { ip saddr . meta l4proto . th dport }",
+                "iif != \"lo\" ct state new meta mark & 0x28000000 == 0 meta nfproto ipv6 meta l4proto "
+                + "{ tcp, udp } update @drops6 { ip6 saddr . meta l4proto . th dport }"), record);
+        assertEquals(0x28000000, Marks.ACCEPTED | Marks.OPERATOR_RULE);
+        assertFalse(record.stream().anyMatch(l -> l.contains("accept") || l.contains("drop ")), "it decides nothing");
     }
 
     @Test

@@ -92,6 +92,18 @@ public class ProgramRegistryComponent implements ProgramRegistry {
         return table.trust(path, name, insist, user, unit);
     }
 
+    /** As {@link #trust} judges it: the file's real path, then the name it was given. */
+    @Override
+    public Optional<String> interpreter(Path path) {
+        Path real;
+        try {
+            real = path.toRealPath();
+        } catch (java.io.IOException e) {
+            real = path;
+        }
+        return Interpreters.match(real).or(() -> Interpreters.match(path));
+    }
+
     @Override
     public List<TrustedProgram> untrust(Path path) throws RegistryException {
         return table.untrust(path);
