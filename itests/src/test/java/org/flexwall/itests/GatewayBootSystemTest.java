@@ -160,7 +160,8 @@ class GatewayBootSystemTest {
         assertEquals(0, out[1], "the untrusted listener's port answered RST");
         assertTrue(in[0] >= 300 && in6[0] >= 300, "LAN to WAN connections: " + in[0] + " and " + in6[0]);
         assertEquals(0, in[1] + in[2] + in6[1] + in6[2],
-                "LAN to WAN connections that failed at some moment of the boot sequence");
+                "LAN to WAN connections that failed at some moment of the boot sequence: " + unanswered(fromLan)
+                        + unanswered(fromLanV6));
     }
 
     private void start(String name) throws Exception {
@@ -174,6 +175,11 @@ class GatewayBootSystemTest {
     }
 
     /** answered, refused, silent: the prober's last line. */
+    /** The prober's lines about attempts that were not answered, with when they were sent. */
+    private static String unanswered(Path output) throws Exception {
+        return Files.readString(output).lines().filter(l -> !l.startsWith("answered by")).toList().toString();
+    }
+
     private static int[] counts(Path output) throws Exception {
         String last = Files.readString(output).lines().reduce((a, b) -> b).orElse("");
         Matcher m = Pattern.compile("answered (\\d+) refused (\\d+) silent (\\d+)").matcher(last);

@@ -45,11 +45,15 @@ while not stopping:
             refused += 1
         else:
             silent += 1
+            print("silent (error %d) sent at %.3f" % (error, pending[s][1]), flush=True)
         s.close()
         del pending[s]
     for s, (started, _) in list(pending.items()):
         if time.monotonic() - started > 1.0:  # before the first SYN retransmit: one SYN per attempt
             silent += 1
+            print("silent sent at %.3f" % pending[s][1], flush=True)
             s.close()
             del pending[s]
+print("unanswered when stopped: %d, sent at %s" % (len(pending), " ".join("%.3f" % w for _, w in pending.values())),
+      flush=True)
 print("answered %d refused %d silent %d" % (answered, refused, silent + len(pending)), flush=True)
