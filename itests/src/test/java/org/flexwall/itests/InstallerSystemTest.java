@@ -9,9 +9,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -64,6 +66,11 @@ class InstallerSystemTest {
         Path current = root.resolve("opt/flexwall/current");
         Path first = current.toRealPath();
         assertTrue(Files.isExecutable(current.resolve("bin/flexwall")), installed.output());
+        // the service's user is not root: it must enter and read the release (root's tests see through 0700)
+        for (Path dir : List.of(first, first.getParent(), first.getParent().getParent())) {
+            assertTrue(Files.getPosixFilePermissions(dir).containsAll(Set.of(PosixFilePermission.OTHERS_READ,
+                    PosixFilePermission.OTHERS_EXECUTE)), dir + " is closed to the service user");
+        }
         assertEquals(Files.readString(ApplianceImage.HOME.resolve("runtime-config/flexwall.json")),
                 Files.readString(root.resolve("etc/flexwall/flexwall.json")));
         Path data = root.resolve("var/lib/flexwall");
