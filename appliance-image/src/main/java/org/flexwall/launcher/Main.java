@@ -78,7 +78,7 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework, home), "flexwall-shutdown"));
         try {
             framework.init();
-            List<Bundle> installed = install(framework.getBundleContext(), jars);
+            List<Bundle> installed = install(framework.getBundleContext(), jars, ImageRecord.load(data));
             framework.start();
             // The log service first, so every later bundle's messages reach the operator log; then configuration.
             installed.sort(Comparator.comparingInt(b -> {
@@ -118,6 +118,9 @@ public final class Main {
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, SYSTEM_PACKAGES_EXTRA);
         p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, String.valueOf(START_LEVEL));
         p.put("flexwall.data", data.toString());
+        // Configuration set in the console lives in DATA, not in Config Admin's bundle cache: it survives an upgrade
+        // that brings a new Config Admin (a new bundle location, whose cache would start empty).
+        p.put("felix.cm.dir", data.resolve("configuration").toString());
         p.put("configurator.initial", config.initialUrls());
         // The console answers only once flexwall's security provider is there; admin/admin is never accepted.
         p.put("felix.webconsole.security.providers", "flexwall");
@@ -145,8 +148,13 @@ public final class Main {
         }
     }
 
-    /** Installs the image's bundles, updates those whose jar changed since the last start, removes those gone. */
-    private static List<Bundle> install(BundleContext context, List<Path> jars) throws BundleException {
+    /**
+     * Installs the image's bundles, updates those whose jar is not the one last installed from the image (an upgrade,
+     * a rebuild), removes those gone. A bundle updated while running ({@code flexwall update}, the console) keeps its
+     * revision across restarts until the image brings another jar for it.
+     */
+    private static List<Bundle> install(BundleContext context, List<Path> jars, ImageRecord record)
+            throws BundleException, LaunchException {
         Map<String, Bundle> previous = new HashMap<>();
         for (Bundle b : context.getBundles()) {
             if (b.getBundleId() != 0) {
@@ -156,12 +164,14 @@ public final class Main {
         List<Bundle> installed = new ArrayList<>();
         for (Path jar : jars) {
             String location = jar.toUri().toString();
+            String digest = ImageRecord.digest(jar);
             Bundle b = previous.remove(location);
             if (b == null) {
                 b = context.installBundle(location);
-            } else if (jar.toFile().lastModified() > b.getLastModified()) {
+            } else if (record.changed(location, digest, jar.toFile().lastModified() > b.getLastModified())) {
                 b.update();
             }
+            record.put(location, digest);
             installed.add(b);
             // A warm start starts bundles by level, not in our loop: the log service first, or the configurator
             // prints its DEBUG lines to standard output.
@@ -173,6 +183,7 @@ public final class Main {
                 gone.uninstall();
             }
         }
+        record.save();
         return installed;
     }
 

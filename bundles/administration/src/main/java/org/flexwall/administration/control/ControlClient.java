@@ -68,6 +68,8 @@ public final class ControlClient {
             "  disable                       stop the packet hooks and remove flexwall's kernel rules: nothing is",
             "                                filtered for flexwall until `enable` or its next start",
             "  enable                        start the packet hooks again",
+            "  update BUNDLE.jar             replace one running implementation bundle by this version; the others",
+            "                                and filtering go on; a version that fails to start is rolled back",
             "  --json                        print the answer as JSON",
             "  --data DIR                    the appliance's data directory (default: $FLEXWALL_DATA, else that of the",
             "                                appliance running in this network namespace, else the image's data/)",
@@ -147,8 +149,13 @@ public final class ControlClient {
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
+        Path handedOver = null;
         JsonObject answer;
         try {
+            if (words.get(0).equals("update") && Files.exists(path)) {
+                handedOver = handOver(Path.of(request.getString("path")), path);
+                request = JsonSupport.json().createObjectBuilder(request).add("path", handedOver.toString()).build();
+            }
             long timeout = QUERIES.contains(words.get(0)) ? QUERY_MILLIS : CHANGE_MILLIS;
             answer = JsonSupport.parse(exchange(path, JsonSupport.line(request), timeout));
         } catch (NotRunning e) {
@@ -169,6 +176,17 @@ public final class ControlClient {
         } catch (IllegalArgumentException e) {
             err.println("flexwall: the answer from " + path + " is " + e.getMessage());
             return UNREACHABLE;
+        } catch (IOException e) {
+            err.println("flexwall: " + e.getMessage());
+            return REFUSED;
+        } finally {
+            if (handedOver != null) {
+                try {
+                    Files.deleteIfExists(handedOver);
+                } catch (IOException e) {
+                    // a leftover copy in the data directory harms nothing
+                }
+            }
         }
         if (answer.getBoolean("busy", false)) {
             err.println("flexwall: " + answer.getString("error", "flexwall is busy"));
@@ -210,6 +228,10 @@ public final class ControlClient {
                 arguments(words, 1, 1, command + " PATH");
                 b.add("path", absolute(words.get(1)));
             }
+            case "update" -> {
+                arguments(words, 1, 1, "update BUNDLE.jar");
+                b.add("path", absolute(words.get(1)));
+            }
             case "programs", "ports", "status", "reload", "reset", "disable", "enable" ->
                     arguments(words, 0, 0, command);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
@@ -229,6 +251,28 @@ public final class ControlClient {
 
     private static String absolute(String path) {
         return Path.of(path).toAbsolutePath().normalize().toString();
+    }
+
+    /**
+     * A copy of the jar beside the control socket, owned by the appliance's user: the service may not see the
+     * operator's file where it is (its /tmp is private, its user may not read it).
+     */
+    static Path handOver(Path jar, Path socket) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IOException("no file " + jar + "; name the bundle's jar");
+        }
+        Path dir = socket.toAbsolutePath().getParent();
+        Path copy = Files.createTempFile(dir, ".update-", ".jar");
+        try {
+            Files.copy(jar, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (Files.exists(socket)) {
+                Files.setOwner(copy, Files.getOwner(socket));
+            }
+        } catch (IOException e) {
+            Files.deleteIfExists(copy);
+            throw new IOException("cannot hand " + jar + " to flexwall in " + dir + ": " + e.getMessage());
+        }
+        return copy;
     }
 
     /** The socket: see the class comment for the order. */

@@ -49,7 +49,7 @@ import jakarta.json.spi.JsonProvider;
 public class Operations {
     /** The operations, by the name a request gives in its "op" field. */
     public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status",
-            "reload", "reset", "disable", "enable");
+            "reload", "reset", "disable", "enable", "update");
     private static final long HOOK_SWITCH_SECONDS = 30;
 
     @Reference(service = LoggerFactory.class)
@@ -134,6 +134,8 @@ public class Operations {
                     return switchPacketHooks(false);
                 case "enable":
                     return switchPacketHooks(true);
+                case "update":
+                    return update(requiredText(request, "path"));
                 default:
                     return error(op, "unknown operation '" + op + "'; one of " + String.join(", ", NAMES));
             }
@@ -354,6 +356,25 @@ public class Operations {
                 : "packet hooks disabled by the operator: their kernel rules stay until `flexwall disable` removes "
                         + "them; flexwall filters again at its next start");
         return ok(op).add("hooks", switched).build();
+    }
+
+    /** Replaces one running implementation bundle by the jar at {@code path}; rolled back when it fails. */
+    public JsonObject update(String path) {
+        BundleContext c = context;
+        if (c == null) {
+            return error("update", "bundles can be updated only inside the running appliance");
+        }
+        BundleUpdate.Outcome o = new BundleUpdate(c, scr).update(fullPath(path));
+        if (o.ok()) {
+            audit(o.message());
+        } else if (o.previousVersion() != null) {
+            log.error(o.message());
+        }
+        if (!o.ok()) {
+            return error("update", o.message());
+        }
+        return ok("update").add("bundle", o.symbolicName()).add("previousVersion", o.previousVersion())
+                .add("version", o.version()).add("message", o.message()).build();
     }
 
     // --- helpers ------------------------------------------------------------------------------------------------

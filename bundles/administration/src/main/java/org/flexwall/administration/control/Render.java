@@ -44,6 +44,8 @@ public final class Render {
                         + "keep dropping (fail closed) until removed; `flexwall disable` in a terminal removes them.";
             case "enable":
                 return "Packet hooks started: " + names(answer.getJsonArray("hooks")) + ". flexwall filters again.";
+            case "update":
+                return answer.getString("message", "updated");
             default:
                 return answer.toString();
         }

@@ -1,0 +1,375 @@
+package org.flexwall.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jakarta.json.JsonObject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The installed archive started the way systemd starts it (issue 17): {@code flexwall-install} puts it in a system
+ * tree of its own, then the units' own command lines run in this test's network namespace — the baseline unit's
+ * ExecStart as root, then the service's ExecStartPre as root and its ExecStart as the unit's User with exactly its
+ * AmbientCapabilities (setpriv: uid, gid, ambient, inheritable and bounding sets, no_new_privs), and its Restart=always
+ * emulated: this machine's PID 1 is not systemd, so systemctl cannot run units here, and the file-system sandboxing
+ * (ProtectSystem and the like) is not applied. The environment is the unit's alone, as under systemd. From before the
+ * baseline loads, a prober in the outside namespace tries a non-permitted port every 10 ms.
+ */
+class InstalledApplianceSystemTest {
+    private static final int TRUSTED = 7000;
+    private static final int UNTRUSTED = 7011;
+    private static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** Linux capability numbers, for reading /proc/PID/status. */
+    private static final Map<Integer, String> CAPABILITIES = Map.ofEntries(Map.entry(0, "CAP_CHOWN"),
+            Map.entry(1, "CAP_DAC_OVERRIDE"), Map.entry(2, "CAP_DAC_READ_SEARCH"), Map.entry(3, "CAP_FOWNER"),
+            Map.entry(5, "CAP_KILL"), Map.entry(6, "CAP_SETGID"), Map.entry(7, "CAP_SETUID"),
+            Map.entry(10, "CAP_NET_BIND_SERVICE"), Map.entry(12, "CAP_NET_ADMIN"), Map.entry(13, "CAP_NET_RAW"),
+            Map.entry(19, "CAP_SYS_PTRACE"), Map.entry(21, "CAP_SYS_ADMIN"), Map.entry(38, "CAP_PERFMON"),
+            Map.entry(39, "CAP_BPF"));
+    @TempDir
+    Path work;
+    private OutsideNetwork outside;
+    private String user;
+    private Path root;
+    private Path data;
+    private Service service;
+
+    @BeforeEach
+    void install() throws Exception {
+        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x")); // the service user's way in
+        user = "fwt-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
+        OutsideNetwork.here("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                "--user-group", user).check();
+        root = InstallerSystemTest.systemTree(work.resolve("root"), true);
+        OutsideNetwork.here(InstallerSystemTest.INSTALLER.toString(), "install",
+                InstallerSystemTest.ARCHIVE.toString(), "--root", root.toString(), "--user", user).check();
+        data = root.resolve("var/lib/flexwall");
+        outside = OutsideNetwork.create();
+        // what systemd mounts at boot (sys-kernel-tracing.mount): a service without CAP_SYS_ADMIN cannot mount it
+        if (!Files.isDirectory(Path.of("/sys/kernel/tracing/instances"))) {
+            OutsideNetwork.here("mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing").check();
+        }
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (service != null) {
+            service.close();
+        }
+        if (outside != null) {
+            outside.close();
+        }
+        if (data != null) {
+            ApplianceImage.flexwall(data, "disable");
+        }
+        if (user != null) {
+            OutsideNetwork.here("pkill", "-9", "-u", user);
+            OutsideNetwork.here("userdel", user);
+        }
+    }
+
+    @Test
+    void startedAsTheUnitsSayItIsClosedFromTheBaselineOnServesTheTrustedProgramAndSurvivesKillDashNine()
+            throws Exception {
+        SystemdUnit baselineUnit = SystemdUnit.read(root.resolve("etc/systemd/system/flexwall-baseline.service"));
+        SystemdUnit unit = SystemdUnit.read(root.resolve("etc/systemd/system/flexwall.service"));
+        assertEquals(List.of(user), unit.values("User"));
+        service = new Service(unit);
+
+        outside.startHere("python3", "-c", "import socket\n"
+                + "s = socket.create_server(('0.0.0.0', " + UNTRUSTED + "))\n"
+                + "while True:\n"
+                + "    c = s.accept()[0]\n"
+                + "    c.sendall(b'untrusted')\n"
+                + "    c.close()\n");
+        long listening = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (OutsideNetwork.here("ss", "-Hltn", "sport = :" + UNTRUSTED).output().isBlank()) {
+            assertTrue(System.nanoTime() < listening, "the untrusted listener did not start");
+            Thread.sleep(50);
+        }
+        Path probes = work.resolve("untrusted.out");
+        Process prober = outside.startOutside(probes, "python3", traffic("syn_prober.py"), OutsideNetwork.APPLIANCE_V4,
+                String.valueOf(UNTRUSTED));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!Files.readString(probes).contains("answered by")) { // open until the baseline: the prober sees it
+            assertTrue(System.nanoTime() < end, "the prober never reached the untrusted listener before the baseline");
+            Thread.sleep(20);
+        }
+
+        for (String command : baselineUnit.values("ExecStart")) {
+            asRoot(command).check();
+        }
+        double baselineAt = System.currentTimeMillis() / 1000.0;
+        Thread.sleep(1000); // the baseline alone, before the JVM
+        service.start();
+        service.awaitReady();
+
+        // the firewall, the port monitor and the console, with the unit's capabilities only
+        long pid = service.pid();
+        Map<String, String> status = procStatus(pid);
+        System.out.println("the service's JVM, pid " + pid + ": Uid " + status.get("Uid") + ", CapEff "
+                + status.get("CapEff") + " = " + capabilities(status.get("CapEff")));
+        Set<String> granted = new TreeSet<>(unit.words("AmbientCapabilities"));
+        assertEquals(granted, capabilities(status.get("CapEff")), "effective capabilities");
+        assertEquals(granted, capabilities(status.get("CapBnd")), "bounding set");
+        assertFalse(granted.contains("CAP_SYS_ADMIN"));
+        String uid = OutsideNetwork.here("id", "-u", user).check().output().strip();
+        assertEquals(List.of(uid, uid, uid, uid), List.of(status.get("Uid").split("\\s+")), "runs as " + user);
+
+        Path server = Files.copy(Path.of("/usr/bin/socat"), Files.createDirectories(work.resolve("bin")).resolve("server"));
+        Files.setPosixFilePermissions(server, PosixFilePermissions.fromString("rwx--x--x")); // others may run, not read
+        JsonObject trusted = installed("trust", server.toString(), "server");
+        assertTrue(trusted.getBoolean("ok"), trusted.toString());
+        Process nobodys = outside.startHere("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                server.toString(), "TCP-LISTEN:" + TRUSTED + ",fork,reuseaddr", "EXEC:/bin/cat");
+        JsonObject port = awaitPermitted();
+        System.out.println("permitted for a process of user nobody: " + port);
+        assertTrue(port.getJsonArray("processes").stream().anyMatch(p -> p.asJsonObject().getInt("pid") == nobodys.pid()
+                && p.asJsonObject().getInt("uid") == 65534), port.toString());
+        assertTrue(probeTrusted().endsWith(" failed 0"));
+        JsonObject health = installed("status");
+        assertTrue(health.getBoolean("healthy"), health.toString());
+        String password = Files.readString(data.resolve("console-initial-password")).strip();
+        assertEquals(401, console(null));
+        assertEquals(200, console("admin:" + password));
+
+        // kill -9; the unit's Restart= brings it back: baseline (ExecStartPre), then the JVM
+        OutsideNetwork.here("kill", "-9", String.valueOf(pid)).check();
+        service.awaitRestart(pid);
+        service.awaitReady();
+        awaitPermitted();
+        String afterRestart = probeTrusted();
+        System.out.println("trusted service after kill -9 and the restart: " + afterRestart);
+        assertTrue(afterRestart.endsWith(" failed 0"), afterRestart);
+        assertEquals(200, console("admin:" + password));
+
+        prober.destroy();
+        assertTrue(prober.waitFor(20, TimeUnit.SECONDS));
+        String report = Files.readString(probes);
+        Matcher total = Pattern.compile("answered (\\d+) refused (\\d+) silent (\\d+)\\s*$").matcher(report);
+        assertTrue(total.find(), report);
+        List<Double> answered = new ArrayList<>();
+        Matcher sent = Pattern.compile("sent at ([0-9.]+)").matcher(report);
+        while (sent.find()) {
+            answered.add(Double.parseDouble(sent.group(1)));
+        }
+        long afterBaseline = answered.stream().filter(t -> t >= baselineAt).count();
+        System.out.printf("non-permitted port %d: %d probes answered before the baseline, %d after it (of %s); "
+                + "restarts by the unit's policy: %d%n", UNTRUSTED, answered.size() - afterBaseline, afterBaseline,
+                total.group(0), service.restarts.get());
+        assertTrue(answered.size() > 0, "the prober saw the port open before the baseline");
+        assertEquals(0, afterBaseline, "probes answered after the baseline was in place:\n" + report);
+        assertEquals("0", total.group(2), "RSTs from the non-permitted port");
+        assertEquals(1, service.restarts.get(), "the unit's restart after kill -9");
+    }
+
+    /** The service unit run as systemd would, with Restart=always and RestartSec emulated by a watching thread. */
+    private final class Service implements AutoCloseable {
+        private final SystemdUnit unit;
+        private final AtomicInteger restarts = new AtomicInteger();
+        private volatile Process jvm;
+        private volatile Path output;
+        private volatile boolean stopping;
+        private Thread watcher;
+
+        Service(SystemdUnit unit) {
+            this.unit = unit;
+            assertEquals(List.of("always"), unit.values("Restart"));
+        }
+
+        void start() throws Exception {
+            launch("start");
+            watcher = new Thread(this::watch, "restart-policy");
+            watcher.setDaemon(true);
+            watcher.start();
+        }
+
+        private void launch(String name) throws Exception {
+            for (String pre : unit.values("ExecStartPre")) {
+                asRoot(pre.startsWith("+") ? pre.substring(1) : pre).check(); // "+": with full privileges
+            }
+            String caps = String.join(",", unit.words("AmbientCapabilities").stream()
+                    .map(c -> "+" + c.substring(4).toLowerCase(Locale.ROOT)).toList());
+            List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=" + user, "--regid=" + user,
+                    "--init-groups", "--inh-caps=-all," + caps, "--ambient-caps=-all," + caps,
+                    "--bounding-set=-all," + caps, "--no-new-privs", "env", "-i"));
+            command.addAll(environment());
+            command.addAll(words(unit.values("ExecStart").get(0)));
+            output = work.resolve("service-" + name + ".out");
+            jvm = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        }
+
+        private void watch() {
+            long restartMillis = (long) (Double.parseDouble(unit.values("RestartSec").get(0)) * 1000);
+            while (!stopping) {
+                try {
+                    jvm.waitFor();
+                    if (stopping) {
+                        return;
+                    }
+                    Thread.sleep(restartMillis);
+                    restarts.incrementAndGet();
+                    launch("restart-" + restarts.get());
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }
+
+        /** The unit's Environment= lines, paths moved into the tree, and systemd's PATH. */
+        private List<String> environment() {
+            List<String> env = new ArrayList<>(List.of("PATH=" + PATH));
+            unit.values("Environment").forEach(e -> env.add(inTree(e)));
+            return env;
+        }
+
+        long pid() {
+            return jvm.pid();
+        }
+
+        void awaitReady() throws Exception {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!Files.exists(output) || !Files.readString(output).contains("flexwall ready")) {
+                assertTrue(System.nanoTime() < end, "not ready within 90 s:\n" + Files.readString(output));
+                Thread.sleep(100);
+            }
+        }
+
+        void awaitRestart(long killed) throws Exception {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (jvm.pid() == killed || restarts.get() == 0) {
+                assertTrue(System.nanoTime() < end, "the restart policy did not start the JVM again");
+                Thread.sleep(50);
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            stopping = true;
+            Process p = jvm;
+            if (p != null) {
+                p.destroy(); // systemctl stop: SIGTERM
+                if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor();
+                }
+            }
+        }
+    }
+
+    /** The installed {@code flexwall ARGS --json} as root, as the operator runs it. */
+    private JsonObject installed(String... args) throws IOException {
+        List<String> argv = new ArrayList<>(List.of(root.resolve("opt/flexwall/current/bin/flexwall").toString()));
+        argv.addAll(List.of(args));
+        argv.addAll(List.of("--data", data.toString(), "--json"));
+        return ApplianceImage.json(OutsideNetwork.here(argv.toArray(String[]::new)));
+    }
+
+    private OutsideNetwork.Result asRoot(String command) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("env", "-i", "PATH=" + PATH));
+        argv.addAll(words(command));
+        return OutsideNetwork.here(argv.toArray(String[]::new));
+    }
+
+    /** A unit's command line as words, its absolute paths moved into the installed tree. */
+    private List<String> words(String commandLine) {
+        return List.of(inTree(commandLine).split("\\s+"));
+    }
+
+    private String inTree(String text) {
+        return text.replace("/opt/flexwall", root.resolve("opt/flexwall").toString())
+                .replace("/etc/flexwall", root.resolve("etc/flexwall").toString())
+                .replace("/var/lib/flexwall", root.resolve("var/lib/flexwall").toString());
+    }
+
+    private JsonObject awaitPermitted() throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            JsonObject ports = installed("ports");
+            if (ports.getBoolean("ok", false)) {
+                var open = ports.getJsonArray("permitted").stream().map(v -> v.asJsonObject())
+                        .filter(p -> p.getInt("port") == TRUSTED).findFirst();
+                if (open.isPresent()) {
+                    return open.get();
+                }
+            }
+            assertTrue(System.nanoTime() < end, "port " + TRUSTED + " was not permitted within 30 s: " + ports);
+            Thread.sleep(100);
+        }
+    }
+
+    private String probeTrusted() throws IOException {
+        String out = outside.outside("python3", traffic("prober.py"), OutsideNetwork.APPLIANCE_V4,
+                String.valueOf(TRUSTED), "2").output().strip();
+        assertTrue(out.contains("ok "), out);
+        return out;
+    }
+
+    /** The console's answer to its bundles page, with {@code credentials} (user:password) or none. */
+    private static int console(String credentials) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:8080/system/console/bundles").toURL()
+                .openConnection();
+        c.setConnectTimeout(5000);
+        c.setReadTimeout(30000);
+        if (credentials != null) {
+            c.setRequestProperty("Authorization", "Basic "
+                    + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+        }
+        try {
+            return c.getResponseCode();
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    private static Map<String, String> procStatus(long pid) throws IOException {
+        Map<String, String> fields = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            int colon = line.indexOf(':');
+            fields.put(line.substring(0, colon), line.substring(colon + 1).strip());
+        }
+        return fields;
+    }
+
+    /** The names of the capabilities in a /proc/PID/status mask. */
+    static Set<String> capabilities(String hexMask) {
+        long mask = Long.parseUnsignedLong(hexMask, 16);
+        Set<String> names = new TreeSet<>();
+        for (int bit = 0; bit < 64; bit++) {
+            if ((mask & (1L << bit)) != 0) {
+                names.add(CAPABILITIES.getOrDefault(bit, "CAP_" + bit));
+            }
+        }
+        return names;
+    }
+
+    private String traffic(String script) throws IOException {
+        return Programs.resource(work, "traffic/" + script).toString();
+    }
+}
