@@ -5,7 +5,8 @@
 #   --tap IFNAME   the machine's network card on this existing tap device (give it an address with the kernel
 #                  argument ip=ADDRESS::GATEWAY:NETMASK::eth0:off); without it qemu's user-mode network and DHCP
 #   --snapshot     changes are thrown away at exit (else the image keeps them, like a disk)
-#   FLEXWALL_QEMU_ACCEL=kvm uses KVM where there is one; FLEXWALL_QEMU_MEMORY (MiB, default 512)
+#   FLEXWALL_QEMU_ACCEL=kvm uses KVM where there is one; FLEXWALL_QEMU_MEMORY (MiB, default 512);
+#   FLEXWALL_QEMU_CPUS (default 2, one host thread each: multi-threaded TCG)
 set -euo pipefail
 disk="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$disk/../.." && pwd)"
@@ -26,7 +27,7 @@ dir="$(dirname "$image")"
 for f in "$image" "$dir/vmlinuz" "$dir/initrd.img"; do
   [ -f "$f" ] || { echo "boot.sh: $f missing: build the image first (appliance-image/disk/build.sh)" >&2; exit 2; }
 done
-exec qemu-system-x86_64 -accel "${FLEXWALL_QEMU_ACCEL:-tcg}" -m "${FLEXWALL_QEMU_MEMORY:-512}" -smp 1 \
+exec qemu-system-x86_64 -accel "${FLEXWALL_QEMU_ACCEL:-tcg}" -m "${FLEXWALL_QEMU_MEMORY:-512}" -smp "${FLEXWALL_QEMU_CPUS:-2}" \
   -nodefaults -display none -serial mon:stdio -no-reboot "${qemu_opts[@]}" \
   -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
   -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1 $*" \

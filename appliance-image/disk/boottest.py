@@ -119,6 +119,7 @@ def boot(ns, image, mode, log_path):
 
 
 def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("boottest: stopped"))  # the namespace is removed all the same
     os.makedirs(work, exist_ok=True)
     image = os.path.join(work, "flexwall-disk.img")
     run("cp", "--sparse=always", os.path.join(image_dir, "flexwall-disk.img"), image)
