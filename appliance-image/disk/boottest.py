@@ -34,6 +34,13 @@ MARKERS = {  # what the serial console says, and the figure it stands for
     "report": re.compile(r"BOOTTEST done"),
 }
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
+children = []  # every process started here, stopped at the end whatever happened
+
+
+def spawn(argv, **kwargs):
+    proc = subprocess.Popen(argv, **kwargs)
+    children.append(proc)
+    return proc
 
 
 def run(*argv):
@@ -45,7 +52,7 @@ class Prober:
 
     def __init__(self, ns, port, start):
         self.port, self.answers, self.counts = port, [], None
-        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, "python3", prober, MACHINE, str(port)],
+        self.proc = spawn(["ip", "netns", "exec", ns, "python3", prober, MACHINE, str(port)],
                                      stdout=subprocess.PIPE, text=True)
         threading.Thread(target=self.read, args=(start,), daemon=True).start()
 
@@ -72,7 +79,7 @@ def boot(ns, image, mode, log_path):
     args = ["ip", "netns", "exec", ns, os.path.join(disk_dir, "boot.sh"), "--tap", "tap0", "--image", image, "--",
             "ip=%s::%s:255.255.255.0::eth0:off" % (MACHINE, HOST), "flexwall.boottest=" + mode]
     power_on = time.monotonic()
-    qemu = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    qemu = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     seen, facts, done_at = {}, {}, None
     with open(log_path, "w") as log:
         buffer = b""
@@ -137,6 +144,10 @@ def main():
             print("boottest: boot %s (serial console in %s/boot-%s.log) ..." % (mode, work, mode), flush=True)
             results[mode] = boot(ns, image, mode, os.path.join(work, "boot-%s.log" % mode))
     finally:
+        for proc in children:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         subprocess.run(["ip", "netns", "del", ns])
     load_after = os.getloadavg()
 
