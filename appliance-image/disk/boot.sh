@@ -6,7 +6,8 @@
 #                  argument ip=ADDRESS::GATEWAY:NETMASK::eth0:off); without it qemu's user-mode network and DHCP
 #   --snapshot     changes are thrown away at exit (else the image keeps them, like a disk)
 #   FLEXWALL_QEMU_ACCEL=kvm uses KVM where there is one; FLEXWALL_QEMU_MEMORY (MiB, default 512);
-#   FLEXWALL_QEMU_CPUS (default 2, one host thread each: multi-threaded TCG)
+#   FLEXWALL_QEMU_CPUS (default 1: with 2, multi-threaded TCG, both vCPUs once locked up for minutes in
+#   syscall_trace_enter while the appliance enabled its syscall tracepoints; see docs/PERFORMANCE.md)
 set -euo pipefail
 disk="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$disk/../.." && pwd)"
@@ -27,7 +28,7 @@ dir="$(dirname "$image")"
 for f in "$image" "$dir/vmlinuz" "$dir/initrd.img"; do
   [ -f "$f" ] || { echo "boot.sh: $f missing: build the image first (appliance-image/disk/build.sh)" >&2; exit 2; }
 done
-exec qemu-system-x86_64 -accel "${FLEXWALL_QEMU_ACCEL:-tcg}" -m "${FLEXWALL_QEMU_MEMORY:-512}" -smp "${FLEXWALL_QEMU_CPUS:-2}" \
+exec qemu-system-x86_64 -accel "${FLEXWALL_QEMU_ACCEL:-tcg}" -m "${FLEXWALL_QEMU_MEMORY:-512}" -smp "${FLEXWALL_QEMU_CPUS:-1}" \
   -nodefaults -display none -serial mon:stdio -no-reboot "${qemu_opts[@]}" \
   -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
   -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1 $*" \
