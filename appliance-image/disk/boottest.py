@@ -81,7 +81,7 @@ def boot(ns, image, mode, log_path):
     power_on = time.monotonic()
     qemu = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     seen, facts, done_at = {}, {}, None
-    with open(log_path, "w") as log:
+    with open(log_path, "w", buffering=1) as log:  # line by line: the log can be followed while it boots
         buffer = b""
         os.set_blocking(qemu.stdout.fileno(), False)
         while True:
