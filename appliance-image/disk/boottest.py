@@ -31,6 +31,9 @@ MARKERS = {  # what the serial console says, and the figure it stands for
     "baseline": re.compile(r"flexwall baseline loaded|Finished flexwall-baseline"),
     "network": re.compile(r"Started systemd-networkd"),
     "ready": re.compile(r"flexwall ready \d+ ms after JVM start"),
+    # the readiness line is not written when it takes more than 30 s (TCG on a loaded machine): then the report's
+    # first `flexwall status` that exits 0 (every part running) tells, a few seconds late (the command is a JVM)
+    "status": re.compile(r"BOOTTEST flexwall status ok"),
     "report": re.compile(r"BOOTTEST done"),
 }
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
@@ -171,21 +174,23 @@ def main():
     print("image: %d MiB file system (%d MiB allocated), kernel and initrd %.1f MiB" % (fs_mb, used_mb, boot_mb))
     for mode, r in results.items():
         print("boot %s (seconds from power-on): kernel %s, baseline %s, network %s, flexwall ready %s, trusted port "
-              "first answered %s, report %s; JVM RSS %s KiB; ruleset %s lines; probed %.0f s"
+              "first answered %s, status ok %s, report %s; JVM RSS %s KiB; ruleset %s lines; probed %.0f s"
               % (mode, at(r, "kernel"), at(r, "baseline"), at(r, "network"), at(r, "ready"),
-                 "%.1f s" % r["trusted_first"] if r["trusted_first"] is not None else "never", at(r, "report"),
+                 "%.1f s" % r["trusted_first"] if r["trusted_first"] is not None else "never", at(r, "status"),
+                 at(r, "report"),
                  r["facts"].get("jvm-rss-kb", "?"), r["facts"].get("ruleset-lines", "?"), r["length"]))
         for port, what in CLOSED.items():
             c = r["counts"][port]
             check(c is not None and c[0] == 0 and c[1] == 0,
                   "boot %s: port %d (%s) never answered nor refused: %s" % (mode, port, what, c and
                                                                             "answered %d refused %d silent %d" % c))
-        check("baseline" in r["seen"] and "ready" in r["seen"] and "timeout" not in r["facts"],
-              "boot %s: baseline loaded and flexwall ready within %d s" % (mode, BOOT_LIMIT))
+        check("baseline" in r["seen"] and ("ready" in r["seen"] or "status" in r["seen"])
+              and "timeout" not in r["facts"],
+              "boot %s: baseline loaded and flexwall ready (its log line or status) within %d s" % (mode, BOOT_LIMIT))
         check("baseline" in r["seen"] and ("network" not in r["seen"] or r["seen"]["baseline"] <= r["seen"]["network"]),
               "boot %s: baseline loaded before the network was configured" % mode)
     r = results.get("check")
-    check(r is not None and r["trusted_first"] is not None and "ready" in r["seen"]
+    check(r is not None and r["trusted_first"] is not None and "baseline" in r["seen"]
           and r["trusted_first"] >= r["seen"]["baseline"],
           "boot check: the trusted listener answers once flexwall is up (%s)"
           % (r and r["trusted_first"] is not None and "%.1f s" % r["trusted_first"]))
