@@ -138,10 +138,12 @@
 
   function renderPorts(state) {
     fill('fw-permitted', state.permitted.map(function (p) {
-      var tr = row([p.protocol, p.family, p.port, p.program, p.pids.join(', '), time(p.since)]);
+      var tr = row([p.protocol, p.family, p.port, p.program, p.pids.join(', '), time(p.since),
+        p.packets === undefined ? '?' : p.packets, p.bytes === undefined ? '?' : p.bytes]);
       tr.setAttribute('data-port', p.protocol + '/' + p.port);
+      tr.setAttribute('data-family', p.family);
       return tr;
-    }), state.storeProblem || 'no port is open', 6);
+    }), state.storeProblem || 'no port is open', 8);
     fill('fw-refused', state.refused.map(function (r) {
       return row([r.protocol + ' (' + r.family + ')', r.address + ':' + r.port,
         r.owners.map(function (o) { return o.executable + ' [' + o.pid + ', ' + o.user + ']'; }).join('; '), r.reason]);

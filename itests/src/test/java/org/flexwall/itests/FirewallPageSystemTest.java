@@ -71,6 +71,10 @@ class FirewallPageSystemTest {
                     "return document.querySelector(arguments[0]) === null;", waitingRow);
             assertTrue(browser.text().contains("trusted 'waiter'"), browser.text());
             assertTrue(connectsWithin(lab, 20), "the client gets in once the listener is trusted");
+            browser.await(30, "the client's packets are counted at the permitted port (the page's Table 2)",
+                    "var r = document.querySelector(\"#fw-permitted tr[data-port='tcp/" + WAITING + "'][data-family="
+                            + "'IPv4']\"); return r !== null && +r.cells[6].textContent > 0 && +r.cells[7].textContent"
+                            + " > +r.cells[6].textContent;");
             screenshots(browser, "firewall");
 
             String remove = "#fw-programs tr[data-path='" + waiter + "'] button.fw-remove";

@@ -18,6 +18,7 @@ import org.flexwall.api.audit.AuditException;
 import org.flexwall.api.audit.AuditTrail;
 import org.flexwall.api.audit.TrustChange;
 import org.flexwall.api.packet.DropRecord;
+import org.flexwall.api.packet.PortTraffic;
 import org.flexwall.api.packet.PacketHook;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PortMonitor;
@@ -83,6 +84,10 @@ public class FirewallPage extends HttpServlet {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile transient DropRecord dropRecord;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile transient PortTraffic portTraffic;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -185,7 +190,8 @@ public class FirewallPage extends HttpServlet {
         }
         DropRecord record = dropRecord;
         cached = new FirewallState(json).build(new FirewallState.Sources(registry, portStore, portMonitor,
-                List.copyOf(hooks), auditTrail, drops, record == null ? 0 : record.capacity(), path, disk), filter);
+                List.copyOf(hooks), auditTrail, drops, record == null ? 0 : record.capacity(), path, disk,
+                portTraffic), filter);
         cachedFilter = filter;
         cachedAt = now;
         return cached;

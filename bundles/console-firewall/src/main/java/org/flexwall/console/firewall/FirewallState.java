@@ -17,9 +17,11 @@ import org.flexwall.api.audit.AuditTrail;
 import org.flexwall.api.audit.PortChange;
 import org.flexwall.api.audit.TrustChange;
 import org.flexwall.api.packet.PacketHook;
+import org.flexwall.api.packet.PortTraffic;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortMonitor;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.Protocol;
@@ -41,7 +43,8 @@ final class FirewallState {
 
     /** The services and figures one answer is made of. */
     record Sources(ProgramRegistry registry, PortStore store, PortMonitor monitor, List<PacketHook> hooks,
-            AuditTrail audit, DropTally drops, int dropCapacity, PacketPath path, DiskHashes disk) {}
+            AuditTrail audit, DropTally drops, int dropCapacity, PacketPath path, DiskHashes disk,
+            PortTraffic traffic) {}
 
     private final JsonProvider json;
 
@@ -68,12 +71,18 @@ final class FirewallState {
         }
 
         JsonArrayBuilder ports = json.createArrayBuilder();
+        Map<PortKey, PortTraffic.Counts> traffic = s.traffic() == null ? Map.of() : s.traffic().counts();
         for (PermittedPort p : permitted) {
             JsonArrayBuilder pids = json.createArrayBuilder();
             p.processes().forEach(pr -> pids.add(pr.pid()));
-            ports.add(json.createObjectBuilder().add("protocol", lower(p.protocol())).add("family", family(p.family()))
-                    .add("port", p.port()).add("program", p.program().name()).add("path", p.program().path().toString())
-                    .add("pids", pids).add("since", p.since().toString()));
+            JsonObjectBuilder port = json.createObjectBuilder().add("protocol", lower(p.protocol()))
+                    .add("family", family(p.family())).add("port", p.port()).add("program", p.program().name())
+                    .add("path", p.program().path().toString()).add("pids", pids).add("since", p.since().toString());
+            PortTraffic.Counts c = traffic.get(PortKey.of(p)); // absent while the hook's counters cannot be read
+            if (c != null) {
+                port.add("packets", c.packets()).add("bytes", c.bytes());
+            }
+            ports.add(port);
         }
         o.add("permitted", ports);
         if (s.store() == null) {

@@ -37,7 +37,7 @@ final class Page {
                 <section>
                 <h2>Permitted ports</h2>
                 <div class="fw-scroll"><table id="fw-permitted" class="nicetable fw-table">
-                <thead><tr><th>Protocol</th><th>Family</th><th>Port</th><th>Program</th><th>PID</th><th>Since</th></tr></thead>
+                <thead><tr><th>Protocol</th><th>Family</th><th>Port</th><th>Program</th><th>PID</th><th>Since</th><th>Packets</th><th>Bytes</th></tr></thead>
                 <tbody></tbody></table></div>
                 <h3>Refused sockets</h3>
                 <div class="fw-scroll"><table id="fw-refused" class="nicetable fw-table">

@@ -124,7 +124,7 @@ public class DropRecorder implements DropRecord {
     }
 
     /** The JSON provider sits on the launcher's class path next to the API: looked up with the API's loader. */
-    private static JsonProvider provider() {
+    static JsonProvider provider() {
         Thread t = Thread.currentThread();
         ClassLoader previous = t.getContextClassLoader();
         try {

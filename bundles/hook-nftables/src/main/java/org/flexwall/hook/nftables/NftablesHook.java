@@ -224,7 +224,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         }
         try {
             if (!baselineApplied) {
-                applyBaseline();
+                applyBaseline(known ? desired : Set.of());
             }
             if (!known) {
                 problem = null;
@@ -247,7 +247,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
                     if (!nft.tablePresent()) {
                         log.warn("table inet {} was removed outside flexwall; applying the baseline again",
                                 Ruleset.TABLE);
-                        applyBaseline();
+                        applyBaseline(desired);
                     }
                 }
             }
@@ -269,9 +269,21 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         }
     }
 
-    private void applyBaseline() throws NftException {
+    /** The baseline; a table an earlier version left is made anew with {@code permitted} in the same transaction. */
+    private void applyBaseline(Set<Element> permitted) throws NftException {
         baselineApplied = false;
-        nft.apply(Ruleset.baseline(settings), "apply the baseline (table inet " + Ruleset.TABLE + ")");
+        try {
+            nft.apply(Ruleset.baseline(settings), "apply the baseline (table inet " + Ruleset.TABLE + ")");
+        } catch (NftException e) {
+            if (e.missing || !nft.tablePresent()) {
+                throw e;
+            }
+            log.warn("{}; making table inet {} anew in one transaction (an earlier version's sets cannot be changed "
+                    + "in place), with the {} permitted elements known now", e.getMessage(), Ruleset.TABLE,
+                    permitted.size());
+            nft.apply(Ruleset.rebuild(settings, permitted), "make table inet " + Ruleset.TABLE + " anew");
+            applied(new TreeSet<>(permitted));
+        }
         baselineApplied = true;
         announce();
         keepForBoot();

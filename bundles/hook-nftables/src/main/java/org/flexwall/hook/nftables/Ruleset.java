@@ -94,9 +94,9 @@ final class Ruleset {
         StringBuilder b = new StringBuilder();
         b.append("# flexwall baseline (org.flexwall.hook.nftables): default drop, independent of the JVM\n");
         b.append("add table ").append(T).append('\n');
-        for (String set : List.of(SET4, SET6)) {
+        for (String set : List.of(SET4, SET6)) { // a counter per port: what each permitted port received
             b.append("add set ").append(T).append(' ').append(set)
-                    .append(" { type inet_proto . inet_service; }\n");
+                    .append(" { type inet_proto . inet_service; counter; }\n");
         }
         // bounded whatever the attack: a full set records no new source until a quiet one times out
         for (String[] d : List.of(new String[] { DROPS4, "ipv4_addr" }, new String[] { DROPS6, "ipv6_addr" })) {
@@ -224,6 +224,16 @@ final class Ruleset {
         for (String set : List.of(SET4, SET6)) {
             b.append("flush set ").append(T).append(' ').append(set).append('\n');
         }
+        elements(b, "add", all);
+        return b.toString();
+    }
+
+    /**
+     * The table made anew, with {@code all} permitted, in one transaction: for a table an earlier version made, whose
+     * sets lack what the baseline declares now (nft cannot change a set's kind in place). Conntrack is not touched.
+     */
+    static String rebuild(Settings s, Collection<Element> all) {
+        StringBuilder b = new StringBuilder(disable()).append(baseline(s));
         elements(b, "add", all);
         return b.toString();
     }

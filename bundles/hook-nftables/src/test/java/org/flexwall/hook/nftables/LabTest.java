@@ -96,7 +96,7 @@ abstract class LabTest {
         return new NftProgram(List.of("ip", "netns", "exec", lab.appliance), "nft");
     }
 
-    /** The elements of one permitted set, as nft lists them ("tcp . 8443"). */
+    /** The elements of one permitted set, as nft lists them ("tcp . 8443"), without their counters. */
     List<String> elements(String set) throws Exception {
         String out = Cmd.ok(lab.appliance, "nft", "list", "set", "inet", "flexwall", set);
         int start = out.indexOf("elements = {");
@@ -104,6 +104,7 @@ abstract class LabTest {
             return List.of();
         }
         String inner = out.substring(start + 12, out.indexOf('}', start));
-        return java.util.Arrays.stream(inner.split(",")).map(String::trim).filter(s -> !s.isEmpty()).sorted().toList();
+        return java.util.Arrays.stream(inner.split(",")).map(e -> e.replaceFirst(" counter .*", "").trim())
+                .filter(e -> !e.isEmpty()).sorted().toList();
     }
 }

@@ -8,8 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.flexwall.api.packet.Marks;
+import org.flexwall.api.packet.PortTraffic;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.Protocol;
 import org.junit.jupiter.api.Test;
 
@@ -155,6 +157,35 @@ class NftablesHookSystemTest extends LabTest {
         String applianceLan = lab.lanHostV4.replaceAll("\\.2$", ".1");
         assertTrue(lab.connects(lab.lan, applianceLan, SSH), "management from the LAN side");
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, SSH), "not from the outside");
+    }
+
+    @Test
+    void aTableAnEarlierVersionLeftIsMadeAnewWithThePermittedPortsWhoseTrafficIsThenCounted() throws Exception {
+        // as the version before per-port counters left it, with a port still permitted and the JVM gone
+        Cmd.run(lab.appliance, null, "nft", "delete", "table", "inet", "flexwall");
+        String earlier = "add table inet flexwall\n"
+                + "add set inet flexwall permitted4 { type inet_proto . inet_service; }\n"
+                + "add set inet flexwall permitted6 { type inet_proto . inet_service; }\n"
+                + "add element inet flexwall permitted4 { tcp . " + TCP_PERMITTED + " }\n";
+        assertTrue(Cmd.run(lab.appliance, earlier, "nft", "-f", "-").ok());
+        store = new Fakes.Store();
+        store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+
+        reactivate("antiLockout", false); // the new version starts, the store knows the port from the first
+        hook.awaitSync();
+
+        assertEquals(java.util.Optional.empty(), hook.problem(), String.join("\n", logLines));
+        assertTrue(logLines.stream().anyMatch(l -> l.contains("making table inet flexwall anew")), logLines.toString());
+        assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4),
+                Cmd.ok(lab.appliance, "nft", "list", "set", "inet", "flexwall", Ruleset.SET4) + logLines);
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
+        PortTrafficReader traffic = new PortTrafficReader(new NftProgram(List.of("ip", "netns", "exec",
+                lab.appliance), "nft"), Fakes.logger(logLines));
+        PortTraffic.Counts counted = traffic.counts().get(new PortKey(Protocol.TCP, AddressFamily.IPV4,
+                TCP_PERMITTED));
+        assertTrue(counted != null && counted.packets() > 0 && counted.bytes() > counted.packets(),
+                "the connection's packets are counted at its port: " + counted);
     }
 
     @Test

@@ -54,8 +54,8 @@ class RulesetTest {
         assertFalse(r.contains("flush set"), r);
         assertFalse(r.contains("flush table"), r);
         assertFalse(r.contains("delete"), r);
-        assertTrue(r.contains("add set inet flexwall permitted4 { type inet_proto . inet_service; }"), r);
-        assertTrue(r.contains("add set inet flexwall permitted6 { type inet_proto . inet_service; }"), r);
+        assertTrue(r.contains("add set inet flexwall permitted4 { type inet_proto . inet_service; counter; }"), r);
+        assertTrue(r.contains("add set inet flexwall permitted6 { type inet_proto . inet_service; counter; }"), r);
         // chains are flushed before their rules are added again, in the same file (one transaction)
         assertTrue(r.indexOf("flush chain inet flexwall input") < r.indexOf("add rule inet flexwall input"), r);
     }
