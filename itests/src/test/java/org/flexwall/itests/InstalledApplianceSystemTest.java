@@ -182,7 +182,7 @@ class InstalledApplianceSystemTest {
         Matcher total = Pattern.compile("answered (\\d+) refused (\\d+) silent (\\d+)\\s*$").matcher(report);
         assertTrue(total.find(), report);
         List<Double> answered = new ArrayList<>();
-        Matcher sent = Pattern.compile("sent at ([0-9.]+)").matcher(report);
+        Matcher sent = Pattern.compile("(?m)^answered by .* sent at ([0-9.]+)$").matcher(report);
         while (sent.find()) {
             answered.add(Double.parseDouble(sent.group(1)));
         }
