@@ -1,13 +1,10 @@
 package org.flexwall.program.registry;
 
-import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
 import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,36 +19,16 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import org.flexwall.api.program.TrustedProgram;
-
-import jakarta.json.Json;
-import jakarta.json.JsonArray;
-import jakarta.json.JsonException;
-import jakarta.json.JsonNumber;
-import jakarta.json.JsonObject;
-import jakarta.json.JsonReader;
-import jakarta.json.JsonReaderFactory;
-import jakarta.json.JsonString;
-import jakarta.json.JsonValue;
-import jakarta.json.stream.JsonGenerator;
-import jakarta.json.stream.JsonGeneratorFactory;
+import org.flexwall.program.registry.StoreFormat.DamagedException;
 
 /**
- * The persisted Table 1: {@code programs.json} in the data directory, written crash-safe.
- *
- * <p>File layout: {@code {"sha256":"<64 hex>","store":{...}}} and a newline, where the checksum is the SHA-256 of
- * the exact bytes of the {@code store} value. Any truncation or changed bit is therefore detected, independent of how
- * a JSON library would re-format the content. The store object holds {@code format}, {@code version},
- * {@code generation} (one more at every commit), {@code written} and the {@code programs}.
+ * The persisted Table 1: {@code programs.json} in the data directory, written crash-safe, in the layout
+ * {@link StoreFormat} writes and checks.
  *
  * <p>A commit writes a temporary file and fsyncs it, keeps the generation it replaces as {@code programs.json.prev}
  * (also written and fsynced before it is renamed into place), renames the new file over {@code programs.json} and
@@ -62,20 +39,9 @@ import jakarta.json.stream.JsonGeneratorFactory;
  */
 final class ProgramStore {
     static final String FILE_NAME = "programs.json";
-    static final String FORMAT = "flexwall-programs";
-    /** Version 2 added the optional user, uid and unit of a program; version 1 stores are read as they are. */
-    static final int VERSION = 2;
-    private static final int OLDEST_READ = 1;
     private static final long MAX_BYTES = 16L << 20;
-    private static final byte[] HEAD = "{\"sha256\":\"".getBytes(US_ASCII);
-    private static final byte[] MIDDLE = "\",\"store\":".getBytes(US_ASCII);
-    private static final byte[] TAIL = "}\n".getBytes(US_ASCII);
-    private static final int BODY_START = HEAD.length + 64 + MIDDLE.length;
     private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
-    private static final JsonGeneratorFactory WRITER = Json.createGeneratorFactory(
-            Map.of(JsonGenerator.PRETTY_PRINTING, true));
-    private static final JsonReaderFactory READER = Json.createReaderFactory(Map.of());
 
     /** One committed generation of the table. */
     record Snapshot(long generation, Instant written, List<StoredProgram> programs) {
@@ -94,15 +60,6 @@ final class ProgramStore {
 
     /** Nothing may be trusted; {@code problem} tells the operator what is wrong and what to do. */
     record Unusable(String problem) implements Loaded {}
-
-    /** The bytes are not a store this code wrote; the message says how, in words for the operator. */
-    static final class DamagedException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        DamagedException(String message) {
-            super(message);
-        }
-    }
 
     /** The new generation replaced the old one, but the directory could not be flushed: it may not survive a crash. */
     static final class UncertainCommitException extends IOException {
@@ -172,7 +129,7 @@ final class ProgramStore {
         Snapshot snapshot;
         try {
             bytes = read(file);
-            snapshot = decode(bytes);
+            snapshot = StoreFormat.decode(bytes);
         } catch (IOException | DamagedException e) {
             String what = e instanceof DamagedException ? e.getMessage() : "it cannot be read (" + e + ")";
             return new Unusable("The trusted-program store " + file + " is unusable: " + what + ". Flexwall trusts "
@@ -194,7 +151,7 @@ final class ProgramStore {
             return missingFile();
         }
         try {
-            return new Valid(decode(read(file)));
+            return new Valid(StoreFormat.decode(read(file)));
         } catch (IOException | DamagedException e) {
             return new Unusable(file + ": " + e.getMessage());
         }
@@ -203,7 +160,7 @@ final class ProgramStore {
     /** Writes {@code programs} as the next generation; on an exception before the rename nothing changed. */
     Snapshot commit(List<StoredProgram> programs) throws IOException {
         Snapshot next = new Snapshot(generation + 1, Instant.now(), programs);
-        byte[] bytes = encode(next);
+        byte[] bytes = StoreFormat.encode(next);
         writeDurably(temp, bytes);
         if (current != null) {
             // keep the generation being replaced, as verified, for the operator to fall back to by hand
@@ -228,147 +185,12 @@ final class ProgramStore {
         generation = 0;
         if (Files.exists(previous)) {
             try {
-                generation = decode(read(previous)).generation();
+                generation = StoreFormat.decode(read(previous)).generation();
             } catch (IOException | DamagedException e) {
                 // a damaged previous generation just does not tell us where to continue counting
             }
         }
         return commit(List.of());
-    }
-
-    static byte[] encode(Snapshot snapshot) {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        try (JsonGenerator g = WRITER.createGenerator(body, java.nio.charset.StandardCharsets.UTF_8)) {
-            g.writeStartObject()
-                    .write("format", FORMAT)
-                    .write("version", VERSION)
-                    .write("generation", snapshot.generation())
-                    .write("written", snapshot.written().toString())
-                    .writeStartArray("programs");
-            for (StoredProgram stored : snapshot.programs()) {
-                TrustedProgram p = stored.program();
-                g.writeStartObject()
-                        .write("name", p.name())
-                        .write("path", p.path().toString())
-                        .write("realPath", stored.realPath().toString())
-                        .write("sha256", p.sha256())
-                        .write("md5", p.md5())
-                        .write("approvedAt", p.approvedAt().toString())
-                        .write("interpreter", p.interpreter());
-                if (p.user() != null) {
-                    g.write("user", p.user()).write("uid", p.uid());
-                }
-                if (p.unit() != null) {
-                    g.write("unit", p.unit());
-                }
-                g.writeEnd();
-            }
-            g.writeEnd().writeEnd();
-        }
-        byte[] store = body.toByteArray();
-        ByteArrayOutputStream out = new ByteArrayOutputStream(BODY_START + store.length + TAIL.length);
-        out.writeBytes(HEAD);
-        out.writeBytes(ExecutableHasher.sha256(store).getBytes(US_ASCII));
-        out.writeBytes(MIDDLE);
-        out.writeBytes(store);
-        out.writeBytes(TAIL);
-        return out.toByteArray();
-    }
-
-    static Snapshot decode(byte[] bytes) throws DamagedException {
-        if (bytes.length == 0) {
-            throw new DamagedException("it is empty (0 bytes)");
-        }
-        if (!regionEquals(bytes, 0, HEAD, Math.min(HEAD.length, bytes.length))) {
-            throw new DamagedException("it does not begin the way flexwall writes its store (damaged, or not a "
-                    + "flexwall program store)");
-        }
-        if (bytes.length < BODY_START + TAIL.length + 2 || !regionEquals(bytes, bytes.length - TAIL.length, TAIL,
-                TAIL.length)) {
-            throw new DamagedException("it is incomplete: it ends after " + bytes.length + " bytes without the closing "
-                    + "bytes flexwall writes (cut short, or damaged at its end)");
-        }
-        String checksum = new String(bytes, HEAD.length, 64, US_ASCII);
-        if (!checksum.matches("[0-9a-f]{64}") || !regionEquals(bytes, HEAD.length + 64, MIDDLE, MIDDLE.length)) {
-            throw new DamagedException("its checksum header is damaged");
-        }
-        byte[] store = Arrays.copyOfRange(bytes, BODY_START, bytes.length - TAIL.length);
-        if (!ExecutableHasher.sha256(store).equals(checksum)) {
-            throw new DamagedException("its content does not match its SHA-256 checksum (it was damaged, or edited by "
-                    + "hand, after flexwall wrote it)");
-        }
-        JsonObject o;
-        try (JsonReader reader = READER.createReader(new ByteArrayInputStream(store))) {
-            o = reader.readObject();
-        } catch (JsonException | IllegalStateException e) {
-            throw new DamagedException("its content is not valid JSON (" + e.getMessage() + ")");
-        }
-        try {
-            return snapshot(o);
-        } catch (RuntimeException e) { // missing keys, wrong types, bad values: all say the content is not ours
-            throw new DamagedException("its content is not a valid program list (" + e.getMessage() + ")");
-        }
-    }
-
-    private static Snapshot snapshot(JsonObject o) throws DamagedException {
-        if (!FORMAT.equals(text(o, "format"))) {
-            throw new DamagedException("it is not a flexwall program store (format '" + text(o, "format") + "')");
-        }
-        int version = number(o, "version").intValueExact();
-        if (version < OLDEST_READ || version > VERSION) {
-            throw new DamagedException("it is store version " + version + ", written by "
-                    + (version > VERSION ? "a newer" : "another") + " flexwall; this one reads versions " + OLDEST_READ + " to "
-                    + VERSION + " only. Run the flexwall that wrote it, or restore a store written by this one");
-        }
-        long generation = number(o, "generation").longValueExact();
-        if (generation < 1) {
-            throw new DamagedException("its generation " + generation + " is not positive");
-        }
-        Instant written = Instant.parse(text(o, "written"));
-        JsonArray rows = o.getJsonArray("programs");
-        if (rows == null) {
-            throw new DamagedException("it has no program list");
-        }
-        List<StoredProgram> programs = new ArrayList<>(rows.size());
-        Set<Path> paths = new HashSet<>();
-        for (JsonValue row : rows) {
-            JsonObject p = row.asJsonObject();
-            boolean restricted = p.containsKey("user");
-            TrustedProgram program = new TrustedProgram(text(p, "name"), Path.of(text(p, "path")),
-                    text(p, "sha256"), text(p, "md5"), Instant.parse(text(p, "approvedAt")), bool(p, "interpreter"),
-                    restricted ? text(p, "user") : null,
-                    restricted ? number(p, "uid").intValueExact() : TrustedProgram.ANY_UID,
-                    p.containsKey("unit") ? text(p, "unit") : null);
-            if (!paths.add(program.path().normalize())) {
-                throw new DamagedException("it lists " + program.path() + " twice");
-            }
-            programs.add(new StoredProgram(program, Path.of(text(p, "realPath"))));
-        }
-        return new Snapshot(generation, written, programs);
-    }
-
-    private static String text(JsonObject o, String key) {
-        JsonValue v = o.get(key);
-        if (!(v instanceof JsonString s)) {
-            throw new IllegalArgumentException("'" + key + "' must be a string");
-        }
-        return s.getString();
-    }
-
-    private static JsonNumber number(JsonObject o, String key) {
-        JsonValue v = o.get(key);
-        if (!(v instanceof JsonNumber n)) {
-            throw new IllegalArgumentException("'" + key + "' must be a number");
-        }
-        return n;
-    }
-
-    private static boolean bool(JsonObject o, String key) {
-        JsonValue v = o.get(key);
-        if (v == JsonValue.TRUE || v == JsonValue.FALSE) {
-            return v == JsonValue.TRUE;
-        }
-        throw new IllegalArgumentException("'" + key + "' must be true or false");
     }
 
     private String missingDirectory() {
@@ -435,7 +257,7 @@ final class ProgramStore {
             return "There is no previous generation (" + previous + ") to fall back to. " + fromBackup;
         }
         try {
-            Snapshot prev = decode(read(previous));
+            Snapshot prev = StoreFormat.decode(read(previous));
             String names = prev.programs().stream().map(p -> p.program().name()).collect(Collectors.joining(", "));
             return "The previous generation " + previous + " is intact (generation " + prev.generation() + ", written "
                     + prev.written() + ", " + prev.programs().size() + (prev.programs().size() == 1 ? " program" : " programs")
@@ -492,7 +314,5 @@ final class ProgramStore {
         }
     }
 
-    private static boolean regionEquals(byte[] bytes, int offset, byte[] expected, int length) {
-        return Arrays.equals(bytes, offset, offset + length, expected, 0, length);
-    }
+
 }

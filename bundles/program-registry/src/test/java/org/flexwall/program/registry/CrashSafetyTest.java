@@ -118,7 +118,7 @@ class CrashSafetyTest {
         if (onDisk.generation() == 1) {
             assertFalse(Files.exists(previous), context + ": a previous generation before the first commit");
         } else {
-            long prev = ProgramStore.decode(Files.readAllBytes(previous)).generation(); // throws if damaged
+            long prev = StoreFormat.decode(Files.readAllBytes(previous)).generation(); // throws if damaged
             assertTrue(prev == onDisk.generation() - 1 || prev == onDisk.generation(),
                     context + ": previous generation " + prev + " next to " + onDisk.generation());
         }

@@ -61,9 +61,9 @@ public final class CrashWriter {
             ProgramInspector.Inspection found = ProgramInspector.inspect(programs.resolve(CrashWorkload.name(0)), false);
             TrustedProgram p = new TrustedProgram("warm-up", found.path(), found.digests().sha256(),
                     found.digests().md5(), Instant.now(), false);
-            ProgramStore.decode(ProgramStore.encode(new ProgramStore.Snapshot(1, Instant.now(),
+            StoreFormat.decode(StoreFormat.encode(new ProgramStore.Snapshot(1, Instant.now(),
                     List.of(new StoredProgram(p, found.realPath())))));
-        } catch (RegistryException | ProgramStore.DamagedException e) {
+        } catch (RegistryException | StoreFormat.DamagedException e) {
             throw new IOException(e);
         }
     }

@@ -62,10 +62,10 @@ class StoreCorruptionTest {
         assertEquals(file.getString("sha256"), ExecutableHasher.sha256(storeBytes.getBytes(UTF_8)));
         JsonObject body = file.getJsonObject("store");
         assertEquals("flexwall-programs", body.getString("format"));
-        assertEquals(ProgramStore.VERSION, body.getInt("version"));
+        assertEquals(StoreFormat.VERSION, body.getInt("version"));
         assertEquals(2, body.getInt("generation"));
         assertEquals(2, body.getJsonArray("programs").size());
-        assertEquals(1, ProgramStore.decode(Files.readAllBytes(previous)).generation());
+        assertEquals(1, StoreFormat.decode(Files.readAllBytes(previous)).generation());
     }
 
     @Test
