@@ -413,17 +413,17 @@ class ControlChannelTest {
 
     @Test
     void requestThatIsNotJsonGetsAClearError() throws Exception {
-        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, "trust /usr/sbin/sshd", ControlClient.QUERY_MILLIS));
+        JsonObject answer = JsonSupport.parse(ControlConnection.exchange(socket, "trust /usr/sbin/sshd", ControlClient.QUERY_MILLIS));
         assertFalse(answer.getBoolean("ok"));
         assertTrue(answer.getString("error").startsWith("the request is not valid JSON"), answer.toString());
     }
 
     @Test
     void requestWithoutOperationOrWithUnknownOneIsAnError() throws Exception {
-        JsonObject none = JsonSupport.parse(ControlClient.exchange(socket, "{}", ControlClient.QUERY_MILLIS));
-        JsonObject unknown = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"format-disk\"}", ControlClient.QUERY_MILLIS));
-        JsonObject noPath = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\"}", ControlClient.QUERY_MILLIS));
-        JsonObject relative = JsonSupport.parse(ControlClient.exchange(socket, "{\"op\":\"trust\",\"path\":\"sshd\"}", ControlClient.QUERY_MILLIS));
+        JsonObject none = JsonSupport.parse(ControlConnection.exchange(socket, "{}", ControlClient.QUERY_MILLIS));
+        JsonObject unknown = JsonSupport.parse(ControlConnection.exchange(socket, "{\"op\":\"format-disk\"}", ControlClient.QUERY_MILLIS));
+        JsonObject noPath = JsonSupport.parse(ControlConnection.exchange(socket, "{\"op\":\"trust\"}", ControlClient.QUERY_MILLIS));
+        JsonObject relative = JsonSupport.parse(ControlConnection.exchange(socket, "{\"op\":\"trust\",\"path\":\"sshd\"}", ControlClient.QUERY_MILLIS));
 
         assertTrue(none.getString("error").startsWith("the request names no operation"), none.toString());
         assertTrue(unknown.getString("error").startsWith("unknown operation 'format-disk'"), unknown.toString());
@@ -434,7 +434,7 @@ class ControlChannelTest {
     @Test
     void oversizedRequestIsRefusedWithoutReadingItAll() throws Exception {
         String huge = "{\"op\":\"status\",\"pad\":\"" + "x".repeat(ControlServer.MAX_REQUEST + 10) + "\"}";
-        JsonObject answer = JsonSupport.parse(ControlClient.exchange(socket, huge, ControlClient.QUERY_MILLIS));
+        JsonObject answer = JsonSupport.parse(ControlConnection.exchange(socket, huge, ControlClient.QUERY_MILLIS));
         assertFalse(answer.getBoolean("ok"));
         assertTrue(answer.getString("error").contains("longer than"), answer.toString());
     }

@@ -67,8 +67,8 @@ class ControlSocketAbuseTest {
         }
     }
 
-    private static JsonObject ask(Path socket, String line) throws ControlClient.Unreachable {
-        return JsonSupport.parse(ControlClient.exchange(socket, line, ControlClient.QUERY_MILLIS));
+    private static JsonObject ask(Path socket, String line) throws ControlConnection.Unreachable {
+        return JsonSupport.parse(ControlConnection.exchange(socket, line, ControlClient.QUERY_MILLIS));
     }
 
     private record Run(int exit, String out, String err) {}
@@ -167,8 +167,8 @@ class ControlSocketAbuseTest {
             for (int i = 0; i < 40; i++) {
                 waiting.add(CompletableFuture.supplyAsync(() -> {
                     try {
-                        return ControlClient.exchange(socket, "{\"op\":\"status\"}", ControlClient.CHANGE_MILLIS);
-                    } catch (ControlClient.Unreachable e) {
+                        return ControlConnection.exchange(socket, "{\"op\":\"status\"}", ControlClient.CHANGE_MILLIS);
+                    } catch (ControlConnection.Unreachable e) {
                         return e.getMessage();
                     }
                 }, clients));
