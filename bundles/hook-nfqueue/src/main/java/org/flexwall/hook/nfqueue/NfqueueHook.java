@@ -1,9 +1,6 @@
 package org.flexwall.hook.nfqueue;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -112,7 +109,7 @@ public class NfqueueHook implements PacketHook, PacketCounters {
     private volatile BypassTable bypassTable;
     private volatile PacketDecider decider;
 
-    private Settings settings;
+    private HookSettings settings;
     private QueueRules rules;
     private DropRing drops = new DropRing(1);
     private ScheduledExecutorService worker;
@@ -120,42 +117,6 @@ public class NfqueueHook implements PacketHook, PacketCounters {
     private volatile boolean rulesInstalled;
     private volatile String problem = "not started";
     private String lastLogged;
-
-    /** The validated configuration. */
-    record Settings(int queueNum, Mode mode, int copyRange, int rcvbuf, int queueMaxLen, int rateLimit, int rateBurst,
-            int batchSize, int recentDrops) {
-        Settings {
-            check(queueNum >= 0 && queueNum <= 65535, "queueNum must be 0-65535, not " + queueNum);
-            check(copyRange >= 64 && copyRange <= 65535, "copyRange must be 64-65535, not " + copyRange);
-            check(rcvbuf >= 65536, "rcvbuf must be at least 65536 bytes, not " + rcvbuf);
-            check(queueMaxLen >= 1, "queueMaxLen must be at least 1, not " + queueMaxLen);
-            // iptables' limit match takes at most 10000 per second and a burst of at most 10000
-            check(rateLimit >= 1 && rateLimit <= 10_000, "rateLimit must be 1-10000 per second, not " + rateLimit);
-            check(rateBurst >= 1 && rateBurst <= 10_000, "rateBurst must be 1-10000, not " + rateBurst);
-            check(batchSize >= 1 && batchSize <= 1024, "batchSize must be 1-1024, not " + batchSize);
-            check(recentDrops >= 1 && recentDrops <= 100_000, "recentDrops must be 1-100000, not " + recentDrops);
-        }
-
-        static Settings of(Config c) {
-            return new Settings(c.queueNum(), Mode.parse(c.mode()), c.copyRange(), c.rcvbuf(), c.queueMaxLen(),
-                    c.rateLimit(), c.rateBurst(), c.batchSize(), c.recentDrops());
-        }
-
-        /**
-         * What the kernel copies of each packet. In userspace mode the whole packet (the kernel's largest range): the
-         * decider parses every packet and drops one cut shorter than its IP length says, which would stall every
-         * established flow. firstPacket mode reads only the headers of a SYN or a datagram.
-         */
-        int kernelCopyRange() {
-            return mode == Mode.USERSPACE ? MAX_COPY_RANGE : copyRange;
-        }
-
-        private static void check(boolean ok, String message) {
-            if (!ok) {
-                throw new IllegalArgumentException(message);
-            }
-        }
-    }
 
     private final Commands commands;
     private final ThreadFactory workerThreads;
@@ -182,7 +143,7 @@ public class NfqueueHook implements PacketHook, PacketCounters {
     @Activate
     void activate(Config config) {
         try {
-            settings = Settings.of(config);
+            settings = HookSettings.of(config);
         } catch (IllegalArgumentException e) {
             problem = "configuration " + PID + ": " + e.getMessage();
             log.error("{}; the hook stays off and the kernel baseline decides alone (fail closed)", problem);
@@ -324,38 +285,8 @@ public class NfqueueHook implements PacketHook, PacketCounters {
 
     @Override
     public String status() {
-        Settings s = settings;
-        QueueConsumer c = consumer;
-        String p = problem;
-        if (s == null || c == null || !c.alive()) {
-            return "not active: " + (p != null ? p : "the receive thread is not running");
-        }
-        if (!rulesInstalled) {
-            return "not active: queue " + s.queueNum() + " is bound but its kernel rules are not installed"
-                    + (p != null ? ": " + p : " yet");
-        }
-        StringBuilder b = new StringBuilder("active: ").append(s.mode().configName).append(", queue ")
-                .append(s.queueNum());
-        if (s.mode() == Mode.FIRST_PACKET && bypassTable == null) {
-            b.append(", NO PACKET BYPASS: every queued first packet is dropped");
-        }
-        if (s.mode() == Mode.USERSPACE && decider == null) {
-            b.append(", NO PACKET DECIDER: every queued packet is dropped");
-        }
-        QueueConsumer.Counters k = c.counters();
-        b.append("; ").append(k.received()).append(" decided: ").append(k.accepted()).append(" accepted, ")
-                .append(k.dropped()).append(" dropped (").append(k.malformed()).append(" malformed, ")
-                .append(k.unbound()).append(" with nothing to ask, ").append(k.deciderErrors())
-                .append(" decision errors); ").append(k.overflows()).append(" socket overflows, ")
-                .append(k.verdictErrors()).append(" verdict errors");
-        String kernel = kernelCounters(s.queueNum());
-        if (kernel != null) {
-            b.append("; kernel: ").append(kernel);
-        }
-        if (p != null) {
-            b.append("; problem: ").append(p);
-        }
-        return b.toString();
+        return QueueStatus.describe(settings, consumer, rulesInstalled, problem, bypassTable != null,
+                decider != null);
     }
 
     // --- PacketCounters -----------------------------------------------------------------------------------------
@@ -368,43 +299,11 @@ public class NfqueueHook implements PacketHook, PacketCounters {
     /** The queue's verdicts since its receive thread started; empty while none runs. */
     @Override
     public Map<String, Long> counters() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        QueueConsumer c = consumer;
-        if (c == null) {
-            return m;
-        }
-        QueueConsumer.Counters k = c.counters();
-        m.put("packets decided", k.received());
-        m.put("accepted", k.accepted());
-        m.put("dropped", k.dropped());
-        m.put("dropped malformed", k.malformed());
-        m.put("dropped: nothing to ask", k.unbound());
-        m.put("decision errors", k.deciderErrors());
-        m.put("socket overflows", k.overflows());
-        m.put("verdict errors", k.verdictErrors());
-        m.put("verdict messages", k.verdictMessages());
-        return m;
+        return QueueStatus.counters(consumer);
     }
 
     @Override
     public List<DroppedPacket> recentDrops() {
         return drops.snapshot();
-    }
-
-    /** The kernel's view of the queue from /proc/net/netfilter/nfnetlink_queue, or null when it has none. */
-    static String kernelCounters(int queueNum) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/net/netfilter/nfnetlink_queue"))) {
-                String[] f = line.trim().split("\\s+");
-                // queue number, peer port id, waiting, copy mode, copy range, dropped full, lost to socket, id seq
-                if (f.length >= 8 && f[0].equals(Integer.toString(queueNum))) {
-                    return f[2] + " waiting, " + f[5] + " dropped at a full queue, " + f[6]
-                            + " lost to a full socket, " + f[7] + " queued in all";
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-        return null;
     }
 }

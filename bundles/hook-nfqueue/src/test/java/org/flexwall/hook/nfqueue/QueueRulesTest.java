@@ -63,8 +63,8 @@ class QueueRulesTest {
     @Test
     void invalidSettingsAreRefusedWithTheirName() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> NfqueueHook.Settings.of(Configs.config(Map.of("copyRange", 10))));
+                () -> HookSettings.of(Configs.config(Map.of("copyRange", 10))));
         assertEquals("copyRange must be 64-65535, not 10", e.getMessage());
-        assertEquals(Mode.USERSPACE, NfqueueHook.Settings.of(Configs.config(Map.of("mode", "userspace"))).mode());
+        assertEquals(Mode.USERSPACE, HookSettings.of(Configs.config(Map.of("mode", "userspace"))).mode());
     }
 }
