@@ -22,10 +22,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.flexwall.api.packet.BypassTableListener;
 import org.flexwall.api.packet.PacketHook;
 import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStore;
-import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.hook.nftables.Nft.NftException;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -42,9 +42,22 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * The kernel hook: flexwall's nft table {@code inet flexwall} holds the default-drop baseline and mirrors the port
- * store into its permitted sets, so every packet is decided in the kernel (principles 1 and 4; FIG. 8's bypass as
- * a set lookup, the stateful firewall as conntrack).
+ * The kernel hook: flexwall's nft table {@code inet flexwall} holds the default-drop baseline and renders packet
+ * bypass's table into its permitted sets, so every packet is decided in the kernel (principles 1 and 4; FIG. 8's
+ * bypass as a set lookup, the stateful firewall as conntrack).
+ *
+ * <p>The sets follow packet-bypass's bypass table, as a {@link BypassTableListener}: the port store tells packet
+ * bypass, which sets its bitmap and tells this hook on the same thread, without a copy that counts or a delay. What
+ * the sets hold when packet bypass is not there:
+ * <ul>
+ * <li>Packet bypass stops (or its port store does): it sends the empty table and the sets are emptied. Nobody would
+ * tell this hook of a port closing any more, and a set nobody keeps true must not open anything; nothing is
+ * admitted through the sets until packet bypass is back, as the NFQUEUE hook drops first packets without it.</li>
+ * <li>At activation, before packet bypass's first snapshot: the elements a previous run left stay. They admit only
+ * packets to a socket carrying the verified mark (see {@link Ruleset}): the mark dies with the socket, and the port
+ * store clears it when it closes the port, so an element nobody vouches for any more matches no socket. Emptying them
+ * instead would drop the next packet of every untracked flow of a trusted service at each restart of the JVM.</li>
+ * </ul>
  *
  * <p>The baseline is applied at activation and checked every {@value #CHECK_SECONDS} s (someone running
  * {@code nft flush ruleset} or restarting nftables.service would otherwise leave the appliance open). Deactivation
@@ -56,9 +69,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * one transaction of element adds and deletes, through libnftables in this process ({@link Nft#of}). A batch that
  * fails (the table changed under us) is followed by a full rewrite of the sets in one transaction.
  */
-@Component(name = NftablesHook.PID, service = { PacketHook.class, PortStoreListener.class }, immediate = true)
+@Component(name = NftablesHook.PID, service = { PacketHook.class, BypassTableListener.class }, immediate = true)
 @Designate(ocd = NftablesHook.Config.class)
-public class NftablesHook implements PacketHook, PortStoreListener {
+public class NftablesHook implements PacketHook, BypassTableListener {
     static final String PID = "org.flexwall.hook.nftables";
     static final long CHECK_SECONDS = 10;
     /** Where the console listens, as the launcher gives Felix HTTP (anti-lockout opens it only off loopback). */
@@ -129,8 +142,8 @@ public class NftablesHook implements PacketHook, PortStoreListener {
     private volatile PortStore portStore;
 
     private final Object lock = new Object();
-    private final Set<Element> permitted = new HashSet<>(); // guarded by lock: the ports the store permits now
-    private boolean storeKnown;                         // guarded by lock: permitted comes from a store
+    private final Set<Element> permitted = new HashSet<>(); // guarded by lock: packet bypass's table now
+    private boolean storeKnown;                         // guarded by lock: permitted comes from packet bypass
     private boolean syncPending;                        // guarded by lock: a sync is scheduled and not yet started
 
     // worker thread only
@@ -392,7 +405,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         return r;
     }
 
-    // --- PortStoreListener: the store's ports, one element each; the store counts the sockets behind them ---------
+    // --- BypassTableListener: packet bypass's table, one element a port; the store counts the sockets behind them -
 
     @Override
     public void snapshot(Set<PortKey> open) {
@@ -422,7 +435,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         schedule();
     }
 
-    // --- port store, for the status only: its events come as a listener (above), and it says when it stops --------
+    // --- port store, for the status only: its ports come through packet bypass (above), which says when it stops -
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -470,7 +483,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
         }
         StringBuilder b = new StringBuilder("baseline active, ");
         int n = permittedPorts;
-        b.append(n < 0 ? "ports permitted before kept until the port store reports" : n + " permitted ports");
+        b.append(n < 0 ? "ports permitted before kept until packet bypass reports" : n + " permitted ports");
         b.append(", anti-lockout: ").append(s.managementAccess());
         if (!s.lanInterfaces().isEmpty()) {
             b.append(", forwarding from ").append(String.join(", ", s.lanInterfaces()));

@@ -9,12 +9,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
+import org.flexwall.api.packet.BypassTableListener;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStore;
-import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.program.TrustedProgram;
 import org.osgi.service.log.Logger;
@@ -30,20 +30,21 @@ final class Fakes {
     }
 
     /**
-     * A port store holding entries the test adds and telling its listener as the real one does: the snapshot when
-     * bound, a port opened with its first entry and closed with its last, and the empty snapshot when it stops.
+     * A port store holding entries the test adds, and packet bypass behind it telling the hook as the real pair does
+     * (packet bypass passes each change of the store on, on the store's thread): the snapshot when bound, a port
+     * opened with its first entry and closed with its last, and the empty snapshot when either stops.
      */
     static final class Store implements PortStore {
         final List<PermittedPort> entries = new CopyOnWriteArrayList<>();
-        PortStoreListener listener;
+        BypassTableListener listener;
 
         /** Binds {@code l}, which hears the ports open now first. */
-        void bind(PortStoreListener l) {
+        void bind(BypassTableListener l) {
             listener = l;
             l.snapshot(entries.stream().map(PortKey::of).collect(Collectors.toSet()));
         }
 
-        /** The store stops: its listener hears that nothing is open. */
+        /** The store (or packet bypass) stops: the hook hears that nothing is open. */
         void stop() {
             if (listener != null) {
                 listener.snapshot(Set.of());

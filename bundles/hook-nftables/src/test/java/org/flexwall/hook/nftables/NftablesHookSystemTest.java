@@ -282,19 +282,19 @@ class NftablesHookSystemTest extends LabTest {
     }
 
     @Test
-    void restartKeepsPortsOfThePreviousRunUntilTheStoreReports() throws Exception {
+    void restartKeepsPortsOfThePreviousRunUntilPacketBypassReports() throws Exception {
         activate("antiLockout", false);
         store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
         hook.awaitSync();
         hook.deactivate();
 
-        // a new run without a store yet: the kernel keeps what it had
+        // a new run without packet bypass yet: the kernel keeps what it had (only verified sockets match them)
         hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
         hook.start(Configs.config("antiLockout", false), Origin.NONE);
         assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
         assertTrue(hook.status().contains("ports permitted before kept"), hook.status());
 
-        // the store arrives and permits nothing: the sets follow it
+        // packet bypass arrives and its table is empty: the sets follow it
         Fakes.Store empty = new Fakes.Store();
         hook.bindPortStore(empty);
         empty.bind(hook);
@@ -304,12 +304,12 @@ class NftablesHookSystemTest extends LabTest {
     }
 
     @Test
-    void storeGoneClosesEveryPermittedPortUntilItIsBack() throws Exception {
+    void packetBypassOrItsStoreGoneClosesEveryPermittedPortUntilBack() throws Exception {
         activate("antiLockout", false);
         store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
         hook.awaitSync();
         hook.unbindPortStore(store);
-        store.stop(); // a stopping store's last word: nothing is open
+        store.stop(); // the last word of a stopping packet bypass (or of its store): nothing is open
         hook.awaitSync();
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
         assertTrue(hook.status().contains("no port store bound"), hook.status());

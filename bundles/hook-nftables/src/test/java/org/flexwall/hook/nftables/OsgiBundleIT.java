@@ -36,7 +36,7 @@ import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * The built bundle in a real Felix with SCR and ConfigAdmin, as in the appliance: configured through ConfigAdmin, the
- * component activates by itself, applies the baseline, mirrors the ports the port store tells its PortStoreListener
+ * component activates by itself, applies the baseline, mirrors the ports packet bypass tells its BypassTableListener
  * service, and its table stays when the framework stops. The framework runs on a thread that entered the lab's
  * appliance namespace, so every thread it makes, and every nft it runs, acts there and never on this machine's own
  * ruleset.
@@ -105,7 +105,7 @@ class OsgiBundleIT {
         props.put("sshPort", 22);
         call(conf, "update", props);
 
-        // a port store service (typed by the api bundle), which tells the hook as a listener that tcp 8443 is open
+        // a port store service (typed by the api bundle); packet bypass's table, below, tells the hook tcp 8443 is open
         Class<?> storeType = api.loadClass("org.flexwall.api.port.PortStore");
         Object entry = permittedPort(api, 8443);
         ctx.registerService(storeType.getName(), Proxy.newProxyInstance(storeType.getClassLoader(),
@@ -122,7 +122,7 @@ class OsgiBundleIT {
         Object packetHook = service(ctx, "org.flexwall.api.packet.PacketHook");
         assertEquals("nftables", call(packetHook, "name"));
         Object hookService = packetHook;
-        call(service(ctx, "org.flexwall.api.port.PortStoreListener"), "snapshot", Set.of(portKey(api, 8443)));
+        call(service(ctx, "org.flexwall.api.packet.BypassTableListener"), "snapshot", Set.of(portKey(api, 8443)));
         Lab.await(() -> status(hookService).startsWith("baseline active, 1 permitted ports, anti-lockout: off"),
                 "status: " + status(hookService));
         assertEquals(Bundle.ACTIVE, hook.getState());

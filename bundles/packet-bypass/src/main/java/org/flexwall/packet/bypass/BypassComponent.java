@@ -1,9 +1,13 @@
 package org.flexwall.packet.bypass;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import org.flexwall.api.packet.BypassTable;
+import org.flexwall.api.packet.BypassTableListener;
 import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketView;
@@ -14,6 +18,7 @@ import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -32,12 +37,16 @@ import org.osgi.service.log.LoggerFactory;
  * <li>the first packet of a new flow the kernel could not accept by itself, as the {@link BypassTable}: the port
  * store verifies the receiving socket now.</li>
  * </ul>
+ * and publishes the table to every {@link BypassTableListener} (the nftables hook renders it into the kernel's
+ * permitted sets): each change goes on to them on the store's thread right after the bitmap has it, no copy and no
+ * delay between; a listener bound later hears the table as it is first. When this component stops, its listeners hear
+ * the empty table (fail closed). Immediate: the table is kept, and published, whether or not a hook asks it yet.
  *
  * <p>Both references are optional, dynamic and greedy (DESIGN principle 5), read once per packet from a volatile
  * field: without an ICF what it would decide is dropped, without a port store no first packet passes (fail closed).
  * When the store stops it says so with the empty snapshot, which closes every port here.
  */
-@Component(name = BypassComponent.NAME,
+@Component(name = BypassComponent.NAME, immediate = true,
         service = { PacketDecider.class, BypassTable.class, PortStoreListener.class, PacketCounters.class },
         property = { PacketDecider.STAGE + "=" + PacketDecider.STAGE_BYPASS, "service.ranking:Integer=100" })
 public final class BypassComponent implements PacketDecider, BypassTable, PortStoreListener, PacketCounters {
@@ -50,6 +59,9 @@ public final class BypassComponent implements PacketDecider, BypassTable, PortSt
     private volatile PacketDecider icf;
     private volatile PortStore store;
     private final Bypass bypass = new Bypass(table, () -> icf, System::nanoTime);
+    /** Orders the table's changes and the listeners' binding, so each hears the table once, then every change. */
+    private final Object publishing = new Object();
+    private final List<BypassTableListener> listeners = new ArrayList<>(); // guarded by publishing
 
     @Override
     public Verdict decide(PacketView packet) {
@@ -95,18 +107,69 @@ public final class BypassComponent implements PacketDecider, BypassTable, PortSt
 
     @Override
     public void snapshot(Set<PortKey> open) {
-        table.replace(open);
+        synchronized (publishing) {
+            table.replace(open);
+            tellAll("the snapshot", l -> l.snapshot(open));
+        }
         log("bypass table: " + open.size() + " permitted ports from the port store");
     }
 
     @Override
     public void opened(PortKey port) {
-        table.set(port.protocol(), port.family(), port.port(), true);
+        synchronized (publishing) {
+            table.set(port.protocol(), port.family(), port.port(), true);
+            tellAll("opened " + port, l -> l.opened(port));
+        }
     }
 
     @Override
     public void closed(PortKey port) {
-        table.set(port.protocol(), port.family(), port.port(), false);
+        synchronized (publishing) {
+            table.set(port.protocol(), port.family(), port.port(), false);
+            tellAll("closed " + port, l -> l.closed(port));
+        }
+    }
+
+    // --- the table's followers: the kernel hooks that render it ---------------------------------------------------
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindListener(BypassTableListener l) {
+        synchronized (publishing) {
+            listeners.add(l);
+            tell(l, "the snapshot", x -> x.snapshot(table.keys()));
+        }
+    }
+
+    void unbindListener(BypassTableListener l) {
+        synchronized (publishing) {
+            listeners.remove(l);
+        }
+    }
+
+    /** Stopping: nobody keeps the table true after this, so its followers hold nothing open on its behalf. */
+    @Deactivate
+    void deactivate() {
+        synchronized (publishing) {
+            tellAll("the empty snapshot", l -> l.snapshot(Set.of()));
+        }
+    }
+
+    private void tellAll(String what, Consumer<BypassTableListener> call) {
+        for (BypassTableListener l : listeners) {
+            tell(l, what, call);
+        }
+    }
+
+    /** One listener's failure reaches neither the store nor the other listeners. */
+    private void tell(BypassTableListener l, String what, Consumer<BypassTableListener> call) {
+        try {
+            call.accept(l);
+        } catch (RuntimeException e) {
+            Logger g = log;
+            if (g != null) {
+                g.error("bypass table listener {} failed on {}", l.getClass().getName(), what, e);
+            }
+        }
     }
 
     // --- counters ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package org.flexwall.packet.bypass;
 
+import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -43,6 +44,22 @@ final class PortBitmap {
         for (int i = 0; i < next.length; i++) {
             bits.set(i, next[i]);
         }
+    }
+
+    /** The keys set now, for a listener bound later (a scan of the 32 KiB table; never on the packet path). */
+    Set<PortKey> keys() {
+        Set<PortKey> keys = new HashSet<>();
+        for (int i = 0; i < bits.length(); i++) {
+            long word = bits.get(i);
+            while (word != 0) {
+                int bit = Long.numberOfTrailingZeros(word);
+                word &= word - 1;
+                int table = i / WORDS;
+                keys.add(new PortKey(table < 2 ? Protocol.TCP : Protocol.UDP,
+                        table % 2 == 0 ? AddressFamily.IPV4 : AddressFamily.IPV6, (i % WORDS) * 64 + bit));
+            }
+        }
+        return keys;
     }
 
     /** How many keys are set. */

@@ -10,8 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
+import org.flexwall.api.packet.BypassTableListener;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
@@ -86,6 +89,81 @@ class BypassComponentTest {
         component.unbindIcf(icfStage);
         assertEquals(DROP, decide(reply, INBOUND));
         assertEquals(ACCEPT, syn(22));
+    }
+
+    /** What a follower of the table heard, in order. */
+    static class Heard implements BypassTableListener {
+        final List<String> calls = new ArrayList<>();
+
+        @Override
+        public void snapshot(Set<PortKey> open) {
+            calls.add("snapshot " + open.stream().map(k -> k.protocol() + "/" + k.family() + "/" + k.port()).sorted()
+                    .toList());
+        }
+
+        @Override
+        public void opened(PortKey port) {
+            calls.add("opened " + port.port());
+        }
+
+        @Override
+        public void closed(PortKey port) {
+            calls.add("closed " + port.port());
+        }
+    }
+
+    @Test
+    void aFollowerBoundLaterHearsTheTableAsItIsThenEveryChangeInOrder() {
+        PortKey dnsV6 = new PortKey(Protocol.UDP, AddressFamily.IPV6, 53);
+        component.snapshot(Set.of(SSH, dnsV6));
+        component.opened(WEB);
+        Heard follower = new Heard();
+        component.bindListener(follower);
+        component.closed(SSH);
+        component.opened(SSH);
+        component.snapshot(Set.of(WEB));
+        assertEquals(List.of("snapshot [TCP/IPV4/22, TCP/IPV4/80, UDP/IPV6/53]", "closed 22", "opened 22",
+                "snapshot [TCP/IPV4/80]"), follower.calls);
+
+        component.unbindListener(follower);
+        component.opened(SSH);
+        assertEquals(4, follower.calls.size(), "an unbound follower hears nothing more");
+    }
+
+    @Test
+    void stoppingTellsEveryFollowerThatNothingBypassesAnyMore() {
+        component.snapshot(Set.of(SSH));
+        Heard follower = new Heard();
+        component.bindListener(follower);
+        component.deactivate();
+        assertEquals(List.of("snapshot [TCP/IPV4/22]", "snapshot []"), follower.calls);
+    }
+
+    @Test
+    void aFailingFollowerKeepsNeitherTheTableNorTheOtherFollowersFromTheChange() {
+        BypassTableListener failing = new Heard() {
+            @Override
+            public void opened(PortKey port) {
+                throw new IllegalStateException("broken follower");
+            }
+        };
+        Heard other = new Heard();
+        component.snapshot(Set.of());
+        component.bindListener(failing);
+        component.bindListener(other);
+        component.opened(WEB);
+        assertEquals(ACCEPT, syn(80));
+        assertEquals(List.of("snapshot []", "opened 80"), other.calls);
+    }
+
+    @Test
+    void theTableListsEveryKeyItHoldsInAllFourProtocolAndFamilyTables() {
+        Set<PortKey> keys = Set.of(new PortKey(Protocol.TCP, AddressFamily.IPV4, 1),
+                new PortKey(Protocol.TCP, AddressFamily.IPV6, 65535), new PortKey(Protocol.UDP, AddressFamily.IPV4, 64),
+                new PortKey(Protocol.UDP, AddressFamily.IPV6, 63), new PortKey(Protocol.UDP, AddressFamily.IPV6, 443));
+        PortBitmap table = new PortBitmap();
+        table.replace(keys);
+        assertEquals(keys, table.keys());
     }
 
     Verdict decide(byte[] p, Direction d) {

@@ -1,0 +1,32 @@
+package org.flexwall.api.packet;
+
+import java.util.Set;
+
+import org.flexwall.api.port.PortKey;
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * Follows the bypass table of FIG. 8 (S805) as packet-bypass holds it: the ports whose packets bypass the stateful
+ * firewall. A kernel hook registers one to render that table into its own kernel objects (the nftables hook's
+ * permitted sets), so the table the kernel looks up is packet-bypass's and no other.
+ *
+ * <p>Calls come in order, never two at once, on the thread that changed the table (the port store's): first
+ * {@link #snapshot} with the table at the time the listener was bound, then {@link #opened} and {@link #closed} for
+ * every change after it, none missing and none twice, each as soon as packet-bypass's own table has it. When
+ * packet-bypass stops, or its port store does, it sends {@code snapshot} of the empty set: nobody would tell of a port
+ * closing after that (fail closed).
+ *
+ * @since 1.5
+ */
+@ConsumerType
+public interface BypassTableListener {
+
+    /** Replaces whatever the listener held: exactly {@code open} bypasses now. */
+    void snapshot(Set<PortKey> open);
+
+    /** {@code port} bypasses now; it did not before this call. */
+    void opened(PortKey port);
+
+    /** {@code port} no longer bypasses; it did before this call. */
+    void closed(PortKey port);
+}
