@@ -28,21 +28,6 @@ import org.osgi.framework.startlevel.BundleStartLevel;
  * the image. Usage: {@code flexwall run [--data DIR] [--config DIR] [--bundles DIR]}.
  */
 public final class Main {
-    /**
-     * Libraries on the launcher's class path, shared with the bundles through the system bundle: their providers are
-     * found by ServiceLoader, which in a framework without SPI Fly sees only the class path. Keep in line with
-     * -runsystempackages in features/base.bndrun.
-     */
-    static final String SYSTEM_PACKAGES_EXTRA = "org.slf4j;version=2.0.17,org.slf4j.event;version=2.0.17,"
-            + "org.slf4j.helpers;version=2.0.17,org.slf4j.spi;version=2.0.17,"
-            + "org.slf4j;version=1.7.36,org.slf4j.event;version=1.7.36,org.slf4j.helpers;version=1.7.36,"
-            + "org.slf4j.spi;version=1.7.36,"
-            + "jakarta.json;version=2.1.3,jakarta.json.spi;version=2.1.3,jakarta.json.stream;version=2.1.3";
-
-    private static final List<String> START_FIRST = List.of("org.apache.felix.log", "org.apache.felix.configadmin",
-            "org.apache.felix.configurator", "org.apache.felix.scr");
-    /** The start level of every other bundle, and the framework's. */
-    private static final int START_LEVEL = START_FIRST.size() + 1;
 
     private Main() {}
 
@@ -71,20 +56,19 @@ public final class Main {
         String port = config.setting(RuntimeConfig.HTTP_PID, RuntimeConfig.PORT, "8080");
         Preflight.consolePortFree(host, port, config.whereSet(RuntimeConfig.HTTP_PID));
         List<Path> jars = bundles(bundleDir);
+        LaunchPlan plan = LaunchPlan.appliance();
 
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new LaunchException("no OSGi framework on the class path; the image is incomplete"));
-        Framework framework = factory.newFramework(frameworkProperties(data, config, host, port));
+        Framework framework = factory.newFramework(frameworkProperties(data, config, host, port, plan));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework, home), "flexwall-shutdown"));
         try {
             framework.init();
-            List<Bundle> installed = install(framework.getBundleContext(), jars, ImageRecord.load(data));
+            List<Bundle> installed = install(framework.getBundleContext(), jars, ImageRecord.load(data), plan);
             framework.start();
-            // The log service first, so every later bundle's messages reach the operator log; then configuration.
-            installed.sort(Comparator.comparingInt(b -> {
-                int i = START_FIRST.indexOf(b.getSymbolicName());
-                return i < 0 ? START_FIRST.size() : i;
-            }));
+            // In the .bndrun's start order (-runbundles+): the log service first, so every later bundle's messages
+            // reach the operator log; then configuration.
+            installed.sort(Comparator.comparingInt(b -> plan.startLevel(b.getSymbolicName())));
             for (Bundle b : installed) {
                 startBundle(b);
             }
@@ -109,14 +93,17 @@ public final class Main {
     public static Map<String, String> frameworkProperties(Path data, Path configDir) throws LaunchException {
         RuntimeConfig config = RuntimeConfig.load(configDir, "configuration directory");
         return frameworkProperties(data, config, config.setting(RuntimeConfig.HTTP_PID, RuntimeConfig.HOST, "127.0.0.1"),
-                config.setting(RuntimeConfig.HTTP_PID, RuntimeConfig.PORT, "8080"));
+                config.setting(RuntimeConfig.HTTP_PID, RuntimeConfig.PORT, "8080"), LaunchPlan.appliance());
     }
 
-    private static Map<String, String> frameworkProperties(Path data, RuntimeConfig config, String host, String port) {
+    private static Map<String, String> frameworkProperties(Path data, RuntimeConfig config, String host, String port,
+            LaunchPlan plan) {
         Map<String, String> p = new HashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, data.resolve("felix-cache").toString());
-        p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, SYSTEM_PACKAGES_EXTRA);
-        p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, String.valueOf(START_LEVEL));
+        // Libraries on the launcher's class path, shared with the bundles through the system bundle: their providers
+        // are found by ServiceLoader, which in a framework without SPI Fly sees only the class path.
+        p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, plan.systemPackages());
+        p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, String.valueOf(plan.beginningLevel()));
         p.put("flexwall.data", data.toString());
         // Configuration set in the console lives in DATA, not in Config Admin's bundle cache: it survives an upgrade
         // that brings a new Config Admin (a new bundle location, whose cache would start empty).
@@ -153,7 +140,7 @@ public final class Main {
      * a rebuild), removes those gone. A bundle updated while running ({@code flexwall update}, the console) keeps its
      * revision across restarts until the image brings another jar for it.
      */
-    private static List<Bundle> install(BundleContext context, List<Path> jars, ImageRecord record)
+    private static List<Bundle> install(BundleContext context, List<Path> jars, ImageRecord record, LaunchPlan plan)
             throws BundleException, LaunchException {
         Map<String, Bundle> previous = new HashMap<>();
         for (Bundle b : context.getBundles()) {
@@ -175,8 +162,7 @@ public final class Main {
             installed.add(b);
             // A warm start starts bundles by level, not in our loop: the log service first, or the configurator
             // prints its DEBUG lines to standard output.
-            int first = START_FIRST.indexOf(b.getSymbolicName());
-            b.adapt(BundleStartLevel.class).setStartLevel(first < 0 ? START_LEVEL : first + 1);
+            b.adapt(BundleStartLevel.class).setStartLevel(plan.startLevel(b.getSymbolicName()));
         }
         for (Bundle gone : previous.values()) {
             if (gone.getLocation().startsWith("file:")) {
