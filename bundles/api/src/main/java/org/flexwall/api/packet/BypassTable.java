@@ -6,8 +6,9 @@ import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * The bypass table of FIG. 8 (S805) as a kernel hook asks it about the first packet of a new inbound flow that the
- * kernel could not accept by itself: its port was not in the kernel's copy of the table yet, or its destination
- * socket was not verified yet. Provided by packet-bypass, which follows the port store.
+ * kernel could not accept by itself: its port was not in the kernel's sets yet (this table as the nftables hook
+ * renders it, see {@link BypassTableListener}), or its destination socket was not verified yet. Provided by
+ * packet-bypass, which follows the port store.
  *
  * @since 1.3
  */

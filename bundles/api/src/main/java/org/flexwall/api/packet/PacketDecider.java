@@ -4,7 +4,8 @@ import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * The decision of FIG. 8: a registered destination passes, anything else meets the stateful firewall. Must not
- * allocate or block; called on a hook's receive thread for every packet the hook brings to Java.
+ * allocate or block; called on a hook's receive thread for every packet a hook hands over whole (the NFQUEUE hook in
+ * userspace mode; in firstPacket mode it asks the {@link BypassTable} about first packets instead).
  *
  * <p>Each decider service names its place in that chain in the service property {@link #STAGE}: a hook binds the
  * entry stage ({@link #STAGE_BYPASS}), never a later one, which would skip the stages before it.

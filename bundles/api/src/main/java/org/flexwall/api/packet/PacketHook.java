@@ -7,11 +7,12 @@ import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * A platform-specific packet path (netfilter, libpcap, capture replay). A hook is a service so the console can show
- * and swap it. A hook that brings packets to Java (NFQUEUE) binds the entry {@link PacketDecider}
- * ({@link PacketDecider#TARGET_BYPASS}) optionally, dynamically and greedily, and while none is bound it drops what it
- * would have asked about (fail closed). A hook that decides in the kernel (nftables) binds no decider: its ruleset
- * does the work of packet bypass (a set of the permitted ports) and the kernel's connection tracking that of the
- * stateful ICF.
+ * and swap it. A hook that brings packets to Java (NFQUEUE) asks packet bypass, bound optionally, dynamically and
+ * greedily: every packet through the entry {@link PacketDecider} ({@link PacketDecider#TARGET_BYPASS}), or only the
+ * first packet of a new flow through the {@link BypassTable}; while the one it asks is not bound it drops what it would
+ * have asked about (fail closed). A hook that decides in the kernel (nftables) binds no decider: it renders packet
+ * bypass's table into a kernel set as a {@link BypassTableListener}, whose lookup stands for packet bypass, and the
+ * kernel's connection tracking stands for the stateful ICF.
  */
 @ProviderType
 public interface PacketHook {

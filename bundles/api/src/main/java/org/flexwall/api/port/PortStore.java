@@ -12,9 +12,10 @@ public interface PortStore {
     List<PermittedPort> permitted();
 
     /**
-     * S703–S709 on demand, for the first packet of a new flow that arrives before the monitor's event: asks the port
-     * monitor who listens on ({@code protocol}, {@code family}, {@code port}) right now and permits the port when
-     * every owner is trusted. Returns whether the port is permitted afterwards.
+     * S703–S709 on demand, for the first packet of a new flow that the kernel could not accept: asks the port monitor
+     * who listens on ({@code protocol}, {@code family}, {@code port}) right now, permits that socket when every owner
+     * is trusted and marks it verified ({@link SocketMarker}). Returns whether that very socket is permitted and marked
+     * afterwards: the kernel lets the packet reach only a verified socket.
      */
     boolean permitNow(Protocol protocol, AddressFamily family, int port);
 

@@ -40,9 +40,9 @@ import org.osgi.service.metatype.annotations.Option;
  * <p>How FIG. 8 runs in each mode (the one place that says so; the README's "How a packet is decided" follows it):
  * <ul>
  * <li>{@code firstPacket}: the kernel decides almost every packet itself. flexwall's nft table looks the destination
- * up in its permitted sets, the nftables hook's copy of the bypass table (S805), and the kernel's connection tracking
- * (conntrack, {@code ct state established,related}) stands in for the stateful ICF (S807): the Java ICF is bound but
- * idle. Only the first packet of a new inbound flow the kernel could not accept is queued here, and goes to packet
+ * up in its permitted sets, packet bypass's table as the nftables hook renders it (S805), and the kernel's connection
+ * tracking (conntrack, {@code ct state established,related}) stands in for the stateful ICF (S807): the Java ICF is
+ * bound but idle. Only the first packet of a new inbound flow the kernel could not accept is queued here, and goes to packet
  * bypass as a {@link BypassTable} question, which has the port store verify the receiving socket.</li>
  * <li>{@code userspace}: every inbound and outbound TCP and UDP packet is queued here and goes to packet bypass as a
  * {@link PacketDecider}: a permitted port passes, everything else meets the Java stateful ICF behind it.</li>

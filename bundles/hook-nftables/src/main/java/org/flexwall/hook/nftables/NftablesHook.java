@@ -84,7 +84,7 @@ public class NftablesHook implements PacketHook, BypassTableListener {
 
     @ObjectClassDefinition(name = "flexwall nftables hook",
             description = "The kernel baseline: table inet flexwall drops every unsolicited packet; ports of "
-                    + "trusted programs are mirrored into its sets")
+                    + "trusted programs, packet bypass's table, are rendered into its sets")
     public @interface Config {
         @AttributeDefinition(name = "Anti-lockout",
                 description = "Anti-lockout: keep the operator's own way in reachable whatever the port "

@@ -14,13 +14,14 @@ import java.util.stream.LongStream;
 import org.flexwall.api.port.SocketOwner;
 
 /**
- * Finds the processes holding sockets (FIG. 7, S701, the "which program" half): socket inode → every pid whose
- * /proc/PID/fd holds "socket:[inode]", each identified by pid, start time, running image path and SHA-256.
+ * Finds the processes holding sockets (FIG. 7, S701, the "which program" half): socket inode → every process holding
+ * a descriptor of it, each identified through /proc/PID by pid, start time, running image path and SHA-256.
  *
- * <p>A full scan reads every descriptor of every process: in one pass of a BPF task_file iterator when the kernel
- * allows it ({@link TaskFileIterator}), otherwise through /proc/PID/fd, one readlinkat per descriptor. It also leaves
- * an index (inode → pid and fd) that {@link #resolve(long)} uses for one socket: the index is only a hint, every entry is checked against /proc again
- * before it is believed, and a socket it does not know costs a full scan. The index is as fresh as the last full
+ * <p>A full scan reads every descriptor of every process: first in one pass of a BPF task_file iterator when the
+ * kernel allows it ({@link TaskFileIterator}), otherwise through /proc/PID/fd, one readlinkat per descriptor. It also
+ * leaves an index (inode → pid and fd) that {@link #resolve(long)} uses for one socket: the index is only a hint,
+ * every entry is checked against /proc/PID/fd again before it is believed, and a socket it does not know costs a full
+ * scan. The index is as fresh as the last full
  * scan: a process that inherited a socket since then is found by the next full scan, not by the fast path.
  *
  * <p>Why nothing cheaper for a socket the index does not know: the first holder found is not enough (an untrusted
