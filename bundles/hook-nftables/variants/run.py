@@ -8,6 +8,10 @@ ruleset; the client on CPU 0. The variants alternate round by round. Two figures
 packets sent per CPU-second of CPU 0 (the client's CPU time plus ksoftirqd/0's: its softirqs carry every packet over
 veth and through the receive path, netfilter included). On a shared machine the first one mostly measures the
 neighbours; the second one the ruleset. Medians, with ratios to "none" of the same run.
+
+The iperf3 server runs with a small LD_PRELOAD library (compiled here with cc) that puts flexwall's verified mark on
+every socket it makes, as the port store does for a trusted program's socket: shipped.nft, the baseline the hook
+installs, admits unsolicited packets only to a socket carrying that mark. The other variants ignore the mark.
 """
 import json
 import os
@@ -15,12 +19,27 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rounds, secs, variants = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
 A, O = f"variants{os.getpid()}a", f"variants{os.getpid()}o"
 DA, DO = f"va{os.getpid()}", f"vo{os.getpid()}"
+VERIFIED_SOCKET = 0x10000000  # org.flexwall.api.packet.Marks.VERIFIED_SOCKET
+MARKING_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <sys/socket.h>
+int socket(int domain, int type, int protocol) {
+    static int (*real)(int, int, int);
+    if (!real) real = (int (*)(int, int, int)) dlsym(RTLD_NEXT, "socket");
+    int fd = real(domain, type, protocol);
+    unsigned int mark = %d;
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark);
+    return fd;
+}
+""" % VERIFIED_SOCKET
 
 
 def sh(*argv, check=True):
@@ -43,7 +62,12 @@ def ksoftirqd0_seconds():
 
 
 server = None
+build = tempfile.TemporaryDirectory()
 try:
+    with open(os.path.join(build.name, "mark.c"), "w") as f:
+        f.write(MARKING_SHIM)
+    shim = os.path.join(build.name, "mark.so")
+    sh("cc", "-shared", "-fPIC", "-O2", "-o", shim, os.path.join(build.name, "mark.c"), "-ldl")
     sh("ip", "netns", "add", A)
     sh("ip", "netns", "add", O)
     sh("ip", "link", "add", DA, "netns", A, "type", "veth", "peer", "name", DO, "netns", O)
@@ -52,8 +76,8 @@ try:
     for n, d in ((A, DA), (O, DO)):
         ns(n, "ip", "link", "set", d, "up")
         ns(n, "ip", "link", "set", "lo", "up")
-    server = subprocess.Popen(["ip", "netns", "exec", A, "taskset", "-c", "1", "iperf3", "-s", "-p", "5201"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(["ip", "netns", "exec", A, "env", "LD_PRELOAD=" + shim, "taskset", "-c", "1", "iperf3",
+                               "-s", "-p", "5201"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     rate = {v: [] for v in variants}
     per_cpu = {v: [] for v in variants}
@@ -87,3 +111,4 @@ finally:
         server.kill()
     sh("ip", "netns", "del", A, check=False)
     sh("ip", "netns", "del", O, check=False)
+    build.cleanup()

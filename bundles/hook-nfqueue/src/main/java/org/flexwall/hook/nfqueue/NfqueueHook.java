@@ -42,8 +42,8 @@ import org.osgi.service.metatype.annotations.Option;
  * <li>{@code firstPacket}: the kernel decides almost every packet itself. flexwall's nft table looks the destination
  * up in its permitted sets, packet bypass's table as the nftables hook renders it (S805), and the kernel's connection
  * tracking (conntrack, {@code ct state established,related}) stands in for the stateful ICF (S807): the Java ICF is
- * bound but idle. Only the first packet of a new inbound flow the kernel could not accept is queued here, and goes to packet
- * bypass as a {@link BypassTable} question, which has the port store verify the receiving socket.</li>
+ * bound but idle. Only the first packet of a new inbound flow the kernel could not accept is queued here, and goes
+ * to packet bypass as a {@link BypassTable} question, which has the port store verify the receiving socket.</li>
  * <li>{@code userspace}: every inbound and outbound TCP and UDP packet is queued here and goes to packet bypass as a
  * {@link PacketDecider}: a permitted port passes, everything else meets the Java stateful ICF behind it.</li>
  * </ul>

@@ -57,6 +57,16 @@ final class QueueStatus {
         if (c == null) {
             return m;
         }
+        QueueConsumer.Counters k = c.counters();
+        m.put("packets decided", k.received());
+        m.put("accepted", k.accepted());
+        m.put("dropped", k.dropped());
+        m.put("dropped malformed", k.malformed());
+        m.put("dropped: nothing to ask", k.unbound());
+        m.put("decision errors", k.deciderErrors());
+        m.put("socket overflows", k.overflows());
+        m.put("verdict errors", k.verdictErrors());
+        m.put("verdict messages", k.verdictMessages());
         return m;
     }
 

@@ -13,7 +13,9 @@ import org.flexwall.hook.nftables.Nft.NftException;
  * {@code disable} deletes table inet flexwall (same as {@code nft delete table inet flexwall}): afterwards flexwall
  * filters nothing. Stop the component first ({@code flexwall disable} does), or its periodic check re-applies the
  * baseline within {@value NftablesHook#CHECK_SECONDS} s. {@code ruleset} prints the baseline of the default
- * configuration, for loading at boot ({@code nft -f}) before the JVM runs.
+ * configuration, for loading at boot ({@code nft -f}) before the JVM runs; the image ships the same text as
+ * {@code lib/builtin-baseline.nft} (kept equal by ShippedRulesetsTest), which {@code flexwall baseline} loads without
+ * starting a JVM.
  */
 public final class Main {
     private Main() {
