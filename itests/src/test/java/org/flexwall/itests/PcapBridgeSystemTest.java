@@ -122,6 +122,7 @@ class PcapBridgeSystemTest {
                         "a RST left the inside from a port no trusted program listens on: " + line);
             }
         }
+        assertEquals(0, lab.untrusted.delivered(), "connections or datagrams reached the untrusted listeners");
         String counters = PcapLab.counters(lab).toString();
         assertTrue(PcapLab.counter(lab, "from outside: dropped by the engine") >= 20 + 9, counters);
     }
