@@ -1,0 +1,38 @@
+package org.flexwall.hook.pcap.replay;
+
+import org.flexwall.api.packet.Direction;
+import org.flexwall.api.packet.PacketView;
+
+/** The IP packet inside a captured frame, reused for every frame; like the hooks' views it refuses reads past it. */
+final class FrameView implements PacketView {
+    private byte[] frame = new byte[0];
+    private int offset;
+    private int length;
+    private Direction direction = Direction.INBOUND;
+
+    FrameView set(byte[] frame, int offset, int length, Direction direction) {
+        this.frame = frame;
+        this.offset = offset;
+        this.length = length;
+        this.direction = direction;
+        return this;
+    }
+
+    @Override
+    public Direction direction() {
+        return direction;
+    }
+
+    @Override
+    public int length() {
+        return length;
+    }
+
+    @Override
+    public int byteAt(int index) {
+        if (index < 0 || index >= length) {
+            throw new IndexOutOfBoundsException("read at " + index + " of a " + length + "-byte packet");
+        }
+        return frame[offset + index] & 0xff;
+    }
+}
