@@ -63,7 +63,7 @@ import jakarta.json.spi.JsonProvider;
 public class Operations {
     /** The operations, by the name a request gives in its "op" field. */
     public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status",
-            "reload", "reset", "disable", "enable", "update", "audit");
+            "reload", "reset", "disable", "enable", "update", "audit", "replay");
     /** Who changes trust through the Gogo shell: whoever has the JVM's console, which root started. */
     public static final String GOGO = "root (Gogo shell)";
     /** Entries {@code audit} answers at most when the request sets no limit. */
@@ -95,6 +95,10 @@ public class Operations {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile HealthCheckExecutor healthChecks;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile org.flexwall.api.replay.CaptureReplay captureReplay;
 
     /** Without OSGi (tests): what the health checks answer; null in the framework, where the executor runs them. */
     private volatile java.util.function.Supplier<List<Check>> checksWithoutOsgi;
@@ -199,6 +203,8 @@ public class Operations {
                     return update(requiredText(request, "path"));
                 case "audit":
                     return audit(text(request, "since"), request.getInt("limit", 0), text(request, "contains"));
+                case "replay":
+                    return ReplayOperation.execute(captureReplay, request);
                 default:
                     return error(op, "unknown operation '" + op + "'; one of " + String.join(", ", NAMES));
             }
