@@ -20,6 +20,21 @@ final class LinkLayer {
         };
     }
 
+    /** The link type's name as libpcap writes it (pcap_datalink_val_to_name), or its number. */
+    static String name(int dlt) {
+        return switch (dlt) {
+            case NULL -> "NULL";
+            case EN10MB -> "EN10MB";
+            case RAW, RAW_OPENBSD -> "RAW";
+            case LOOP -> "LOOP";
+            case LINUX_SLL -> "LINUX_SLL";
+            case IPV4 -> "IPV4";
+            case IPV6 -> "IPV6";
+            case LINUX_SLL2 -> "LINUX_SLL2";
+            default -> "DLT " + dlt;
+        };
+    }
+
     /** The offset of the IP header in {@code frame} ({@code length} bytes captured), or {@link #NOT_IP}. */
     static int ipOffset(int dlt, byte[] frame, int length) {
         return switch (dlt) {

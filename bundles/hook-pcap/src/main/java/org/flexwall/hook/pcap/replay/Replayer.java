@@ -77,9 +77,9 @@ final class Replayer {
         }
         try {
             int dlt = handle.getDlt().value();
-            String linkType = handle.getDlt().name();
+            String linkType = LinkLayer.name(dlt);
             if (!LinkLayer.supported(dlt)) {
-                throw new ReplayException(capture + " is a capture of link type " + linkType + " (" + dlt
+                throw new ReplayException(capture + " is a capture of link type " + handle.getDlt() + " (" + dlt
                         + "); replay reads Ethernet, Linux cooked (tcpdump -i any) and raw IP captures");
             }
             ReplayEngine engine = new ReplayEngine(ports, settings);
