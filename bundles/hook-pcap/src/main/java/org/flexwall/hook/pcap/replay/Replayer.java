@@ -98,7 +98,7 @@ final class Replayer {
                     throw new ReplayException(capture + " is damaged after " + packets + " packets: " + e.getMessage());
                 }
                 packets++;
-                int wire = handle.getOriginalLength();
+                int wire = Math.max(handle.getOriginalLength(), frame.length); // never less than was captured
                 bytes += wire;
                 clock = Math.max(clock, nanos(handle.getTimestamp())); // -i any interleaves: time never runs back
                 int ip = LinkLayer.ipOffset(dlt, frame, frame.length);
@@ -106,7 +106,8 @@ final class Replayer {
                     notIp++;
                     continue;
                 }
-                view.set(frame, ip, frame.length - ip, Direction.INBOUND);
+                int length = wire - ip; // as on the wire: the capture may have cut it short
+                view.set(frame, ip, length, Direction.INBOUND);
                 long d = Ip.parse(view);
                 boolean v6 = d >= 0 ? Ip.isV6(d) : (frame[ip] & 0xf0) == 0x60;
                 if (frame.length - ip < (v6 ? 40 : 20)) { // no addresses to give it a direction: decided inbound
@@ -127,7 +128,7 @@ final class Replayer {
                     continue;
                 }
                 Direction direction = toUs ? Direction.INBOUND : Direction.OUTBOUND;
-                view.set(frame, ip, frame.length - ip, direction);
+                view.set(frame, ip, length, direction);
                 int rule = engine.decide(view, clock);
                 if (ReplayEngine.passes(rule)) {
                     passed++;

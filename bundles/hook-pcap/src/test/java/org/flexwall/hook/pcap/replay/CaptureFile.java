@@ -21,12 +21,37 @@ final class CaptureFile {
 
     /** An IP packet at {@code micros} since the epoch, wrapped in this file's link header. */
     CaptureFile add(long micros, byte[] ip) {
+        return add(micros, ip, Integer.MAX_VALUE);
+    }
+
+    /** As above, of which the capture kept only the first {@code snapshot} bytes of the frame. */
+    CaptureFile add(long micros, byte[] ip, int snapshot) {
         byte[] frame = frame(ip);
-        ByteBuffer r = le(16).putInt((int) (micros / 1_000_000)).putInt((int) (micros % 1_000_000))
-                .putInt(frame.length).putInt(frame.length);
+        int kept = Math.min(snapshot, frame.length);
+        ByteBuffer r = le(16).putInt((int) (micros / 1_000_000)).putInt((int) (micros % 1_000_000)).putInt(kept)
+                .putInt(frame.length);
         out.writeBytes(r.array());
-        out.writeBytes(frame);
+        out.write(frame, 0, kept);
         return this;
+    }
+
+    /** A pcapng file (section header, one interface, one enhanced packet block per packet) of Ethernet frames. */
+    static byte[] pcapng(long micros, byte[]... ips) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        o.writeBytes(le(28).putInt(0x0a0d0d0a).putInt(28).putInt(0x1a2b3c4d).putShort((short) 1).putShort((short) 0)
+                .putLong(-1).putInt(28).array());
+        o.writeBytes(le(20).putInt(1).putInt(20).putShort((short) LinkLayer.EN10MB).putShort((short) 0)
+                .putInt(262144).putInt(20).array());
+        CaptureFile ethernet = new CaptureFile(LinkLayer.EN10MB);
+        for (byte[] ip : ips) {
+            byte[] frame = ethernet.frame(ip);
+            int padded = (frame.length + 3) & ~3, total = 32 + padded;
+            ByteBuffer b = le(total).putInt(6).putInt(total).putInt(0).putInt((int) (micros >>> 32))
+                    .putInt((int) micros).putInt(frame.length).putInt(frame.length).put(frame);
+            b.position(total - 4);
+            o.writeBytes(b.putInt(total).array());
+        }
+        return o.toByteArray();
     }
 
     private byte[] frame(byte[] ip) {

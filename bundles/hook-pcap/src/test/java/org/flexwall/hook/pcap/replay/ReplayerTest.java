@@ -133,6 +133,33 @@ class ReplayerTest {
     }
 
     @Test
+    void pcapngCaptureIsReadAsLibpcapReadsIt() throws Exception {
+        Path file = Files.write(dir.resolve("a.pcapng"), CaptureFile.pcapng(T0,
+                PacketBuilder.v4(PEER, US).tcp(40000, 5400, SYN).build(),
+                PacketBuilder.v4(PEER, US).tcp(40001, 6000, SYN).build()));
+
+        ReplayReport r = replay(file);
+
+        assertEquals(2, r.packets());
+        assertEquals("bypass: permitted tcp/5400", flow(r, 5400).reason());
+        assertEquals("icf: unsolicited", flow(r, 6000).reason());
+    }
+
+    @Test
+    void packetTheCaptureCutShortIsDecidedOnItsHeadersNotCalledMalformed() throws Exception {
+        byte[] big = PacketBuilder.v4(PEER, US).tcp(40000, 5400, SYN).payload(1000).build();
+        byte[] bigUnsolicited = PacketBuilder.v4(PEER, US).tcp(40001, 6000, SYN).payload(1000).build();
+        Path file = new CaptureFile(LinkLayer.EN10MB).add(T0, big, 96).add(T0 + 1, bigUnsolicited, 96)
+                .write(dir.resolve("snapped.pcap"));
+
+        ReplayReport r = replay(file);
+
+        assertEquals("bypass: permitted tcp/5400", flow(r, 5400).reason());
+        assertEquals("icf: unsolicited", flow(r, 6000).reason());
+        assertEquals(2 * (14 + 1000 + 40), r.bytes());
+    }
+
+    @Test
     void truncatedCaptureEndsInOneMessageNamingWhereItBroke() throws Exception {
         byte[] whole = new CaptureFile(LinkLayer.EN10MB).add(T0, PacketBuilder.v4(PEER, US).tcp(1, 5400, SYN).build())
                 .add(T0 + 1, PacketBuilder.v4(PEER, US).tcp(2, 5400, SYN).payload(200).build()).bytes();
