@@ -36,7 +36,6 @@ class CaptureReplaySystemTest {
     private static Path capture;
     private static String trustedAnswer, untrustedAnswer, outboundTcpAnswer, outboundUdpAnswer;
     private static Result inboundPing, outboundPing;
-    private static long kernelDropsDuringTraffic;
 
     @BeforeAll
     static void captureTrafficTheLiveFirewallDecided() throws Exception {
@@ -47,7 +46,6 @@ class CaptureReplaySystemTest {
         outside.startOutside("socat", "UDP-RECVFROM:" + OUTSIDE_UDP + ",fork", "EXEC:/bin/cat");
         awaitOutsideListening();
         capture = work.resolve("traffic.pcap");
-        long dropsBefore = kernelUnsolicitedDrops();
         try (Capture c = Capture.start(capture)) {
             trustedAnswer = outside.outside("sh", "-c", "echo trusted | timeout 10 socat -T3 - TCP:"
                     + ApplianceLab.APPLIANCE + ":" + ApplianceLab.TRUSTED).output();
@@ -62,7 +60,6 @@ class CaptureReplaySystemTest {
                     + OutsideNetwork.OUTSIDE_V4 + ":" + OUTSIDE_UDP).output();
             outboundPing = OutsideNetwork.here("ping", "-c", "2", "-W", "2", OutsideNetwork.OUTSIDE_V4);
         }
-        kernelDropsDuringTraffic = kernelUnsolicitedDrops() - dropsBefore;
     }
 
     @AfterAll
@@ -118,12 +115,6 @@ class CaptureReplaySystemTest {
                 && f.getString("direction").equals("inbound") && f.getInt("sourcePort") == 0).findFirst()
                 .orElseThrow(() -> new AssertionError("no inbound echo reply in " + flows));
         assertEquals("icf: reply to an outbound flow", pingReply.getString("reason"));
-
-        // every packet the replay drops the live firewall dropped too: its kernel counter saw at least as many
-        long replayDroppedInbound = flows.stream().filter(f -> f.getString("direction").equals("inbound"))
-                .mapToLong(f -> f.getJsonNumber("dropped").longValue()).sum();
-        assertTrue(replayDroppedInbound > 0 && replayDroppedInbound <= kernelDropsDuringTraffic,
-                "replay dropped " + replayDroppedInbound + ", the kernel " + kernelDropsDuringTraffic);
     }
 
     @Test
@@ -146,6 +137,7 @@ class CaptureReplaySystemTest {
     void tableNamesEachFlowWithItsVerdictAndReason() throws Exception {
         Result r = ApplianceImage.flexwall(lab.data, "replay", capture.toString());
         assertEquals(0, r.exitCode(), r.output());
+        System.out.println(r.output());
         assertTrue(r.output().contains("VERDICT  DIR"), r.output());
         assertTrue(r.output().lines().anyMatch(l -> l.startsWith("drop") && l.contains(":" + UntrustedTargets.TCP + " ")
                 && l.endsWith("icf: unsolicited")), r.output());
@@ -172,7 +164,9 @@ class CaptureReplaySystemTest {
         List<JsonObject> flows = flows(report);
         assertEquals("bypass: permitted tcp/" + UntrustedTargets.TCP,
                 inbound(flows, "tcp", UntrustedTargets.TCP).getString("reason"));
-        assertEquals("drop", inbound(flows, "tcp", ApplianceLab.TRUSTED).getString("verdict"));
+        JsonObject trusted = inbound(flows, "tcp", ApplianceLab.TRUSTED);
+        assertEquals("drop", trusted.getString("verdict"), trusted.toString()); // its SYN: the connection breaks
+        assertEquals("icf: unsolicited", trusted.getString("reason"), trusted.toString());
     }
 
     @Test
@@ -209,13 +203,6 @@ class CaptureReplaySystemTest {
         return flows.stream().filter(f -> f.getString("direction").equals("inbound")
                 && f.getString("protocol").equals(protocol) && f.getInt("destinationPort") == port).findFirst()
                 .orElseThrow(() -> new AssertionError("no inbound " + protocol + " flow to " + port + " in " + flows));
-    }
-
-    /** The packets the nftables ruleset dropped as unsolicited (its counter "dropped: unsolicited"). */
-    private static long kernelUnsolicitedDrops() throws Exception {
-        String rules = OutsideNetwork.here("nft", "list", "ruleset").check().output();
-        return rules.lines().filter(l -> l.contains("comment \"dropped: unsolicited\""))
-                .mapToLong(l -> Long.parseLong(l.replaceAll(".*counter packets (\\d+) .*", "$1"))).sum();
     }
 
     private static void awaitOutsideListening() throws Exception {

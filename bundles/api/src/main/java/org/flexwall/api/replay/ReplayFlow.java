@@ -11,7 +11,8 @@ import org.flexwall.api.packet.Verdict;
  * @param source      the source address as text
  * @param sourcePort  0 for protocols without ports
  * @param direction   {@link Direction#INBOUND} or {@link Direction#OUTBOUND}
- * @param verdict     what most of its packets met (ACCEPT when as many passed as were dropped)
+ * @param verdict     what its first packet met: whether the flow could start (a TCP connection whose SYN is dropped
+ *                    breaks, however its later packets would fare)
  * @param passReason  the part and rule that passed its first passed packet ("bypass: permitted tcp/5400"), or null
  * @param dropReason  the part and rule that dropped its first dropped packet ("icf: unsolicited"), or null
  */

@@ -6,6 +6,7 @@ import java.net.SocketException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
 
 import org.flexwall.api.port.PortKey;
@@ -23,7 +24,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * Capture replay as a service: the permitted ports the port store holds now (or the request's), the addresses of the
- * appliance's interfaces now (or the request's), and a private engine with the stateful ICF's default settings.
+ * appliance's interfaces now (or the request's), and a private engine with the stateful ICF's default settings (its
+ * 65536 flow slots, about 6 MB while a replay runs).
  */
 @Component(name = "org.flexwall.hook.pcap.replay", service = CaptureReplay.class)
 public final class CaptureReplayComponent implements CaptureReplay {
@@ -32,8 +34,22 @@ public final class CaptureReplayComponent implements CaptureReplay {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile PortStore store;
 
+    /** One replay at a time: each holds a connection table and flows, and the appliance's heap is small. */
+    private final Semaphore running = new Semaphore(1);
+
     @Override
     public ReplayReport replay(Path capture, ReplayOptions options) throws ReplayException {
+        if (!running.tryAcquire()) {
+            throw new ReplayException("another replay is running; try again when it has ended");
+        }
+        try {
+            return replayAlone(capture, options);
+        } finally {
+            running.release();
+        }
+    }
+
+    private ReplayReport replayAlone(Path capture, ReplayOptions options) throws ReplayException {
         Set<PortKey> ports;
         String portsFrom;
         if (options.ports().isPresent()) {

@@ -25,11 +25,13 @@ final class Flows {
 
     static final class Flow {
         final Direction direction;
+        final int firstRule;
         long packets, bytes, passed, dropped;
         int passRule = -1, dropRule = -1;
 
-        Flow(Direction direction) {
+        Flow(Direction direction, int firstRule) {
             this.direction = direction;
+            this.firstRule = firstRule;
         }
     }
 
@@ -49,7 +51,7 @@ final class Flows {
                 untracked++;
                 return;
             }
-            f = new Flow(direction);
+            f = new Flow(direction, rule);
             flows.put(key, f);
         }
         f.packets++;
@@ -90,7 +92,7 @@ final class Flows {
         int permitted = f.direction == Direction.INBOUND ? k.destinationPort() : k.sourcePort();
         return new ReplayFlow(protocol, address(k.sourceHigh(), k.sourceLow()), k.sourcePort(),
                 address(k.destinationHigh(), k.destinationLow()), k.destinationPort(), f.direction, f.packets,
-                f.bytes, f.passed, f.dropped, f.passed >= f.dropped ? Verdict.ACCEPT : Verdict.DROP,
+                f.bytes, f.passed, f.dropped, ReplayEngine.passes(f.firstRule) ? Verdict.ACCEPT : Verdict.DROP,
                 f.passRule < 0 ? null : ReplayEngine.describe(f.passRule, protocol, permitted),
                 f.dropRule < 0 ? null : ReplayEngine.describe(f.dropRule, protocol, permitted));
     }

@@ -33,8 +33,8 @@ import org.pcap4j.core.Pcaps;
  * them (loopback) is never filtered and one between two other hosts is not the appliance's: both are only counted.
  */
 final class Replayer {
-    /** Flows remembered at most (about 100 bytes each). */
-    static final int TRACKED_FLOWS = 200_000;
+    /** Flows remembered at most: about 170 bytes each, so at most about 3.5 MB of the appliance's small heap. */
+    static final int TRACKED_FLOWS = 20_000;
 
     private final Set<PortKey> ports;
     private final long[] localHigh, localLow;
