@@ -100,7 +100,8 @@ public final class ReplayCommand {
                     : n(f, "passed") + " passed: " + f.getString("passReason")) + ")" : "");
             boolean icmp = f.getString("protocol").startsWith("icmp");
             rows.add(new String[] { f.getString("verdict"), f.getString("direction").equals("inbound") ? "in" : "out",
-                    f.getString("protocol"), endpoint(f, "source", icmp ? -1 : f.getInt("sourcePort")),
+                    f.getString("protocol") + (icmp ? " " + f.getInt("sourcePort") : ""), // ICMP: its type
+                    endpoint(f, "source", icmp ? -1 : f.getInt("sourcePort")),
                     endpoint(f, "destination", icmp ? -1 : f.getInt("destinationPort")),
                     Long.toString(n(f, "packets")), Long.toString(n(f, "bytes")), reason });
         }

@@ -67,7 +67,7 @@ public final class CaptureReplayComponent implements CaptureReplay {
         List<InetAddress> local = options.local().isEmpty() ? interfaceAddresses() : options.local();
         String localFrom = options.local().isEmpty() ? "the appliance's interfaces" : "the request";
         return new Replayer(ports, local, StatefulIcf.Settings.defaults(), Replayer.TRACKED_FLOWS).replay(capture,
-                portsFrom, local.stream().map(InetAddress::getHostAddress).toList(), localFrom, options.flowLimit());
+                portsFrom, local.stream().map(Flows::text).toList(), localFrom, options.flowLimit());
     }
 
     private static List<InetAddress> interfaceAddresses() throws ReplayException {

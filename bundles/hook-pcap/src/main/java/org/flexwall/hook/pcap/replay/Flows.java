@@ -113,10 +113,46 @@ final class Flows {
             if (high == 0 && (low >>> 32) == 0xffff) {
                 return InetAddress.getByAddress(ByteBuffer.allocate(4).putInt((int) low).array()).getHostAddress();
             }
-            return InetAddress.getByAddress(ByteBuffer.allocate(16).putLong(high).putLong(low).array())
-                    .getHostAddress();
+            return text(InetAddress.getByAddress(ByteBuffer.allocate(16).putLong(high).putLong(low).array()));
         } catch (UnknownHostException e) {
             throw new IllegalStateException("4 or 16 bytes are always an address", e);
         }
+    }
+
+    /** An address as operators write it: IPv6 shortened as RFC 5952 says (fd00:77::2, not fd00:77:0:0:0:0:0:2). */
+    static String text(InetAddress a) {
+        byte[] b = a.getAddress();
+        if (b.length == 4) {
+            return a.getHostAddress();
+        }
+        int[] g = new int[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = (b[2 * i] & 0xff) << 8 | b[2 * i + 1] & 0xff;
+        }
+        int bestStart = -1, bestLength = 1; // a single zero group stays "0"
+        for (int i = 0; i < 8; i++) {
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = Math.max(i, j);
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(g[i]));
+        }
+        return out.toString();
     }
 }

@@ -198,6 +198,15 @@ class ReplayerTest {
         assertTrue(e.getMessage().contains("is a capture of link type"), e.getMessage());
     }
 
+    @Test
+    void ipv6AddressesAreWrittenShortAsOperatorsWriteThem() throws Exception {
+        assertEquals("fd00:77::2", Flows.text(address("fd00:77:0:0:0:0:0:2")));
+        assertEquals("::1", Flows.text(address("::1")));
+        assertEquals("2001:db8:0:1:1:1:1:1", Flows.text(address("2001:db8:0:1:1:1:1:1")));
+        assertEquals("2001:0:0:1::1", Flows.text(address("2001:0:0:1:0:0:0:1")));
+        assertEquals("fe80::e06c:beff:fea8:1343", Flows.text(address("fe80::e06c:beff:fea8:1343")));
+    }
+
     private ReplayReport replay(Path file) throws ReplayException {
         return replayer.replay(file, "test", List.of(US), "test", 100);
     }
