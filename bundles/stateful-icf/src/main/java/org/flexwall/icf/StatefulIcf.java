@@ -394,6 +394,11 @@ public final class StatefulIcf {
         return true;
     }
 
+    /** One counter (the constants above), cheaply: capture replay reads them to name the rule that decided. */
+    public long counter(int counter) {
+        return counters[counter].sum();
+    }
+
     public long count(String name) {
         Long v = counters().get(name);
         return v == null ? 0 : v;

@@ -63,6 +63,9 @@ public final class ControlClient {
             "  audit [TEXT]                  the audit trail, newest first: who changed trust, and every port opened",
             "    [--since WHEN] [--limit N]  or closed; only entries containing TEXT, since WHEN (a time such as",
             "                                2026-12-07T10:00:00Z, a day such as 2026-12-07, or an age: 30m, 2h, 7d)",
+            "  replay FILE.pcap              what the firewall would pass and drop of a capture, per flow: a private",
+            "    [--ports LIST] [--local A]  copy of the engine, the permitted ports now (or LIST: tcp/5400,udp/53),",
+            "    [--flows N]                 inbound = to the appliance's addresses (or A,...); N flows listed",
             "  --json                        print the answer as JSON",
             "  --data DIR                    the appliance's data directory (default: $FLEXWALL_DATA, else that of the",
             "                                appliance running in this network namespace, else the image's data/)",
@@ -94,8 +97,16 @@ public final class ControlClient {
         java.util.Map<String, String> runsAs = new java.util.LinkedHashMap<>();
         java.util.Map<String, String> auditOptions = new java.util.LinkedHashMap<>();
         List<String> words = new ArrayList<>();
+        List<String> replayOptions = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--ports", "--local", "--flows" -> {
+                    if (i + 1 >= args.length) {
+                        return usage(args[i] + " needs a value");
+                    }
+                    replayOptions.add(args[i]);
+                    replayOptions.add(args[++i]);
+                }
                 case "--json" -> json = true;
                 case "--insist" -> insist = true;
                 case "--since", "--limit" -> {
@@ -142,7 +153,12 @@ public final class ControlClient {
         }
         JsonObject request;
         try {
-            request = request(words, insist, runsAs, auditOptions);
+            boolean replay = words.get(0).equals("replay");
+            if (!replayOptions.isEmpty() && !replay) {
+                return usage("--ports, --local and --flows belong to replay only");
+            }
+            request = replay ? ReplayCommand.request(concat(words.subList(1, words.size()), replayOptions))
+                    : request(words, insist, runsAs, auditOptions);
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
@@ -159,7 +175,8 @@ public final class ControlClient {
                 handedOver = handOver(Path.of(request.getString("path")), path);
                 request = JsonSupport.json().createObjectBuilder(request).add("path", handedOver.toString()).build();
             }
-            long timeout = QUERIES.contains(words.get(0)) ? QUERY_MILLIS : CHANGE_MILLIS;
+            long timeout = QUERIES.contains(words.get(0)) ? QUERY_MILLIS
+                    : words.get(0).equals("replay") ? ReplayCommand.MILLIS : CHANGE_MILLIS;
             answer = JsonSupport.parse(ControlConnection.exchange(path, JsonSupport.line(request), timeout));
         } catch (NotRunning e) {
             List<RunningAppliances.Appliance> live = RunningAppliances.inThisNetworkNamespace();
@@ -287,6 +304,12 @@ public final class ControlClient {
             throw new IllegalArgumentException("--insist, --user and --unit belong to trust only");
         }
         return b.build();
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private static void arguments(List<String> words, int min, int max, String form) {

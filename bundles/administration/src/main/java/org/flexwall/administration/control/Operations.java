@@ -43,7 +43,7 @@ import jakarta.json.JsonObject;
 public class Operations {
     /** The operations, by the name a request gives in its "op" field. */
     public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status",
-            "reload", "reset", "disable", "enable", "update", "audit");
+            "reload", "reset", "disable", "enable", "update", "audit", "replay");
     /** Who changes trust through the Gogo shell: whoever has the JVM's console, which root started. */
     public static final String GOGO = "root (Gogo shell)";
 
@@ -72,6 +72,10 @@ public class Operations {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile HealthCheckExecutor healthChecks;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile org.flexwall.api.replay.CaptureReplay captureReplay;
 
     /** Without OSGi (tests): what the health checks answer; null in the framework, where the executor runs them. */
     private volatile Supplier<List<Check>> checksWithoutOsgi;
@@ -174,6 +178,8 @@ public class Operations {
                     return update(requiredText(request, "path"));
                 case "audit":
                     return audit(text(request, "since"), request.getInt("limit", 0), text(request, "contains"));
+                case "replay":
+                    return ReplayOperation.execute(captureReplay, request);
                 default:
                     return error(op, "unknown operation '" + op + "'; one of " + String.join(", ", NAMES));
             }

@@ -53,6 +53,8 @@ public final class Render {
                 return answer.getString("message", "updated");
             case "audit":
                 return audit(answer.getJsonArray("entries"));
+            case "replay":
+                return ReplayCommand.text(answer);
             default:
                 return answer.toString();
         }

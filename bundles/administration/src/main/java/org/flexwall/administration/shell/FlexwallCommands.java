@@ -6,6 +6,7 @@ import java.util.List;
 
 import org.flexwall.administration.control.Operations;
 import org.flexwall.administration.control.Render;
+import org.flexwall.administration.control.ReplayCommand;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
@@ -13,7 +14,7 @@ import jakarta.json.JsonObject;
 
 /**
  * The Gogo commands {@code flexwall:trust}, {@code untrust}, {@code programs}, {@code reapprove}, {@code ports},
- * {@code status}, {@code reload}, {@code reset}, {@code disable}, {@code enable} and {@code audit}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
+ * {@code status}, {@code reload}, {@code reset}, {@code disable}, {@code enable}, {@code audit} and {@code replay}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
  * A refused request throws, so Gogo shows the message and scripts see the failure.
  */
 @Component(name = "org.flexwall.administration.shell", service = FlexwallCommands.class, property = {
@@ -29,7 +30,8 @@ import jakarta.json.JsonObject;
         "osgi.command.function=disable",
         "osgi.command.function=enable",
         "osgi.command.function=update",
-        "osgi.command.function=audit" })
+        "osgi.command.function=audit",
+        "osgi.command.function=replay" })
 public class FlexwallCommands {
 
     @Reference
@@ -113,6 +115,11 @@ public class FlexwallCommands {
     /** update BUNDLE.jar: the jar as the framework's user sees it (the shell runs inside the appliance). */
     public String update(String jar) {
         return text(operations.update(absolute(jar)));
+    }
+
+    /** replay FILE.pcap [--ports LIST] [--local ADDRS] [--flows N]: the file as the framework's user sees it. */
+    public String replay(String... args) {
+        return text(operations.execute(ReplayCommand.request(List.of(args)), Operations.GOGO));
     }
 
     /** audit [TEXT] [--since WHEN] [--limit N] */

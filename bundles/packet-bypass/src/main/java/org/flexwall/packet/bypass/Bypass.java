@@ -2,6 +2,7 @@ package org.flexwall.packet.bypass;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -11,6 +12,7 @@ import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketView;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.packet.parse.FragmentCache;
@@ -23,7 +25,7 @@ import org.flexwall.packet.parse.Ip;
  * itself (the nftables set, conntrack for the ICF), only {@link #firstPacket} is asked.
  */
 public final class Bypass implements PacketDecider {
-    static final int BYPASSED = 0, SERVER_REPLIES = 1, TO_ICF = 2, NO_ICF = 3, MALFORMED = 4, FRAGMENTS = 5,
+    public static final int BYPASSED = 0, SERVER_REPLIES = 1, TO_ICF = 2, NO_ICF = 3, MALFORMED = 4, FRAGMENTS = 5,
             FIRST_IN_TABLE = 6, FIRST_NOT_IN_TABLE = 7, FIRST_ADMITTED = 8, FIRST_REFUSED = 9, FIRST_NO_STORE = 10;
     private static final String[] NAMES = { "bypassed to permitted ports", "outbound from permitted ports",
             "sent to the ICF", "dropped: no ICF bound", "dropped malformed", "later fragments of bypassed packets",
@@ -43,6 +45,16 @@ public final class Bypass implements PacketDecider {
         this.ports = ports;
         this.icf = icf;
         this.clock = clock;
+    }
+
+    /**
+     * A bypass stage of its own over a fixed set of permitted ports, sharing nothing with the live one: capture
+     * replay decides with it so a replay never changes the live table or counters.
+     */
+    public static Bypass of(Set<PortKey> permitted, Supplier<PacketDecider> icf, LongSupplier clock) {
+        PortBitmap table = new PortBitmap();
+        table.replace(permitted);
+        return new Bypass(table, icf, clock);
     }
 
     @Override
@@ -119,6 +131,11 @@ public final class Bypass implements PacketDecider {
             m.put("malformed: " + Ip.REASONS[i], malformed[i].sum());
         }
         return m;
+    }
+
+    /** One counter (the constants above), cheaply: capture replay reads them to name the rule that decided. */
+    public long counter(int counter) {
+        return counters[counter].sum();
     }
 
     long count(String name) {
