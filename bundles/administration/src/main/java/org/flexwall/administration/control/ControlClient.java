@@ -50,6 +50,8 @@ public final class ControlClient {
     static final long QUERY_MILLIS = 10_000;
     static final long CHANGE_MILLIS = 45_000;
     private static final List<String> QUERIES = List.of("programs", "ports", "status", "audit");
+    /** A hook swap waits up to 30 s for the new hooks, then stops the old ones. */
+    static final long HOOK_SWAP_MILLIS = 75_000;
 
     static final String USAGE_TEXT = String.join("\n",
             "usage: flexwall COMMAND [ARGUMENTS] [--json] [--data DIR | --socket PATH]",
@@ -73,6 +75,9 @@ public final class ControlClient {
             "  audit [TEXT]                  the audit trail, newest first: who changed trust, and every port opened",
             "    [--since WHEN] [--limit N]  or closed; only entries containing TEXT, since WHEN (a time such as",
             "                                2026-12-07T10:00:00Z, a day such as 2026-12-07, or an age: 30m, 2h, 7d)",
+            "  hook                          the packet hooks: which run, and whether each protects",
+            "  hook use NAME                 swap the packet hooks to NAME (netfilter, userspace, pcap, nftables):",
+            "                                the new ones start and protect before the old ones stop; kept",
             "  --json                        print the answer as JSON",
             "  --data DIR                    the appliance's data directory (default: $FLEXWALL_DATA, else that of the",
             "                                appliance running in this network namespace, else the image's data/)",
@@ -169,7 +174,8 @@ public final class ControlClient {
                 handedOver = handOver(Path.of(request.getString("path")), path);
                 request = JsonSupport.json().createObjectBuilder(request).add("path", handedOver.toString()).build();
             }
-            long timeout = QUERIES.contains(words.get(0)) ? QUERY_MILLIS : CHANGE_MILLIS;
+            long timeout = words.get(0).equals("hook") ? (words.size() > 1 ? HOOK_SWAP_MILLIS : QUERY_MILLIS)
+                    : QUERIES.contains(words.get(0)) ? QUERY_MILLIS : CHANGE_MILLIS;
             answer = JsonSupport.parse(exchange(path, JsonSupport.line(request), timeout));
         } catch (NotRunning e) {
             List<RunningAppliances.Appliance> live = RunningAppliances.inThisNetworkNamespace();
@@ -269,6 +275,14 @@ public final class ControlClient {
             case "update" -> {
                 arguments(words, 1, 1, "update BUNDLE.jar");
                 b.add("path", absolute(words.get(1)));
+            }
+            case "hook" -> {
+                if (words.size() > 1 && (words.size() != 3 || !words.get(1).equals("use"))) {
+                    throw new IllegalArgumentException("usage: hook [use NAME]");
+                }
+                if (words.size() == 3) {
+                    b.add("use", words.get(2));
+                }
             }
             case "programs", "ports", "status", "reload", "reset", "disable", "enable" ->
                     arguments(words, 0, 0, command);

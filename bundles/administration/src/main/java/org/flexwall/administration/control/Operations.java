@@ -63,7 +63,7 @@ import jakarta.json.spi.JsonProvider;
 public class Operations {
     /** The operations, by the name a request gives in its "op" field. */
     public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status",
-            "reload", "reset", "disable", "enable", "update", "audit");
+            "reload", "reset", "disable", "enable", "update", "audit", "hook");
     /** Who changes trust through the Gogo shell: whoever has the JVM's console, which root started. */
     public static final String GOGO = "root (Gogo shell)";
     /** Entries {@code audit} answers at most when the request sets no limit. */
@@ -87,6 +87,9 @@ public class Operations {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile ServiceComponentRuntime scr;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile org.osgi.service.cm.ConfigurationAdmin configurationAdmin;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -199,6 +202,8 @@ public class Operations {
                     return update(requiredText(request, "path"));
                 case "audit":
                     return audit(text(request, "since"), request.getInt("limit", 0), text(request, "contains"));
+                case "hook":
+                    return hook(text(request, "use"));
                 default:
                     return error(op, "unknown operation '" + op + "'; one of " + String.join(", ", NAMES));
             }
@@ -551,6 +556,19 @@ public class Operations {
             engine.add(part.part(), counters);
         }
         return engine.build();
+    }
+
+    /** The packet hooks, or a swap to the hooks {@code use} names ({@link HookSwitch}). */
+    public JsonObject hook(String use) {
+        BundleContext c = context;
+        if (c == null) {
+            return error("hook", "hooks can be listed and swapped only inside the running appliance");
+        }
+        JsonObject answer = new HookSwitch(c, configurationAdmin).execute(use);
+        if (use != null) {
+            audit(answer.getString(answer.getBoolean("ok") ? "message" : "error"));
+        }
+        return answer;
     }
 
     /** Replaces one running implementation bundle by the jar at {@code path}; rolled back when it fails. */

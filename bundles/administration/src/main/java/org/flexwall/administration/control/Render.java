@@ -53,6 +53,8 @@ public final class Render {
                 return answer.getString("message", "updated");
             case "audit":
                 return audit(answer.getJsonArray("entries"));
+            case "hook":
+                return HookRender.text(answer);
             default:
                 return answer.toString();
         }

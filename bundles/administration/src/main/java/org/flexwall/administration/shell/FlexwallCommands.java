@@ -13,7 +13,7 @@ import jakarta.json.JsonObject;
 
 /**
  * The Gogo commands {@code flexwall:trust}, {@code untrust}, {@code programs}, {@code reapprove}, {@code ports},
- * {@code status}, {@code reload}, {@code reset}, {@code disable}, {@code enable} and {@code audit}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
+ * {@code status}, {@code reload}, {@code reset}, {@code disable}, {@code enable}, {@code audit} and {@code hook}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
  * A refused request throws, so Gogo shows the message and scripts see the failure.
  */
 @Component(name = "org.flexwall.administration.shell", service = FlexwallCommands.class, property = {
@@ -29,7 +29,8 @@ import jakarta.json.JsonObject;
         "osgi.command.function=disable",
         "osgi.command.function=enable",
         "osgi.command.function=update",
-        "osgi.command.function=audit" })
+        "osgi.command.function=audit",
+        "osgi.command.function=hook" })
 public class FlexwallCommands {
 
     @Reference
@@ -113,6 +114,14 @@ public class FlexwallCommands {
     /** update BUNDLE.jar: the jar as the framework's user sees it (the shell runs inside the appliance). */
     public String update(String jar) {
         return text(operations.update(absolute(jar)));
+    }
+
+    /** hook [use NAME]: the packet hooks, or a swap to NAME. */
+    public String hook(String... args) {
+        if (args.length != 0 && (args.length != 2 || !args[0].equals("use"))) {
+            throw new IllegalArgumentException("usage: flexwall:hook [use NAME]");
+        }
+        return text(operations.hook(args.length == 2 ? args[1] : null));
     }
 
     /** audit [TEXT] [--since WHEN] [--limit N] */
