@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 # Debian packages the tests drive as real parts or as the other side of the wire, and the build's (clang, libbpf-dev).
 appliance-image/install-packages.sh test.sh \
-  nftables iptables conntrack iproute2 iputils-ping libnetfilter-queue1 libnetfilter-queue-dev libmnl-dev libpcap0.8 \
+  nftables iptables conntrack iproute2 iputils-ping libnetfilter-queue1 libnetfilter-queue-dev libmnl-dev libpcap0.8 ethtool \
   clang libbpf-dev libbpf1 nmap hping3 iperf3 tcpdump socat strace procps util-linux e2fsprogs python3 gcc curl chromium \
   systemd passwd \
   chromium-driver

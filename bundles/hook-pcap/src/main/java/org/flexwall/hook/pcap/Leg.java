@@ -1,0 +1,168 @@
+package org.flexwall.hook.pcap;
+
+import java.io.EOFException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+import org.flexwall.api.packet.Direction;
+import org.flexwall.api.packet.PacketDecider;
+import org.flexwall.api.packet.Verdict;
+import org.flexwall.packet.parse.Ip;
+import org.pcap4j.core.NotOpenException;
+import org.pcap4j.core.PcapHandle;
+import org.pcap4j.core.PcapNativeException;
+
+/**
+ * One direction of the bridge (or of the monitor): a thread takes each frame captured on one interface, decides it
+ * and, if it passes, sends it out of the other ({@code to}; none in monitor mode, which only counts). ARP and
+ * neighbour discovery pass; IP meets the engine's {@link PacketDecider}, and is dropped while none is bound (fail
+ * closed); any other frame is dropped.
+ */
+final class Leg implements Runnable {
+    static final int PASSED = 0, ARP = 1, NEIGHBOUR_DISCOVERY = 2, DROPPED_BY_ENGINE = 3, DROPPED_MALFORMED = 4,
+            DROPPED_UNBOUND = 5, DROPPED_NOT_IP = 6, DROPPED_DECISION_ERROR = 7, SEND_ERRORS = 8;
+    private static final String[] BRIDGE_NAMES = { "IP forwarded", "ARP forwarded", "neighbour discovery forwarded",
+            "dropped by the engine", "dropped malformed", "dropped: no packet decider", "dropped: neither IP nor ARP",
+            "dropped: decision error", "send errors" };
+    private static final String[] MONITOR_NAMES = { "IP would pass", "ARP seen", "neighbour discovery seen",
+            "would drop: the engine", "would drop: malformed", "would drop: no packet decider",
+            "would drop: neither IP nor ARP", "would drop: decision error", "send errors" };
+
+    final String name;
+    private final PcapHandle from;
+    private final PcapHandle to;
+    private final FrameView view;
+    private final Supplier<PacketDecider> decider;
+    private final RecentDrops drops;
+    private final Problems problems;
+    private final LongAdder[] counters = new LongAdder[SEND_ERRORS + 1];
+    private volatile boolean running = true;
+    private volatile String failure;
+    private Thread thread;
+
+    /** Reports trouble on the packet path, at most once per kind and interval. */
+    interface Problems {
+        void report(String kind, String message);
+    }
+
+    Leg(String name, PcapHandle from, PcapHandle to, Direction direction, Supplier<PacketDecider> decider,
+            RecentDrops drops, Problems problems) {
+        this.name = name;
+        this.from = from;
+        this.to = to;
+        this.view = new FrameView(direction);
+        this.decider = decider;
+        this.drops = drops;
+        this.problems = problems;
+        for (int i = 0; i < counters.length; i++) {
+            counters[i] = new LongAdder();
+        }
+    }
+
+    void start() {
+        thread = new Thread(this, "flexwall-pcap-" + name.replace(' ', '-'));
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Asks the thread to stop and waits for it up to {@code millis}; true when it stopped. */
+    boolean stop(long millis) throws InterruptedException {
+        running = false;
+        if (thread != null) {
+            thread.join(millis);
+            return !thread.isAlive();
+        }
+        return true;
+    }
+
+    boolean alive() {
+        return thread != null && thread.isAlive();
+    }
+
+    /** Why the thread ended by itself, or null. */
+    String failure() {
+        return failure;
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            byte[] frame;
+            try {
+                frame = from.getNextRawPacketEx();
+            } catch (TimeoutException e) {
+                continue; // the read timeout: look at running again
+            } catch (PcapNativeException | EOFException | NotOpenException | RuntimeException e) {
+                if (running) {
+                    failure = "capture on " + name + " failed: " + e.getMessage();
+                }
+                return;
+            }
+            int verdict = decide(frame);
+            counters[verdict].increment();
+            if (verdict <= NEIGHBOUR_DISCOVERY) {
+                forward(frame);
+            } else {
+                drops.record(frame, view.direction());
+            }
+        }
+    }
+
+    /** One of PASSED ... DROPPED_DECISION_ERROR. */
+    int decide(byte[] frame) {
+        switch (Frames.kind(frame, frame.length)) {
+            case Frames.ARP:
+                return ARP;
+            case Frames.NEIGHBOUR_DISCOVERY:
+                return NEIGHBOUR_DISCOVERY;
+            case Frames.IPV4:
+            case Frames.IPV6:
+                break;
+            default:
+                return DROPPED_NOT_IP;
+        }
+        PacketDecider d = decider.get();
+        if (d == null) {
+            return DROPPED_UNBOUND;
+        }
+        view.set(frame, Frames.networkOffset(frame, frame.length), frame.length);
+        try {
+            if (d.decide(view) == Verdict.ACCEPT) {
+                return PASSED;
+            }
+        } catch (RuntimeException e) {
+            problems.report("decision", name + ": the packet decider failed (" + e + "); the frame is dropped");
+            return DROPPED_DECISION_ERROR;
+        }
+        return Ip.parse(view) < 0 ? DROPPED_MALFORMED : DROPPED_BY_ENGINE;
+    }
+
+    private void forward(byte[] frame) {
+        if (to == null) {
+            return;
+        }
+        try {
+            to.sendPacket(frame, frame.length);
+        } catch (PcapNativeException | NotOpenException | RuntimeException e) {
+            counters[SEND_ERRORS].increment();
+            problems.report("send", name + ": a frame of " + frame.length + " bytes could not be sent ("
+                    + e.getMessage() + ")");
+        }
+    }
+
+    /** The counts by name, prefixed with this leg's name. */
+    void counters(boolean monitor, java.util.Map<String, Long> into) {
+        String[] names = monitor ? MONITOR_NAMES : BRIDGE_NAMES;
+        for (int i = 0; i < counters.length; i++) {
+            if (monitor && i == SEND_ERRORS) {
+                continue;
+            }
+            into.put(name + ": " + names[i], counters[i].sum());
+        }
+    }
+
+    long count(int counter) {
+        return counters[counter].sum();
+    }
+}
