@@ -100,6 +100,12 @@ final class PcapNetwork implements AutoCloseable {
         return p;
     }
 
+    /** A process started elsewhere, killed on close. */
+    Process track(Process p) {
+        processes.add(p);
+        return p;
+    }
+
     @Override
     public void close() throws IOException {
         for (Process p : processes) {

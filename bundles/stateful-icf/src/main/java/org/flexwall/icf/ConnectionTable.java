@@ -27,6 +27,8 @@ public final class ConnectionTable {
 
     // TCP fields, TCP_STRIDE ints per slot
     static final int O_ISN = 0, O_END = 1, O_MAXWIN = 2, R_ISN = 3, R_END = 4, R_MAXWIN = 5, SCALES = 6;
+    /** Non-zero: a flow taken over from the kernel's conntrack, its sequence numbers not seen yet. */
+    static final int ADOPTED = 7;
     private static final int TCP_STRIDE = 8, KEY_STRIDE = 5;
 
     private static final long EMPTY = 0, WRITING = 1, LIVE = 2, STATE = 3;

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
+import org.flexwall.api.packet.ConnectionTracker;
 import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketView;
@@ -25,11 +26,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * A configuration change re-creates the component and so empties the table (flows are picked up again from their
  * next outbound segment when {@code loosePickup} is on).
  */
-@Component(name = IcfComponent.PID, service = { PacketDecider.class, PacketCounters.class },
+@Component(name = IcfComponent.PID, service = { PacketDecider.class, PacketCounters.class, ConnectionTracker.class },
         configurationPolicy = ConfigurationPolicy.OPTIONAL,
         property = { PacketDecider.STAGE + "=" + PacketDecider.STAGE_ICF, "service.ranking:Integer=-100" })
 @Designate(ocd = IcfComponent.Config.class)
-public final class IcfComponent implements PacketDecider, PacketCounters {
+public final class IcfComponent implements PacketDecider, PacketCounters, ConnectionTracker {
     public static final String PID = "org.flexwall.stateful.icf";
 
     @ObjectClassDefinition(id = PID, name = "flexwall stateful ICF",
@@ -106,6 +107,20 @@ public final class IcfComponent implements PacketDecider, PacketCounters {
     public Verdict decide(PacketView packet) {
         StatefulIcf i = icf;
         return i == null ? Verdict.DROP : i.decide(packet, clock.getAsLong());
+    }
+
+    /** Seeds the table from conntrack ({@link ConntrackSeed}); a hook calls it before it hands packets to Java. */
+    @Override
+    public int adoptKernelConnections() throws java.io.IOException {
+        StatefulIcf i = icf;
+        if (i == null) {
+            throw new java.io.IOException("the stateful ICF is not active");
+        }
+        java.util.List<ConntrackSeed.Flow> flows = ConntrackSeed.read();
+        int added = ConntrackSeed.adopt(i, flows, ConntrackSeed.localAddresses(), clock.getAsLong());
+        log.info("stateful ICF took over {} of {} established flows from the kernel's connection tracking", added,
+                flows.size());
+        return added;
     }
 
     @Override

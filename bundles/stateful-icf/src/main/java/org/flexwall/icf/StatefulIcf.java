@@ -1,5 +1,6 @@
 package org.flexwall.icf;
 
+import static org.flexwall.icf.ConnectionTable.ADOPTED;
 import static org.flexwall.icf.ConnectionTable.CLOSED;
 import static org.flexwall.icf.ConnectionTable.CLOSING;
 import static org.flexwall.icf.ConnectionTable.ESTABLISHED;
@@ -126,6 +127,9 @@ public final class StatefulIcf {
             return true; // we never block our own traffic, only refuse to remember new flows when full
         }
         int kind = table.kind(slot);
+        if (table.tcp(slot, ADOPTED) != 0) {
+            learn(slot, seq, end, window, (int) Ip.u32(p, l4 + 8), true);
+        }
         if (after(end, table.tcp(slot, O_END))) {
             table.tcp(slot, O_END, end);
         }
@@ -139,6 +143,51 @@ public final class StatefulIcf {
             table.set(slot, CLOSING, now + settings.closing());
         } else if (kind == ESTABLISHED) {
             table.deadline(slot, now + settings.established());
+        }
+        return true;
+    }
+
+    /**
+     * The first segment of a flow taken over from conntrack, in either direction: its sequence numbers and the
+     * acknowledgement start the windows, as wide as any scale allows (as {@link #pickUp} does for outbound ones).
+     */
+    private void learn(int slot, int seq, int end, int window, int ack, boolean outbound) {
+        int senderIsn = outbound ? O_ISN : R_ISN, senderEnd = outbound ? O_END : R_END;
+        int senderWin = outbound ? O_MAXWIN : R_MAXWIN;
+        int peerIsn = outbound ? R_ISN : O_ISN, peerEnd = outbound ? R_END : O_END;
+        int peerWin = outbound ? R_MAXWIN : O_MAXWIN;
+        table.tcp(slot, senderIsn, seq - 1);
+        table.tcp(slot, senderEnd, end);
+        table.tcp(slot, senderWin, Math.max(window, 1) << 14);
+        table.tcp(slot, peerIsn, ack - 1);
+        table.tcp(slot, peerEnd, ack);
+        table.tcp(slot, peerWin, 1 << 30);
+        table.tcp(slot, SCALES, 14 | 14 << 4); // scale unknown: assume the largest
+        table.tcp(slot, ADOPTED, 0);
+    }
+
+    /**
+     * Takes over one flow the kernel's conntrack knows (a hook that starts deciding in Java after the kernel did):
+     * {@code local} is this side (the appliance or its LAN), {@code protocol} {@link Ip#TCP} or {@link Ip#UDP}. A TCP
+     * connection's windows are learnt from its next segment. Returns false when the table knows it already or has no
+     * room.
+     */
+    public boolean adopt(boolean v6, long localHigh, long localLow, long remoteHigh, long remoteLow, int protocol,
+            int localPort, int remotePort, long now) {
+        long meta = ConnectionTable.meta(v6, protocol, localPort, remotePort);
+        if (table.find(localHigh, localLow, remoteHigh, remoteLow, meta, now) >= 0) {
+            return false;
+        }
+        boolean tcp = protocol == Ip.TCP;
+        int kind = tcp ? ESTABLISHED : UDP_REPLIED;
+        int slot = table.insert(localHigh, localLow, remoteHigh, remoteLow, meta, kind,
+                now + (tcp ? settings.established() : settings.udpReplied()), now);
+        if (slot < 0) {
+            counters[TABLE_FULL].increment();
+            return false;
+        }
+        if (tcp) {
+            table.tcp(slot, ADOPTED, 1);
         }
         return true;
     }
@@ -175,6 +224,9 @@ public final class StatefulIcf {
         }
         int seq = (int) Ip.u32(p, l4 + 4), ack = (int) Ip.u32(p, l4 + 8), window = Ip.u16(p, l4 + 14);
         int end = seq + segmentLength(p, d, l4, flags);
+        if (table.tcp(slot, ADOPTED) != 0 && (flags & SYN) == 0) {
+            learn(slot, seq, end, window, ack, false);
+        }
         int ourIsn = table.tcp(slot, O_ISN);
         if (kind == CLOSED) {
             return count(UNSOLICITED);

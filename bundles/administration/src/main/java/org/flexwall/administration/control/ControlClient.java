@@ -40,6 +40,8 @@ public final class ControlClient {
     static final long QUERY_MILLIS = 10_000;
     static final long CHANGE_MILLIS = 45_000;
     private static final List<String> QUERIES = List.of("programs", "ports", "status", "audit");
+    /** A hook swap waits up to 30 s for the new hooks, then stops the old ones. */
+    static final long HOOK_SWAP_MILLIS = 75_000;
 
     static final String USAGE_TEXT = String.join("\n",
             "usage: flexwall COMMAND [ARGUMENTS] [--json] [--data DIR | --socket PATH]",
@@ -66,6 +68,9 @@ public final class ControlClient {
             "  replay FILE.pcap              what the firewall would pass and drop of a capture, per flow: a private",
             "    [--ports LIST] [--local A]  copy of the engine, the permitted ports now (or LIST: tcp/5400,udp/53),",
             "    [--flows N]                 inbound = to the appliance's addresses (or A,...); N flows listed",
+            "  hook                          the packet hooks: which run, and whether each protects",
+            "  hook use NAME                 swap the packet hooks to NAME (netfilter, userspace, pcap, nftables):",
+            "                                the new ones start and protect before the old ones stop; kept",
             "  --json                        print the answer as JSON",
             "  --data DIR                    the appliance's data directory (default: $FLEXWALL_DATA, else that of the",
             "                                appliance running in this network namespace, else the image's data/)",
@@ -175,8 +180,9 @@ public final class ControlClient {
                 handedOver = handOver(Path.of(request.getString("path")), path);
                 request = JsonSupport.json().createObjectBuilder(request).add("path", handedOver.toString()).build();
             }
-            long timeout = QUERIES.contains(words.get(0)) ? QUERY_MILLIS
-                    : words.get(0).equals("replay") ? ReplayCommand.MILLIS : CHANGE_MILLIS;
+            long timeout = words.get(0).equals("hook") ? (words.size() > 1 ? HOOK_SWAP_MILLIS : QUERY_MILLIS)
+                    : words.get(0).equals("replay") ? ReplayCommand.MILLIS
+                    : QUERIES.contains(words.get(0)) ? QUERY_MILLIS : CHANGE_MILLIS;
             answer = JsonSupport.parse(ControlConnection.exchange(path, JsonSupport.line(request), timeout));
         } catch (NotRunning e) {
             List<RunningAppliances.Appliance> live = RunningAppliances.inThisNetworkNamespace();
@@ -276,6 +282,14 @@ public final class ControlClient {
             case "update" -> {
                 arguments(words, 1, 1, "update BUNDLE.jar");
                 b.add("path", absolute(words.get(1)));
+            }
+            case "hook" -> {
+                if (words.size() > 1 && (words.size() != 3 || !words.get(1).equals("use"))) {
+                    throw new IllegalArgumentException("usage: hook [use NAME]");
+                }
+                if (words.size() == 3) {
+                    b.add("use", words.get(2));
+                }
             }
             case "programs", "ports", "status", "reload", "reset", "disable", "enable" ->
                     arguments(words, 0, 0, command);

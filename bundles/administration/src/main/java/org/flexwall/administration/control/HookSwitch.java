@@ -1,57 +1,378 @@
 package org.flexwall.administration.control;
 
-import static org.flexwall.administration.control.Replies.error;
-import static org.flexwall.administration.control.Replies.ok;
-
-import java.lang.reflect.InvocationTargetException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import org.flexwall.api.packet.PacketHook;
-import org.osgi.service.component.runtime.ServiceComponentRuntime;
-import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
-import org.osgi.service.log.Logger;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonValue;
+import jakarta.json.spi.JsonProvider;
 
-/** The {@code disable} and {@code enable} operations: every packet hook component switched off or on again. */
-final class HookSwitch {
-    private static final long TIMEOUT_SECONDS = 30;
+/**
+ * {@code flexwall hook} and {@code flexwall hook use NAME}: which packet hooks run, and swapping them at runtime.
+ *
+ * <p>A choice is a set of hook bundles (and the NFQUEUE hook's mode). {@code nftables} is in every choice: its table
+ * {@code inet flexwall} is the kernel's default-drop baseline, which stays while the JVM is down, and it mirrors the
+ * port store whatever decides in Java. The order of a swap: the new hooks start (or the NFQUEUE hook takes its new
+ * mode), the swap waits until each reports no {@link PacketHook#problem()} (it protects), and only then the hooks
+ * of the old choice stop. A hook that does not come up within {@value #WAIT_SECONDS} s is stopped again, the old
+ * choice stays, and the answer names why. The choice is kept as the configuration {@value #PID} ({@code use}), which
+ * {@link HookChoice} applies at every start of the appliance.
+ */
+public final class HookSwitch {
+    /** The configuration that keeps the operator's choice. */
+    public static final String PID = "org.flexwall.hooks";
+    static final String USE = "use";
+    static final String NFQUEUE_PID = "org.flexwall.hook.nfqueue";
+    static final String BUNDLE_PREFIX = "org.flexwall.hook-";
+    static final long WAIT_SECONDS = 30;
+    private static final Object SWAPPING = new Object(); // one swap at a time, the command's or the start's
 
-    private HookSwitch() {}
+    /** A choice the operator can name: its hooks, and the NFQUEUE hook's mode when it runs. */
+    public enum Choice {
+        NETFILTER("netfilter", List.of("nftables", "nfqueue"), "firstPacket",
+                "the kernel decides; new flows' first packets to Java (NFQUEUE), conntrack as the stateful firewall"),
+        USERSPACE("userspace", List.of("nftables", "nfqueue"), "userspace",
+                "every TCP and UDP packet through NFQUEUE to packet bypass and the Java stateful ICF"),
+        PCAP("pcap", List.of("nftables", "pcap"), null,
+                "the pcap bridge decides every frame in Java, in front of the kernel baseline"),
+        NFTABLES("nftables", List.of("nftables"), null,
+                "the kernel alone: permitted ports and conntrack, nothing decided in Java");
+
+        public final String label;
+        public final List<String> hooks;
+        /** The NFQUEUE hook's mode in this choice, or null when it does not run. */
+        public final String nfqueueMode;
+        public final String description;
+
+        Choice(String label, List<String> hooks, String nfqueueMode, String description) {
+            this.label = label;
+            this.hooks = hooks;
+            this.nfqueueMode = nfqueueMode;
+            this.description = description;
+        }
+
+        /** A choice's name, or a hook's: nfqueue stands for netfilter, the set it belongs to. */
+        public static Choice named(String name) {
+            String n = name.strip().toLowerCase(java.util.Locale.ROOT);
+            if (n.equals("nfqueue")) {
+                return NETFILTER;
+            }
+            for (Choice c : values()) {
+                if (c.label.equals(n)) {
+                    return c;
+                }
+            }
+            throw new IllegalArgumentException("no hook or set of hooks called '" + name + "'; one of "
+                    + String.join(", ", labels()) + " (nfqueue is netfilter)");
+        }
+
+        static List<String> labels() {
+            return java.util.Arrays.stream(values()).map(c -> c.label).toList();
+        }
+    }
+
+    /** What a swap did, or why it did not. */
+    public record Outcome(boolean ok, String message, List<String> started, List<String> stopped) {
+    }
+
+    private final BundleContext context;
+    private final ConfigurationAdmin config; // may be null: then nothing is kept and the mode cannot change
+    private final JsonProvider json = JsonSupport.json();
+
+    public HookSwitch(BundleContext context, ConfigurationAdmin config) {
+        this.context = context;
+        this.config = config;
+    }
 
     /**
-     * Disables (or enables again) every component that is a {@link PacketHook}, waiting until each is done. A
-     * disabled hook leaves its kernel rules as they are (fail closed); {@code flexwall disable} then removes them.
-     * Not persistent: the next start of flexwall filters again.
-     *
-     * @param runtime may be null (then nothing is switched and the answer says why)
-     * @param log     may be null (without OSGi)
+     * The control socket's {@code hook} operation: with {@code use} null the list, else the swap. The answer is
+     * {@code {"ok":true,"op":"hook",…}} or {@code {"ok":false,"op":"hook","error":…}}.
      */
-    static JsonObject switchPacketHooks(ServiceComponentRuntime runtime, boolean enable, Logger log) {
-        String op = enable ? "enable" : "disable";
-        if (runtime == null) {
-            return error(op, "Declarative Services is not running, so the packet hooks cannot be switched");
+    public JsonObject execute(String use) {
+        if (use == null) {
+            return list().add("ok", true).add("op", "hook").build();
         }
-        JsonArrayBuilder switched = JsonSupport.json().createArrayBuilder();
-        for (ComponentDescriptionDTO d : runtime.getComponentDescriptionDTOs()) {
-            if (List.of(d.serviceInterfaces).contains(PacketHook.class.getName())) {
-                try {
-                    (enable ? runtime.enableComponent(d) : runtime.disableComponent(d))
-                            .timeout(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS)).getValue();
-                } catch (InvocationTargetException e) {
-                    return error(op, "could not " + op + " " + d.name + ": " + e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return error(op, "interrupted while " + op + "-ing " + d.name);
-                }
-                switched.add(d.name);
+        Outcome o = use(Choice.named(use));
+        JsonObjectBuilder b = list().add("ok", o.ok()).add("op", "hook").add("use", Choice.named(use).label)
+                .add("started", json.createArrayBuilder(o.started())).add("stopped", json.createArrayBuilder(o.stopped()));
+        return (o.ok() ? b.add("message", o.message()) : b.add("error", o.message())).build();
+    }
+
+    /** Every hook bundle of the appliance, whether it runs, and whether it protects; and the kept choice. */
+    public JsonObjectBuilder list() {
+        JsonArrayBuilder hooks = json.createArrayBuilder();
+        for (Map.Entry<String, Bundle> e : hookBundles().entrySet()) {
+            Bundle b = e.getValue();
+            Optional<PacketHook> hook = service(e.getKey());
+            String problem = hook.isEmpty() ? null : hook.get().problem().orElse(null);
+            hooks.add(json.createObjectBuilder().add("name", e.getKey()).add("bundle", b.getSymbolicName())
+                    .add("bundleState", state(b)).add("active", hook.isPresent() && problem == null)
+                    .add("status", hook.map(PacketHook::status).orElse(b.getState() == Bundle.ACTIVE
+                            ? "bundle active, no hook service (its configuration?)" : "stopped"))
+                    .add("problem", problem == null ? JsonValue.NULL : json.createValue(problem)));
+        }
+        JsonArrayBuilder choices = json.createArrayBuilder();
+        for (Choice c : Choice.values()) {
+            choices.add(json.createObjectBuilder().add("name", c.label).add("hooks", json.createArrayBuilder(c.hooks))
+                    .add("description", c.description));
+        }
+        String kept = keptChoice();
+        return json.createObjectBuilder().add("hooks", hooks).add("choices", choices)
+                .add("choice", kept == null ? JsonValue.NULL : json.createValue(kept))
+                .add("running", running().<JsonValue>map(c -> json.createValue(c.label)).orElse(JsonValue.NULL));
+    }
+
+    /** The choice the hooks that run now make, if they make one. */
+    Optional<Choice> running() {
+        List<String> active = new ArrayList<>();
+        hookBundles().forEach((name, b) -> {
+            if (b.getState() == Bundle.ACTIVE) {
+                active.add(name);
+            }
+        });
+        String mode = nfqueueMode();
+        for (Choice c : Choice.values()) {
+            if (active.size() == c.hooks.size() && active.containsAll(c.hooks)
+                    && (c.nfqueueMode == null || c.nfqueueMode.equals(mode))) {
+                return Optional.of(c);
             }
         }
-        Replies.audit(log, enable ? "packet hooks enabled by the operator: flexwall filters again"
-                : "packet hooks disabled by the operator: their kernel rules stay until `flexwall disable` removes "
-                        + "them; flexwall filters again at its next start");
-        return ok(op).add("hooks", switched).build();
+        return Optional.empty();
+    }
+
+    /** Swaps to {@code choice} in the safe order and keeps it; see the class comment. */
+    public Outcome use(Choice choice) {
+        synchronized (SWAPPING) {
+            Map<String, Bundle> bundles = hookBundles();
+            for (String h : choice.hooks) {
+                if (!bundles.containsKey(h)) {
+                    return failed("the hook bundle " + BUNDLE_PREFIX + h + " is not installed in this appliance; "
+                            + "nothing changed");
+                }
+            }
+            if (choice.nfqueueMode != null && config == null) {
+                return failed("Configuration Admin is not running, so the NFQUEUE hook's mode cannot be set; nothing "
+                        + "changed");
+            }
+            List<String> started = new ArrayList<>();
+            String modeBefore = nfqueueMode();
+            boolean modeChanged = false;
+            try {
+                if (choice.nfqueueMode != null && !choice.nfqueueMode.equals(modeBefore)) {
+                    setNfqueueMode(choice.nfqueueMode); // SCR takes the queue's rules away, then puts the new ones
+                    modeChanged = true;
+                }
+                for (String h : choice.hooks) {
+                    Bundle b = bundles.get(h);
+                    if (b.getState() != Bundle.ACTIVE) {
+                        b.start();
+                        started.add(h);
+                    }
+                }
+                String notUp = awaitProtecting(choice);
+                if (notUp != null) {
+                    undo(bundles, started, modeChanged ? modeBefore : null);
+                    return failed("not swapped to " + choice.label + ": " + notUp + "; the hooks that ran before "
+                            + "still run");
+                }
+            } catch (BundleException | IOException | RuntimeException e) {
+                undo(bundles, started, modeChanged ? modeBefore : null);
+                return failed("not swapped to " + choice.label + ": " + e.getMessage() + "; the hooks that ran "
+                        + "before still run");
+            }
+            List<String> stopped = new ArrayList<>();
+            for (Map.Entry<String, Bundle> e : bundles.entrySet()) {
+                if (!choice.hooks.contains(e.getKey()) && e.getValue().getState() == Bundle.ACTIVE) {
+                    try {
+                        e.getValue().stop();
+                        stopped.add(e.getKey());
+                    } catch (BundleException ex) {
+                        return new Outcome(false, choice.label + " runs, but " + e.getKey() + " could not be stopped ("
+                                + ex.getMessage() + "); both decide now", started, stopped);
+                    }
+                }
+            }
+            String keepProblem = keep(choice);
+            String message = "packet hooks now: " + choice.label + " (" + String.join(" + ", choice.hooks)
+                    + (choice.nfqueueMode != null ? ", NFQUEUE mode " + choice.nfqueueMode : "") + ")"
+                    + (started.isEmpty() ? "" : "; started " + String.join(", ", started))
+                    + (modeChanged ? "; NFQUEUE mode was " + modeBefore : "")
+                    + (stopped.isEmpty() ? "" : "; stopped " + String.join(", ", stopped))
+                    + (keepProblem == null ? "" : "; " + keepProblem);
+            return new Outcome(keepProblem == null, message, started, stopped);
+        }
+    }
+
+    /** Null once every hook of the choice protects (in the choice's mode); else what the last one still says. */
+    private String awaitProtecting(Choice choice) throws IOException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        String waitingFor = null;
+        while (true) {
+            waitingFor = null;
+            for (String h : choice.hooks) {
+                Optional<PacketHook> hook = service(h);
+                if (hook.isEmpty()) {
+                    waitingFor = "the " + h + " hook did not register its service";
+                } else if (hook.get().problem().isPresent()) {
+                    waitingFor = "the " + h + " hook does not protect: " + hook.get().problem().get();
+                } else if (h.equals("nfqueue") && !hook.get().status().startsWith("active: " + choice.nfqueueMode
+                        + ",")) {
+                    waitingFor = "the nfqueue hook is not active in mode " + choice.nfqueueMode + ": "
+                            + hook.get().status();
+                }
+                if (waitingFor != null) {
+                    break;
+                }
+            }
+            if (waitingFor == null) {
+                return null;
+            }
+            if (System.nanoTime() - end > 0) {
+                return waitingFor + " within " + WAIT_SECONDS + " s";
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted while waiting: " + waitingFor;
+            }
+        }
+    }
+
+    /** The swap failed: the bundles it started stop again, the NFQUEUE hook gets its mode back. */
+    private void undo(Map<String, Bundle> bundles, List<String> started, String mode) {
+        for (String h : started) {
+            try {
+                bundles.get(h).stop();
+            } catch (BundleException | RuntimeException e) {
+                // it may be half up: stopping it is best effort, its kernel rules fail closed
+            }
+        }
+        if (mode != null) {
+            try {
+                setNfqueueMode(mode);
+            } catch (IOException | RuntimeException e) {
+                // reported by the answer's message through the hook's status
+            }
+        }
+    }
+
+    /** The hook bundles installed, by hook name (the bundle's name after {@value #BUNDLE_PREFIX}). */
+    Map<String, Bundle> hookBundles() {
+        Map<String, Bundle> m = new LinkedHashMap<>();
+        for (Bundle b : context.getBundles()) {
+            String bsn = b.getSymbolicName();
+            if (bsn != null && bsn.startsWith(BUNDLE_PREFIX) && b.getState() != Bundle.UNINSTALLED) {
+                m.put(bsn.substring(BUNDLE_PREFIX.length()), b);
+            }
+        }
+        return m;
+    }
+
+    /** The packet hook the bundle of {@code hook} registered, if it did. */
+    private Optional<PacketHook> service(String hook) {
+        try {
+            for (ServiceReference<PacketHook> r : context.getServiceReferences(PacketHook.class, null)) {
+                Bundle owner = r.getBundle();
+                if (owner != null && (BUNDLE_PREFIX + hook).equals(owner.getSymbolicName())) {
+                    PacketHook h = context.getService(r);
+                    if (h != null) {
+                        context.ungetService(r); // only asked now; the reference's bundle holds the object
+                        return Optional.of(h);
+                    }
+                }
+            }
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        return Optional.empty();
+    }
+
+    private String nfqueueMode() {
+        if (config == null) {
+            return null;
+        }
+        try {
+            Configuration[] found = config.listConfigurations("(service.pid=" + NFQUEUE_PID + ")");
+            Object mode = found == null || found.length == 0 || found[0].getProperties() == null ? null
+                    : found[0].getProperties().get("mode");
+            return mode == null ? "firstPacket" : mode.toString();
+        } catch (IOException | InvalidSyntaxException e) {
+            return null;
+        }
+    }
+
+    private void setNfqueueMode(String mode) throws IOException {
+        Configuration c = config.getConfiguration(NFQUEUE_PID, "?");
+        Dictionary<String, Object> p = c.getProperties() == null ? new Hashtable<>() : c.getProperties();
+        p.put("mode", mode);
+        c.update(p);
+    }
+
+    /** The choice kept in {@value #PID}, or null when the operator never chose. */
+    String keptChoice() {
+        if (config == null) {
+            return null;
+        }
+        try {
+            Configuration[] found = config.listConfigurations("(service.pid=" + PID + ")");
+            Object use = found == null || found.length == 0 || found[0].getProperties() == null ? null
+                    : found[0].getProperties().get(USE);
+            return use == null ? null : use.toString();
+        } catch (IOException | InvalidSyntaxException e) {
+            return null;
+        }
+    }
+
+    /** Keeps the choice for the next start; null when kept, else why not. */
+    private String keep(Choice choice) {
+        if (config == null) {
+            return "the choice is not kept across a restart: Configuration Admin is not running";
+        }
+        if (choice.label.equals(keptChoice())) {
+            return null;
+        }
+        try {
+            Configuration c = config.getConfiguration(PID, "?");
+            Dictionary<String, Object> p = new Hashtable<>();
+            p.put(USE, choice.label);
+            c.update(p);
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "the choice is not kept across a restart: " + e.getMessage();
+        }
+    }
+
+    private static String state(Bundle b) {
+        return switch (b.getState()) {
+            case Bundle.ACTIVE -> "active";
+            case Bundle.STARTING -> "starting";
+            case Bundle.STOPPING -> "stopping";
+            case Bundle.RESOLVED -> "resolved";
+            case Bundle.INSTALLED -> "installed";
+            default -> "uninstalled";
+        };
+    }
+
+    private static Outcome failed(String message) {
+        return new Outcome(false, message, List.of(), List.of());
     }
 }

@@ -43,7 +43,7 @@ import jakarta.json.JsonObject;
 public class Operations {
     /** The operations, by the name a request gives in its "op" field. */
     public static final List<String> NAMES = List.of("trust", "untrust", "programs", "reapprove", "ports", "status",
-            "reload", "reset", "disable", "enable", "update", "audit", "replay");
+            "reload", "reset", "disable", "enable", "update", "audit", "replay", "hook");
     /** Who changes trust through the Gogo shell: whoever has the JVM's console, which root started. */
     public static final String GOGO = "root (Gogo shell)";
 
@@ -64,6 +64,9 @@ public class Operations {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile ServiceComponentRuntime scr;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile org.osgi.service.cm.ConfigurationAdmin configurationAdmin;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -180,6 +183,8 @@ public class Operations {
                     return audit(text(request, "since"), request.getInt("limit", 0), text(request, "contains"));
                 case "replay":
                     return ReplayOperation.execute(captureReplay, request);
+                case "hook":
+                    return hook(text(request, "use"));
                 default:
                     return error(op, "unknown operation '" + op + "'; one of " + String.join(", ", NAMES));
             }
@@ -261,9 +266,22 @@ public class Operations {
         return statusReport().status();
     }
 
-    /** See {@link HookSwitch#switchPacketHooks}. */
+    /** See {@link HookEnablement#switchPacketHooks}. */
     public JsonObject switchPacketHooks(boolean enable) {
-        return HookSwitch.switchPacketHooks(scr, enable, log);
+        return HookEnablement.switchPacketHooks(scr, enable, log);
+    }
+
+    /** The packet hooks, or a swap to the hooks {@code use} names ({@link HookSwitch}). */
+    public JsonObject hook(String use) {
+        BundleContext c = context;
+        if (c == null) {
+            return error("hook", "hooks can be listed and swapped only inside the running appliance");
+        }
+        JsonObject answer = new HookSwitch(c, configurationAdmin).execute(use);
+        if (use != null) {
+            audit(answer.getString(answer.getBoolean("ok") ? "message" : "error"));
+        }
+        return answer;
     }
 
     /** Replaces one running implementation bundle by the jar at {@code path}; rolled back when it fails. */

@@ -55,6 +55,8 @@ public final class Render {
                 return audit(answer.getJsonArray("entries"));
             case "replay":
                 return ReplayCommand.text(answer);
+            case "hook":
+                return HookRender.text(answer);
             default:
                 return answer.toString();
         }

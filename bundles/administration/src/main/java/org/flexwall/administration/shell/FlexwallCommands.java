@@ -14,7 +14,7 @@ import jakarta.json.JsonObject;
 
 /**
  * The Gogo commands {@code flexwall:trust}, {@code untrust}, {@code programs}, {@code reapprove}, {@code ports},
- * {@code status}, {@code reload}, {@code reset}, {@code disable}, {@code enable}, {@code audit} and {@code replay}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
+ * {@code status}, {@code reload}, {@code reset}, {@code disable}, {@code enable}, {@code audit}, {@code replay} and {@code hook}: the same operations and the same text as the {@code flexwall} command, for the Felix shell.
  * A refused request throws, so Gogo shows the message and scripts see the failure.
  */
 @Component(name = "org.flexwall.administration.shell", service = FlexwallCommands.class, property = {
@@ -31,7 +31,8 @@ import jakarta.json.JsonObject;
         "osgi.command.function=enable",
         "osgi.command.function=update",
         "osgi.command.function=audit",
-        "osgi.command.function=replay" })
+        "osgi.command.function=replay",
+        "osgi.command.function=hook" })
 public class FlexwallCommands {
 
     @Reference
@@ -120,6 +121,14 @@ public class FlexwallCommands {
     /** replay FILE.pcap [--ports LIST] [--local ADDRS] [--flows N]: the file as the framework's user sees it. */
     public String replay(String... args) {
         return text(operations.execute(ReplayCommand.request(List.of(args)), Operations.GOGO));
+    }
+
+    /** hook [use NAME]: the packet hooks, or a swap to NAME. */
+    public String hook(String... args) {
+        if (args.length != 0 && (args.length != 2 || !args[0].equals("use"))) {
+            throw new IllegalArgumentException("usage: flexwall:hook [use NAME]");
+        }
+        return text(operations.hook(args.length == 2 ? args[1] : null));
     }
 
     /** audit [TEXT] [--since WHEN] [--limit N] */

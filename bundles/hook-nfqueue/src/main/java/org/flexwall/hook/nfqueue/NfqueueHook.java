@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.flexwall.api.packet.BypassTable;
+import org.flexwall.api.packet.ConnectionTracker;
 import org.flexwall.api.packet.DroppedPacket;
 import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
@@ -108,6 +109,7 @@ public class NfqueueHook implements PacketHook, PacketCounters {
 
     private volatile BypassTable bypassTable;
     private volatile PacketDecider decider;
+    private volatile ConnectionTracker tracker;
 
     private HookSettings settings;
     private QueueRules rules;
@@ -235,9 +237,48 @@ public class NfqueueHook implements PacketHook, PacketCounters {
             rulesInstalled = false;
         }
         if (!rulesInstalled) {
+            boolean javaDecides = settings.mode() == Mode.USERSPACE;
+            if (javaDecides) {
+                adoptKernelConnections(); // before the first packet reaches the Java ICF
+            }
             QueueRules.Detection d = rules.install();
             rulesInstalled = true;
             log.info("NFQUEUE {}: rules installed with {}: {}", settings.queueNum(), d.backend().label, d.reason());
+            if (javaDecides) {
+                adoptKernelConnections(); // and those conntrack admitted while the rules went in
+            }
+        }
+    }
+
+    /**
+     * userspace mode: the Java ICF decides from now on where conntrack did, so it takes over conntrack's established
+     * flows first and sessions survive the swap. Without an ICF, or when conntrack cannot be read, the mode still
+     * starts: flows the ICF does not know are dropped (fail closed) and TCP ones picked up again from their next
+     * outbound segment where the ICF's loosePickup allows.
+     */
+    private void adoptKernelConnections() {
+        ConnectionTracker t = tracker;
+        if (t == null) {
+            log.warn("NFQUEUE {}: no stateful ICF bound to take over the kernel's established flows", settings.queueNum());
+            return;
+        }
+        try {
+            t.adoptKernelConnections();
+        } catch (IOException | RuntimeException e) {
+            log.warn("NFQUEUE {}: the kernel's established flows could not be taken over ({}); replies to flows the "
+                    + "stateful ICF does not know are dropped", settings.queueNum(), e.getMessage());
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindTracker(ConnectionTracker t) {
+        tracker = t;
+    }
+
+    void unbindTracker(ConnectionTracker t) {
+        if (tracker == t) {
+            tracker = null;
         }
     }
 
@@ -287,6 +328,23 @@ public class NfqueueHook implements PacketHook, PacketCounters {
     public String status() {
         return QueueStatus.describe(settings, consumer, rulesInstalled, problem, bypassTable != null,
                 decider != null);
+    }
+
+    /**
+     * Not protecting while its queue is not bound or its rules are not in the kernel (the baseline then drops what
+     * they would have queued: new flows to ports not yet open). A hook swap waits for this to be empty.
+     */
+    @Override
+    public java.util.Optional<String> problem() {
+        QueueConsumer c = consumer;
+        String p = problem;
+        if (settings == null || c == null || !c.alive() || !rulesInstalled) {
+            return java.util.Optional.of("NFQUEUE " + (settings == null ? "" : settings.queueNum() + " ")
+                    + "is not deciding: " + (p != null ? p : c == null || !c.alive() ? "its receive thread is not "
+                    + "running yet" : "its kernel rules are not installed yet") + "; the kernel baseline drops what "
+                    + "it would queue");
+        }
+        return java.util.Optional.empty();
     }
 
     // --- PacketCounters -----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.flexwall.api.packet.ConnectionTracker;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.DroppedPacket;
 import org.flexwall.api.packet.PacketCounters;
@@ -124,6 +125,7 @@ public class PcapHook implements PacketHook, PacketCounters {
     private Logger log;
 
     private volatile PacketDecider decider;
+    private volatile ConnectionTracker tracker;
     private volatile Settings settings;
     private volatile List<Leg> legs = List.of();
     private volatile String problem = "not started";
@@ -199,10 +201,12 @@ public class PcapHook implements PacketHook, PacketCounters {
                 }
             }
             close();
+            adoptKernelConnections(); // the Java ICF decides from here on: established sessions go on
             if (kernel != null) {
                 kernel.block();
             }
             start();
+            adoptKernelConnections(); // and those the kernel path admitted meanwhile
             problem = null;
             lastLogged = null;
             log.info("pcap {}: running", settings.where());
@@ -307,6 +311,35 @@ public class PcapHook implements PacketHook, PacketCounters {
             lastReported.put(kind, now);
         }
         log.warn("pcap {}: {} (logged at most once a minute)", settings.where(), message);
+    }
+
+    /**
+     * The stateful ICF takes over the flows the kernel's conntrack (of the JVM's namespace, where the kernel path ran)
+     * holds, so sessions established before the bridge started keep their replies (see {@link ConnectionTracker}).
+     */
+    private void adoptKernelConnections() {
+        ConnectionTracker t = tracker;
+        if (t == null || settings.monitor()) {
+            return;
+        }
+        try {
+            t.adoptKernelConnections();
+        } catch (IOException | RuntimeException e) {
+            log.warn("pcap {}: the kernel's established flows could not be taken over ({}); replies to flows the "
+                    + "stateful ICF does not know are dropped", settings.where(), e.getMessage());
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindTracker(ConnectionTracker t) {
+        tracker = t;
+    }
+
+    void unbindTracker(ConnectionTracker t) {
+        if (tracker == t) {
+            tracker = null;
+        }
     }
 
     // --- the engine's entry stage: optional, dynamic, greedy; read once per frame --------------------------------

@@ -1,0 +1,88 @@
+package org.flexwall.icf;
+
+import static org.flexwall.api.packet.Direction.INBOUND;
+import static org.flexwall.api.packet.Direction.OUTBOUND;
+import static org.flexwall.api.packet.Verdict.ACCEPT;
+import static org.flexwall.api.packet.Verdict.DROP;
+import static org.flexwall.packet.testing.PacketBuilder.ACK;
+import static org.flexwall.packet.testing.PacketBuilder.PSH;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Set;
+
+import org.flexwall.api.packet.Direction;
+import org.flexwall.api.packet.Verdict;
+import org.flexwall.packet.testing.ByteView;
+import org.flexwall.packet.testing.PacketBuilder;
+import org.junit.jupiter.api.Test;
+
+class ConntrackSeedTest {
+    static final long S = 1_000_000_000L;
+    static final String US = "192.0.2.1", THEM = "198.51.100.7", US6 = "2001:db8::1", THEM6 = "2001:db8:ffff::7";
+    static final String TABLE = """
+            ipv4     2 tcp      6 431999 ESTABLISHED src=192.0.2.1 dst=198.51.100.7 sport=40000 dport=443 src=198.51.100.7 dst=192.0.2.1 sport=443 dport=40000 [ASSURED] mark=0 use=1
+            ipv4     2 tcp      6 431990 ESTABLISHED src=198.51.100.7 dst=192.0.2.1 sport=51000 dport=7000 src=192.0.2.1 dst=198.51.100.7 sport=7000 dport=51000 [ASSURED] mark=0 use=1
+            ipv4     2 tcp      6 110 SYN_SENT src=192.0.2.1 dst=198.51.100.7 sport=40001 dport=443 [UNREPLIED] src=198.51.100.7 dst=192.0.2.1 sport=443 dport=40001 mark=0 use=1
+            ipv4     2 tcp      6 100 TIME_WAIT src=192.0.2.1 dst=198.51.100.7 sport=40002 dport=443 src=198.51.100.7 dst=192.0.2.1 sport=443 dport=40002 [ASSURED] mark=0 use=1
+            ipv4     2 udp      17 170 src=192.0.2.1 dst=198.51.100.7 sport=5353 dport=53 src=198.51.100.7 dst=192.0.2.1 sport=53 dport=5353 [ASSURED] mark=0 use=1
+            ipv4     2 udp      17 20 src=192.0.2.1 dst=198.51.100.7 sport=5354 dport=53 [UNREPLIED] src=198.51.100.7 dst=192.0.2.1 sport=53 dport=5354 mark=0 use=1
+            ipv4     2 icmp     1 29 src=192.0.2.1 dst=198.51.100.7 type=8 code=0 id=7 src=198.51.100.7 dst=192.0.2.1 type=0 code=0 id=7 mark=0 use=1
+            ipv6     10 tcp      6 431999 ESTABLISHED src=2001:db8::1 dst=2001:db8:ffff::7 sport=40000 dport=443 src=2001:db8:ffff::7 dst=2001:db8::1 sport=443 dport=40000 [ASSURED] mark=0 use=1
+            conntrack v1.4.7 (conntrack-tools): 8 flow entries have been shown.
+            """;
+
+    StatefulIcf icf = new StatefulIcf(new StatefulIcf.Settings(1024, 16, 60 * S, 86400 * S, 120 * S, 10 * S, 30 * S,
+            180 * S, 30 * S, false, 64, 30 * S)); // no loose pickup: only what was adopted passes
+    long now = 1_000 * S;
+
+    Verdict send(Direction direction, PacketBuilder b) {
+        return icf.decide(ByteView.of(b.build(), direction), now);
+    }
+
+    int adopt() throws Exception {
+        return ConntrackSeed.adopt(icf, ConntrackSeed.parse(TABLE),
+                Set.of(InetAddress.getByName(US), InetAddress.getByName(US6)), now);
+    }
+
+    @Test
+    void onlyEstablishedTcpAndAnsweredUdpFlowsAreTakenOver() throws Exception {
+        List<ConntrackSeed.Flow> flows = ConntrackSeed.parse(TABLE);
+        assertEquals(4, flows.size(), flows.toString());
+        assertEquals(List.of(40000, 51000, 5353, 40000), flows.stream().map(ConntrackSeed.Flow::sourcePort).toList());
+        assertEquals(4, adopt());
+        assertEquals(0, adopt(), "a second seed adds nothing the table knows");
+    }
+
+    @Test
+    void aTakenOverConnectionsRepliesPassFromTheirFirstSegmentWhicheverSideSpeaksFirst() throws Exception {
+        adopt();
+        // the server speaks first after the swap: its segment starts the windows
+        assertEquals(ACCEPT, send(INBOUND, PacketBuilder.v4(THEM, US).tcp(443, 40000, ACK | PSH).seq(900_000)
+                .ack(77_000).payload(100)));
+        assertEquals(ACCEPT, send(OUTBOUND, PacketBuilder.v4(US, THEM).tcp(40000, 443, ACK).seq(77_000)
+                .ack(900_100)));
+        assertEquals(ACCEPT, send(INBOUND, PacketBuilder.v4(THEM, US).tcp(443, 40000, ACK | PSH).seq(900_100)
+                .ack(77_000).payload(100)));
+        // a client of a local service: keyed with this side as the local one
+        assertEquals(ACCEPT, send(INBOUND, PacketBuilder.v4(THEM, US).tcp(51000, 7000, ACK | PSH).seq(5)
+                .ack(6).payload(10)));
+        assertEquals(ACCEPT, send(INBOUND, PacketBuilder.v6(THEM6, US6).tcp(443, 40000, ACK).seq(1).ack(2)));
+        assertEquals(ACCEPT, send(INBOUND, PacketBuilder.v4(THEM, US).udp(53, 5353).payload(40)));
+    }
+
+    @Test
+    void whatConntrackDidNotHoldAsEstablishedStaysUnsolicited() throws Exception {
+        adopt();
+        assertEquals(DROP, send(INBOUND, PacketBuilder.v4(THEM, US).tcp(443, 40001, ACK).seq(1).ack(2)));
+        assertEquals(DROP, send(INBOUND, PacketBuilder.v4(THEM, US).tcp(443, 40002, ACK).seq(1).ack(2)));
+        assertEquals(DROP, send(INBOUND, PacketBuilder.v4(THEM, US).udp(53, 5354).payload(40)));
+        assertEquals(DROP, send(INBOUND, PacketBuilder.v4(THEM, US).tcp(443, 40003, ACK).seq(1).ack(2)));
+        // once its window is learnt, a taken-over connection checks sequence numbers again
+        assertEquals(ACCEPT, send(INBOUND, PacketBuilder.v4(THEM, US).tcp(443, 40000, ACK).seq(900_000)
+                .ack(77_000)));
+        assertEquals(DROP, send(INBOUND, PacketBuilder.v4(THEM, US).tcp(443, 40000, ACK).seq(900_000 + (1 << 30)
+                + 5).ack(77_000)));
+    }
+}
