@@ -1,0 +1,40 @@
+package org.flexwall.testing;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
+
+/**
+ * Waiting for a condition, with Awaitility and the limits this project's tests share: checked every 20 ms, given up
+ * after 10 s by default (generous: the machine is shared). A timeout fails the test naming what did not happen.
+ */
+public final class Await {
+    /** How long a condition is waited for unless the test says otherwise. */
+    public static final Duration DEFAULT = Duration.ofSeconds(10);
+
+    private Await() {
+    }
+
+    /** Awaitility's builder for {@code what}, at most {@code limit}, polling every 20 ms from the start. */
+    public static ConditionFactory await(String what, Duration limit) {
+        return Awaitility.await(what).atMost(limit).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+                .pollInSameThread();
+    }
+
+    /** Waits up to {@link #DEFAULT} until {@code condition} holds; fails with {@code what} otherwise. */
+    public static void until(String what, Callable<Boolean> condition) {
+        await(what, DEFAULT).until(condition);
+    }
+
+    /** Waits up to {@code limit} until {@code condition} holds; fails with {@code what} otherwise. */
+    public static void until(String what, Duration limit, Callable<Boolean> condition) {
+        await(what, limit).until(condition);
+    }
+
+    /** Waits up to {@code limit} until {@code supplier} gives a non-null value, and returns it. */
+    public static <T> T value(String what, Duration limit, Callable<T> supplier) {
+        return await(what, limit).until(supplier, v -> v != null);
+    }
+}
