@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Waiting for a condition, with Awaitility and the limits this project's tests share: checked every 20 ms, given up
@@ -31,6 +32,26 @@ public final class Await {
     /** Waits up to {@code limit} until {@code condition} holds; fails with {@code what} otherwise. */
     public static void until(String what, Duration limit, Callable<Boolean> condition) {
         await(what, limit).until(condition);
+    }
+
+    /**
+     * Waits up to {@code limit} until {@code condition} holds; otherwise fails with {@code what} and {@code details}
+     * as they are then (the appliance's output, the last status).
+     */
+    public static void until(String what, Duration limit, Callable<Boolean> condition, Callable<String> details) {
+        try {
+            await(what, limit).until(condition);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(what + ": not within " + limit.toMillis() + " ms\n" + describe(details), e);
+        }
+    }
+
+    private static String describe(Callable<String> details) {
+        try {
+            return details.call();
+        } catch (Exception e) {
+            return "(no details: " + e + ")";
+        }
     }
 
     /** Waits up to {@code limit} until {@code supplier} gives a non-null value, and returns it. */

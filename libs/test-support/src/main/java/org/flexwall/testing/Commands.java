@@ -18,15 +18,15 @@ public final class Commands {
     }
 
     /** The command line, its exit code and its combined output. */
-    public record Result(List<String> command, int exit, String output) {
+    public record Result(List<String> command, int exitCode, String output) {
         public boolean ok() {
-            return exit == 0;
+            return exitCode == 0;
         }
 
         /** This result, or an IllegalStateException naming the command, its exit code and its output. */
         public Result check() {
-            if (exit != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed (" + exit + "): " + output);
+            if (exitCode != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed (" + exitCode + "): " + output);
             }
             return this;
         }
@@ -63,7 +63,7 @@ public final class Commands {
         Result r = run(ns, null, argv);
         if (!r.ok()) {
             throw new IOException(String.join(" ", argv) + (ns == null ? "" : " in " + ns) + " exited with "
-                    + r.exit() + ": " + r.output());
+                    + r.exitCode() + ": " + r.output());
         }
         return r.output();
     }

@@ -71,6 +71,18 @@ class TestSupportTest {
         assertEquals(3, polls.get());
         Throwable e = assertThrows(Throwable.class, () -> Await.until("never", Duration.ofMillis(100), () -> false));
         assertTrue(e.getMessage().contains("never"), e.getMessage());
+        AssertionError detailed = assertThrows(AssertionError.class,
+                () -> Await.until("never", Duration.ofMillis(100), () -> false, () -> "the state then"));
+        assertTrue(detailed.getMessage().contains("never") && detailed.getMessage().contains("the state then"),
+                detailed.getMessage());
+    }
+
+    @Test
+    void anAssertionFailingInsideTheConditionEndsTheWaitWithItsOwnMessage() {
+        AssertionError e = assertThrows(AssertionError.class, () -> Await.until("a live process", () -> {
+            throw new AssertionError("the process exited");
+        }));
+        assertEquals("the process exited", e.getMessage());
     }
 
     @Test
