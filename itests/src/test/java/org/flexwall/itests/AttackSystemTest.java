@@ -1,7 +1,6 @@
 package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +35,7 @@ class AttackSystemTest {
 
     @BeforeEach
     void onlyInTheTestNamespace() {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
     }
 
     @AfterEach

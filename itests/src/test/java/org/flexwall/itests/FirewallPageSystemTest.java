@@ -20,6 +20,7 @@ import java.util.Map;
 
 import jakarta.json.Json;
 
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -197,7 +198,7 @@ class FirewallPageSystemTest {
 
     /** One exchange with the listener from outside: whether a line came back. */
     private static boolean connects(ApplianceLab lab) throws Exception {
-        OutsideNetwork.Result r = lab.outside.outside("bash", "-c", "echo ping | socat -T 3 - TCP4:"
+        Commands.Result r = lab.outside.outside("bash", "-c", "echo ping | socat -T 3 - TCP4:"
                 + ApplianceLab.APPLIANCE + ":" + WAITING + ",connect-timeout=2");
         return r.ok() && r.output().contains("ping");
     }

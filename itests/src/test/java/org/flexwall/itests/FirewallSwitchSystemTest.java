@@ -3,18 +3,18 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import org.flexwall.itests.OutsideNetwork.Result;
+import org.flexwall.testing.Commands.Result;
 
 import jakarta.json.JsonObject;
 
@@ -29,7 +29,7 @@ class FirewallSwitchSystemTest {
 
     @BeforeEach
     void onlyInTheTestNamespace() {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
     }
 
     @AfterEach

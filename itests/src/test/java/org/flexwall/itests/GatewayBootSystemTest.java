@@ -2,7 +2,6 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +41,7 @@ class GatewayBootSystemTest {
 
     @BeforeEach
     void network() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         outside = OutsideNetwork.create();
         lan = "fwt-lan-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
         OutsideNetwork.here("ip", "netns", "add", lan).check();

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,12 +34,12 @@ class HealthSystemTest {
         try (ApplianceProcess appliance = ApplianceProcess.start(work, port, List.of(), "--data", data.toString(),
                 "--config", config.toString())) {
             OperatorCliSystemTest.awaitLine(appliance, "flexwall ready");
-            OutsideNetwork.Result healthy = ApplianceImage.flexwall(data, "status");
+            Commands.Result healthy = ApplianceImage.flexwall(data, "status");
 
             // what flexwall's hook does not see: its table still there by name, but accepting everything
             nft("delete table inet flexwall\nadd table inet flexwall\n"
                     + "add chain inet flexwall input { type filter hook input priority filter; policy accept; }\n");
-            OutsideNetwork.Result replaced = ApplianceImage.flexwall(data, "status");
+            Commands.Result replaced = ApplianceImage.flexwall(data, "status");
             JsonObject json = ApplianceImage.flexwallJson(data, "status");
             JsonObject baseline = json.getJsonArray("checks").getValuesAs(JsonObject.class).stream()
                     .filter(c -> c.getString("name").equals("flexwall baseline table")).findFirst().orElseThrow();
@@ -58,7 +59,7 @@ class HealthSystemTest {
             nft("delete table inet flexwall\n");
             OperatorCliSystemTest.awaitLine(appliance, "applying the baseline again");
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-            OutsideNetwork.Result again;
+            Commands.Result again;
             while ((again = ApplianceImage.flexwall(data, "status")).exitCode() != 0 && System.nanoTime() < deadline) {
                 Thread.sleep(500);
             }

@@ -3,7 +3,6 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -20,13 +19,14 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import org.flexwall.itests.OutsideNetwork.Result;
+import org.flexwall.testing.Commands.Result;
 
 /**
  * Issue 13, findings 5 to 7, end to end: the attacks on "who listens" as they were made, against the appliance image,
@@ -52,7 +52,7 @@ class IdentityAttackSystemTest {
 
     @BeforeAll
     static void startApplianceAndTrustTheServers() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         // a non-root user must reach the programs: the temp directory is root's only
         Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path bin = Files.createDirectory(work.resolve("bin"));

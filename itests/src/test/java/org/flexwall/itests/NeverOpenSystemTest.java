@@ -3,7 +3,6 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +14,7 @@ import java.util.regex.Pattern;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,7 +35,7 @@ class NeverOpenSystemTest {
 
     @BeforeEach
     void needsTheNetwork() {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
     }
 
     private void startLab(JsonObject settings) throws Exception {
@@ -73,7 +73,7 @@ class NeverOpenSystemTest {
     void aBaselineThatCannotBeInstalledIsNeverReadyAndWhatIsQueuedStillDropsUnderAFlood() throws Exception {
         startLab(Json.createObjectBuilder().add("org.flexwall.hook.nftables", Json.createObjectBuilder()
                 .add("nftBinary", "/nonexistent/nft")).build());
-        OutsideNetwork.Result status = ApplianceImage.flexwall(lab.data, "status");
+        Commands.Result status = ApplianceImage.flexwall(lab.data, "status");
         assertTrue(status.exitCode() != 0, "flexwall status with no firewall table: " + status.output());
         assertTrue(status.output().contains("NOT on"), status.output());
         String log = lab.appliance().output();

@@ -2,7 +2,6 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +39,7 @@ class PacketDecisionSystemTest {
 
     @BeforeEach
     void needsTheNetwork() {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
     }
 
     @AfterEach

@@ -58,4 +58,13 @@ public final class Await {
     public static <T> T value(String what, Duration limit, Callable<T> supplier) {
         return await(what, limit).until(supplier, v -> v != null);
     }
+
+    /** As {@link #value(String, Duration, Callable)}, failing with {@code details} as they are then. */
+    public static <T> T value(String what, Duration limit, Callable<T> supplier, Callable<String> details) {
+        try {
+            return value(what, limit, supplier);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(what + ": not within " + limit.toMillis() + " ms\n" + describe(details), e);
+        }
+    }
 }

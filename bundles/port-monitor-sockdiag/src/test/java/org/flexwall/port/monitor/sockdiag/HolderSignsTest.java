@@ -5,7 +5,6 @@ import static org.flexwall.port.monitor.sockdiag.Listeners.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -22,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.port.SocketOwner;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +40,7 @@ class HolderSignsTest {
 
     @BeforeEach
     void needRoot() {
-        assumeTrue("root".equals(System.getProperty("user.name")), "reading other processes' /proc needs root");
+        SystemTests.requireRoot("reading other processes' /proc needs root");
         scanner = new SocketScanner();
     }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.flexwall.api.port.PortActivityListener;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,7 +34,7 @@ class TraceInstanceTest {
 
     @BeforeEach
     void startTracing() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "kernel tracepoints need root");
+        SystemTests.requireRoot("kernel tracepoints need root");
         trace = TraceInstance.create(TraceInstance.locate(), "flexwall-test");
         PortActivityListener to = new PortActivityListener() {
             @Override
