@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import org.flexwall.testing.Await;
 import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -106,13 +108,7 @@ class FirewallSwitchSystemTest {
     }
 
     private static void awaitTrue(Check check, String what) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!check.holds()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError(what + " within 20 s");
-            }
-            Thread.sleep(50);
-        }
+        Await.until(what, Duration.ofSeconds(20), check::holds);
     }
 
     interface Check {

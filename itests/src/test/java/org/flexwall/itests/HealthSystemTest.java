@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
+import java.util.concurrent.atomic.AtomicReference;
+import org.flexwall.testing.Await;
 import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,12 +61,11 @@ class HealthSystemTest {
             // the operator puts the baseline back: the next start of the hook re-applies it, and the check passes
             nft("delete table inet flexwall\n");
             OperatorCliSystemTest.awaitLine(appliance, "applying the baseline again");
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-            Commands.Result again;
-            while ((again = ApplianceImage.flexwall(data, "status")).exitCode() != 0 && System.nanoTime() < deadline) {
-                Thread.sleep(500);
-            }
-            assertEquals(0, again.exitCode(), again.output());
+            AtomicReference<Commands.Result> again = new AtomicReference<>();
+            Await.until("flexwall status exiting with 0", Duration.ofSeconds(60), () -> {
+                again.set(ApplianceImage.flexwall(data, "status"));
+                return again.get().exitCode() == 0;
+            }, () -> again.get().output());
             OperatorCliSystemTest.awaitLine(appliance, "flexwall protects again");
         }
     }

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -19,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.json.JsonObject;
 
+import java.util.concurrent.atomic.AtomicReference;
+import org.flexwall.testing.Await;
 import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -299,33 +302,27 @@ class IdentityAttackSystemTest {
     }
 
     private static void awaitPermitted(int port) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (System.nanoTime() < end) {
-            if (permitted().contains("tcp/ipv4/" + port) || permitted().contains("udp/ipv4/" + port)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("port " + port + " was not permitted; " + flexwall("ports") + "\n" + appliance.output());
+        Await.until("port " + port + " permitted", Duration.ofSeconds(15),
+                () -> permitted().contains("tcp/ipv4/" + port) || permitted().contains("udp/ipv4/" + port),
+                () -> flexwall("ports") + "\n" + appliance.output());
     }
 
     /** Waits until the TCP socket on {@code port} is refused; returns the reason shown by {@code ports --json}. */
     private static String awaitRefused(int port) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        JsonObject last = null;
-        while (System.nanoTime() < end) {
-            last = flexwall("ports");
-            for (var v : last.getJsonArray("refused")) {
+        AtomicReference<JsonObject> last = new AtomicReference<>();
+        JsonObject refused = Await.value("port " + port + " refused", Duration.ofSeconds(15), () -> {
+            last.set(flexwall("ports"));
+            for (var v : last.get().getJsonArray("refused")) {
                 JsonObject r = v.asJsonObject();
                 if (r.getInt("port") == port && !permitted().contains("tcp/ipv4/" + port)) {
-                    String reason = r.getString("reason");
-                    assertFalse(reason.isBlank(), r.toString());
-                    return reason;
+                    return r;
                 }
             }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("port " + port + " was not refused; " + last + "\n" + appliance.output());
+            return null;
+        }, () -> last.get() + "\n" + appliance.output());
+        String reason = refused.getString("reason");
+        assertFalse(reason.isBlank(), refused.toString());
+        return reason;
     }
 
     static JsonObject flexwall(String... args) throws Exception {

@@ -16,11 +16,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.port.SocketOwner;
+import org.flexwall.testing.Await;
 import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -270,19 +272,8 @@ class HolderSignsTest {
         return reader(p).readLine();
     }
 
-    interface Check {
-        boolean holds() throws Exception;
-    }
-
-    private static void awaitTrue(Check c) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < end) {
-            if (c.holds()) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("condition not met within 10 s");
+    private static void awaitTrue(Callable<Boolean> c) {
+        Await.until("the condition", c);
     }
 
 }
