@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import org.flexwall.testing.Commands;
 
 /** The appliance image built by appliance-image, and helpers to run it with a test's own data and settings. */
 final class ApplianceImage {
@@ -80,7 +81,7 @@ final class ApplianceImage {
     }
 
     /** Runs bin/flexwall as an operator would, for the appliance whose data directory is {@code data}. */
-    static OutsideNetwork.Result flexwall(Path data, String... args) throws IOException {
+    static Commands.Result flexwall(Path data, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/flexwall").toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -96,7 +97,7 @@ final class ApplianceImage {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted: flexwall " + String.join(" ", args), e);
         }
-        return new OutsideNetwork.Result(command, p.exitValue(), out);
+        return new Commands.Result(command, p.exitValue(), out);
     }
 
     /** {@code flexwall ARGS --json} for the appliance whose data directory is {@code data}: its JSON answer. */
@@ -107,7 +108,7 @@ final class ApplianceImage {
     }
 
     /** The JSON answer in a command's output (the line a --json command prints). */
-    static JsonObject json(OutsideNetwork.Result r) {
+    static JsonObject json(Commands.Result r) {
         String line = r.output().lines().filter(l -> l.startsWith("{")).findFirst()
                 .orElseThrow(() -> new AssertionError("no JSON answer from " + r.command() + ": " + r.output()));
         return Json.createReader(new StringReader(line)).readObject();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -13,6 +14,7 @@ import java.util.regex.Pattern;
 
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
+import org.flexwall.testing.Await;
 
 /**
  * A lab for packet-path system tests: the appliance started from its image in the test JVM's namespace (management
@@ -93,15 +95,10 @@ final class ApplianceLab implements AutoCloseable {
     }
 
     void awaitTrustedPortPermitted() throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < end) {
-            if (flexwall("ports").getJsonArray("permitted").stream()
-                    .anyMatch(p -> p.asJsonObject().getInt("port") == TRUSTED)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("port " + TRUSTED + " was not permitted within 20 s\n" + appliance.output());
+        Await.until("port " + TRUSTED + " permitted", Duration.ofSeconds(20),
+                () -> flexwall("ports").getJsonArray("permitted").stream()
+                        .anyMatch(p -> p.asJsonObject().getInt("port") == TRUSTED),
+                appliance::output);
     }
 
     /** The operator's command {@code flexwall ARGS --json}. */
@@ -143,13 +140,8 @@ final class ApplianceLab implements AutoCloseable {
     /** Waits until the session has exchanged 10 more messages: it flows, not merely lives. */
     void awaitSessionFlows(String when) throws Exception {
         long before = sessionExchanged();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (sessionExchanged() < before + 10) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("the session stood still for 20 s " + when + ": " + sessionReport());
-            }
-            Thread.sleep(50);
-        }
+        Await.until("the session flowing " + when, Duration.ofSeconds(20), () -> sessionExchanged() >= before + 10,
+                this::sessionReport);
     }
 
     private long sessionExchanged() throws IOException {

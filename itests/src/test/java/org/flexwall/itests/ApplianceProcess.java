@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
+import org.flexwall.testing.Await;
 
 /** The appliance started from its image as a real process, the way an operator starts it: bin/flexwall run. */
 final class ApplianceProcess implements AutoCloseable {
@@ -102,17 +104,12 @@ final class ApplianceProcess implements AutoCloseable {
 
     /** Waits until the console asks for a login (401), failing with the appliance's output after the deadline. */
     void awaitConsole(long deadlineSeconds) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(deadlineSeconds);
-        while (System.nanoTime() < end) {
+        Await.until("the console asking for a login", Duration.ofSeconds(deadlineSeconds), () -> {
             if (!process.isAlive()) {
                 throw new AssertionError("flexwall exited with " + process.exitValue() + ":\n" + output());
             }
-            if (status("/system/console/bundles", null) == 401) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the console did not answer within " + deadlineSeconds + " s:\n" + output());
+            return status("/system/console/bundles", null) == 401;
+        }, this::output);
     }
 
     @Override

@@ -15,11 +15,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import java.util.concurrent.atomic.AtomicReference;
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +52,7 @@ class AuditTrailSystemTest {
 
             JsonObject answer = ApplianceImage.flexwallJson(data, "audit", "audited-server");
             List<JsonObject> entries = answer.getJsonArray("entries").getValuesAs(JsonObject.class);
-            OutsideNetwork.Result text = ApplianceImage.flexwall(data, "audit", "--since", "1h");
+            Commands.Result text = ApplianceImage.flexwall(data, "audit", "--since", "1h");
 
             assertAll(
                     () -> assertTrue(answer.getBoolean("ok"), answer.toString()),
@@ -103,18 +107,12 @@ class AuditTrailSystemTest {
 
     /** The newest audit entry containing {@code text}, once the appliance has recorded one (port changes lag). */
     private static JsonObject awaitEntry(Path data, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            JsonObject answer = ApplianceImage.flexwallJson(data, "audit", text, "--limit", "1");
-            List<JsonObject> entries = answer.getJsonArray("entries").getValuesAs(JsonObject.class);
-            if (!entries.isEmpty()) {
-                return entries.get(0);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no audit entry '" + text + "' within 60 s: " + answer);
-            }
-            Thread.sleep(200);
-        }
+        AtomicReference<JsonObject> answer = new AtomicReference<>();
+        return Await.value("an audit entry '" + text + "'", Duration.ofSeconds(60), () -> {
+            answer.set(ApplianceImage.flexwallJson(data, "audit", text, "--limit", "1"));
+            List<JsonObject> entries = answer.get().getJsonArray("entries").getValuesAs(JsonObject.class);
+            return entries.isEmpty() ? null : entries.get(0);
+        }, () -> String.valueOf(answer.get()));
     }
 
     @Test
@@ -200,17 +198,12 @@ class AuditTrailSystemTest {
         return appliance;
     }
 
-    private static void awaitAnswered(List<String> answered, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
+    private static void awaitAnswered(List<String> answered, int count) {
+        Await.until(count + " trust changes answered", Duration.ofSeconds(120), () -> {
             synchronized (answered) {
-                if (answered.size() >= count) {
-                    return;
-                }
+                return answered.size() >= count;
             }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("only " + answered.size() + " trust changes answered in 120 s");
+        }, () -> "only " + answered.size());
     }
 
     private static boolean ok(JsonObject answer) {

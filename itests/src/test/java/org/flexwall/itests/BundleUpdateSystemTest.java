@@ -3,7 +3,6 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,7 +47,7 @@ class BundleUpdateSystemTest {
 
     @BeforeEach
     void startLab() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         lab = ApplianceLab.start(work, JsonObject.EMPTY_JSON_OBJECT);
     }
 

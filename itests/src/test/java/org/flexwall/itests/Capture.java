@@ -4,13 +4,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
+import org.flexwall.testing.Await;
 
 /** tcpdump on the appliance's wan0 for the length of a try block; the capture file is complete once closed. */
 record Capture(Process tcpdump, Path file) implements AutoCloseable {
@@ -73,11 +77,15 @@ record Capture(Process tcpdump, Path file) implements AutoCloseable {
     public void close() throws InterruptedException, IOException {
         // on a loaded machine tcpdump may lag behind the test: let it write what it still has first (at most 3 s,
         // as traffic that goes on past the try block keeps the file growing)
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        long size = -1;
-        while (Files.size(file) != size && System.nanoTime() < end) {
-            size = Files.size(file);
-            Thread.sleep(300);
+        AtomicLong lastSize = new AtomicLong(-1);
+        try {
+            Await.await("tcpdump's file to stop growing", Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> {
+                        long size = Files.size(file);
+                        return lastSize.getAndSet(size) == size;
+                    });
+        } catch (ConditionTimeoutException e) {
+            // still growing after 3 s: the traffic goes on, stop tcpdump anyway
         }
         tcpdump.destroy(); // SIGTERM: tcpdump writes what it has and exits
         tcpdump.waitFor(10, TimeUnit.SECONDS);

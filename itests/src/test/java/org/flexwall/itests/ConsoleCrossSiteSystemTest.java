@@ -12,6 +12,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 
+import org.flexwall.testing.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,14 +57,9 @@ class ConsoleCrossSiteSystemTest {
         http = new RawHttp("127.0.0.1", appliance.port);
         own = "http://127.0.0.1:" + appliance.port;
         // the login comes up before the console's Bundles page does
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (http.send("GET", "/system/console/bundles.json", Map.of("Authorization", RawHttp.basic("admin",
-                password)), null).status() != 200) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the console's Bundles page did not come up:\n" + appliance.output());
-            }
-            Thread.sleep(100);
-        }
+        Await.until("the console's Bundles page", Duration.ofSeconds(60),
+                () -> http.send("GET", "/system/console/bundles.json", Map.of("Authorization", RawHttp.basic("admin",
+                        password)), null).status() == 200, appliance::output);
     }
 
     @AfterAll
@@ -162,13 +159,8 @@ class ConsoleCrossSiteSystemTest {
         RawHttp.Response saved = post("/system/console/configMgr/org.flexwall.administration.console",
                 configuration(Map.of("username", "admin", "allowed.hosts", "console.example")), "Origin", own);
         assertTrue(saved.status() < 400, saved.status() + " " + saved.body());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int status;
-        while ((status = get("/system/console/bundles", "Host", "console.example:" + appliance.port).status()) != 200
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertEquals(200, status, "the console answers under the name the operator added");
+        Await.until("the console answering under the name the operator added", Duration.ofSeconds(30),
+                () -> get("/system/console/bundles", "Host", "console.example:" + appliance.port).status() == 200);
     }
 
     private RawHttp.Response get(String path, String... header) throws IOException {
@@ -255,12 +247,7 @@ class ConsoleCrossSiteSystemTest {
     }
 
     private void awaitBundle(String symbolicName, boolean present) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (bundle(symbolicName).isPresent() != present) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(symbolicName + (present ? " was not installed" : " is still installed"));
-            }
-            Thread.sleep(100);
-        }
+        Await.until(symbolicName + (present ? " installed" : " uninstalled"), Duration.ofSeconds(30),
+                () -> bundle(symbolicName).isPresent() == present);
     }
 }

@@ -8,14 +8,17 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.sun.net.httpserver.HttpServer;
 
+import org.flexwall.testing.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,12 +82,10 @@ class ConsoleInBrowserTest {
             evil.start();
             try {
                 browser.open("http://127.0.0.2:" + evil.getAddress().getPort() + "/");
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                String shown = "";
-                while (!shown.contains("/system/console/bundles/" + id) && System.nanoTime() < deadline) {
-                    shown = String.valueOf(browser.run("return location.href + ' ' + document.body.innerText;"));
-                    Thread.sleep(100);
-                }
+                String shown = Await.value("the forged form's answer", Duration.ofSeconds(30), () -> {
+                    String now = String.valueOf(browser.run("return location.href + ' ' + document.body.innerText;"));
+                    return now.contains("/system/console/bundles/" + id) ? now : null;
+                });
                 assertTrue(shown.contains("cross-site request refused"), "the forged form was answered: " + shown);
                 assertTrue("Active".equals(console.bundle("org.owasp.encoder").getString("state")),
                         "the bundle is still active");
@@ -95,19 +96,15 @@ class ConsoleInBrowserTest {
     }
 
     private static void awaitState(WebConsole console, String state) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String seen = "";
-        while (!state.equals(seen)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the bundle did not become " + state + " (it is " + seen + ")");
-            }
-            Thread.sleep(100);
+        AtomicReference<String> seen = new AtomicReference<>("");
+        Await.until("the bundle " + state, Duration.ofSeconds(30), () -> {
             try {
-                seen = console.bundle("org.owasp.encoder").getString("state");
+                seen.set(console.bundle("org.owasp.encoder").getString("state"));
             } catch (java.io.IOException e) {
-                seen = e.getMessage(); // the Bundles page is not there yet
+                seen.set(e.getMessage()); // the Bundles page is not there yet
             }
-        }
+            return state.equals(seen.get());
+        }, () -> "it is " + seen.get());
     }
 
     /** Runs headless Chromium with the flags this closed network needs; returns what it printed. */

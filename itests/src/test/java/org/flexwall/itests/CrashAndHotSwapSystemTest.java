@@ -3,10 +3,10 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.json.JsonObject;
 
+import java.util.concurrent.atomic.AtomicReference;
+import org.flexwall.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,7 +36,7 @@ class CrashAndHotSwapSystemTest {
 
     @BeforeEach
     void startLab() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         lab = ApplianceLab.start(work, JsonObject.EMPTY_JSON_OBJECT);
     }
 
@@ -54,12 +56,12 @@ class CrashAndHotSwapSystemTest {
         try (Capture c = Capture.start(capture)) {
             List<Process> flood = UntrustedTargets.flood(lab.outside);
             session = lab.startSession();
-            Thread.sleep(3000);
+            Thread.sleep(3000); // pacing, not synchronisation: session and flood run against the live appliance
 
             lab.killAppliance();
             killedAt = now();
             lab.awaitSessionFlows("while flexwall was dead");
-            Thread.sleep(5000); // traffic goes on against the kernel's baseline alone
+            Thread.sleep(5000); // pacing: traffic goes on against the kernel's baseline alone
             String whileDead = lab.probe(2);
             restartedAt = now();
             lab.startAppliance("second");
@@ -126,15 +128,11 @@ class CrashAndHotSwapSystemTest {
         Set<String> before = console.services(bundle);
         assertFalse(before.isEmpty(), bundle + " registers no service");
         console.bundleAction(bundle, action); // an update runs in the background
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        Set<String> now = before;
-        while (now.isEmpty() || !Collections.disjoint(before, now)) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError(action + " of " + bundle + " did not happen within 30 s: services " + now);
-            }
-            Thread.sleep(50);
-            now = console.services(bundle);
-        }
+        AtomicReference<Set<String>> now = new AtomicReference<>(before);
+        Await.until(action + " of " + bundle + " (new services)", Duration.ofSeconds(30), () -> {
+            now.set(console.services(bundle));
+            return !now.get().isEmpty() && Collections.disjoint(before, now.get());
+        }, () -> "services " + now.get());
     }
 
     private static void stopAndStart(WebConsole console, String bundle) throws Exception {
@@ -145,20 +143,15 @@ class CrashAndHotSwapSystemTest {
 
     /** flexwall reports itself healthy, both hooks active again and the NFQUEUE hook in {@code mode}. */
     private void awaitBothHooksActive(int swap, String mode) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        JsonObject status = null;
-        while (System.nanoTime() < end) {
-            status = lab.flexwall("status");
-            List<String> hooks = status.getJsonArray("packetHooks").stream()
+        AtomicReference<JsonObject> status = new AtomicReference<>();
+        Await.until("healthy after swap " + swap, Duration.ofSeconds(30), () -> {
+            status.set(lab.flexwall("status"));
+            List<String> hooks = status.get().getJsonArray("packetHooks").stream()
                     .map(h -> h.asJsonObject().getString("status")).toList();
-            if (status.getBoolean("healthy") && hooks.size() == 2
+            return status.get().getBoolean("healthy") && hooks.size() == 2
                     && hooks.stream().noneMatch(h -> h.startsWith("not active"))
-                    && hooks.stream().anyMatch(h -> h.startsWith("active: " + mode + ","))) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not healthy 30 s after swap " + swap + ": " + status + "\n" + lab.appliance().output());
+                    && hooks.stream().anyMatch(h -> h.startsWith("active: " + mode + ","));
+        }, () -> status.get() + "\n" + lab.appliance().output());
     }
 
     private static double now() {

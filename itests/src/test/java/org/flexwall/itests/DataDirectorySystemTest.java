@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
+import org.flexwall.testing.Commands;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,11 +30,11 @@ class DataDirectorySystemTest {
 
     @Test
     void nobodyCanReadNothingFlexwallWroteEvenWhereTheDirectoryAboveIsOpened() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to run a command as nobody");
+        SystemTests.requireRoot("needs root to run a command as nobody");
         Path data = work.resolve("data");
         try (ApplianceProcess appliance = ApplianceProcess.startFresh(work)) {
             appliance.awaitConsole(60);
-            OutsideNetwork.Result trusted = ApplianceImage.flexwall(data, "trust", "/usr/bin/socat", "socat");
+            Commands.Result trusted = ApplianceImage.flexwall(data, "trust", "/usr/bin/socat", "socat");
             assertEquals(0, trusted.exitCode(), trusted.output());
             assertTrue(Files.exists(data.resolve("programs.json")), "the trusted programs were written");
         }
@@ -43,8 +44,8 @@ class DataDirectorySystemTest {
         }
         assertEquals(0, asNobody("ls", data.toString()).exitCode(), "nobody can reach the directory now");
 
-        OutsideNetwork.Result readable = asNobody("find", data.toString(), "-readable", "-type", "f");
-        OutsideNetwork.Result hash = asNobody("cat", data.resolve("console-password.hash").toString());
+        Commands.Result readable = asNobody("find", data.toString(), "-readable", "-type", "f");
+        Commands.Result hash = asNobody("cat", data.resolve("console-password.hash").toString());
 
         long files;
         try (Stream<Path> all = Files.walk(data)) {
@@ -90,11 +91,11 @@ class DataDirectorySystemTest {
     }
 
     /** Runs a command as the user nobody; its standard output (what it found or read) and exit code. */
-    private static OutsideNetwork.Result asNobody(String... command) throws Exception {
+    private static Commands.Result asNobody(String... command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(Stream.concat(Stream.of("runuser", "-u", "nobody", "--"),
                 Stream.of(command)).toList()).redirectError(ProcessBuilder.Redirect.DISCARD);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new OutsideNetwork.Result(List.of(command), p.waitFor(), out);
+        return new Commands.Result(List.of(command), p.waitFor(), out);
     }
 }

@@ -20,6 +20,8 @@ import java.util.Map;
 
 import jakarta.json.Json;
 
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -70,7 +72,8 @@ class FirewallPageSystemTest {
             browser.await(30, "the listener leaves the waiting list",
                     "return document.querySelector(arguments[0]) === null;", waitingRow);
             assertTrue(browser.text().contains("trusted 'waiter'"), browser.text());
-            assertTrue(connectsWithin(lab, 20), "the client gets in once the listener is trusted");
+            Await.until("the client getting in once the listener is trusted", Duration.ofSeconds(20),
+                    () -> connects(lab));
             browser.await(30, "the client's packets are counted at the permitted port (the page's Table 2)",
                     "var r = document.querySelector(\"#fw-permitted tr[data-port='tcp/" + WAITING + "'][data-family="
                             + "'IPv4']\"); return r !== null && +r.cells[6].textContent > 0 && +r.cells[7].textContent"
@@ -197,20 +200,11 @@ class FirewallPageSystemTest {
 
     /** One exchange with the listener from outside: whether a line came back. */
     private static boolean connects(ApplianceLab lab) throws Exception {
-        OutsideNetwork.Result r = lab.outside.outside("bash", "-c", "echo ping | socat -T 3 - TCP4:"
+        Commands.Result r = lab.outside.outside("bash", "-c", "echo ping | socat -T 3 - TCP4:"
                 + ApplianceLab.APPLIANCE + ":" + WAITING + ",connect-timeout=2");
         return r.ok() && r.output().contains("ping");
     }
 
-    private static boolean connectsWithin(ApplianceLab lab, int seconds) throws Exception {
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        while (System.nanoTime() < end) {
-            if (connects(lab)) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /** A POST to one of the page's actions with the operator's password, {@code header} set as given. */
     private static int post(ApplianceLab lab, String action, String form, String header, String value) throws Exception {

@@ -3,18 +3,20 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import org.flexwall.itests.OutsideNetwork.Result;
+import org.flexwall.testing.Commands.Result;
 
 import jakarta.json.JsonObject;
 
@@ -29,7 +31,7 @@ class FirewallSwitchSystemTest {
 
     @BeforeEach
     void onlyInTheTestNamespace() {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
     }
 
     @AfterEach
@@ -106,13 +108,7 @@ class FirewallSwitchSystemTest {
     }
 
     private static void awaitTrue(Check check, String what) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!check.holds()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError(what + " within 20 s");
-            }
-            Thread.sleep(50);
-        }
+        Await.until(what, Duration.ofSeconds(20), check::holds);
     }
 
     interface Check {

@@ -2,10 +2,10 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,18 +43,16 @@ class GatewayBootSystemTest {
 
     @BeforeEach
     void network() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         outside = OutsideNetwork.create();
-        lan = "fwt-lan-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
-        OutsideNetwork.here("ip", "netns", "add", lan).check();
-        OutsideNetwork.here("ip", "link", "add", "lan0", "type", "veth", "peer", "name", "host0", "netns", lan).check();
-        OutsideNetwork.here("ip", "addr", "add", LAN_APPLIANCE + "/24", "dev", "lan0").check();
-        OutsideNetwork.here("ip", "addr", "add", LAN_APPLIANCE_V6 + "/64", "dev", "lan0", "nodad").check();
-        OutsideNetwork.here("ip", "link", "set", "lan0", "up").check();
-        inLan("ip", "link", "set", "lo", "up");
-        inLan("ip", "addr", "add", LAN_HOST + "/24", "dev", "host0");
-        inLan("ip", "addr", "add", LAN_HOST_V6 + "/64", "dev", "host0", "nodad");
-        inLan("ip", "link", "set", "host0", "up");
+        lan = outside.namespace("lan"); // removed with the outside network
+        outside.veth(null, "lan0", lan, "host0");
+        outside.address(null, "lan0", LAN_APPLIANCE + "/24");
+        outside.address(null, "lan0", LAN_APPLIANCE_V6 + "/64");
+        outside.up(null, "lan0");
+        outside.address(lan, "host0", LAN_HOST + "/24");
+        outside.address(lan, "host0", LAN_HOST_V6 + "/64");
+        outside.up(lan, "host0");
         inLan("ip", "route", "add", "default", "via", LAN_APPLIANCE);
         inLan("ip", "-6", "route", "add", "default", "via", LAN_APPLIANCE_V6);
         OutsideNetwork.here("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1").check();
@@ -70,9 +69,6 @@ class GatewayBootSystemTest {
         }
         if (data != null) {
             ApplianceImage.flexwall(data, "disable");
-        }
-        if (lan != null) {
-            OutsideNetwork.here("ip", "netns", "del", lan);
         }
         if (outside != null) {
             outside.close();
@@ -106,10 +102,9 @@ class GatewayBootSystemTest {
         // neighbours known along the way (ARP, IPv6 neighbour discovery), so that a probe's first second does not
         // go to resolving them
         for (String outsideAddress : List.of(OutsideNetwork.OUTSIDE_V4, OutsideNetwork.OUTSIDE_V6)) {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!OutsideNetwork.here("ip", "netns", "exec", lan, "ping", "-c", "1", "-W", "1", outsideAddress).ok()) {
-                assertTrue(System.nanoTime() < end, "the LAN host cannot reach " + outsideAddress + " at all");
-            }
+            Await.until("the LAN host reaching " + outsideAddress, Duration.ofSeconds(20),
+                    () -> OutsideNetwork.here("ip", "netns", "exec", lan, "ping", "-c", "1", "-W", "1", outsideAddress)
+                            .ok());
         }
 
         // power on: the unit's ExecStartPre, then ExecStart; both probers from the first baseline on
@@ -125,6 +120,7 @@ class GatewayBootSystemTest {
         Process lanProberV6 = outside.track(new ProcessBuilder("ip", "netns", "exec", lan, "python3",
                 traffic("syn_prober.py"), OutsideNetwork.OUTSIDE_V6, String.valueOf(OUTSIDE_SERVER))
                 .redirectErrorStream(true).redirectOutput(fromLanV6.toFile()).start());
+        // the sleeps pace the boot sequence, not synchronisation: the probers meet each stage for a second
         Thread.sleep(1000); // the baseline alone
         start("boot");
         Thread.sleep(1000);
@@ -167,11 +163,7 @@ class GatewayBootSystemTest {
     private void start(String name) throws Exception {
         appliance = ApplianceProcess.start(Files.createDirectories(work.resolve(name)), 0, List.of(), "--data",
                 data.toString(), "--config", work.resolve("config").toString());
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!appliance.output().contains("flexwall ready")) {
-            assertTrue(appliance.process.isAlive() && System.nanoTime() < end, "not ready:\n" + appliance.output());
-            Thread.sleep(50);
-        }
+        OperatorCliSystemTest.awaitLine(appliance, "flexwall ready");
     }
 
     /** answered, refused, silent: the prober's last line. */
@@ -202,10 +194,7 @@ class GatewayBootSystemTest {
     }
 
     private static void awaitListening(int port) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (OutsideNetwork.here("ss", "-Hltn", "sport = :" + port).output().isBlank()) {
-            assertTrue(System.nanoTime() < end, "nothing listens on " + port);
-            Thread.sleep(50);
-        }
+        Await.until("something listening on " + port, Duration.ofSeconds(20),
+                () -> !OutsideNetwork.here("ss", "-Hltn", "sport = :" + port).output().isBlank());
     }
 }

@@ -7,8 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
+import java.util.concurrent.atomic.AtomicReference;
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,12 +37,12 @@ class HealthSystemTest {
         try (ApplianceProcess appliance = ApplianceProcess.start(work, port, List.of(), "--data", data.toString(),
                 "--config", config.toString())) {
             OperatorCliSystemTest.awaitLine(appliance, "flexwall ready");
-            OutsideNetwork.Result healthy = ApplianceImage.flexwall(data, "status");
+            Commands.Result healthy = ApplianceImage.flexwall(data, "status");
 
             // what flexwall's hook does not see: its table still there by name, but accepting everything
             nft("delete table inet flexwall\nadd table inet flexwall\n"
                     + "add chain inet flexwall input { type filter hook input priority filter; policy accept; }\n");
-            OutsideNetwork.Result replaced = ApplianceImage.flexwall(data, "status");
+            Commands.Result replaced = ApplianceImage.flexwall(data, "status");
             JsonObject json = ApplianceImage.flexwallJson(data, "status");
             JsonObject baseline = json.getJsonArray("checks").getValuesAs(JsonObject.class).stream()
                     .filter(c -> c.getString("name").equals("flexwall baseline table")).findFirst().orElseThrow();
@@ -57,12 +61,11 @@ class HealthSystemTest {
             // the operator puts the baseline back: the next start of the hook re-applies it, and the check passes
             nft("delete table inet flexwall\n");
             OperatorCliSystemTest.awaitLine(appliance, "applying the baseline again");
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-            OutsideNetwork.Result again;
-            while ((again = ApplianceImage.flexwall(data, "status")).exitCode() != 0 && System.nanoTime() < deadline) {
-                Thread.sleep(500);
-            }
-            assertEquals(0, again.exitCode(), again.output());
+            AtomicReference<Commands.Result> again = new AtomicReference<>();
+            Await.until("flexwall status exiting with 0", Duration.ofSeconds(60), () -> {
+                again.set(ApplianceImage.flexwall(data, "status"));
+                return again.get().exitCode() == 0;
+            }, () -> again.get().output());
             OperatorCliSystemTest.awaitLine(appliance, "flexwall protects again");
         }
     }

@@ -3,7 +3,6 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -20,13 +20,16 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.json.JsonObject;
 
+import java.util.concurrent.atomic.AtomicReference;
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import org.flexwall.itests.OutsideNetwork.Result;
+import org.flexwall.testing.Commands.Result;
 
 /**
  * Issue 13, findings 5 to 7, end to end: the attacks on "who listens" as they were made, against the appliance image,
@@ -52,7 +55,7 @@ class IdentityAttackSystemTest {
 
     @BeforeAll
     static void startApplianceAndTrustTheServers() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         // a non-root user must reach the programs: the temp directory is root's only
         Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path bin = Files.createDirectory(work.resolve("bin"));
@@ -299,33 +302,27 @@ class IdentityAttackSystemTest {
     }
 
     private static void awaitPermitted(int port) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (System.nanoTime() < end) {
-            if (permitted().contains("tcp/ipv4/" + port) || permitted().contains("udp/ipv4/" + port)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("port " + port + " was not permitted; " + flexwall("ports") + "\n" + appliance.output());
+        Await.until("port " + port + " permitted", Duration.ofSeconds(15),
+                () -> permitted().contains("tcp/ipv4/" + port) || permitted().contains("udp/ipv4/" + port),
+                () -> flexwall("ports") + "\n" + appliance.output());
     }
 
     /** Waits until the TCP socket on {@code port} is refused; returns the reason shown by {@code ports --json}. */
     private static String awaitRefused(int port) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        JsonObject last = null;
-        while (System.nanoTime() < end) {
-            last = flexwall("ports");
-            for (var v : last.getJsonArray("refused")) {
+        AtomicReference<JsonObject> last = new AtomicReference<>();
+        JsonObject refused = Await.value("port " + port + " refused", Duration.ofSeconds(15), () -> {
+            last.set(flexwall("ports"));
+            for (var v : last.get().getJsonArray("refused")) {
                 JsonObject r = v.asJsonObject();
                 if (r.getInt("port") == port && !permitted().contains("tcp/ipv4/" + port)) {
-                    String reason = r.getString("reason");
-                    assertFalse(reason.isBlank(), r.toString());
-                    return reason;
+                    return r;
                 }
             }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("port " + port + " was not refused; " + last + "\n" + appliance.output());
+            return null;
+        }, () -> last.get() + "\n" + appliance.output());
+        String reason = refused.getString("reason");
+        assertFalse(reason.isBlank(), refused.toString());
+        return reason;
     }
 
     static JsonObject flexwall(String... args) throws Exception {

@@ -3,7 +3,6 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -12,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -22,11 +22,14 @@ import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,7 +67,7 @@ class InstalledApplianceSystemTest {
 
     @BeforeEach
     void install() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x")); // the service user's way in
         user = "fwt-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
         OutsideNetwork.here("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
@@ -111,25 +114,20 @@ class InstalledApplianceSystemTest {
                 + "    c = s.accept()[0]\n"
                 + "    c.sendall(b'untrusted')\n"
                 + "    c.close()\n");
-        long listening = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (OutsideNetwork.here("ss", "-Hltn", "sport = :" + UNTRUSTED).output().isBlank()) {
-            assertTrue(System.nanoTime() < listening, "the untrusted listener did not start");
-            Thread.sleep(50);
-        }
+        Await.until("the untrusted listener listening", Duration.ofSeconds(20),
+                () -> !OutsideNetwork.here("ss", "-Hltn", "sport = :" + UNTRUSTED).output().isBlank());
         Path probes = work.resolve("untrusted.out");
         Process prober = outside.startOutside(probes, "python3", traffic("syn_prober.py"), OutsideNetwork.APPLIANCE_V4,
                 String.valueOf(UNTRUSTED));
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!Files.readString(probes).contains("answered by")) { // open until the baseline: the prober sees it
-            assertTrue(System.nanoTime() < end, "the prober never reached the untrusted listener before the baseline");
-            Thread.sleep(20);
-        }
+        // open until the baseline: the prober sees it
+        Await.until("the prober reaching the untrusted listener before the baseline", Duration.ofSeconds(20),
+                () -> Files.readString(probes).contains("answered by"));
 
         for (String command : baselineUnit.values("ExecStart")) {
             asRoot(command).check();
         }
         double baselineAt = System.currentTimeMillis() / 1000.0;
-        Thread.sleep(1000); // the baseline alone, before the JVM
+        Thread.sleep(1000); // pacing, not synchronisation: the prober meets the baseline alone for a second
         service.start();
         service.awaitReady();
 
@@ -251,50 +249,37 @@ class InstalledApplianceSystemTest {
 
     /** Waits until the console asks for a login (Jetty listens a moment after flexwall says it is ready). */
     private static void awaitConsoleLogin() throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        String last = "";
-        while (true) {
+        AtomicReference<String> last = new AtomicReference<>("");
+        Await.until("the console asking for a login", Duration.ofSeconds(120), () -> {
             try {
                 int code = console(null);
-                if (code == 401) {
-                    return;
-                }
-                last = "HTTP " + code; // 404 until the Web Console has registered
+                last.set("HTTP " + code); // 404 until the Web Console has registered
+                return code == 401;
             } catch (IOException e) { // not listening yet, or busy creating the first password
-                last = e.toString();
+                last.set(e.toString());
+                return false;
             }
-            assertTrue(System.nanoTime() < end, "the console does not ask for a login: " + last);
-            Thread.sleep(100);
-        }
+        }, last::get);
     }
 
     /** The console's generated password, written when its login first runs. */
     private String initialPassword() throws Exception {
         Path file = data.resolve("console-initial-password");
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(file)) {
-            assertTrue(System.nanoTime() < end, "no " + file);
-            Thread.sleep(100);
-        }
+        Await.until(file + " written", Duration.ofSeconds(30), () -> Files.exists(file));
         return Files.readString(file).strip();
     }
 
     private void awaitHookStatus(String hook, String text) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String status = "";
-        while (System.nanoTime() < end) {
+        AtomicReference<String> status = new AtomicReference<>("");
+        Await.until("the " + hook + " hook saying '" + text + "'", Duration.ofSeconds(30), () -> {
             JsonObject answer = installed("status");
             if (answer.getBoolean("ok", false)) {
-                status = answer.getJsonArray("packetHooks").stream().map(h -> h.asJsonObject())
+                status.set(answer.getJsonArray("packetHooks").stream().map(h -> h.asJsonObject())
                         .filter(h -> h.getString("name").equals(hook)).map(h -> h.getString("status")).findFirst()
-                        .orElse("");
-                if (status.contains(text)) {
-                    return;
-                }
+                        .orElse(""));
             }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("the " + hook + " hook does not say '" + text + "': " + status);
+            return status.get().contains(text);
+        }, status::get);
     }
 
     /** The service unit run as systemd would, with Restart=always and RestartSec emulated by a watching thread. */
@@ -343,7 +328,7 @@ class InstalledApplianceSystemTest {
                     if (stopping) {
                         return;
                     }
-                    Thread.sleep(restartMillis);
+                    Thread.sleep(restartMillis); // systemd's RestartSec, emulated: not synchronisation
                     restarts.incrementAndGet();
                     launch("restart-" + restarts.get());
                 } catch (Exception e) {
@@ -364,19 +349,14 @@ class InstalledApplianceSystemTest {
         }
 
         void awaitReady() throws Exception {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!Files.exists(output) || !Files.readString(output).contains("flexwall ready")) {
-                assertTrue(System.nanoTime() < end, "not ready within 90 s:\n" + Files.readString(output));
-                Thread.sleep(100);
-            }
+            Await.until("flexwall ready", Duration.ofSeconds(90),
+                    () -> Files.exists(output) && Files.readString(output).contains("flexwall ready"),
+                    () -> Files.exists(output) ? Files.readString(output) : "(no output)");
         }
 
         void awaitRestart(long killed) throws Exception {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (jvm.pid() == killed || restarts.get() == 0) {
-                assertTrue(System.nanoTime() < end, "the restart policy did not start the JVM again");
-                Thread.sleep(50);
-            }
+            Await.until("the restart policy starting the JVM again", Duration.ofSeconds(30),
+                    () -> jvm.pid() != killed && restarts.get() != 0);
         }
 
         /** systemctl stop: SIGTERM, no restart. */
@@ -404,7 +384,7 @@ class InstalledApplianceSystemTest {
         return ApplianceImage.json(OutsideNetwork.here(argv.toArray(String[]::new)));
     }
 
-    private OutsideNetwork.Result asRoot(String command) throws IOException {
+    private Commands.Result asRoot(String command) throws IOException {
         List<String> argv = new ArrayList<>(List.of("env", "-i", "PATH=" + PATH));
         argv.addAll(words(command));
         return OutsideNetwork.here(argv.toArray(String[]::new));
@@ -422,19 +402,16 @@ class InstalledApplianceSystemTest {
     }
 
     private JsonObject awaitPermitted() throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
+        AtomicReference<JsonObject> last = new AtomicReference<>();
+        return Await.value("port " + TRUSTED + " permitted", Duration.ofSeconds(30), () -> {
             JsonObject ports = installed("ports");
-            if (ports.getBoolean("ok", false)) {
-                var open = ports.getJsonArray("permitted").stream().map(v -> v.asJsonObject())
-                        .filter(p -> p.getInt("port") == TRUSTED).findFirst();
-                if (open.isPresent()) {
-                    return open.get();
-                }
+            last.set(ports);
+            if (!ports.getBoolean("ok", false)) {
+                return null;
             }
-            assertTrue(System.nanoTime() < end, "port " + TRUSTED + " was not permitted within 30 s: " + ports);
-            Thread.sleep(100);
-        }
+            return ports.getJsonArray("permitted").stream().map(v -> v.asJsonObject())
+                    .filter(p -> p.getInt("port") == TRUSTED).findFirst().orElse(null);
+        }, () -> String.valueOf(last.get()));
     }
 
     private String probeTrusted() throws IOException {

@@ -3,7 +3,6 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +36,7 @@ class InstallerSystemTest {
 
     @BeforeEach
     void systemTree() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         root = systemTree(work.resolve("root"), true);
     }
 
@@ -62,7 +62,7 @@ class InstallerSystemTest {
 
     @Test
     void installUpgradeAndUninstallKeepTheConfigurationAndTheDataDirectory() throws Exception {
-        OutsideNetwork.Result installed = installer("install", ARCHIVE.toString()).check();
+        Commands.Result installed = installer("install", ARCHIVE.toString()).check();
         Path current = root.resolve("opt/flexwall/current");
         Path first = current.toRealPath();
         assertTrue(Files.isExecutable(current.resolve("bin/flexwall")), installed.output());
@@ -102,7 +102,7 @@ class InstallerSystemTest {
         assertFalse(Files.exists(first), "only the current release and the one before it are kept");
         assertTrue(Files.isDirectory(second));
 
-        OutsideNetwork.Result removed = installer("uninstall").check();
+        Commands.Result removed = installer("uninstall").check();
         assertFalse(Files.exists(root.resolve("opt/flexwall")), removed.output());
         assertFalse(Files.exists(root.resolve("etc/systemd/system/flexwall.service"), LinkOption.NOFOLLOW_LINKS));
         assertFalse(Files.exists(root.resolve("usr/local/sbin/flexwall"), LinkOption.NOFOLLOW_LINKS));
@@ -132,7 +132,7 @@ class InstallerSystemTest {
         OutsideNetwork.here("tar", "-czf", foreign.toString(), "-C", work.resolve("foreign").toString(), ".").check();
 
         for (Path bad : List.of(truncated, flipped, foreign)) {
-            OutsideNetwork.Result r = installer("upgrade", bad.toString());
+            Commands.Result r = installer("upgrade", bad.toString());
             System.out.println(bad.getFileName() + ": exit " + r.exitCode() + ": " + r.output().strip());
             assertEquals(4, r.exitCode(), r.output());
             assertTrue(r.output().contains(bad.equals(foreign) ? "not a flexwall archive" : "is damaged"), r.output());
@@ -145,7 +145,7 @@ class InstallerSystemTest {
     @Test
     void withoutAJavaRuntimeNothingIsInstalledAndAnUpgradeLeavesTheInstalledReleaseAsItWas() throws Exception {
         Path bare = systemTree(work.resolve("bare"), false);
-        OutsideNetwork.Result r = run(bare, "install", ARCHIVE.toString());
+        Commands.Result r = run(bare, "install", ARCHIVE.toString());
         assertEquals(3, r.exitCode(), r.output());
         assertTrue(r.output().contains("no Java runtime") && r.output().contains("openjdk-17-jre-headless"), r.output());
         assertFalse(Files.exists(bare.resolve("opt")), "nothing is unpacked without Java");
@@ -169,7 +169,7 @@ class InstallerSystemTest {
         Path current = root.resolve("opt/flexwall/current").toRealPath();
         List<String> before = tree(root.resolve("opt/flexwall"));
 
-        OutsideNetwork.Result r = installer("upgrade", ARCHIVE.toString());
+        Commands.Result r = installer("upgrade", ARCHIVE.toString());
         System.out.println("upgrade on a full disk: exit " + r.exitCode() + ": " + r.output().strip());
         assertEquals(5, r.exitCode(), r.output());
         assertTrue(r.output().contains("not enough space") && r.output().contains("unchanged"), r.output());
@@ -212,7 +212,7 @@ class InstallerSystemTest {
             Files.writeString(units.resolve(unit), Files.readString(root.resolve("etc/systemd/system").resolve(unit))
                     .replace("/opt/flexwall", root.resolve("opt/flexwall").toString()));
         }
-        OutsideNetwork.Result verify = OutsideNetwork.here("systemd-analyze", "verify",
+        Commands.Result verify = OutsideNetwork.here("systemd-analyze", "verify",
                 units.resolve("flexwall-baseline.service").toString(), units.resolve("flexwall.service").toString());
         assertEquals("", verify.output().strip(), "systemd-analyze verify");
         assertEquals(0, verify.exitCode());
@@ -234,7 +234,7 @@ class InstallerSystemTest {
     }
 
     private boolean installedLauncherRuns() throws IOException {
-        OutsideNetwork.Result help = OutsideNetwork.here(root.resolve("opt/flexwall/current/bin/flexwall").toString(),
+        Commands.Result help = OutsideNetwork.here(root.resolve("opt/flexwall/current/bin/flexwall").toString(),
                 "help");
         assertEquals(0, help.exitCode(), help.output());
         return help.output().contains("flexwall run");
@@ -245,11 +245,11 @@ class InstallerSystemTest {
         mounts.add(0, dir);
     }
 
-    private OutsideNetwork.Result installer(String... args) throws IOException {
+    private Commands.Result installer(String... args) throws IOException {
         return run(root, args);
     }
 
-    private static OutsideNetwork.Result run(Path root, String... args) throws IOException {
+    private static Commands.Result run(Path root, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(INSTALLER.toString()));
         command.addAll(List.of(args));
         command.addAll(List.of("--root", root.toString()));

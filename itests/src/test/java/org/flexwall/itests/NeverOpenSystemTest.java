@@ -3,11 +3,12 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -15,6 +16,8 @@ import java.util.regex.Pattern;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,7 +38,7 @@ class NeverOpenSystemTest {
 
     @BeforeEach
     void needsTheNetwork() {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
     }
 
     private void startLab(JsonObject settings) throws Exception {
@@ -73,7 +76,7 @@ class NeverOpenSystemTest {
     void aBaselineThatCannotBeInstalledIsNeverReadyAndWhatIsQueuedStillDropsUnderAFlood() throws Exception {
         startLab(Json.createObjectBuilder().add("org.flexwall.hook.nftables", Json.createObjectBuilder()
                 .add("nftBinary", "/nonexistent/nft")).build());
-        OutsideNetwork.Result status = ApplianceImage.flexwall(lab.data, "status");
+        Commands.Result status = ApplianceImage.flexwall(lab.data, "status");
         assertTrue(status.exitCode() != 0, "flexwall status with no firewall table: " + status.output());
         assertTrue(status.output().contains("NOT on"), status.output());
         String log = lab.appliance().output();
@@ -106,7 +109,7 @@ class NeverOpenSystemTest {
         Process flood = lab.outside.startOutside("hping3", "-q", "-S", "--flood", "--rand-source", "-p",
                 String.valueOf(port), ApplianceLab.APPLIANCE);
         try {
-            Thread.sleep(500); // the flood at full rate first
+            Thread.sleep(500); // pacing, not synchronisation: the flood at full rate first
             return probe(port, 3);
         } finally {
             flood.destroy();
@@ -139,12 +142,12 @@ class NeverOpenSystemTest {
             trusted.descendants().forEach(ProcessHandle::destroyForcibly);
             trusted.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             awaitNotListening(TAKEN_OVER);
-            Thread.sleep(1000); // probes against a permitted port whose listener is gone
+            Thread.sleep(1000); // pacing: probes against a permitted port whose listener is gone
             Path intruder = Programs.otherBytes(server, work.resolve("bin/intruder"));
             lab.outside.startHere(intruder.toString(), "TCP6-LISTEN:" + TAKEN_OVER + ",ipv6only=0,reuseaddr,fork",
                     "SYSTEM:echo intruder");
             awaitListening(TAKEN_OVER);
-            Thread.sleep(2000); // probes against the intruder
+            Thread.sleep(2000); // pacing: probes against the intruder
 
             String trustedStillServes = lab.probe(1);
             lab.awaitSessionFlows("after the takeover with " + what);
@@ -173,7 +176,7 @@ class NeverOpenSystemTest {
         Path out = Files.createTempFile(work, "probe", ".out");
         Process p = lab.outside.startOutside(out, "python3", lab.traffic("syn_prober.py"), ApplianceLab.APPLIANCE,
                 String.valueOf(port));
-        Thread.sleep((long) (seconds * 1000));
+        Thread.sleep((long) (seconds * 1000)); // the probing window, not synchronisation
         p.destroy();
         assertTrue(p.waitFor(20, TimeUnit.SECONDS));
         return Files.readString(out).lines().reduce((a, b) -> b).orElse("").strip();
@@ -200,17 +203,7 @@ class NeverOpenSystemTest {
         void run() throws Exception;
     }
 
-    private interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    private static void await(Condition c, String what) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!c.holds()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("not within 20 s: " + what);
-            }
-            Thread.sleep(50);
-        }
+    private static void await(Callable<Boolean> c, String what) {
+        Await.until(what, Duration.ofSeconds(20), c);
     }
 }

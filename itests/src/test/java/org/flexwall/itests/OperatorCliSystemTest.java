@@ -13,12 +13,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,7 +57,7 @@ class OperatorCliSystemTest {
     }
 
     /** bin/flexwall ARGS with nothing in the environment saying where the appliance keeps its data. */
-    private static OutsideNetwork.Result flexwall(String... args) throws IOException, InterruptedException {
+    private static Commands.Result flexwall(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ApplianceImage.HOME.resolve("bin/flexwall").toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -66,7 +69,7 @@ class OperatorCliSystemTest {
             p.destroyForcibly();
             throw new AssertionError("flexwall " + String.join(" ", args) + " did not end: " + out);
         }
-        return new OutsideNetwork.Result(command, p.exitValue(), out);
+        return new Commands.Result(command, p.exitValue(), out);
     }
 
     private static boolean tableExists() throws IOException, InterruptedException {
@@ -84,7 +87,7 @@ class OperatorCliSystemTest {
 
     @Test
     void helpPrintsTheUsageAndNothingOfTheScript() throws Exception {
-        OutsideNetwork.Result help = flexwall("help");
+        Commands.Result help = flexwall("help");
 
         List<String> lines = help.output().lines().toList();
         assertAll(
@@ -98,9 +101,9 @@ class OperatorCliSystemTest {
     @Test
     void commandsFindTheApplianceWhereverItKeepsItsData() throws Exception {
         try (ApplianceProcess appliance = startLikeRunSh(work.resolve("run"))) {
-            OutsideNetwork.Result status = flexwall("status");
-            OutsideNetwork.Result programs = flexwall("programs", "--data", work.resolve("var/data").toString());
-            OutsideNetwork.Result ports = flexwall("ports", "--json");
+            Commands.Result status = flexwall("status");
+            Commands.Result programs = flexwall("programs", "--data", work.resolve("var/data").toString());
+            Commands.Result ports = flexwall("ports", "--json");
 
             assertAll(
                     () -> assertEquals(0, status.exitCode(), status.output()),
@@ -119,7 +122,7 @@ class OperatorCliSystemTest {
         try (ApplianceProcess appliance = startLikeRunSh(work.resolve("run"))) {
             assertTrue(tableExists(), "the running appliance has its table");
 
-            OutsideNetwork.Result disable = flexwall("disable", "--data", elsewhere.toString());
+            Commands.Result disable = flexwall("disable", "--data", elsewhere.toString());
 
             assertAll(
                     () -> assertEquals(4, disable.exitCode(), disable.output()),
@@ -147,7 +150,7 @@ class OperatorCliSystemTest {
             try (ApplianceProcess appliance = startLikeRunSh(work.resolve("run"), there)) {
                 assertTrue(tableExists(there), "the appliance has its table in its own namespace");
 
-                OutsideNetwork.Result disable = flexwall("disable", "--data", work.resolve("var/data").toString());
+                Commands.Result disable = flexwall("disable", "--data", work.resolve("var/data").toString());
 
                 assertAll(
                         () -> assertEquals(0, disable.exitCode(), disable.output()),
@@ -171,7 +174,7 @@ class OperatorCliSystemTest {
         try (ApplianceProcess appliance = startLikeRunSh(work.resolve("run"))) {
             long pid = appliance.process.pid();
             signal("STOP", pid);
-            OutsideNetwork.Result status;
+            Commands.Result status;
             try {
                 status = flexwall("status");
             } finally {
@@ -189,7 +192,7 @@ class OperatorCliSystemTest {
         try (ApplianceProcess appliance = startLikeRunSh(work.resolve("run"));
                 IdleClients idle = new IdleClients(work.resolve("var/data/control.sock"), 500)) {
             long start = System.nanoTime();
-            OutsideNetwork.Result status = flexwall("status");
+            Commands.Result status = flexwall("status");
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             System.out.println("flexwall status with " + idle.size() + " idle connections held: " + millis + " ms");
 
@@ -245,7 +248,7 @@ class OperatorCliSystemTest {
                     }
                 }
                 try {
-                    Thread.sleep(20);
+                    Thread.sleep(20); // pacing the idle clients' rounds, not synchronisation
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -318,16 +321,12 @@ class OperatorCliSystemTest {
 
     /** Waits until the appliance has logged a line containing {@code text}. */
     static void awaitLine(ApplianceProcess appliance, String text) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (!appliance.output().contains(text)) {
-            if (!appliance.process.isAlive()) {
+        Await.until("'" + text + "' logged", Duration.ofSeconds(90), () -> {
+            if (!appliance.output().contains(text) && !appliance.process.isAlive()) {
                 throw new AssertionError("flexwall exited with " + appliance.process.exitValue() + ":\n"
                         + appliance.output());
             }
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no '" + text + "' within 90 s:\n" + appliance.output());
-            }
-            Thread.sleep(50);
-        }
+            return appliance.output().contains(text);
+        }, appliance::output);
     }
 }

@@ -1,12 +1,12 @@
 package org.flexwall.itests;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+
+import org.flexwall.testing.Commands;
+import org.flexwall.testing.NetnsLab;
+import org.flexwall.testing.SystemTests;
 
 /**
  * The network outside the appliance: a namespace of its own made by a test and always removed, joined by a veth pair
@@ -16,26 +16,31 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  * Each test JVM has a namespace of its own, so the fixed addresses never meet another JVM's.
  */
-final class OutsideNetwork implements AutoCloseable {
+final class OutsideNetwork extends NetnsLab {
     static final String OUTSIDE_V4 = "10.77.0.1";
     static final String APPLIANCE_V4 = "10.77.0.2";
     static final String OUTSIDE_V6 = "fd00:77::1";
     static final String APPLIANCE_V6 = "fd00:77::2";
 
     final String namespace;
-    private final List<Process> processes = new ArrayList<>();
 
-    private OutsideNetwork(String namespace) {
-        this.namespace = namespace;
+    private OutsideNetwork() {
+        super("fwt");
+        namespace = name + "-out";
     }
 
     /** Whether this JVM runs as root inside its own test namespace, where making networks is allowed. */
     static boolean available() {
-        return System.getenv("FLEXWALL_IN_TEST_NETNS") != null && "root".equals(System.getProperty("user.name"));
+        return System.getenv("FLEXWALL_IN_TEST_NETNS") != null && Commands.root();
+    }
+
+    /** Fails (FLEXWALL_SYSTEM_TESTS=required) or skips the test unless {@link #available()}. */
+    static void require() {
+        SystemTests.require(available(), "needs root inside the test network namespace (run through Maven as root)");
     }
 
     static OutsideNetwork create() throws IOException {
-        OutsideNetwork n = new OutsideNetwork("fwt-out-" + Integer.toHexString(ThreadLocalRandom.current().nextInt()));
+        OutsideNetwork n = new OutsideNetwork();
         try {
             n.setUp();
             return n;
@@ -46,96 +51,42 @@ final class OutsideNetwork implements AutoCloseable {
     }
 
     private void setUp() throws IOException {
-        here("ip", "netns", "add", namespace).check();
-        here("ip", "link", "add", "wan0", "type", "veth", "peer", "name", "out0", "netns", namespace).check();
-        outside("ip", "link", "set", "lo", "up").check();
-        outside("ip", "addr", "add", OUTSIDE_V4 + "/24", "dev", "out0").check();
-        outside("ip", "addr", "add", OUTSIDE_V6 + "/64", "dev", "out0", "nodad").check();
-        outside("ip", "link", "set", "out0", "up").check();
-        here("ip", "addr", "add", APPLIANCE_V4 + "/24", "dev", "wan0").check();
-        here("ip", "addr", "add", APPLIANCE_V6 + "/64", "dev", "wan0", "nodad").check();
-        here("ip", "link", "set", "wan0", "up").check();
+        namespace("out");
+        veth(null, "wan0", namespace, "out0");
+        address(namespace, "out0", OUTSIDE_V4 + "/24");
+        address(namespace, "out0", OUTSIDE_V6 + "/64");
+        up(namespace, "out0");
+        address(null, "wan0", APPLIANCE_V4 + "/24");
+        address(null, "wan0", APPLIANCE_V6 + "/64");
+        up(null, "wan0");
     }
 
     /** Runs a command in the outside namespace and waits for it (at most 10 minutes). */
-    Result outside(String... argv) throws IOException {
-        return run(inOutside(argv));
+    Commands.Result outside(String... argv) throws IOException {
+        return Commands.run(namespace, null, argv);
     }
 
     /** Runs a command in the appliance's namespace (this JVM's) and waits for it. */
-    static Result here(String... argv) throws IOException {
-        return run(List.of(argv));
+    static Commands.Result here(String... argv) throws IOException {
+        return Commands.run(null, null, argv);
     }
 
     /** Starts a long-running command in the outside namespace, output discarded; it is killed on close. */
     Process startOutside(String... argv) throws IOException {
-        return track(new ProcessBuilder(inOutside(argv)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+        return start(namespace, argv);
     }
 
     /** Starts a long-running command in the outside namespace, output to {@code output}; it is killed on close. */
     Process startOutside(Path output, String... argv) throws IOException {
-        return track(new ProcessBuilder(inOutside(argv)).redirectErrorStream(true).redirectOutput(output.toFile()).start());
+        return start(namespace, output, argv);
     }
 
     /** Starts a long-running command here, output discarded; it is killed on close. */
     Process startHere(String... argv) throws IOException {
-        return track(new ProcessBuilder(argv).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-    }
-
-    Process track(Process p) {
-        processes.add(p);
-        return p;
+        return start(null, argv);
     }
 
     List<String> inOutside(String... argv) {
-        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
-        command.addAll(List.of(argv));
-        return command;
-    }
-
-    private static Result run(List<String> command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try {
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(10, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-            }
-            return new Result(command, p.exitValue(), new String(out, StandardCharsets.UTF_8));
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + command, e);
-        }
-    }
-
-    record Result(List<String> command, int exitCode, String output) {
-        boolean ok() {
-            return exitCode == 0;
-        }
-
-        Result check() {
-            if (exitCode != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed (" + exitCode + "): " + output);
-            }
-            return this;
-        }
-    }
-
-    @Override
-    public void close() throws IOException {
-        for (Process p : processes) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        }
-        for (Process p : processes) {
-            try {
-                p.waitFor(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        here("ip", "netns", "del", namespace); // takes the veth pair with it
+        return Commands.command(namespace, argv);
     }
 }

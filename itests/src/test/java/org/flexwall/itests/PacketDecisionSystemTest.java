@@ -2,9 +2,9 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class PacketDecisionSystemTest {
 
     @BeforeEach
     void needsTheNetwork() {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
     }
 
     @AfterEach
@@ -130,14 +131,8 @@ class PacketDecisionSystemTest {
     }
 
     private void awaitCounter(String part, String counter, long atLeast) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (count(engine(), part, counter) < atLeast) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError(part + " '" + counter + "' did not reach " + atLeast + " within 20 s: "
-                        + engine());
-            }
-            Thread.sleep(100);
-        }
+        Await.until(part + " '" + counter + "' at " + atLeast, Duration.ofSeconds(20),
+                () -> count(engine(), part, counter) >= atLeast, () -> String.valueOf(engine()));
     }
 
     /** New connections from the outside to {@code port} for a second, each echoing a line; how many worked. */
@@ -165,12 +160,8 @@ class PacketDecisionSystemTest {
     }
 
     private void awaitOutboundEcho() throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!(outboundEcho() && lab.hookStatus("nfqueue").startsWith("active: userspace"))) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no echo from the outside within 20 s; nfqueue: " + lab.hookStatus("nfqueue"));
-            }
-            Thread.sleep(100);
-        }
+        Await.until("an echo from the outside", Duration.ofSeconds(20),
+                () -> outboundEcho() && lab.hookStatus("nfqueue").startsWith("active: userspace"),
+                () -> "nfqueue: " + lab.hookStatus("nfqueue"));
     }
 }

@@ -2,7 +2,6 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -15,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,6 +26,8 @@ import javax.xml.parsers.DocumentBuilderFactory;
 
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
-import org.flexwall.itests.OutsideNetwork.Result;
+import org.flexwall.testing.Commands.Result;
 
 /**
  * The packet path seen from the outside (FIG. 6 and FIG. 8): the appliance image runs in the test JVM's namespace,
@@ -63,7 +65,7 @@ class PacketPathSystemTest {
 
     @BeforeAll
     static void startApplianceWithOneTrustedServerAndOneTrustedListener() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         Path bin = Files.createDirectory(work.resolve("bin"));
         server = Files.copy(Path.of("/usr/bin/socat"), bin.resolve("server"));
         impostor = Programs.otherBytes(server, bin.resolve("impostor"));
@@ -346,17 +348,13 @@ class PacketPathSystemTest {
     }
 
     private static void awaitPermitted(List<String> ports) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        List<String> now = List.of();
-        while (System.nanoTime() < end) {
-            now = flexwall("ports").getJsonArray("permitted").stream().map(v -> v.asJsonObject())
-                    .map(p -> p.getString("protocol") + "/" + p.getString("family") + "/" + p.getInt("port")).toList();
-            if (now.containsAll(ports)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not permitted within 15 s: " + ports + "; permitted: " + now + "\n" + appliance.output());
+        Await.until(ports + " permitted", Duration.ofSeconds(15), () -> permitted().containsAll(ports),
+                () -> "permitted: " + permitted() + "\n" + appliance.output());
+    }
+
+    private static List<String> permitted() throws IOException {
+        return flexwall("ports").getJsonArray("permitted").stream().map(v -> v.asJsonObject())
+                .map(p -> p.getString("protocol") + "/" + p.getString("family") + "/" + p.getInt("port")).toList();
     }
 
     /**
@@ -366,13 +364,8 @@ class PacketPathSystemTest {
     private static void awaitSocket(List<String> namespace, String kind, int port) throws Exception {
         List<String> argv = new ArrayList<>(namespace);
         argv.addAll(List.of("ss", "-H", kind, "sport = :" + port));
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (OutsideNetwork.here(argv.toArray(String[]::new)).check().output().isBlank()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("nothing listens on " + port + " (" + String.join(" ", argv) + ")");
-            }
-            Thread.sleep(50);
-        }
+        Await.until("a socket on " + port + " (" + String.join(" ", argv) + ")",
+                () -> !OutsideNetwork.here(argv.toArray(String[]::new)).check().output().isBlank());
     }
 
     private static JsonObject flexwall(String... args) throws IOException {

@@ -2,7 +2,6 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -13,15 +12,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,7 +47,7 @@ class TrustCoreSystemTest {
 
     @BeforeAll
     static void startApplianceAndTrustOneProgram() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "the port monitor needs root to see every process");
+        SystemTests.requireRoot("the port monitor needs root to see every process");
         Path bin = Files.createDirectory(work.resolve("bin"));
         trusted = Files.copy(Path.of("/usr/bin/socat"), bin.resolve("server"));
         untrusted = bin.resolve("impostor");
@@ -274,31 +277,12 @@ class TrustCoreSystemTest {
     }
 
     private static void awaitPermitted(Predicate<Set<String>> condition, String what) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        Set<String> last = Set.of();
-        while (System.nanoTime() < end) {
-            last = permitted();
-            if (condition.test(last)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(what + "; permitted now: " + last + "\n" + appliance.output());
+        Await.until(what, Duration.ofSeconds(15), () -> condition.test(permitted()),
+                () -> "permitted now: " + permitted() + "\n" + appliance.output());
     }
 
-    interface Check {
-        boolean holds() throws Exception;
-    }
-
-    private static void awaitTrue(Check check, String what) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (System.nanoTime() < end) {
-            if (check.holds()) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(what + "\n" + appliance.output());
+    private static void awaitTrue(Callable<Boolean> check, String what) throws Exception {
+        Await.until(what, Duration.ofSeconds(15), check, appliance::output);
     }
 
     /** The operator's command, {@code flexwall COMMAND … --json}, against this test's appliance. */

@@ -2,7 +2,6 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,7 +36,7 @@ class TrustedListenerChurnSystemTest {
     @Test
     void everyFirstSynToAFreshTrustedListenerIsAnsweredOverBothFamiliesWhileOtherListenersComeAndGo()
             throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         Path bin = Files.createDirectory(work.resolve("bin"));
         Path listener = Programs.compile(work, "churn/listener.c", bin.resolve("listener"));
         Path churn = Programs.compile(work, "churn/churn.c", bin.resolve("churn"));

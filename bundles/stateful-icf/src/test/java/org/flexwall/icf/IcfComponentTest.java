@@ -3,13 +3,14 @@ package org.flexwall.icf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.reflect.Field;
-import java.lang.reflect.Proxy;
 import java.util.Map;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.packet.testing.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
+import org.flexwall.testing.Configs;
+import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;
 import org.osgi.service.log.Logger;
 
@@ -21,10 +22,8 @@ class IcfComponentTest {
         IcfComponent component = new IcfComponent();
         Field log = IcfComponent.class.getDeclaredField("log");
         log.setAccessible(true);
-        log.set(component, Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] { Logger.class },
-                (p, m, args) -> null));
-        component.activate((IcfComponent.Config) Proxy.newProxyInstance(IcfComponent.Config.class.getClassLoader(),
-                new Class<?>[] { IcfComponent.Config.class }, (p, m, args) -> m.getDefaultValue()));
+        log.set(component, RecordingLogger.silent());
+        component.activate(Configs.config(IcfComponent.Config.class));
         try {
             byte[] out = PacketBuilder.v4("192.0.2.1", "198.51.100.7").tcp(40000, 443, PacketBuilder.SYN).seq(1)
                     .build();

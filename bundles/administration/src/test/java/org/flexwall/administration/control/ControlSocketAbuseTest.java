@@ -14,6 +14,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +24,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 import jakarta.json.JsonObject;
 
+import org.awaitility.core.ConditionTimeoutException;
+import org.flexwall.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -189,14 +193,17 @@ class ControlSocketAbuseTest {
     }
 
     /** The answer of the first status request made after the workers and their queue are all taken. */
-    private static Run awaitBusy(Path socket) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(GENEROUS_SECONDS);
-        Run r = client(socket, "status");
-        while (!r.err().contains("busy") && System.nanoTime() < end) {
-            Thread.sleep(20);
-            r = client(socket, "status");
+    private static Run awaitBusy(Path socket) {
+        AtomicReference<Run> r = new AtomicReference<>();
+        try {
+            Await.until("a status request answered busy", Duration.ofSeconds(GENEROUS_SECONDS), () -> {
+                r.set(client(socket, "status"));
+                return r.get().err().contains("busy");
+            });
+        } catch (ConditionTimeoutException e) {
+            // the caller's assertion on the last answer says what came instead
         }
-        return r;
+        return r.get();
     }
 
     @Test

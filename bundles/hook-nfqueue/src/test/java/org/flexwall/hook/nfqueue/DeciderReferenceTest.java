@@ -17,6 +17,7 @@ import javax.xml.parsers.DocumentBuilderFactory;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
+import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Filter;
 import org.osgi.framework.FrameworkUtil;
@@ -76,7 +77,7 @@ class DeciderReferenceTest {
 
     @Test
     void withoutDeciderUserspaceModeDropsAndAGreedySwapKeepsTheNewOne() {
-        NfqueueHook hook = new NfqueueHook(Fixtures.logger(new java.util.ArrayList<>()), new Commands(List.of()),
+        NfqueueHook hook = new NfqueueHook(RecordingLogger.into(new java.util.ArrayList<>()), new Commands(List.of()),
                 Thread::new);
         Policy policy = Policy.userspace(hook::boundDecider);
         BufferView packet = view(Packets.ipv4(6, 8080, 0x02));

@@ -1,6 +1,5 @@
 package org.flexwall.hook.nfqueue;
 
-import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,41 +36,5 @@ final class Fixtures {
             asked.add(protocol + "/" + family + "/" + port);
             return trusted.contains(protocol + "/" + port);
         }
-    }
-
-    /** An OSGi Logger that keeps "LEVEL message" lines, with {} filled in. */
-    static Logger logger(List<String> lines) {
-        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] { Logger.class },
-                (proxy, method, args) -> {
-                    String name = method.getName();
-                    if (args != null && args.length == 2 && args[1] instanceof Object[] varargs) {
-                        Object[] flat = new Object[varargs.length + 1];
-                        flat[0] = args[0];
-                        System.arraycopy(varargs, 0, flat, 1, varargs.length);
-                        args = flat;
-                    }
-                    if (args != null && args.length > 0 && args[0] instanceof String format
-                            && Set.of("trace", "debug", "info", "warn", "error", "audit").contains(name)) {
-                        StringBuilder b = new StringBuilder(name.toUpperCase()).append(' ');
-                        int arg = 1;
-                        for (int i = 0; i < format.length(); i++) {
-                            if (format.startsWith("{}", i) && arg < args.length) {
-                                b.append(args[arg++]);
-                                i++;
-                            } else {
-                                b.append(format.charAt(i));
-                            }
-                        }
-                        lines.add(b.toString());
-                        return null;
-                    }
-                    if (name.startsWith("is")) {
-                        return true;
-                    }
-                    if (name.equals("getName")) {
-                        return "test";
-                    }
-                    return null;
-                });
     }
 }

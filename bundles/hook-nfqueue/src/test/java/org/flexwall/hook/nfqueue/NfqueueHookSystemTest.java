@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,6 +22,9 @@ import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.Configs;
+import org.flexwall.testing.RecordingLogger;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -42,7 +44,7 @@ class NfqueueHookSystemTest {
 
     @BeforeAll
     void namespaces(@TempDir Path dir) throws Exception {
-        assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces and bind NFQUEUE");
+        SystemTests.requireRoot("create network namespaces and bind NFQUEUE");
         fx = new SystemFixture(dir);
         fx.installBaseline();
     }
@@ -55,7 +57,7 @@ class NfqueueHookSystemTest {
     }
 
     private NfqueueHook hook() {
-        return new NfqueueHook(Fixtures.logger(log), Netns.commands(fx.net.server), Netns.threadsIn(fx.net.server));
+        return new NfqueueHook(RecordingLogger.into(log), Netns.commands(fx.net.server), Netns.threadsIn(fx.net.server));
     }
 
     private String mangle(String tool) throws Exception {
@@ -72,7 +74,7 @@ class NfqueueHookSystemTest {
         assertTrue(Netns.commands(fx.net.server).run(List.of("nft", "-f", "-"), later).ok());
         NfqueueHook hook = hook();
         hook.bindBypassTable(new Fixtures.TrustingTable());
-        hook.activate(Configs.config(Map.of("queueNum", 11, "rateLimit", 1, "rateBurst", 1)));
+        hook.activate(Configs.config(NfqueueHook.Config.class, Map.of("queueNum", 11, "rateLimit", 1, "rateBurst", 1)));
         try {
             await(() -> hook.status().startsWith("active") && !hook.status().contains("problem"),
                     "the hook did not become active: " + hook.status());
@@ -94,7 +96,7 @@ class NfqueueHookSystemTest {
         NfqueueHook hook = hook();
         Fixtures.TrustingTable store = new Fixtures.TrustingTable().trust(Protocol.TCP, TRUSTED_TCP);
         hook.bindBypassTable(store);
-        hook.activate(Configs.config(Map.of("queueNum", 9)));
+        hook.activate(Configs.config(NfqueueHook.Config.class, Map.of("queueNum", 9)));
         try {
             await(() -> hook.status().startsWith("active") && !hook.status().contains("problem"),
                     "the hook did not become active: " + hook.status());
@@ -126,7 +128,7 @@ class NfqueueHookSystemTest {
     @Test
     void badConfigurationKeepsTheHookOffWithAClearMessage() throws Exception {
         NfqueueHook hook = hook();
-        hook.activate(Configs.config(Map.of("mode", "everything")));
+        hook.activate(Configs.config(NfqueueHook.Config.class, Map.of("mode", "everything")));
         try {
             assertEquals("not active: configuration org.flexwall.hook.nfqueue: mode must be firstPacket or "
                     + "userspace, not \"everything\"", hook.status());
@@ -141,7 +143,7 @@ class NfqueueHookSystemTest {
         QueueSocket other = Netns.call(fx.net.server, () -> QueueSocket.open(11, 128, 64, 1 << 16, 4));
         NfqueueHook hook = hook();
         hook.bindBypassTable(new Fixtures.TrustingTable().trust(Protocol.TCP, TRUSTED_TCP));
-        hook.activate(Configs.config(Map.of("queueNum", 11)));
+        hook.activate(Configs.config(NfqueueHook.Config.class, Map.of("queueNum", 11)));
         try {
             await(() -> hook.status().contains("Another process consumes this queue"),
                     "the busy queue was not reported: " + hook.status() + " " + log);
@@ -165,7 +167,7 @@ class NfqueueHookSystemTest {
             }
             return Verdict.DROP;
         });
-        hook.activate(Configs.config(Map.of("queueNum", 13, "mode", "userspace", "copyRange", 256)));
+        hook.activate(Configs.config(NfqueueHook.Config.class, Map.of("queueNum", 13, "mode", "userspace", "copyRange", 256)));
         try {
             await(() -> hook.status().startsWith("active"), "the hook did not become active: " + hook.status());
             fx.net.attempt(fx.net.client, null, "hping3", "-2", "-c", "3", "-i", "u10000", "-d", "1200", "-p", "9999",

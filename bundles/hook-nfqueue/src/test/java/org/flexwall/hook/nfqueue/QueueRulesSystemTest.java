@@ -10,6 +10,7 @@ import java.util.List;
 
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +29,7 @@ class QueueRulesSystemTest {
 
     @Test
     void detectionAgreesWithTheKernelAndTheProbeLeavesNoTableBehind() throws Exception {
-        assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces");
+        SystemTests.requireRoot("create network namespaces");
         try (Netns net = Netns.create()) {
             Commands c = Netns.commands(net.server);
             QueueRules rules = new QueueRules(c, new QueueRules.Settings(Mode.FIRST_PACKET, 1, 10, 10));
@@ -42,7 +43,7 @@ class QueueRulesSystemTest {
 
     @Test
     void withoutNftQueueInstallFallsBackToIptablesNftAndRemoveLeavesNoEmptyTable() throws Exception {
-        assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces");
+        SystemTests.requireRoot("create network namespaces");
         try (Netns net = Netns.create()) {
             Commands c = Netns.commands(net.server);
             assumeFalse(kernelHasNftQueue(c), "this kernel has nft's queue statement: the fallback is not taken here");
@@ -63,7 +64,7 @@ class QueueRulesSystemTest {
 
     @Test
     void withNftQueueInstallUsesOneNftTable() throws Exception {
-        assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces");
+        SystemTests.requireRoot("create network namespaces");
         try (Netns net = Netns.create()) {
             Commands c = Netns.commands(net.server);
             // not faked: on a kernel without nft_queue (such as the appliance's 6.18 build) this path cannot run
@@ -82,7 +83,7 @@ class QueueRulesSystemTest {
 
     @Test
     void nftRulesetsOfBothModesLoadAndReplaceEachOther() throws Exception {
-        assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces");
+        SystemTests.requireRoot("create network namespaces");
         try (Netns net = Netns.create()) {
             Commands c = Netns.commands(net.server);
             for (Mode mode : Mode.values()) {

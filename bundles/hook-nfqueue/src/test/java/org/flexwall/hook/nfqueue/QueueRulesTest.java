@@ -13,6 +13,7 @@ import java.util.stream.IntStream;
 
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.Configs;
 import org.junit.jupiter.api.Test;
 
 class QueueRulesTest {
@@ -63,8 +64,8 @@ class QueueRulesTest {
     @Test
     void invalidSettingsAreRefusedWithTheirName() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HookSettings.of(Configs.config(Map.of("copyRange", 10))));
+                () -> HookSettings.of(Configs.config(NfqueueHook.Config.class, Map.of("copyRange", 10))));
         assertEquals("copyRange must be 64-65535, not 10", e.getMessage());
-        assertEquals(Mode.USERSPACE, HookSettings.of(Configs.config(Map.of("mode", "userspace"))).mode());
+        assertEquals(Mode.USERSPACE, HookSettings.of(Configs.config(NfqueueHook.Config.class, Map.of("mode", "userspace"))).mode());
     }
 }

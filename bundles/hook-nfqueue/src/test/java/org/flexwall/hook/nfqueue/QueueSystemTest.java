@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -22,6 +21,7 @@ import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.packet.parse.Ip;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,7 +50,7 @@ class QueueSystemTest {
 
     @BeforeAll
     void namespaces(@TempDir Path dir) throws Exception {
-        assumeTrue(Netns.root(), "system test skipped: needs root to create network namespaces and bind NFQUEUE");
+        SystemTests.requireRoot("create network namespaces and bind NFQUEUE");
         fx = new SystemFixture(dir);
     }
 

@@ -1,6 +1,5 @@
 package org.flexwall.hook.nfqueue;
 
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,6 +8,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 import org.flexwall.api.packet.Marks;
+import org.flexwall.testing.Await;
 
 /**
  * Real traffic for the system tests: listeners (socat) in the server namespace, a client (socat, hping3, python3)
@@ -125,19 +125,9 @@ final class SystemFixture implements AutoCloseable {
         return total;
     }
 
+    /** Waits up to 10 s until {@code condition} holds; fails with {@code message} otherwise. */
     static void await(BooleanSupplier condition, String message) {
-        long deadline = System.nanoTime() + 10_000_000_000L; // generous: the machine is shared
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail(message);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail("interrupted while waiting: " + message);
-            }
-        }
+        Await.until(message, condition::getAsBoolean);
     }
 
     @Override

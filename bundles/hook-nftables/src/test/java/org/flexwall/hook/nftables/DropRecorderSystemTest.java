@@ -10,6 +10,8 @@ import java.util.Optional;
 import org.flexwall.api.packet.DropCount;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.Commands;
+import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class DropRecorderSystemTest extends LabTest {
 
     private DropRecorder recorder() {
-        return new DropRecorder(new NftProgram(List.of("ip", "netns", "exec", lab.appliance), "nft"), Fakes.logger(logLines));
+        return new DropRecorder(new NftProgram(List.of("ip", "netns", "exec", lab.appliance), "nft"), RecordingLogger.into(logLines));
     }
 
     @Test
@@ -50,7 +52,7 @@ class DropRecorderSystemTest extends LabTest {
     void theRecordHoldsNoMoreThanItsSizeWhateverArrives() throws Exception {
         activate("antiLockout", false);
         // far more distinct (source, port) pairs than the set holds, from spoofed sources, as fast as hping3 sends
-        Cmd.run(lab.outside, null, "hping3", "-q", "-S", "-i", "u20", "-c", String.valueOf(Ruleset.DROP_RECORD_SIZE + 2000),
+        Commands.run(lab.outside, null, "hping3", "-q", "-S", "-i", "u20", "-c", String.valueOf(Ruleset.DROP_RECORD_SIZE + 2000),
                 "--rand-source", "-p", "++1000", lab.applianceV4);
         List<DropCount> counts = recorder().counts();
         assertTrue(counts.size() > Ruleset.DROP_RECORD_SIZE / 2, "the flood was recorded: " + counts.size());

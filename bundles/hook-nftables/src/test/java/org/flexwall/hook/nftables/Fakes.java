@@ -1,6 +1,5 @@
 package org.flexwall.hook.nftables;
 
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -17,7 +16,6 @@ import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.program.TrustedProgram;
-import org.osgi.service.log.Logger;
 
 /**
  * Stand-ins for what other bundles provide (the real store is bundles/port-store): a port store that tells its
@@ -97,38 +95,5 @@ final class Fakes {
         TrustedProgram socat = new TrustedProgram("socat", Path.of("/usr/bin/socat"), "0".repeat(64), "0".repeat(32),
                 Instant.now(), false);
         return new PermittedPort(socat, protocol, family, port, INODES.incrementAndGet(), List.of(), Instant.now());
-    }
-
-    /** An OSGi Logger keeping "LEVEL message" lines with {} filled in; also printed for the test report. */
-    static Logger logger(List<String> lines) {
-        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] { Logger.class },
-                (proxy, method, args) -> {
-                    String name = method.getName();
-                    if (name.startsWith("is")) {
-                        return true;
-                    }
-                    if (name.equals("getName")) {
-                        return "test";
-                    }
-                    if (args == null || args.length == 0 || !(args[0] instanceof String format)) {
-                        return null;
-                    }
-                    Object[] values = args.length == 2 && args[1] instanceof Object[] v ? v
-                            : java.util.Arrays.copyOfRange(args, 1, args.length);
-                    StringBuilder b = new StringBuilder(name.toUpperCase()).append(' ');
-                    int from = 0;
-                    for (Object value : values) {
-                        int at = format.indexOf("{}", from);
-                        if (at < 0) {
-                            break;
-                        }
-                        b.append(format, from, at).append(value);
-                        from = at + 2;
-                    }
-                    String line = b.append(format.substring(from)).toString();
-                    lines.add(line);
-                    System.out.println(line);
-                    return null;
-                });
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,10 +44,10 @@ class GatewaySystemTest extends LabTest {
             List<String> seen;
             try {
                 for (String flags : List.of("-SA", "-A", "-R", "-F", "-PA")) {
-                    Cmd.run(lab.outside, null, "hping3", flags, "-s", String.valueOf(OUTSIDE_TCP), "-k", "-c", "5",
+                    Commands.run(lab.outside, null, "hping3", flags, "-s", String.valueOf(OUTSIDE_TCP), "-k", "-c", "5",
                             "-i", "u20000", "-p", String.valueOf(LAN_TCP + 1), lab.lanHostV4);
                 }
-                Cmd.run(lab.outside, null, "hping3", "-2", "-s", String.valueOf(OUTSIDE_UDP), "-k", "-c", "5", "-i",
+                Commands.run(lab.outside, null, "hping3", "-2", "-s", String.valueOf(OUTSIDE_UDP), "-k", "-c", "5", "-i",
                         "u20000", "-p", "40000", lab.lanHostV4);
             } finally {
                 seen = arrived.stop();
@@ -63,9 +64,9 @@ class GatewaySystemTest extends LabTest {
         activate("antiLockout", false, "lanInterfaces", new String[] { "lan0" });
         String unrouted4 = "10.250.0.1";
         String unrouted6 = "fd00:250::1";
-        Cmd.ok(lab.outside, "ip", "route", "add", "10.250.0.0/24", "via", lab.applianceV4);
-        Cmd.ok(lab.outside, "ip", "-6", "route", "add", "fd00:250::/64", "via", lab.applianceV6);
-        Cmd.ok(lab.appliance, "ip", "link", "set", "lan0", "mtu", "1280"); // a LAN with a smaller MTU
+        Commands.ok(lab.outside, "ip", "route", "add", "10.250.0.0/24", "via", lab.applianceV4);
+        Commands.ok(lab.outside, "ip", "-6", "route", "add", "fd00:250::/64", "via", lab.applianceV6);
+        Commands.ok(lab.appliance, "ip", "link", "set", "lan0", "mtu", "1280"); // a LAN with a smaller MTU
         Lab.Capture capture = lab.capture(lab.outside, "out0", dir.resolve("out.txt"), fromTheRouter());
         List<String> seen;
         try {
@@ -76,18 +77,18 @@ class GatewaySystemTest extends LabTest {
                     new String[] { "ping", "-6", unrouted6 },
                     new String[] { "ping", "-4", "-M", "do", "-s", "1400", lab.lanHostV4 }, // fragmentation needed
                     new String[] { "ping", "-6", "-s", "1400", lab.lanHostV6 })) {         // packet too big
-                Cmd.run(lab.outside, null, concat(ping, "-c", "2", "-i", "0.2", "-W", "1"));
+                Commands.run(lab.outside, null, concat(ping, "-c", "2", "-i", "0.2", "-W", "1"));
             }
-            Cmd.run(lab.outside, null, "hping3", "-S", "-c", "3", "-i", "u100000", "-t", "1", "-p", "80",
+            Commands.run(lab.outside, null, "hping3", "-S", "-c", "3", "-i", "u100000", "-t", "1", "-p", "80",
                     lab.lanHostV4);
         } finally {
             seen = capture.stop();
-            Cmd.run(lab.appliance, null, "ip", "link", "set", "lan0", "mtu", "1500");
-            Cmd.run(lab.outside, null, "ip", "route", "del", "10.250.0.0/24");
-            Cmd.run(lab.outside, null, "ip", "-6", "route", "del", "fd00:250::/64");
+            Commands.run(lab.appliance, null, "ip", "link", "set", "lan0", "mtu", "1500");
+            Commands.run(lab.outside, null, "ip", "route", "del", "10.250.0.0/24");
+            Commands.run(lab.outside, null, "ip", "-6", "route", "del", "fd00:250::/64");
         }
         assertEquals(List.of(), seen, "ICMP errors the router sent towards the outside");
-        String counters = Cmd.ok(lab.appliance, "nft", "list", "chain", "inet", "flexwall", "unsolicited");
+        String counters = Commands.ok(lab.appliance, "nft", "list", "chain", "inet", "flexwall", "unsolicited");
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("counter packets (\\d+) ").matcher(counters);
         assertTrue(m.find() && Long.parseLong(m.group(1)) >= 15, "the rule dropped the 15 probes: " + counters);
     }
@@ -98,13 +99,13 @@ class GatewaySystemTest extends LabTest {
         Lab.Capture capture = lab.capture(lab.lan, "host0", dir.resolve("lan.txt"), "icmp or (icmp6 and ip6[40] < 128)");
         List<String> seen;
         try {
-            Cmd.run(lab.lan, null, "ping", "-4", "-t", "1", "-c", "2", "-i", "0.3", "-W", "1", lab.outsideV4);
-            Cmd.run(lab.lan, null, "ping", "-6", "-t", "1", "-c", "2", "-i", "0.3", "-W", "1", lab.outsideV6);
+            Commands.run(lab.lan, null, "ping", "-4", "-t", "1", "-c", "2", "-i", "0.3", "-W", "1", lab.outsideV4);
+            Commands.run(lab.lan, null, "ping", "-6", "-t", "1", "-c", "2", "-i", "0.3", "-W", "1", lab.outsideV6);
             // neighbours known along the way first: a router that is still resolving one sends no packet too big
-            Cmd.run(lab.lan, null, "ping", "-6", "-c", "2", "-i", "0.3", "-W", "1", lab.outsideV6);
+            Commands.run(lab.lan, null, "ping", "-6", "-c", "2", "-i", "0.3", "-W", "1", lab.outsideV6);
             // the outside routes the far prefixes over a 1280-byte link: it answers larger DF packets
-            Cmd.run(lab.lan, null, "ping", "-4", "-M", "do", "-s", "1400", "-c", "2", "-i", "0.3", "-W", "1", lab.farV4);
-            Cmd.run(lab.lan, null, "ping", "-6", "-s", "1400", "-c", "2", "-i", "0.3", "-W", "1", lab.farV6);
+            Commands.run(lab.lan, null, "ping", "-4", "-M", "do", "-s", "1400", "-c", "2", "-i", "0.3", "-W", "1", lab.farV4);
+            Commands.run(lab.lan, null, "ping", "-6", "-s", "1400", "-c", "2", "-i", "0.3", "-W", "1", lab.farV6);
         } finally {
             seen = capture.stop();
         }

@@ -1,7 +1,5 @@
 package org.flexwall.hook.nftables;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,12 +12,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import org.flexwall.api.packet.Marks;
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
+import org.flexwall.testing.NetnsLab;
+import org.flexwall.testing.SystemTests;
 
 /**
  * Three network namespaces made by a test and always removed, names {@code fwt-<random>-o/-a/-l}:
@@ -32,7 +33,7 @@ import org.flexwall.api.packet.Marks;
  * a narrow link (veth o1/o2, MTU 1280) to 10.216.N.0/24 and fd00:216:N::/64: the outside, as a router, answers
  * larger packets from the appliance with "fragmentation needed" / "packet too big".
  */
-final class Lab implements AutoCloseable {
+final class Lab extends NetnsLab {
     final String outside;
     final String appliance;
     final String lan;
@@ -44,12 +45,10 @@ final class Lab implements AutoCloseable {
     final String lanHostV6;
     final String farV4;
     final String farV6;
-    private final List<Process> processes = new ArrayList<>();
 
-    private Lab(String prefix, int n) {
-        outside = prefix + "-o";
-        appliance = prefix + "-a";
-        lan = prefix + "-l";
+    private Lab() {
+        super("fwt");
+        int n = subnet;
         outsideV4 = "10.213." + n + ".1";
         applianceV4 = "10.213." + n + ".2";
         outsideV6 = "fd00:213:" + Integer.toHexString(n) + "::1";
@@ -58,25 +57,18 @@ final class Lab implements AutoCloseable {
         lanHostV6 = "fd00:214:" + Integer.toHexString(n) + "::2";
         farV4 = "10.216." + n + ".5";
         farV6 = "fd00:216:" + Integer.toHexString(n) + "::5";
+        outside = name + "-o";
+        appliance = name + "-a";
+        lan = name + "-l";
     }
 
-    /** What a system test needs, or why it cannot run here (null when everything is there). */
-    static String missing(String... tools) {
-        if (!Cmd.root()) {
-            return "system test skipped: needs root (network namespaces, nftables)";
-        }
-        for (String tool : tools) {
-            if (!Cmd.installed(tool)) {
-                return "system test skipped: " + tool + " is not installed (./test.sh installs it)";
-            }
-        }
-        return null;
+    /** Fails (FLEXWALL_SYSTEM_TESTS=required) or skips the test unless it runs as root with every tool installed. */
+    static void require(String... tools) {
+        SystemTests.requireRootAndTools(tools);
     }
 
     static Lab create() throws IOException {
-        Random r = new Random();
-        Lab lab = new Lab("fwt-" + Integer.toHexString(0x1000000 | r.nextInt(0x1000000)).substring(1),
-                1 + r.nextInt(250));
+        Lab lab = new Lab();
         try {
             lab.setUp();
             return lab;
@@ -87,49 +79,38 @@ final class Lab implements AutoCloseable {
     }
 
     private void setUp() throws IOException {
-        for (String ns : List.of(outside, appliance, lan)) {
-            Cmd.ok(null, "ip", "netns", "add", ns);
-            Cmd.ok(ns, "ip", "link", "set", "lo", "up");
+        for (String suffix : List.of("o", "a", "l")) {
+            namespace(suffix);
         }
-        String n = outsideV4.split("\\.")[2];
-        Cmd.ok(null, "ip", "link", "add", "out0", "netns", outside, "type", "veth", "peer", "name", "wan0", "netns",
-                appliance);
-        Cmd.ok(null, "ip", "link", "add", "lan0", "netns", appliance, "type", "veth", "peer", "name", "host0",
-                "netns", lan);
-        Cmd.ok(outside, "ip", "addr", "add", outsideV4 + "/24", "dev", "out0");
-        Cmd.ok(outside, "ip", "addr", "add", outsideV6 + "/64", "dev", "out0", "nodad");
-        Cmd.ok(appliance, "ip", "addr", "add", applianceV4 + "/24", "dev", "wan0");
-        Cmd.ok(appliance, "ip", "addr", "add", applianceV6 + "/64", "dev", "wan0", "nodad");
-        Cmd.ok(appliance, "ip", "addr", "add", "10.214." + n + ".1/24", "dev", "lan0");
-        Cmd.ok(lan, "ip", "addr", "add", lanHostV4 + "/24", "dev", "host0");
-        Cmd.ok(appliance, "ip", "addr", "add", lanHostV6.replaceAll("::2$", "::1") + "/64", "dev", "lan0", "nodad");
-        Cmd.ok(lan, "ip", "addr", "add", lanHostV6 + "/64", "dev", "host0", "nodad");
-        Cmd.ok(outside, "ip", "link", "set", "out0", "up");
-        Cmd.ok(appliance, "ip", "link", "set", "wan0", "up");
-        Cmd.ok(appliance, "ip", "link", "set", "lan0", "up");
-        Cmd.ok(lan, "ip", "link", "set", "host0", "up");
-        Cmd.ok(appliance, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
-        Cmd.ok(lan, "ip", "route", "add", "default", "via", "10.214." + n + ".1");
-        Cmd.ok(lan, "ip", "-6", "route", "add", "default", "via", lanHostV6.replaceAll("::2$", "::1"));
-        Cmd.ok(outside, "ip", "route", "add", "10.214." + n + ".0/24", "via", applianceV4);
-        Cmd.ok(outside, "ip", "-6", "route", "add", lanHostV6.replaceAll("::2$", "::/64"), "via", applianceV6);
+        String n = Integer.toString(subnet);
+        veth(outside, "out0", appliance, "wan0");
+        veth(appliance, "lan0", lan, "host0");
+        Commands.ok(outside, "ip", "addr", "add", outsideV4 + "/24", "dev", "out0");
+        Commands.ok(outside, "ip", "addr", "add", outsideV6 + "/64", "dev", "out0", "nodad");
+        Commands.ok(appliance, "ip", "addr", "add", applianceV4 + "/24", "dev", "wan0");
+        Commands.ok(appliance, "ip", "addr", "add", applianceV6 + "/64", "dev", "wan0", "nodad");
+        Commands.ok(appliance, "ip", "addr", "add", "10.214." + n + ".1/24", "dev", "lan0");
+        Commands.ok(lan, "ip", "addr", "add", lanHostV4 + "/24", "dev", "host0");
+        Commands.ok(appliance, "ip", "addr", "add", lanHostV6.replaceAll("::2$", "::1") + "/64", "dev", "lan0", "nodad");
+        Commands.ok(lan, "ip", "addr", "add", lanHostV6 + "/64", "dev", "host0", "nodad");
+        Commands.ok(outside, "ip", "link", "set", "out0", "up");
+        Commands.ok(appliance, "ip", "link", "set", "wan0", "up");
+        Commands.ok(appliance, "ip", "link", "set", "lan0", "up");
+        Commands.ok(lan, "ip", "link", "set", "host0", "up");
+        Commands.ok(appliance, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+        Commands.ok(lan, "ip", "route", "add", "default", "via", "10.214." + n + ".1");
+        Commands.ok(lan, "ip", "-6", "route", "add", "default", "via", lanHostV6.replaceAll("::2$", "::1"));
+        Commands.ok(outside, "ip", "route", "add", "10.214." + n + ".0/24", "via", applianceV4);
+        Commands.ok(outside, "ip", "-6", "route", "add", lanHostV6.replaceAll("::2$", "::/64"), "via", applianceV6);
 
-        Cmd.ok(outside, "ip", "link", "add", "o1", "mtu", "1280", "type", "veth", "peer", "name", "o2", "mtu", "1280");
-        Cmd.ok(outside, "ip", "link", "set", "o1", "up");
-        Cmd.ok(outside, "ip", "link", "set", "o2", "up");
-        Cmd.ok(outside, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
-        Cmd.ok(outside, "ip", "route", "add", "10.216." + n + ".0/24", "dev", "o1");
-        Cmd.ok(outside, "ip", "-6", "route", "add", farV6.replace("::5", "::/64"), "dev", "o1");
-        Cmd.ok(appliance, "ip", "route", "add", "10.216." + n + ".0/24", "via", outsideV4);
-        Cmd.ok(appliance, "ip", "-6", "route", "add", farV6.replace("::5", "::/64"), "via", outsideV6);
-    }
-
-    /** Starts a long-running program in {@code ns}, output discarded; it is killed on close. */
-    Process start(String ns, String... argv) throws IOException {
-        Process p = new ProcessBuilder(Cmd.command(ns, argv)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        processes.add(p);
-        return p;
+        Commands.ok(outside, "ip", "link", "add", "o1", "mtu", "1280", "type", "veth", "peer", "name", "o2", "mtu", "1280");
+        Commands.ok(outside, "ip", "link", "set", "o1", "up");
+        Commands.ok(outside, "ip", "link", "set", "o2", "up");
+        Commands.ok(outside, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+        Commands.ok(outside, "ip", "route", "add", "10.216." + n + ".0/24", "dev", "o1");
+        Commands.ok(outside, "ip", "-6", "route", "add", farV6.replace("::5", "::/64"), "dev", "o1");
+        Commands.ok(appliance, "ip", "route", "add", "10.216." + n + ".0/24", "via", outsideV4);
+        Commands.ok(appliance, "ip", "-6", "route", "add", farV6.replace("::5", "::/64"), "via", outsideV6);
     }
 
     /** A TCP echo server on {@code port} (IPv4 and IPv6) in {@code ns}. */
@@ -178,9 +159,14 @@ final class Lab implements AutoCloseable {
         await(() -> listening(ns, "-Hlun", port), "the pong server did not bind udp " + port + " in " + ns);
     }
 
+    /** Waits until a socket in {@code ns} listens on (ss {@code options}: -Hltn TCP, -Hlun UDP) {@code port}. */
+    void awaitBound(String ns, String options, int port) {
+        await(() -> listening(ns, options, port), "nothing bound " + port + " (ss " + options + ") in " + ns);
+    }
+
     private static boolean listening(String ns, String options, int port) {
         try {
-            return !Cmd.run(ns, null, "ss", options, "sport = :" + port).output().isBlank();
+            return !Commands.run(ns, null, "ss", options, "sport = :" + port).output().isBlank();
         } catch (IOException e) {
             return false;
         }
@@ -203,7 +189,7 @@ final class Lab implements AutoCloseable {
 
     private boolean exchange(String ns, String address, int port, int timeout) throws IOException {
         String target = address.contains(":") ? "TCP6:[" + address + "]:" + port : "TCP4:" + address + ":" + port;
-        Cmd.Result r = Cmd.run(ns, "ping\n", "socat", "-T", "3", "-", target + ",connect-timeout=" + timeout);
+        Commands.Result r = Commands.run(ns, "ping\n", "socat", "-T", "3", "-", target + ",connect-timeout=" + timeout);
         return r.ok() && r.output().contains("ping");
     }
 
@@ -211,7 +197,7 @@ final class Lab implements AutoCloseable {
     String said(String ns, String address, int port) {
         try {
             String target = address.contains(":") ? "TCP6:[" + address + "]:" + port : "TCP4:" + address + ":" + port;
-            Cmd.Result r = Cmd.run(ns, null, "socat", "-T", "3", "-u", target + ",connect-timeout=2", "-");
+            Commands.Result r = Commands.run(ns, null, "socat", "-T", "3", "-u", target + ",connect-timeout=2", "-");
             return r.ok() && !r.output().isBlank() ? r.output().strip() : null;
         } catch (IOException e) {
             return null;
@@ -221,16 +207,16 @@ final class Lab implements AutoCloseable {
     /** Sends "ping" over UDP from {@code ns}; whether "pong" came back. */
     boolean udpAnswered(String ns, String address, int port) throws IOException {
         String target = address.contains(":") ? "UDP6:[" + address + "]:" + port : "UDP4:" + address + ":" + port;
-        Cmd.Result r = Cmd.run(ns, "ping\n", "socat", "-T", "2", "-", target);
+        Commands.Result r = Commands.run(ns, "ping\n", "socat", "-T", "2", "-", target);
         return r.output().contains("pong");
     }
 
     /** A long-lived TCP connection from {@code ns} to an echo server, exchanging lines on demand. */
     Session session(String ns, String address, int port) throws IOException {
         String target = address.contains(":") ? "TCP6:[" + address + "]:" + port : "TCP4:" + address + ":" + port;
-        Process p = new ProcessBuilder(Cmd.command(ns, "socat", "-", target + ",connect-timeout=3"))
+        Process p = new ProcessBuilder(Commands.command(ns, "socat", "-", target + ",connect-timeout=3"))
                 .redirectErrorStream(true).start();
-        processes.add(p);
+        track(p);
         return new Session(p);
     }
 
@@ -265,9 +251,9 @@ final class Lab implements AutoCloseable {
 
     /** Captures, in {@code ns} on {@code dev}, what {@code filter} matches, as tcpdump's text lines. */
     Capture capture(String ns, String dev, Path file, String filter) throws IOException {
-        Process p = new ProcessBuilder(Cmd.command(ns, "tcpdump", "-i", dev, "-n", "-l", "-U", filter))
+        Process p = new ProcessBuilder(Commands.command(ns, "tcpdump", "-i", dev, "-n", "-l", "-U", filter))
                 .redirectErrorStream(true).redirectOutput(file.toFile()).start();
-        processes.add(p);
+        track(p);
         await(() -> read(file).contains("listening on"), "tcpdump did not start in " + ns);
         return new Capture(p, file);
     }
@@ -305,7 +291,7 @@ final class Lab implements AutoCloseable {
         List<String> argv = new ArrayList<>(List.of("nmap", "-n", "-T5", "--max-retries", "1", "--max-rtt-timeout",
                 "200ms", "--min-rate", "2000", "--disable-arp-ping", "-oG", "-"));
         argv.addAll(List.of(args));
-        Cmd.Result r = Cmd.run(ns, null, argv.toArray(String[]::new));
+        Commands.Result r = Commands.run(ns, null, argv.toArray(String[]::new));
         if (!r.ok()) {
             throw new IOException("nmap failed: " + r.output());
         }
@@ -331,37 +317,8 @@ final class Lab implements AutoCloseable {
         return states;
     }
 
+    /** Waits up to 10 s until {@code condition} holds; fails with {@code message} otherwise. */
     static void await(BooleanSupplier condition, String message) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // generous: the machine is shared
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail(message);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail("interrupted: " + message);
-            }
-        }
-    }
-
-    @Override
-    public void close() {
-        for (Process p : processes) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        }
-        for (String ns : List.of(outside, appliance, lan)) {
-            try {
-                // whatever still runs in the namespace keeps it alive: end it, then delete the namespace
-                Cmd.run(null, null, "ip", "netns", "pids", ns).output().lines().filter(s -> s.matches("\\d+"))
-                        .forEach(pid -> ProcessHandle.of(Long.parseLong(pid))
-                                .ifPresent(ProcessHandle::destroyForcibly));
-                Cmd.run(null, null, "ip", "netns", "del", ns);
-            } catch (IOException | RuntimeException e) {
-                System.err.println("could not remove namespace " + ns + ": " + e);
-            }
-        }
+        Await.until(message, condition::getAsBoolean);
     }
 }

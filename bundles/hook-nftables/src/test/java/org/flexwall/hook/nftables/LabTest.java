@@ -1,11 +1,12 @@
 package org.flexwall.hook.nftables;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.flexwall.api.packet.Marks;
+import org.flexwall.testing.Commands;
+import org.flexwall.testing.Configs;
+import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,8 +37,7 @@ abstract class LabTest {
 
     @BeforeAll
     void createLab() throws Exception {
-        String missing = Lab.missing("nft", "socat", "nmap", "tcpdump", "ss", "ping", "hping3");
-        assumeTrue(missing == null, missing);
+        Lab.require("nft", "socat", "nmap", "tcpdump", "ss", "ping", "hping3");
         lab = Lab.create();
         // the servers of permitted ports carry the verified mark the port store would put on a trusted socket
         lab.verifiedTcpEcho(lab.appliance, TCP_PERMITTED);
@@ -75,19 +75,19 @@ abstract class LabTest {
     /** As {@link #activate}, as if started from {@code origin} (an SSH session, a console address). */
     NftablesHook activateFrom(Origin origin, Object... config) throws Exception {
         store = new Fakes.Store();
-        hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
+        hook = new NftablesHook(RecordingLogger.into(logLines), List.of("ip", "netns", "exec", lab.appliance));
         hook.bindPortStore(store);
         store.bind(hook);
-        hook.start(Configs.config(config), origin);
+        hook.start(Configs.config(NftablesHook.Config.class, config), origin);
         return hook;
     }
 
     /** A new hook as after a bundle update or a configuration change: same store, new component instance. */
     NftablesHook reactivate(Object... config) throws Exception {
-        hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
+        hook = new NftablesHook(RecordingLogger.into(logLines), List.of("ip", "netns", "exec", lab.appliance));
         hook.bindPortStore(store);
         store.bind(hook);
-        hook.start(Configs.config(config), Origin.NONE);
+        hook.start(Configs.config(NftablesHook.Config.class, config), Origin.NONE);
         return hook;
     }
 
@@ -98,7 +98,7 @@ abstract class LabTest {
 
     /** The elements of one permitted set, as nft lists them ("tcp . 8443"), without their counters. */
     List<String> elements(String set) throws Exception {
-        String out = Cmd.ok(lab.appliance, "nft", "list", "set", "inet", "flexwall", set);
+        String out = Commands.ok(lab.appliance, "nft", "list", "set", "inet", "flexwall", set);
         int start = out.indexOf("elements = {");
         if (start < 0) {
             return List.of();

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Set;
@@ -15,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -27,11 +27,10 @@ class NftLibrarySystemTest {
 
     @Test
     void actsInItsNamespaceOnlyOneTransactionPerFileWithNftsOwnErrors() throws Exception {
-        String missing = Lab.missing("nft", "ip");
-        assumeTrue(missing == null, missing);
+        Lab.require("nft", "ip");
         String ns = "fwt-lib-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
-        String hostTables = Cmd.ok(null, "nft", "list", "tables");
-        Cmd.ok(null, "ip", "netns", "add", ns);
+        String hostTables = Commands.ok(null, "nft", "list", "tables");
+        Commands.ok(null, "ip", "netns", "add", ns);
         ExecutorService worker = Executors.newSingleThreadExecutor(); // the thread enters ns for good, as the hook's
         try {
             Nft nft = new NftLibrary(ns);
@@ -42,7 +41,7 @@ class NftLibrarySystemTest {
                 nft.apply(Ruleset.changes(Set.of(port), Set.of()), "add a port");
                 return null;
             }).get(60, TimeUnit.SECONDS);
-            assertTrue(Cmd.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4).contains("tcp . 8443"));
+            assertTrue(Commands.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4).contains("tcp . 8443"));
 
             Nft.NftException bad = assertThrows(Nft.NftException.class, () -> {
                 try {
@@ -58,16 +57,16 @@ class NftLibrarySystemTest {
             assertTrue(bad.getMessage().startsWith("cannot test a bad file: libnftables failed:\n"), bad.getMessage());
             // nft's own words; libnftables 1.0.6 quotes the buffer's first line under them, not the one at fault
             assertTrue(bad.getMessage().contains("Error: Service out of range"), bad.getMessage());
-            assertTrue(Cmd.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4).contains("tcp . 8443"),
+            assertTrue(Commands.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4).contains("tcp . 8443"),
                     "the flush in the bad file did not run");
             assertTrue(worker.submit(nft::tablePresent).get(60, TimeUnit.SECONDS));
 
             assertThrows(IllegalStateException.class, nft::tablePresent, "confined to the thread that opened it");
-            assertEquals(hostTables, Cmd.ok(null, "nft", "list", "tables"), "this machine's tables changed");
+            assertEquals(hostTables, Commands.ok(null, "nft", "list", "tables"), "this machine's tables changed");
             worker.submit(nft::close).get(60, TimeUnit.SECONDS);
         } finally {
             worker.shutdownNow();
-            Cmd.run(null, null, "ip", "netns", "del", ns);
+            Commands.run(null, null, "ip", "netns", "del", ns);
         }
     }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.flexwall.testing.Configs;
+import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;
 
 /** Without nft (or its library) the hook says what is wrong and what to do. Needs no root: nothing reaches the kernel. */
@@ -14,8 +16,8 @@ class NftMissingTest {
     @Test
     void missingNftIsReportedWithTheFixInStatusAndLog() throws Exception {
         List<String> log = new ArrayList<>();
-        NftablesHook hook = new NftablesHook(Fakes.logger(log), List.of());
-        hook.start(Configs.config("nftBinary", "/nonexistent/nft"), Origin.NONE);
+        NftablesHook hook = new NftablesHook(RecordingLogger.into(log), List.of());
+        hook.start(Configs.config(NftablesHook.Config.class, "nftBinary", "/nonexistent/nft"), Origin.NONE);
         try {
             String status = hook.status();
             assertTrue(status.startsWith("not active: "), status);

@@ -13,6 +13,9 @@ import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PermittedPort;
 import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.Commands;
+import org.flexwall.testing.Configs;
+import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -93,7 +96,7 @@ class NftablesHookSystemTest extends LabTest {
 
     @Test
     void inboundPacketsToPermittedPortsAreUntrackedUnlessTheApplianceIsAGateway() throws Exception {
-        Cmd.run(lab.appliance, null, "conntrack", "-F"); // flows of earlier tests, tracked or gateway ones, go
+        Commands.run(lab.appliance, null, "conntrack", "-F"); // flows of earlier tests, tracked or gateway ones, go
         activate("antiLockout", false);
         PermittedPort tcp = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
         hook.awaitSync();
@@ -162,12 +165,12 @@ class NftablesHookSystemTest extends LabTest {
     @Test
     void aTableAnEarlierVersionLeftIsMadeAnewWithThePermittedPortsWhoseTrafficIsThenCounted() throws Exception {
         // as the version before per-port counters left it, with a port still permitted and the JVM gone
-        Cmd.run(lab.appliance, null, "nft", "delete", "table", "inet", "flexwall");
+        Commands.run(lab.appliance, null, "nft", "delete", "table", "inet", "flexwall");
         String earlier = "add table inet flexwall\n"
                 + "add set inet flexwall permitted4 { type inet_proto . inet_service; }\n"
                 + "add set inet flexwall permitted6 { type inet_proto . inet_service; }\n"
                 + "add element inet flexwall permitted4 { tcp . " + TCP_PERMITTED + " }\n";
-        assertTrue(Cmd.run(lab.appliance, earlier, "nft", "-f", "-").ok());
+        assertTrue(Commands.run(lab.appliance, earlier, "nft", "-f", "-").ok());
         store = new Fakes.Store();
         store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
 
@@ -177,11 +180,11 @@ class NftablesHookSystemTest extends LabTest {
         assertEquals(java.util.Optional.empty(), hook.problem(), String.join("\n", logLines));
         assertTrue(logLines.stream().anyMatch(l -> l.contains("making table inet flexwall anew")), logLines.toString());
         assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4),
-                Cmd.ok(lab.appliance, "nft", "list", "set", "inet", "flexwall", Ruleset.SET4) + logLines);
+                Commands.ok(lab.appliance, "nft", "list", "set", "inet", "flexwall", Ruleset.SET4) + logLines);
         assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
         PortTrafficReader traffic = new PortTrafficReader(new NftProgram(List.of("ip", "netns", "exec",
-                lab.appliance), "nft"), Fakes.logger(logLines));
+                lab.appliance), "nft"), RecordingLogger.into(logLines));
         PortTraffic.Counts counted = traffic.counts().get(new PortKey(Protocol.TCP, AddressFamily.IPV4,
                 TCP_PERMITTED));
         assertTrue(counted != null && counted.packets() > 0 && counted.bytes() > counted.packets(),
@@ -197,12 +200,12 @@ class NftablesHookSystemTest extends LabTest {
                 + "  tcp dport { " + TCP_UNPERMITTED + ", " + TCP_PERMITTED + " } meta mark set meta mark | "
                 + String.format("0x%08x", Marks.ACCEPTED)
                 + "\n }\n}\n";
-        assertTrue(Cmd.run(lab.appliance, marker, "nft", "-f", "-").ok());
+        assertTrue(Commands.run(lab.appliance, marker, "nft", "-f", "-").ok());
         try {
             assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "the mark alone opens nothing");
             assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED), "marked, to a verified socket");
         } finally {
-            Cmd.run(lab.appliance, null, "nft", "delete", "table", "inet", "fwt_marker");
+            Commands.run(lab.appliance, null, "nft", "delete", "table", "inet", "fwt_marker");
         }
     }
 
@@ -230,7 +233,7 @@ class NftablesHookSystemTest extends LabTest {
             }
             assertEquals(List.of(), got, "no RST or ICMP from the appliance, untrack=" + untrack);
             assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED), "untrack=" + untrack);
-            Cmd.run(lab.appliance, null, "conntrack", "-F"); // later tests look for tracked flows of their own
+            Commands.run(lab.appliance, null, "conntrack", "-F"); // later tests look for tracked flows of their own
             removeTable();
         }
     }
@@ -243,12 +246,12 @@ class NftablesHookSystemTest extends LabTest {
         // someone else's raw chain untracks a port flexwall does not permit (and one it does), before ours runs
         String other = "table inet fwt_untrack {\n chain prerouting {\n  type filter hook prerouting priority -350;\n"
                 + "  tcp dport { " + TCP_UNPERMITTED + ", " + TCP_PERMITTED + " } notrack\n }\n}\n";
-        assertTrue(Cmd.run(lab.appliance, other, "nft", "-f", "-").ok());
+        assertTrue(Commands.run(lab.appliance, other, "nft", "-f", "-").ok());
         try {
             assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "untracked is not permitted");
             assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED), conntrack());
         } finally {
-            Cmd.run(lab.appliance, null, "nft", "delete", "table", "inet", "fwt_untrack");
+            Commands.run(lab.appliance, null, "nft", "delete", "table", "inet", "fwt_untrack");
         }
     }
 
@@ -289,8 +292,8 @@ class NftablesHookSystemTest extends LabTest {
         hook.deactivate();
 
         // a new run without packet bypass yet: the kernel keeps what it had (only verified sockets match them)
-        hook = new NftablesHook(Fakes.logger(logLines), List.of("ip", "netns", "exec", lab.appliance));
-        hook.start(Configs.config("antiLockout", false), Origin.NONE);
+        hook = new NftablesHook(RecordingLogger.into(logLines), List.of("ip", "netns", "exec", lab.appliance));
+        hook.start(Configs.config(NftablesHook.Config.class, "antiLockout", false), Origin.NONE);
         assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_PERMITTED));
         assertTrue(hook.status().contains("ports permitted before kept"), hook.status());
 
@@ -324,7 +327,7 @@ class NftablesHookSystemTest extends LabTest {
         activate("antiLockout", false);
         store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
         hook.awaitSync();
-        Cmd.ok(lab.appliance, "nft", "flush", "ruleset"); // what nftables.service does at start
+        Commands.ok(lab.appliance, "nft", "flush", "ruleset"); // what nftables.service does at start
         assertTrue(lab.connects(lab.outside, lab.applianceV4, TCP_UNPERMITTED), "flushed: open");
         hook.recheck();
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
@@ -337,7 +340,7 @@ class NftablesHookSystemTest extends LabTest {
         activate("antiLockout", false);
         PermittedPort p = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
         hook.awaitSync();
-        Cmd.ok(lab.appliance, "nft", "delete", "element", "inet", "flexwall", Ruleset.SET4,
+        Commands.ok(lab.appliance, "nft", "delete", "element", "inet", "flexwall", Ruleset.SET4,
                 "{ tcp . " + TCP_PERMITTED + " }");
         store.revoke(p); // its delete batch fails: the element is gone; the sets are rewritten instead
         store.permit(Protocol.UDP, AddressFamily.IPV4, UDP_PERMITTED);
@@ -392,7 +395,7 @@ class NftablesHookSystemTest extends LabTest {
         // which conntrack finds related to the flow; the kernel then lowers its path MTU
         for (String far : List.of(lab.farV4, lab.farV6)) {
             String target = far.contains(":") ? "UDP6-SENDTO:[" + far + "]:9999" : "UDP4-SENDTO:" + far + ":9999";
-            Cmd.Result r = Cmd.run(lab.appliance, "x".repeat(1400), "socat", "-u", "-", target);
+            Commands.Result r = Commands.run(lab.appliance, "x".repeat(1400), "socat", "-u", "-", target);
             assertTrue(r.ok(), r.output());
             Lab.await(() -> routeMtu(far).contains("mtu 1280"), "no path MTU learnt for " + far + ": "
                     + routeMtu(far));
@@ -404,7 +407,7 @@ class NftablesHookSystemTest extends LabTest {
         activate("antiLockout", false);
         store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
         hook.awaitSync();
-        Cmd.ok(lab.appliance, "nft", "delete", "table", "inet", "flexwall");
+        Commands.ok(lab.appliance, "nft", "delete", "table", "inet", "flexwall");
         store.permit(Protocol.UDP, AddressFamily.IPV4, UDP_PERMITTED); // its batch fails: the table is gone
         hook.awaitSync();
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_UNPERMITTED));
@@ -421,7 +424,7 @@ class NftablesHookSystemTest extends LabTest {
 
     private String conntrack() {
         try {
-            return Cmd.ok(lab.appliance, "cat", "/proc/net/nf_conntrack");
+            return Commands.ok(lab.appliance, "cat", "/proc/net/nf_conntrack");
         } catch (java.io.IOException e) {
             return e.toString();
         }
@@ -429,7 +432,7 @@ class NftablesHookSystemTest extends LabTest {
 
     private String routeMtu(String address) {
         try {
-            return Cmd.run(lab.appliance, null, "ip", "route", "get", address).output();
+            return Commands.run(lab.appliance, null, "ip", "route", "get", address).output();
         } catch (java.io.IOException e) {
             return e.toString();
         }

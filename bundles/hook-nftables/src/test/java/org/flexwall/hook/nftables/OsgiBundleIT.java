@@ -2,7 +2,6 @@ package org.flexwall.hook.nftables;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.lang.reflect.Method;
@@ -25,6 +24,8 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,8 +53,7 @@ class OsgiBundleIT {
 
     @Test
     void bundleInFelixAppliesTheConfiguredBaselineAndMirrorsThePortStore() throws Exception {
-        String missing = Lab.missing("nft", "socat", "ss");
-        assumeTrue(missing == null, missing);
+        Lab.require("nft", "socat", "ss");
         Path jar = Files.list(Path.of("target")).filter(p -> p.getFileName().toString()
                 .matches("flexwall-hook-nftables-.*\\.jar") && !p.toString().contains("sources")).findFirst()
                 .orElseThrow(() -> new AssertionError("run `mvn package` first: no bundle jar in target"));
@@ -77,7 +77,7 @@ class OsgiBundleIT {
                 return null;
             });
             // the framework is gone; the kernel keeps the table and its ports
-            assertTrue(Cmd.ok(lab.appliance, "nft", "list", "set", "inet", "flexwall", "permitted4")
+            assertTrue(Commands.ok(lab.appliance, "nft", "list", "set", "inet", "flexwall", "permitted4")
                     .contains("tcp . 8443"));
             assertTrue(lab.connects(lab.outside, lab.applianceV4, 8443));
             assertTrue(lab.blocked(lab.outside, lab.applianceV4, 22), "anti-lockout was configured off");
@@ -132,14 +132,9 @@ class OsgiBundleIT {
 
     /** The service of {@code type}, waiting up to 10 s for it (bundles register theirs asynchronously). */
     private static Object service(BundleContext ctx, String type) throws Exception {
-        for (int i = 0; i < 200; i++) {
-            ServiceReference<?>[] refs = ctx.getAllServiceReferences(type, null);
-            if (refs != null) {
-                return ctx.getService(refs[0]);
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("no " + type + " service within 10 s");
+        ServiceReference<?>[] refs = Await.value("a " + type + " service", Await.DEFAULT,
+                () -> ctx.getAllServiceReferences(type, null));
+        return ctx.getService(refs[0]);
     }
 
     private static String status(Object hook) {

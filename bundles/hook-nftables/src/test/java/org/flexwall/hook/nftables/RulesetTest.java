@@ -11,6 +11,7 @@ import java.util.Set;
 import org.flexwall.api.packet.Marks;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.Configs;
 import org.junit.jupiter.api.Test;
 
 /** The generated nft files, as text. The system tests apply them to a real kernel. */
@@ -336,7 +337,7 @@ class RulesetTest {
 
     @Test
     void settingsFromConfigurationTrimAndDropEmptyNames() {
-        Settings s = Settings.of(Configs.config("lanInterfaces", new String[] { " lan0 ", "" },
+        Settings s = Settings.of(Configs.config(NftablesHook.Config.class, "lanInterfaces", new String[] { " lan0 ", "" },
                 "managementInterface", " eth1 ", "sshPort", 2222), Origin.NONE);
         assertEquals(List.of("lan0"), s.lanInterfaces());
         assertEquals("eth1", s.managementInterface());

@@ -1,7 +1,6 @@
 package org.flexwall.port.store;
 
 import java.lang.annotation.Annotation;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,6 +18,7 @@ import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.TrustedProgram;
+import org.flexwall.testing.Configs;
 import org.osgi.service.log.Logger;
 
 /** Small in-test implementations of the services the store uses. */
@@ -118,43 +118,8 @@ public final class Fakes {
         }
     }
 
-    /** An OSGi Logger that keeps "LEVEL message" lines, with {} filled in. */
-    static Logger logger(List<String> lines) {
-        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] { Logger.class },
-                (proxy, method, args) -> {
-                    if (method.getName().matches("trace|debug|info|warn|error|audit") && args != null) {
-                        String text = String.valueOf(args[0]);
-                        Object[] rest = args.length > 1 && args[1] instanceof Object[] a ? a
-                                : java.util.Arrays.copyOfRange(args, 1, args.length);
-                        for (Object o : rest) {
-                            text = text.replaceFirst("\\{\\}", java.util.regex.Matcher.quoteReplacement(String.valueOf(o)));
-                        }
-                        lines.add(method.getName().toUpperCase() + " " + text);
-                        return null;
-                    }
-                    if (method.getName().startsWith("is")) {
-                        return true;
-                    }
-                    return method.getName().equals("getName") ? "test" : null;
-                });
-    }
-
     static PortStoreComponent.Config config(int reconcileSeconds, boolean loopback) {
-        return new PortStoreComponent.Config() {
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return PortStoreComponent.Config.class;
-            }
-
-            @Override
-            public int reconcile_interval_seconds() {
-                return reconcileSeconds;
-            }
-
-            @Override
-            public boolean loopback_permitted() {
-                return loopback;
-            }
-        };
+        return Configs.config(PortStoreComponent.Config.class, "reconcile.interval.seconds", reconcileSeconds,
+                "loopback.permitted", loopback);
     }
 }

@@ -30,6 +30,7 @@ import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.port.SocketMarker;
 import org.flexwall.api.program.TrustedProgram;
+import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,7 @@ class PortStoreComponentTest {
 
     @BeforeEach
     void start() {
-        store = new PortStoreComponent(Fakes.logger(log));
+        store = new PortStoreComponent(RecordingLogger.into(log));
         store.bindMarker((socket, verified) -> true); // every socket's kernel mark goes on
         store.bindRegistry(registry);
         store.activate(Fakes.config(0, false));
@@ -428,7 +429,7 @@ class PortStoreComponentTest {
 
     @Test
     void registryArrivingJustAfterStartIsNoCauseForAWarning() throws Exception {
-        PortStoreComponent early = new PortStoreComponent(Fakes.logger(log));
+        PortStoreComponent early = new PortStoreComponent(RecordingLogger.into(log));
         early.activate(Fakes.config(0, false));
         early.bindRegistry(registry);
         early.flush();
@@ -440,7 +441,7 @@ class PortStoreComponentTest {
     @Test
     void registryUnusableAtStartIsAnErrorAtOnce() throws Exception {
         registry.problem = "programs.json is damaged";
-        PortStoreComponent early = new PortStoreComponent(Fakes.logger(log));
+        PortStoreComponent early = new PortStoreComponent(RecordingLogger.into(log));
         early.bindRegistry(registry);
         early.activate(Fakes.config(0, false));
         early.flush();

@@ -5,13 +5,14 @@ import java.util.List;
 
 import org.flexwall.api.port.PortMonitor;
 import org.flexwall.api.program.ProgramRegistry;
+import org.flexwall.testing.RecordingLogger;
 
 /** Builds a running store without OSGi, for the benchmarks in {@code bench}. */
 public final class TestStores {
     private TestStores() {}
 
     public static PortStoreComponent running(ProgramRegistry registry, PortMonitor monitor) {
-        PortStoreComponent store = new PortStoreComponent(Fakes.logger(new ArrayList<>()));
+        PortStoreComponent store = new PortStoreComponent(RecordingLogger.into(new ArrayList<>()));
         store.bindRegistry(registry);
         store.activate(Fakes.config(0, false));
         store.bindMonitor(monitor);

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -18,7 +19,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.awaitility.core.ConditionTimeoutException;
 import org.flexwall.api.program.TrustedProgram;
+import org.flexwall.testing.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -139,19 +142,19 @@ class CrashSafetyTest {
 
     /** Waits for the writer's READY line (it has loaded the store and is about to write). */
     private static String awaitFirstLine(Process child, Path stdout, String context) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            List<String> lines = completeLines(stdout);
-            if (!lines.isEmpty()) {
-                return lines.get(0);
-            }
-            if (!child.isAlive()) {
-                fail(context + ": the writer exited with " + child.exitValue() + " before it was ready");
-            }
-            LockSupport.parkNanos(1_000_000);
+        try {
+            return Await.await(context + ": the writer's READY line", Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(1)).until(() -> {
+                        List<String> lines = completeLines(stdout);
+                        if (lines.isEmpty() && !child.isAlive()) {
+                            fail(context + ": the writer exited with " + child.exitValue() + " before it was ready");
+                        }
+                        return lines.isEmpty() ? null : lines.get(0);
+                    }, line -> line != null);
+        } catch (ConditionTimeoutException e) {
+            child.destroyForcibly();
+            throw e;
         }
-        child.destroyForcibly();
-        throw new AssertionError(context + ": the writer did not start within 30 s");
     }
 
     /** Lines ended by a newline; a line cut short by the kill is no report. */

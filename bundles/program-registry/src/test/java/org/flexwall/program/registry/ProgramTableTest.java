@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 
 import org.flexwall.api.program.RegistryException;
 import org.flexwall.api.program.TrustedProgram;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -134,7 +135,7 @@ class ProgramTableTest {
     @Test
     void interpreterIsRefusedWithTheReasonUnlessTheAdministratorInsists() throws Exception {
         Path python = Path.of("/usr/bin/python3");
-        assumeTrue(Files.isExecutable(python), "needs python3");
+        SystemTests.require(Files.isExecutable(python), "needs python3 (./test.sh installs it)");
         ProgramTable table = log.open(dir);
 
         RegistryException e = assertThrows(RegistryException.class, () -> table.trust(python, "python", false));
@@ -152,7 +153,7 @@ class ProgramTableTest {
     @Test
     void interpreterIsRecognisedByTheNameOfTheFileBehindALink() throws Exception {
         Path perl = Path.of("/usr/bin/perl");
-        assumeTrue(Files.isExecutable(perl), "needs perl");
+        SystemTests.require(Files.isExecutable(perl), "needs perl");
         Path innocent = Files.createSymbolicLink(dir.resolve("my-daemon"), perl);
 
         RegistryException e = assertThrows(RegistryException.class, () -> log.open(dir).trust(innocent, "d", false));

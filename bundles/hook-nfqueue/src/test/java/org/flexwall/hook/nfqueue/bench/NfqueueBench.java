@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 
 import org.flexwall.hook.nfqueue.BenchSupport;
+import org.flexwall.testing.Await;
 
 /**
  * Decisions per second through the NFQUEUE hook's Java consumer against a minimal C consumer of the same queue
@@ -72,11 +73,11 @@ public final class NfqueueBench {
                     bin.resolve("udpflood").toAbsolutePath().toString(), env.serverV4, Integer.toString(PORT),
                     Integer.toString(seconds + 2)).redirectErrorStream(true).start();
             try {
-                Thread.sleep(1_000); // let the sender and the queue reach a steady state
+                Thread.sleep(1_000); // warm-up, not synchronisation: the sender and the queue reach a steady state
                 long[] k0 = kernel(env);
                 double cpu0 = consumer.cpuSeconds();
                 long t0 = System.nanoTime();
-                Thread.sleep(seconds * 1_000L);
+                Thread.sleep(seconds * 1_000L); // the measured window, not synchronisation
                 long[] k1 = kernel(env);
                 double cpu1 = consumer.cpuSeconds();
                 double dt = (System.nanoTime() - t0) / 1e9;
@@ -126,13 +127,7 @@ public final class NfqueueBench {
 
     /** Waits until the queue has a consumer in the server namespace. */
     private static void awaitBound(BenchSupport.Environment env) throws Exception {
-        for (int i = 0; i < 200; i++) {
-            if (queueLine(env) != null) {
-                return;
-            }
-            Thread.sleep(10);
-        }
-        throw new IllegalStateException("no consumer bound queue " + QUEUE);
+        Await.until("a consumer bound queue " + QUEUE, () -> queueLine(env) != null);
     }
 
     private static String[] queueLine(BenchSupport.Environment env) throws Exception {

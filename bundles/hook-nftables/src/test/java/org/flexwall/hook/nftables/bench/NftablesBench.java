@@ -48,7 +48,8 @@ public final class NftablesBench {
         try (BenchSupport lab = new BenchSupport()) {
             lab.start(lab.appliance(), "taskset", "-c", "1", "iperf3", "-s", "-p", Integer.toString(PORT));
             lab.start(lab.appliance(), "taskset", "-c", "1", "socat", "-u", "UDP4-RECV:" + FLOOD_PORT, "/dev/null");
-            Thread.sleep(500); // iperf3 -s binds at once; no readiness signal to wait for
+            lab.awaitTcpListener(lab.appliance(), PORT);
+            lab.awaitUdpSocket(lab.appliance(), FLOOD_PORT);
             for (int round = 1; round <= rounds; round++) {
                 for (String mode : List.of(NONE, TRACKED, UNTRACKED)) {
                     lab.firewallOff();

@@ -5,7 +5,6 @@ import static org.flexwall.port.monitor.sockdiag.Listeners.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -17,11 +16,14 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.port.SocketOwner;
+import org.flexwall.testing.Await;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +42,7 @@ class HolderSignsTest {
 
     @BeforeEach
     void needRoot() {
-        assumeTrue("root".equals(System.getProperty("user.name")), "reading other processes' /proc needs root");
+        SystemTests.requireRoot("reading other processes' /proc needs root");
         scanner = new SocketScanner();
     }
 
@@ -270,19 +272,8 @@ class HolderSignsTest {
         return reader(p).readLine();
     }
 
-    interface Check {
-        boolean holds() throws Exception;
-    }
-
-    private static void awaitTrue(Check c) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < end) {
-            if (c.holds()) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("condition not met within 10 s");
+    private static void awaitTrue(Callable<Boolean> c) {
+        Await.until("the condition", c);
     }
 
 }

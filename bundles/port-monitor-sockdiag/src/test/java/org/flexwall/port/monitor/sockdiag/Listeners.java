@@ -16,6 +16,7 @@ import java.util.function.Predicate;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.Await;
 
 /** Real listeners for the tests: socat (or another program) started as a child process, stopped by close(). */
 final class Listeners {
@@ -87,26 +88,13 @@ final class Listeners {
     }
 
     static ListeningSocket awaitSocket(SocketScanner scanner, Predicate<ListeningSocket> which) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            Optional<ListeningSocket> s = scanner.scan().stream().filter(which).findFirst();
-            if (s.isPresent()) {
-                return s.get();
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no such socket appeared within 10 s");
+        return Await.value("such a socket", Await.DEFAULT,
+                () -> scanner.scan().stream().filter(which).findFirst().orElse(null));
     }
 
     static void awaitGone(SocketScanner scanner, long inode) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            if (scanner.scan().stream().noneMatch(s -> s.inode() == inode)) {
-                return;
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("socket " + inode + " still listed after 10 s");
+        Await.until("socket " + inode + " no longer listed",
+                () -> scanner.scan().stream().noneMatch(s -> s.inode() == inode));
     }
 
     static int freePort(Protocol protocol) throws IOException {

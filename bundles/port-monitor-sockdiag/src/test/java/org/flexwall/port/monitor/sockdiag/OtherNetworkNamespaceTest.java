@@ -4,15 +4,16 @@ import static org.flexwall.port.monitor.sockdiag.Listeners.SOCAT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
+import org.flexwall.testing.NetnsLab;
+import org.flexwall.testing.RecordingLogger;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,21 +23,17 @@ import org.junit.jupiter.api.Test;
  * arrive: the monitor must not report it, although its process is visible in /proc.
  */
 class OtherNetworkNamespaceTest {
-    private static final String NETNS = "fwtest-sockdiag-" + ProcessHandle.current().pid();
+    private static NetnsLab lab;
     private static Listeners.Listener listener;
 
     @BeforeAll
     static void listenInAnotherNamespace() throws Exception {
-        run("ip", "netns", "add", NETNS);
-        listener = Listeners.socat(List.of("ip", "netns", "exec", NETNS), SOCAT, Protocol.TCP,
-                "TCP4-LISTEN:%d,bind=0.0.0.0");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!run("ip", "netns", "exec", NETNS, "ss", "-Htln", "sport = :" + listener.port).contains(":")) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("socat did not start listening in " + NETNS);
-            }
-            Thread.sleep(10);
-        }
+        SystemTests.requireRootAndTools("ip", "ss");
+        lab = new NetnsLab("fwts");
+        String ns = lab.namespace("sockdiag");
+        listener = Listeners.socat(Commands.command(ns), SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=0.0.0.0");
+        Await.until("socat listening in " + ns,
+                () -> lab.ok(ns, "ss", "-Htln", "sport = :" + listener.port).contains(":"));
     }
 
     @AfterAll
@@ -44,12 +41,14 @@ class OtherNetworkNamespaceTest {
         if (listener != null) {
             listener.close();
         }
-        run("ip", "netns", "delete", NETNS);
+        if (lab != null) {
+            lab.close();
+        }
     }
 
     @Test
     void socketInAnotherNetworkNamespaceIsNotSeen() throws Exception {
-        SockDiagPortMonitor monitor = new SockDiagPortMonitor(SockDiagPortMonitorTest.logger(new ArrayList<>()));
+        SockDiagPortMonitor monitor = new SockDiagPortMonitor(RecordingLogger.into(new ArrayList<>()));
         monitor.start(3_600_000, 1000);
         try {
             assertTrue(monitor.listening().stream().noneMatch(s -> s.port() == listener.port));
@@ -57,14 +56,5 @@ class OtherNetworkNamespaceTest {
         } finally {
             monitor.deactivate();
         }
-    }
-
-    private static String run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " failed: " + out);
-        }
-        return out;
     }
 }

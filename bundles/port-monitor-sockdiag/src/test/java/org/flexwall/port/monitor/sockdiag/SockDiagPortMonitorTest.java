@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -21,6 +20,8 @@ import org.flexwall.api.port.PortEvent;
 import org.flexwall.api.port.PortEventListener;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.port.SocketOwner;
+import org.flexwall.testing.Await;
+import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.service.log.Logger;
@@ -39,7 +40,7 @@ class SockDiagPortMonitorTest {
     }
 
     private SockDiagPortMonitor start(long pollMs) {
-        monitor = new SockDiagPortMonitor(logger(logged));
+        monitor = new SockDiagPortMonitor(RecordingLogger.into(logged));
         monitor.bindListener(events);
         monitor.start(pollMs, 1000);
         return monitor;
@@ -155,7 +156,7 @@ class SockDiagPortMonitorTest {
 
     @Test
     void forkedChildAndItsExitChangeTheOwnersWithoutTheRescanTimer() throws Exception {
-        monitor = new SockDiagPortMonitor(logger(logged));
+        monitor = new SockDiagPortMonitor(RecordingLogger.into(logged));
         monitor.bindListener(events);
         monitor.start(20, 3_600_000); // no timed owner rescan: only a new socket or processes coming and going count
         try (OwnerResolverTest.Python py = new OwnerResolverTest.Python("""
@@ -188,15 +189,13 @@ class SockDiagPortMonitorTest {
                     .findFirst().orElseThrow().startTime());
             py.send("kill");
             assertEquals("gone", py.line());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (events.count(opened) < 3 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Await.until("the third OPEN of the socket", () -> events.count(opened) >= 3);
             List<PortEvent> opens = events.list().stream().filter(opened).toList();
             assertEquals(3, opens.size(), opens.toString());
             assertEquals(List.of(py.pid()), opens.get(2).socket().owners().stream().map(SocketOwner::pid).toList());
             assertEquals(opens.get(0).socket().owners(), opens.get(2).socket().owners(), "the parent as it was");
-            Thread.sleep(200); // ten polls with other processes coming and going: no owner change, no event
+            // an observation window, not synchronisation: ten polls with other processes coming and going
+            Thread.sleep(200);
             assertEquals(3, events.count(opened));
             assertEquals(0, events.count(e -> e.kind() == PortEvent.Kind.CLOSE && e.socket().inode() == inode));
         }
@@ -251,7 +250,7 @@ class SockDiagPortMonitorTest {
 
     @Test
     void failingListenerDoesNotStopTheOthers() throws Exception {
-        monitor = new SockDiagPortMonitor(logger(logged));
+        monitor = new SockDiagPortMonitor(RecordingLogger.into(logged));
         monitor.bindListener(e -> {
             throw new IllegalStateException("listener bug");
         });
@@ -300,36 +299,5 @@ class SockDiagPortMonitorTest {
                 TimeUnit.NANOSECONDS.timedWait(this, left);
             }
         }
-    }
-
-    /** An OSGi Logger keeping "LEVEL message" lines with {} filled in. */
-    static Logger logger(List<String> lines) {
-        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] { Logger.class },
-                (proxy, method, args) -> {
-                    String name = method.getName();
-                    if (args != null && args.length > 0 && args[0] instanceof String format
-                            && List.of("trace", "debug", "info", "warn", "error", "audit").contains(name)) {
-                        StringBuilder b = new StringBuilder(name.toUpperCase()).append(' ');
-                        int arg = 1;
-                        for (int i = 0; i < format.length(); i++) {
-                            if (format.startsWith("{}", i) && arg < args.length) {
-                                Object a = args[arg++];
-                                b.append(a instanceof Object[] arr ? String.valueOf(arr.length > 0 ? arr[0] : "") : a);
-                                i++;
-                            } else {
-                                b.append(format.charAt(i));
-                            }
-                        }
-                        lines.add(b.toString());
-                        return null;
-                    }
-                    if (name.startsWith("is")) {
-                        return true;
-                    }
-                    if (name.equals("getName")) {
-                        return "test";
-                    }
-                    return null;
-                });
     }
 }

@@ -6,7 +6,6 @@ import static org.flexwall.port.monitor.sockdiag.Listeners.socat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 
@@ -14,6 +13,7 @@ import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.port.SocketOwner;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +30,7 @@ class SocketMarksTest {
 
     @BeforeAll
     static void open() {
-        assumeTrue("root".equals(System.getProperty("user.name")), "pidfd_getfd of another process needs root");
+        SystemTests.requireRoot("pidfd_getfd of another process needs root");
         scanner = new SocketScanner();
     }
 

@@ -1,6 +1,7 @@
 package org.flexwall.port.monitor.sockdiag;
 
 import java.util.ArrayList;
+import org.flexwall.testing.RecordingLogger;
 
 /** Package-private parts of the monitor for the benchmark (which lives in its own package). */
 public final class TestMonitors {
@@ -8,7 +9,7 @@ public final class TestMonitors {
 
     /** A started monitor without OSGi, logging nowhere. */
     public static SockDiagPortMonitor started(long pollIntervalMs, long ownerRescanMs) {
-        SockDiagPortMonitor m = new SockDiagPortMonitor(SockDiagPortMonitorTest.logger(new ArrayList<>()));
+        SockDiagPortMonitor m = new SockDiagPortMonitor(RecordingLogger.into(new ArrayList<>()));
         m.start(pollIntervalMs, ownerRescanMs);
         return m;
     }
