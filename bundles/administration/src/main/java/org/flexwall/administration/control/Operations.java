@@ -279,7 +279,7 @@ public class Operations {
         }
         JsonObject answer = new HookSwitch(c, configurationAdmin).execute(use);
         if (use != null) {
-            audit(answer.getString(answer.getBoolean("ok") ? "message" : "error"));
+            Replies.audit(log, answer.getString(answer.getBoolean("ok") ? "message" : "error"));
         }
         return answer;
     }
