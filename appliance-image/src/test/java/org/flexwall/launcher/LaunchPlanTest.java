@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.StringReader;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
+import java.util.jar.JarFile;
 
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +45,31 @@ class LaunchPlanTest {
                 "-runsystempackages: a;version=\"[1,2)\", b\n-runbundles+: b;startlevel=1, *;startlevel=3"));
         assertEquals("a;version=\"[1,2)\",b", quoted.systemPackages());
         assertEquals(3, quoted.beginningLevel());
+    }
+
+    /**
+     * What the .bndrun says the class path holds is what the launcher's class path (the image's lib/) holds: the
+     * framework of -runfw, and the versions -runsystempackages exports for slf4j and jakarta.json. Bump both together.
+     */
+    @Test
+    void theBndrunsFrameworkAndSystemPackageVersionsAreThoseOfTheJarsOnTheLaunchersClassPath() throws Exception {
+        Properties run = LaunchPlan.load(LaunchPlan.RUN);
+        String felix = bundleVersion(org.apache.felix.framework.FrameworkFactory.class);
+        assertTrue(run.getProperty("-runfw").contains("[" + felix + "," + felix + "]"),
+                "-runfw " + run.getProperty("-runfw") + ", on the class path: Felix " + felix);
+        List<String> packages = LaunchPlan.clauses(LaunchPlan.appliance().systemPackages());
+        String json = bundleVersion(jakarta.json.Json.class);
+        assertTrue(packages.contains("jakarta.json;version=" + json), "jakarta.json-api " + json + ": " + packages);
+        String slf4j = bundleVersion(org.slf4j.Logger.class);
+        assertTrue(packages.contains("org.slf4j;version=" + slf4j), "slf4j-api " + slf4j + ": " + packages);
+    }
+
+    /** The Bundle-Version of the jar {@code type} was loaded from. */
+    private static String bundleVersion(Class<?> type) throws Exception {
+        Path jar = Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
+        try (JarFile f = new JarFile(jar.toFile())) {
+            return f.getManifest().getMainAttributes().getValue("Bundle-Version");
+        }
     }
 
     private static Properties properties(String text) throws Exception {

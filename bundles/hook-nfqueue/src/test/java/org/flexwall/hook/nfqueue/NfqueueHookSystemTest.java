@@ -108,6 +108,8 @@ class NfqueueHookSystemTest {
             DroppedPacket drop = hook.recentDrops().get(hook.recentDrops().size() - 1);
             assertEquals(UNTRUSTED_TCP, drop.port());
             assertTrue(hook.status().contains("1 accepted"), hook.status());
+            assertEquals(1L, hook.counters().get("accepted"), hook.counters().toString());
+            assertTrue(hook.counters().get("dropped") >= 1, hook.counters().toString());
 
             // a packet the nft baseline's verify chain marked (its socket is verified) is left to the kernel
             String verify = "table inet fwq_verify {\n chain verify {\n  type filter hook input priority -160;\n"

@@ -37,8 +37,9 @@ import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * The built bundle in a real Felix with SCR and ConfigAdmin, as in the appliance: configured through ConfigAdmin, the
- * component activates by itself, applies the baseline, mirrors the ports packet bypass tells its BypassTableListener
- * service, and its table stays when the framework stops. The framework runs on a thread that entered the lab's
+ * component activates by itself, applies the baseline, renders the table of the real packet-bypass bundle (told by the
+ * port store's calls, as the store makes them) into its sets, empties them when packet bypass stops, and its table
+ * stays when the framework stops. The framework runs on a thread that entered the lab's
  * appliance namespace, so every thread it makes, and every nft it runs, acts there and never on this machine's own
  * ruleset.
  */
@@ -46,13 +47,13 @@ import org.osgi.framework.launch.FrameworkFactory;
 class OsgiBundleIT {
     private static final List<String> BUNDLES = List.of("org.osgi.util.function", "org.osgi.util.promise",
             "org.osgi.service.component-", "org.osgi.service.log", "org.apache.felix.log", "org.apache.felix.scr",
-            "org.apache.felix.configadmin", "jna-", "flexwall-api");
+            "org.apache.felix.configadmin", "jna-", "flexwall-api", "flexwall-packet-bypass");
 
     @TempDir
     Path cache;
 
     @Test
-    void bundleInFelixAppliesTheConfiguredBaselineAndMirrorsThePortStore() throws Exception {
+    void bundleInFelixAppliesTheConfiguredBaselineAndRendersPacketBypassUntilItStops() throws Exception {
         Lab.require("nft", "socat", "ss");
         Path jar = Files.list(Path.of("target")).filter(p -> p.getFileName().toString()
                 .matches("flexwall-hook-nftables-.*\\.jar") && !p.toString().contains("sources")).findFirst()
@@ -105,7 +106,7 @@ class OsgiBundleIT {
         props.put("sshPort", 22);
         call(conf, "update", props);
 
-        // a port store service (typed by the api bundle); packet bypass's table, below, tells the hook tcp 8443 is open
+        // a port store service (typed by the api bundle); its calls to packet bypass, below, open tcp 8443
         Class<?> storeType = api.loadClass("org.flexwall.api.port.PortStore");
         Object entry = permittedPort(api, 8443);
         ctx.registerService(storeType.getName(), Proxy.newProxyInstance(storeType.getClassLoader(),
@@ -122,12 +123,26 @@ class OsgiBundleIT {
         Object packetHook = service(ctx, "org.flexwall.api.packet.PacketHook");
         assertEquals("nftables", call(packetHook, "name"));
         Object hookService = packetHook;
-        call(service(ctx, "org.flexwall.api.packet.BypassTableListener"), "snapshot", Set.of(portKey(api, 8443)));
+        // the store tells packet bypass (its PortStoreListener), which tells the hook
+        Object portKey = portKey(api, 8443);
+        call(service(ctx, "org.flexwall.api.port.PortStoreListener"), "snapshot", Set.of(portKey));
         Lab.await(() -> status(hookService).startsWith("baseline active, 1 permitted ports, anti-lockout: off"),
                 "status: " + status(hookService));
         assertEquals(Bundle.ACTIVE, hook.getState());
         assertTrue(lab.connects(lab.outside, lab.applianceV4, 8443));
         assertTrue(lab.blocked(lab.outside, lab.applianceV4, 22));
+
+        // packet bypass stops: nobody keeps its table true, so the sets admit nothing until it is back
+        Bundle bypass = installed.get(BUNDLES.indexOf("flexwall-packet-bypass"));
+        bypass.stop();
+        Lab.await(() -> status(hookService).startsWith("baseline active, 0 permitted ports"),
+                "status: " + status(hookService));
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, 8443));
+        bypass.start();
+        call(service(ctx, "org.flexwall.api.port.PortStoreListener"), "snapshot", Set.of(portKey)); // the store's
+        Lab.await(() -> status(hookService).startsWith("baseline active, 1 permitted ports"),
+                "status: " + status(hookService));
+        assertTrue(lab.connects(lab.outside, lab.applianceV4, 8443));
     }
 
     /** The service of {@code type}, waiting up to 10 s for it (bundles register theirs asynchronously). */
