@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need and runs every test: unit tests, OSGi integration tests (Pax Exam) and system tests
+# Installs what the tests need and runs every test: unit tests, OSGi integration tests (Pax Exam, osgi-test) and system tests
 # with real sockets, network namespaces, nftables and the built appliance. Run as root on a Debian machine.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -22,7 +22,6 @@ import jakarta.json.JsonObject;
 
 import java.util.concurrent.atomic.AtomicReference;
 import org.flexwall.testing.Await;
-import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

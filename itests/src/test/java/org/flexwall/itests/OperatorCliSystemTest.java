@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 
 import org.flexwall.testing.Await;
 import org.flexwall.testing.Commands;
+import org.flexwall.testing.NetnsLab;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -136,11 +137,9 @@ class OperatorCliSystemTest {
 
     @Test
     void disableNamingAnApplianceInAnotherNetworkNamespaceRemovesItsRulesThereAndNoneOfTheCallers() throws Exception {
-        String namespace = "fwt-cli-" + Long.toHexString(System.nanoTime());
-        List<String> there = List.of("ip", "netns", "exec", namespace);
-        run("ip", "netns", "add", namespace);
+        NetnsLab lab = new NetnsLab("fwt-cli");
         try {
-            run("ip", "-n", namespace, "link", "set", "lo", "up");
+            List<String> there = Commands.command(lab.namespace("ns"));
             // the caller's own namespace has a table of that name too: another firewall's, or a stale one
             Process nft = new ProcessBuilder("nft", "-f", "-").redirectErrorStream(true).start();
             nft.getOutputStream().write("table inet flexwall { chain input { type filter hook input priority 0; }; }\n"
@@ -159,14 +158,8 @@ class OperatorCliSystemTest {
             }
         } finally {
             new ProcessBuilder("nft", "delete", "table", "inet", "flexwall").start().waitFor();
-            run("ip", "netns", "del", namespace);
+            lab.close();
         }
-    }
-
-    private static void run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
     }
 
     @Test

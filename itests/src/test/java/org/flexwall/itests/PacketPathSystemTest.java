@@ -27,7 +27,6 @@ import javax.xml.parsers.DocumentBuilderFactory;
 import jakarta.json.JsonObject;
 
 import org.flexwall.testing.Await;
-import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

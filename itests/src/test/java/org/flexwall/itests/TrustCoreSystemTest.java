@@ -24,6 +24,7 @@ import java.util.function.Predicate;
 import jakarta.json.JsonObject;
 
 import org.flexwall.testing.Await;
+import org.flexwall.testing.NetnsLab;
 import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -155,9 +156,8 @@ class TrustCoreSystemTest {
 
     @Test
     void processInAnotherNetworkNamespaceGetsNothing() throws Exception {
-        String ns = "fwt-other-" + ProcessHandle.current().pid();
-        assertEquals(0, new ProcessBuilder("ip", "netns", "add", ns).inheritIO().start().waitFor());
-        try {
+        try (NetnsLab lab = new NetnsLab("fwt-other")) {
+            String ns = lab.namespace("ns");
             int tcp = ApplianceImage.freePort();
             int control = ApplianceImage.freePort();
             run("ip", "netns", "exec", ns, trusted.toString(), "TCP-LISTEN:" + tcp + ",reuseaddr,fork", "EXEC:/bin/cat");
@@ -165,7 +165,6 @@ class TrustCoreSystemTest {
         } finally {
             stopPrograms();
             programs.clear();
-            new ProcessBuilder("ip", "netns", "del", ns).inheritIO().start().waitFor();
         }
     }
 

@@ -3,32 +3,39 @@ package org.flexwall.health;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 import org.apache.felix.hc.api.Result;
+import org.flexwall.testing.Commands;
+import org.flexwall.testing.NetnsLab;
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The baseline check against real nftables, in a network namespace of the test's own. */
 class BaselineCheckTest {
-    private final String ns = "fw-hc-" + UUID.randomUUID().toString().substring(0, 8);
+    private NetnsLab lab;
+    private String ns;
 
-    @BeforeEach
-    void namespace() throws Exception {
-        run("ip", "netns", "add", ns);
+    /** The test's namespace, made on first use: the check that needs no kernel runs without root. */
+    private String namespace() throws Exception {
+        if (lab == null) {
+            SystemTests.requireRootAndTools("ip", "nft");
+            lab = new NetnsLab("fw-hc");
+            ns = lab.namespace("t");
+        }
+        return ns;
     }
 
     @AfterEach
-    void removeNamespace() throws Exception {
-        run("ip", "netns", "del", ns);
+    void removeNamespace() {
+        if (lab != null) {
+            lab.close();
+        }
     }
 
-    private BaselineCheck check() {
+    private BaselineCheck check() throws Exception {
+        namespace();
         return new BaselineCheck(List.of("ip", "netns", "exec", ns, "nft", "-t", "list", "table", "inet",
                 BaselineCheck.TABLE));
     }
@@ -67,17 +74,7 @@ class BaselineCheckTest {
     }
 
     private void nft(String ruleset) throws Exception {
-        Process p = new ProcessBuilder("ip", "netns", "exec", ns, "nft", "-f", "-").redirectErrorStream(true).start();
-        p.getOutputStream().write(ruleset.getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), out);
-    }
-
-    private static void run(String... command) throws IOException, InterruptedException {
-        List<String> c = new ArrayList<>(List.of(command));
-        Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
+        Commands.Result r = Commands.run(namespace(), ruleset, "nft", "-f", "-");
+        assertEquals(0, r.exitCode(), r.output());
     }
 }

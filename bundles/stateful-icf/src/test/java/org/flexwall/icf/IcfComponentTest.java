@@ -12,7 +12,6 @@ import org.flexwall.packet.testing.PacketBuilder;
 import org.flexwall.testing.Configs;
 import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;
-import org.osgi.service.log.Logger;
 
 /** The component's counters as {@code flexwall status} reads them: decisions by reason and the table's use. */
 class IcfComponentTest {

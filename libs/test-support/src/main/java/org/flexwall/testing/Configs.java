@@ -1,7 +1,10 @@
 package org.flexwall.testing;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.osgi.util.converter.Converters;
 
@@ -26,8 +29,41 @@ public final class Configs {
         return config(type, properties);
     }
 
-    /** {@code type} with {@code properties} over its defaults. */
+    /**
+     * {@code type} with {@code properties} over its defaults. A name that is no element's property name fails: the
+     * Converter would drop it, and the test would run with the default instead.
+     */
     public static <A> A config(Class<A> type, Map<String, ?> properties) {
+        Set<String> names = Arrays.stream(type.getDeclaredMethods()).map(m -> propertyName(m.getName()))
+                .collect(Collectors.toSet());
+        for (String name : properties.keySet()) {
+            if (!names.contains(name)) {
+                throw new IllegalArgumentException(type.getName() + " has no property " + name + "; it has " + names);
+            }
+        }
         return Converters.standardConverter().convert(properties).to(type);
+    }
+
+    /** The property an element stands for, as Declarative Services maps names ($_$ is '-', $$ '$', __ '_', _ '.'). */
+    static String propertyName(String element) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < element.length(); i++) {
+            char c = element.charAt(i);
+            if (element.startsWith("$_$", i)) {
+                b.append('-');
+                i += 2;
+            } else if (element.startsWith("$$", i)) {
+                b.append('$');
+                i++;
+            } else if (c == '$') {
+                continue;
+            } else if (element.startsWith("__", i)) {
+                b.append('_');
+                i++;
+            } else {
+                b.append(c == '_' ? '.' : c);
+            }
+        }
+        return b.toString();
     }
 }

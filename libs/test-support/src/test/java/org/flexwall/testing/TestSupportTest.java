@@ -34,6 +34,14 @@ class TestSupportTest {
     }
 
     @Test
+    void aNameThatIsNoPropertyOfTheConfigurationFailsInsteadOfLeavingTheDefault() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Configs.config(Config.class, "reconcile_interval_seconds", 5));
+        assertTrue(e.getMessage().contains("reconcile_interval_seconds"), e.getMessage());
+        assertEquals("a-b$c_d.e", Configs.propertyName("a$_$b$$c__d_e"));
+    }
+
+    @Test
     void aMissingNeedFailsWhenSystemTestsAreRequiredAndSkipsOtherwise() {
         String before = System.getProperty("flexwall.systemTests");
         try {

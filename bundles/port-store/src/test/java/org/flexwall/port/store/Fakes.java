@@ -1,6 +1,5 @@
 package org.flexwall.port.store;
 
-import java.lang.annotation.Annotation;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,7 +18,6 @@ import org.flexwall.api.port.Protocol;
 import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.TrustedProgram;
 import org.flexwall.testing.Configs;
-import org.osgi.service.log.Logger;
 
 /** Small in-test implementations of the services the store uses. */
 public final class Fakes {

@@ -24,7 +24,6 @@ import org.flexwall.testing.Await;
 import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.service.log.Logger;
 
 /** The component without OSGi: real listeners, real polls, events collected from a listener. */
 class SockDiagPortMonitorTest {

@@ -79,9 +79,9 @@ class TraceInstanceTest {
         int port;
         try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
-            assertTrue(awaitTcp(port), "listen() on " + port + " is reported");
+            awaitTcp(port, "listen() on " + port + " reported");
         }
-        assertTrue(awaitTcp(port), "close() of the listener on " + port + " is reported");
+        awaitTcp(port, "close() of the listener on " + port + " reported");
     }
 
     @Test
@@ -183,14 +183,10 @@ class TraceInstanceTest {
         assertFalse(reader.isAlive(), "the reader returns once the instance is closed");
     }
 
-    private boolean awaitTcp(int port) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < end) {
+    private void awaitTcp(int port, String what) {
+        Await.until(what, Duration.ofSeconds(5), () -> {
             Activity a = seen.poll(100, TimeUnit.MILLISECONDS);
-            if (a != null && a.protocol() == Protocol.TCP && a.port() == port) {
-                return true;
-            }
-        }
-        return false;
+            return a != null && a.protocol() == Protocol.TCP && a.port() == port;
+        });
     }
 }

@@ -9,6 +9,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import org.flexwall.port.monitor.sockdiag.OwnerResolver;
 import org.flexwall.port.monitor.sockdiag.SockDiagPortMonitor;
 import org.flexwall.port.monitor.sockdiag.SocketScanner;
 import org.flexwall.port.monitor.sockdiag.TestMonitors;
+import org.flexwall.testing.Await;
 
 /**
  * Port monitor benchmarks, each next to a baseline measured in the same run:
@@ -118,10 +120,9 @@ public final class PortMonitorBench {
         try {
             LinkedBlockingQueue<PortEvent> opened = new LinkedBlockingQueue<>();
             TestMonitors.addListener(monitor, opened::add);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (opened.size() < sockets && System.nanoTime() < deadline) {
-                Thread.sleep(10); // the first poll opens everything
-            }
+            // the first poll opens everything
+            Await.until("an OPEN for each of " + sockets + " sockets", Duration.ofSeconds(60),
+                    () -> opened.size() >= sockets);
             return idlePollCost(monitor);
         } finally {
             TestMonitors.stop(monitor);
