@@ -114,6 +114,8 @@ class HookSwapSystemTest {
         assertFalse(nfqueue.getBoolean("active"), hooks.toString());
         String probed = lab.probe(1);
         assertTrue(probed.endsWith(" failed 0"), "the trusted port with the kernel alone: " + probed);
+        JsonObject status = lab.flexwall("status");
+        assertTrue(status.getBoolean("healthy"), "a hook swapped out is not missed: " + status);
     }
 
     @Test

@@ -87,6 +87,9 @@ class PcapHookSwapSystemTest {
                 pcapSwaps += to.equals("pcap") ? 1 : 0;
                 awaitFlows("after swap " + swap + " to " + to);
                 assertNewConnectionWorks("after swap " + swap + " to " + to);
+                if (swap < 2) { // the hooks swapped out are not missed: flexwall status stays healthy in both
+                    assertHealthy("after swap " + swap + " to " + to);
+                }
             }
             for (Process p : flood) {
                 p.destroy();
@@ -118,6 +121,11 @@ class PcapHookSwapSystemTest {
         assertEquals(List.of(), answers, "the inside answered unsolicited packets");
         assertEquals(0, lab.untrusted.delivered(), "unsolicited packets reached the untrusted listeners");
         System.out.println(sent.size() + " unsolicited packets sent from outside, 0 answered, 0 delivered; " + counts);
+    }
+
+    private void assertHealthy(String when) throws Exception {
+        JsonObject status = lab.flexwall("status");
+        assertTrue(status.getBoolean("healthy"), "flexwall status " + when + ": " + status);
     }
 
     /** hping3 from outside: SYNs to the untrusted and the closed port, ACKs to the untrusted one, datagrams. */
