@@ -59,25 +59,12 @@ class PcapHookSwapSystemTest {
     @Test
     void aHundredSwapsBetweenNetfilterAndThePcapBridgeKeepSessionsNewConnectionsWorkAndNothingUnsolicitedIsAnswered()
             throws Exception {
-        network.start(network.outside, "socat", "TCP-LISTEN:" + OUTSIDE_ECHO + ",reuseaddr,fork", "EXEC:/bin/cat");
-        awaitListening(network.outside, OUTSIDE_ECHO);
         Path capture = work.resolve("outside.pcap");
-        Path probed = work.resolve("syn-prober.out");
-        Process inbound;
-        Process outbound;
-        Process prober;
+        Traffic traffic;
         long started = System.nanoTime();
         int pcapSwaps = 0;
         try (Capture c = PcapLab.capture(network, capture)) {
-            List<Process> flood = flood();
-            prober = started(new ProcessBuilder("ip", "netns", "exec", network.outside, "python3",
-                    lab.traffic("syn_prober.py"), PcapNetwork.INSIDE_V4, String.valueOf(UntrustedTargets.TCP)), probed);
-            inbound = started(new ProcessBuilder("ip", "netns", "exec", network.outside, "python3",
-                    lab.traffic("session.py"), PcapNetwork.INSIDE_V4, String.valueOf(ApplianceLab.TRUSTED), "3600"),
-                    work.resolve("inbound.out"));
-            outbound = started(new ProcessBuilder("python3", lab.traffic("session.py"), PcapNetwork.OUTSIDE_V4,
-                    String.valueOf(OUTSIDE_ECHO), "3600"), work.resolve("outbound.out"));
-            awaitFlows("before the first swap");
+            traffic = startTraffic();
 
             for (int swap = 0; swap < SWAPS; swap++) {
                 String to = swap % 2 == 0 ? "pcap" : "netfilter";
@@ -91,43 +78,25 @@ class PcapHookSwapSystemTest {
                     assertHealthy("after swap " + swap + " to " + to);
                 }
             }
-            for (Process p : flood) {
-                p.destroy();
-                p.waitFor(10, TimeUnit.SECONDS);
-            }
-            prober.destroy(); // SIGTERM: it prints its counts
-            assertTrue(prober.waitFor(10, TimeUnit.SECONDS), "the SYN prober did not end");
+            traffic.stopFloodAndProber();
         }
         System.out.printf("%d swaps netfilter <-> pcap bridge with flexwall hook use in %.1f s%n", SWAPS,
                 (System.nanoTime() - started) / 1e9);
-        System.out.println("session from outside: " + end(inbound, "inbound.out"));
-        System.out.println("session from inside: " + end(outbound, "outbound.out"));
+        System.out.println("session from outside: " + end(traffic.inbound(), "inbound.out"));
+        System.out.println("session from inside: " + end(traffic.outbound(), "outbound.out"));
         assertEquals(SWAPS / 2, pcapSwaps);
 
-        assertNothingAnswered(capture, probed, 10_000);
+        assertNothingAnswered(capture, 10_000);
     }
 
     @Test
     void hooksStoppedAndStartedByHandInTheBundlesTabInTheWorstOrdersNeverAnswerUnsolicitedPacketsNorBreakSessions()
             throws Exception {
-        network.start(network.outside, "socat", "TCP-LISTEN:" + OUTSIDE_ECHO + ",reuseaddr,fork", "EXEC:/bin/cat");
-        awaitListening(network.outside, OUTSIDE_ECHO);
         WebConsole console = lab.console();
         Path capture = work.resolve("by-hand.pcap");
-        Path probed = work.resolve("syn-prober.out");
-        Process inbound;
-        Process outbound;
-        Process prober;
+        Traffic traffic;
         try (Capture c = PcapLab.capture(network, capture)) {
-            List<Process> flood = flood();
-            prober = started(new ProcessBuilder("ip", "netns", "exec", network.outside, "python3",
-                    lab.traffic("syn_prober.py"), PcapNetwork.INSIDE_V4, String.valueOf(UntrustedTargets.TCP)), probed);
-            inbound = started(new ProcessBuilder("ip", "netns", "exec", network.outside, "python3",
-                    lab.traffic("session.py"), PcapNetwork.INSIDE_V4, String.valueOf(ApplianceLab.TRUSTED), "3600"),
-                    work.resolve("inbound.out"));
-            outbound = started(new ProcessBuilder("python3", lab.traffic("session.py"), PcapNetwork.OUTSIDE_V4,
-                    String.valueOf(OUTSIDE_ECHO), "3600"), work.resolve("outbound.out"));
-            awaitFlows("before the first step");
+            traffic = startTraffic();
             // old hooks stopped before the new one starts, then the new one stopped before the old ones come back
             String[][] steps = { { NFQUEUE, "stop" }, { NFTABLES, "stop" }, { PCAP, "start" }, { PCAP, "stop" },
                     { PCAP, "start" }, { NFTABLES, "start" }, { NFQUEUE, "start" }, { PCAP, "stop" } };
@@ -142,24 +111,19 @@ class PcapHookSwapSystemTest {
                     assertNewConnectionWorks(when);
                 }
             }
-            for (Process p : flood) {
-                p.destroy();
-                p.waitFor(10, TimeUnit.SECONDS);
-            }
-            prober.destroy();
-            assertTrue(prober.waitFor(10, TimeUnit.SECONDS), "the SYN prober did not end");
+            traffic.stopFloodAndProber();
         }
-        System.out.println("session from outside: " + end(inbound, "inbound.out"));
-        System.out.println("session from inside: " + end(outbound, "outbound.out"));
-        assertNothingAnswered(capture, probed, 1000);
+        System.out.println("session from outside: " + end(traffic.inbound(), "inbound.out"));
+        System.out.println("session from inside: " + end(traffic.outbound(), "outbound.out"));
+        assertNothingAnswered(capture, 1000);
     }
 
     private static final String NFQUEUE = "org.flexwall.hook-nfqueue", NFTABLES = "org.flexwall.hook-nftables",
             PCAP = "org.flexwall.hook-pcap";
 
     /** The SYN prober got neither SYN-ACK nor RST, and the capture shows the floods and no answer to them. */
-    private void assertNothingAnswered(Path capture, Path probed, int atLeastSent) throws Exception {
-        String counts = Files.readAllLines(probed).stream().filter(l -> l.startsWith("answered ")).findFirst()
+    private void assertNothingAnswered(Path capture, int atLeastSent) throws Exception {
+        String counts = Files.readAllLines(work.resolve("syn-prober.out")).stream().filter(l -> l.startsWith("answered ")).findFirst()
                 .orElseThrow(() -> new AssertionError("the SYN prober reported nothing"));
         Matcher m = Pattern.compile("answered (\\d+) refused (\\d+) silent (\\d+)").matcher(counts);
         assertTrue(m.find(), counts);
@@ -180,6 +144,38 @@ class PcapHookSwapSystemTest {
     private void assertHealthy(String when) throws Exception {
         JsonObject status = lab.flexwall("status");
         assertTrue(status.getBoolean("healthy"), "flexwall status " + when + ": " + status);
+    }
+
+    /** What runs across the swaps; the sessions end with {@link #end}. */
+    private record Traffic(List<Process> flood, Process prober, Process inbound, Process outbound) {
+        void stopFloodAndProber() throws InterruptedException {
+            for (Process p : flood) {
+                p.destroy();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+            prober.destroy(); // SIGTERM: it prints its counts
+            assertTrue(prober.waitFor(10, TimeUnit.SECONDS), "the SYN prober did not end");
+        }
+    }
+
+    /**
+     * An echo server outside, the floods, the SYN prober at the untrusted listener, a session from outside to the
+     * trusted echo server and one from inside to the server outside; returns once both sessions flow.
+     */
+    private Traffic startTraffic() throws Exception {
+        network.start(network.outside, "socat", "TCP-LISTEN:" + OUTSIDE_ECHO + ",reuseaddr,fork", "EXEC:/bin/cat");
+        awaitListening(network.outside, OUTSIDE_ECHO);
+        List<Process> flood = flood();
+        Process prober = started(new ProcessBuilder("ip", "netns", "exec", network.outside, "python3",
+                lab.traffic("syn_prober.py"), PcapNetwork.INSIDE_V4, String.valueOf(UntrustedTargets.TCP)),
+                work.resolve("syn-prober.out"));
+        Process inbound = started(new ProcessBuilder("ip", "netns", "exec", network.outside, "python3",
+                lab.traffic("session.py"), PcapNetwork.INSIDE_V4, String.valueOf(ApplianceLab.TRUSTED), "3600"),
+                work.resolve("inbound.out"));
+        Process outbound = started(new ProcessBuilder("python3", lab.traffic("session.py"), PcapNetwork.OUTSIDE_V4,
+                String.valueOf(OUTSIDE_ECHO), "3600"), work.resolve("outbound.out"));
+        awaitFlows("before the first swap");
+        return new Traffic(flood, prober, inbound, outbound);
     }
 
     /** hping3 from outside: SYNs to the untrusted and the closed port, ACKs to the untrusted one, datagrams. */
