@@ -1,7 +1,5 @@
 package org.flexwall.hook.pcap;
 
-import java.io.EOFException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
@@ -12,6 +10,7 @@ import org.flexwall.packet.parse.Ip;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
 import org.pcap4j.core.PcapNativeException;
+import org.pcap4j.core.RawPacketListener;
 
 /**
  * One direction of the bridge (or of the monitor): a thread takes each frame captured on one interface, decides it
@@ -69,6 +68,7 @@ final class Leg implements Runnable {
     /** Asks the thread to stop and waits for it up to {@code millis}; true when it stopped. */
     boolean stop(long millis) throws InterruptedException {
         running = false;
+        breakLoop();
         if (thread != null) {
             thread.join(millis);
             return !thread.isAlive();
@@ -85,27 +85,36 @@ final class Leg implements Runnable {
         return failure;
     }
 
+    /** Asks the thread to stop: libpcap's breakloop wakes its wait for a frame (libpcap 1.10 and later). */
+    private void breakLoop() {
+        try {
+            from.breakLoop();
+        } catch (NotOpenException e) {
+            // closed already: the loop has ended
+        }
+    }
+
     @Override
     public void run() {
-        while (running) {
-            byte[] frame;
-            try {
-                frame = from.getNextRawPacketEx();
-            } catch (TimeoutException e) {
-                continue; // the read timeout: look at running again
-            } catch (PcapNativeException | EOFException | NotOpenException | RuntimeException e) {
-                if (running) {
-                    failure = "capture on " + name + " failed: " + e.getMessage();
-                }
-                return;
+        try {
+            // a read with a timeout would not do: on Linux, libpcap waits for the first frame however long it takes
+            from.loop(-1, (RawPacketListener) this::handle);
+        } catch (InterruptedException e) {
+            return; // breakLoop: asked to stop
+        } catch (PcapNativeException | NotOpenException | RuntimeException e) {
+            if (running) {
+                failure = "capture on " + name + " failed: " + e.getMessage();
             }
-            int verdict = decide(frame);
-            counters[verdict].increment();
-            if (verdict <= NEIGHBOUR_DISCOVERY) {
-                forward(frame);
-            } else {
-                drops.record(frame, view.direction());
-            }
+        }
+    }
+
+    private void handle(byte[] frame) {
+        int verdict = decide(frame);
+        counters[verdict].increment();
+        if (verdict <= NEIGHBOUR_DISCOVERY) {
+            forward(frame);
+        } else {
+            drops.record(frame, view.direction());
         }
     }
 
