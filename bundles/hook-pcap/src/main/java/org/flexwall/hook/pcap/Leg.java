@@ -3,9 +3,12 @@ package org.flexwall.hook.pcap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
+import org.flexwall.api.packet.BypassTable;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
+import org.flexwall.api.port.AddressFamily;
+import org.flexwall.api.port.Protocol;
 import org.flexwall.packet.parse.Ip;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
@@ -19,20 +22,24 @@ import org.pcap4j.core.RawPacketListener;
  * closed); any other frame is dropped.
  */
 final class Leg implements Runnable {
-    static final int PASSED = 0, ARP = 1, NEIGHBOUR_DISCOVERY = 2, DROPPED_BY_ENGINE = 3, DROPPED_MALFORMED = 4,
-            DROPPED_UNBOUND = 5, DROPPED_NOT_IP = 6, DROPPED_DECISION_ERROR = 7, SEND_ERRORS = 8;
-    private static final String[] BRIDGE_NAMES = { "IP forwarded", "ARP forwarded", "neighbour discovery forwarded",
-            "dropped by the engine", "dropped malformed", "dropped: no packet decider", "dropped: neither IP nor ARP",
-            "dropped: decision error", "send errors" };
-    private static final String[] MONITOR_NAMES = { "IP would pass", "ARP seen", "neighbour discovery seen",
-            "would drop: the engine", "would drop: malformed", "would drop: no packet decider",
-            "would drop: neither IP nor ARP", "would drop: decision error", "send errors" };
+    static final int PASSED = 0, FIRST_PACKET_ADMITTED = 1, ARP = 2, NEIGHBOUR_DISCOVERY = 3,
+            DROPPED_BY_ENGINE = 4, DROPPED_MALFORMED = 5, DROPPED_UNBOUND = 6, DROPPED_NOT_IP = 7,
+            DROPPED_DECISION_ERROR = 8, SEND_ERRORS = 9;
+    private static final String[] BRIDGE_NAMES = { "IP forwarded", "first packets forwarded: socket verified now",
+            "ARP forwarded", "neighbour discovery forwarded", "dropped by the engine", "dropped malformed",
+            "dropped: no packet decider", "dropped: neither IP nor ARP", "dropped: decision error", "send errors" };
+    private static final String[] MONITOR_NAMES = { "IP would pass", "first packets would pass: socket verified now",
+            "ARP seen", "neighbour discovery seen", "would drop: the engine", "would drop: malformed",
+            "would drop: no packet decider", "would drop: neither IP nor ARP", "would drop: decision error",
+            "send errors" };
 
     final String name;
     private final PcapHandle from;
     private final PcapHandle to;
     private final FrameView view;
     private final Supplier<PacketDecider> decider;
+    private final Supplier<BypassTable> firstPackets;
+    private final TokenBucket firstPacketRate;
     private final RecentDrops drops;
     private final Problems problems;
     private final LongAdder[] counters = new LongAdder[SEND_ERRORS + 1];
@@ -45,13 +52,19 @@ final class Leg implements Runnable {
         void report(String kind, String message);
     }
 
+    /**
+     * @param firstPackets asked about the first packet of a new inbound flow the engine dropped, or null not to ask
+     * @param firstPacketRate how many of them it is asked about at most
+     */
     Leg(String name, PcapHandle from, PcapHandle to, Direction direction, Supplier<PacketDecider> decider,
-            RecentDrops drops, Problems problems) {
+            Supplier<BypassTable> firstPackets, TokenBucket firstPacketRate, RecentDrops drops, Problems problems) {
         this.name = name;
         this.from = from;
         this.to = to;
         this.view = new FrameView(direction);
         this.decider = decider;
+        this.firstPackets = firstPackets;
+        this.firstPacketRate = firstPacketRate;
         this.drops = drops;
         this.problems = problems;
         for (int i = 0; i < counters.length; i++) {
@@ -111,14 +124,14 @@ final class Leg implements Runnable {
     private void handle(byte[] frame) {
         int verdict = decide(frame);
         counters[verdict].increment();
-        if (verdict <= NEIGHBOUR_DISCOVERY) {
+        if (verdict < DROPPED_BY_ENGINE) {
             forward(frame);
         } else {
             drops.record(frame, view.direction());
         }
     }
 
-    /** One of PASSED ... DROPPED_DECISION_ERROR. */
+    /** One of PASSED ... DROPPED_DECISION_ERROR. Leg thread only. */
     int decide(byte[] frame) {
         switch (Frames.kind(frame, frame.length)) {
             case Frames.ARP:
@@ -140,11 +153,30 @@ final class Leg implements Runnable {
             if (d.decide(view) == Verdict.ACCEPT) {
                 return PASSED;
             }
+            if (firstPackets != null && view.direction() == Direction.INBOUND && admitFirstPacket()) {
+                return FIRST_PACKET_ADMITTED;
+            }
         } catch (RuntimeException e) {
             problems.report("decision", name + ": the packet decider failed (" + e + "); the frame is dropped");
             return DROPPED_DECISION_ERROR;
         }
         return Ip.parse(view) < 0 ? DROPPED_MALFORMED : DROPPED_BY_ENGINE;
+    }
+
+    /**
+     * The first packet of a new inbound flow (a bare SYN, a datagram) that the engine dropped may be meant for a
+     * trusted program's socket the port monitor has not reported yet: packet bypass has the port store verify the
+     * receiving socket now, as it does for the kernel path's first packets (no race between listen() and the first
+     * packet). At most {@code firstPacketRate} such questions; the rest stay dropped.
+     */
+    private boolean admitFirstPacket() {
+        int destination = Ip.destination(view, true);
+        BypassTable table = firstPackets.get();
+        if (destination == Ip.NO_DESTINATION || table == null || !firstPacketRate.take(System.nanoTime())) {
+            return false;
+        }
+        return table.firstPacket(Ip.protocolOf(destination) == Ip.TCP ? Protocol.TCP : Protocol.UDP,
+                Ip.isV6Destination(destination) ? AddressFamily.IPV6 : AddressFamily.IPV4, Ip.portOf(destination));
     }
 
     private void forward(byte[] frame) {
