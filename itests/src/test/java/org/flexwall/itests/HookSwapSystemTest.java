@@ -100,8 +100,8 @@ class HookSwapSystemTest {
     void theChosenHooksAreAppliedAgainAfterARestart() throws Exception {
         JsonObject answer = lab.flexwall("hook", "use", "nftables");
         assertTrue(answer.getBoolean("ok"), answer.toString());
-        assertEquals(List.of("nfqueue"), answer.getJsonArray("stopped").getValuesAs(jakarta.json.JsonString.class)
-                .stream().map(jakarta.json.JsonString::getString).toList());
+        assertTrue(answer.getJsonArray("stopped").getValuesAs(jakarta.json.JsonString.class).stream()
+                .map(jakarta.json.JsonString::getString).toList().contains("nfqueue"), answer.toString());
 
         lab.killAppliance();
         lab.startAppliance("second"); // the launcher starts every bundle; the kept choice stops nfqueue again
@@ -114,14 +114,16 @@ class HookSwapSystemTest {
         assertFalse(nfqueue.getBoolean("active"), hooks.toString());
         String probed = lab.probe(1);
         assertTrue(probed.endsWith(" failed 0"), "the trusted port with the kernel alone: " + probed);
+        JsonObject status = lab.flexwall("status");
+        assertTrue(status.getBoolean("healthy"), "a hook swapped out is not missed: " + status);
     }
 
     @Test
     void aHookThatCannotComeUpLeavesTheRunningOnesAndTheCommandFailsNamingWhy() throws Exception {
         OutsideNetwork.Result r = ApplianceImage.flexwall(lab.data, "hook", "use", "pcap");
         assertNotEquals(0, r.exitCode(), r.output());
-        assertTrue(r.output().contains("pcap") && r.output().contains("still run")
-                || r.output().contains("not installed"), r.output());
+        assertTrue(r.output().contains("not swapped to pcap: the pcap hook") && r.output().contains("still run"),
+                r.output()); // without its interfaces configured, the pcap bridge cannot come up
         JsonObject hooks = lab.flexwall("hook");
         assertEquals("netfilter", hooks.getString("running"), hooks.toString());
         assertTrue(lab.hookStatus("nfqueue").startsWith("active: firstPacket,"), lab.hookStatus("nfqueue"));

@@ -22,6 +22,8 @@ import org.osgi.service.component.runtime.dto.UnsatisfiedReferenceDTO;
         HealthCheck.RESULT_CACHE_TTL_IN_MS + ":Long=0" })
 public class ComponentsCheck implements HealthCheck {
     static final String OURS = "org.flexwall.";
+    /** Hook bundles, which may be stopped when another hook was chosen; the nftables baseline's never is. */
+    static final String SWAPPABLE_HOOKS = "org.flexwall.hook-", BASELINE_HOOK = "org.flexwall.hook-nftables";
 
     @Reference
     private ServiceComponentRuntime scr;
@@ -54,6 +56,10 @@ public class ComponentsCheck implements HealthCheck {
             if (b.getSymbolicName() == null || !b.getSymbolicName().startsWith(OURS)) {
                 continue;
             }
+            if (b.getState() == Bundle.RESOLVED && b.getSymbolicName().startsWith(SWAPPABLE_HOOKS)
+                    && !b.getSymbolicName().equals(BASELINE_HOOK)) {
+                continue; // swapped out (flexwall hook use); whether the hooks that run protect is PacketHookCheck's
+            }
             if (b.getState() != Bundle.ACTIVE) {
                 waiting.add("bundle " + b.getSymbolicName() + " (" + (b.getState() == Bundle.RESOLVED ? "stopped"
                         : b.getState() == Bundle.INSTALLED ? "not resolved" : "starting") + ")");
@@ -65,6 +71,9 @@ public class ComponentsCheck implements HealthCheck {
         }
         for (ComponentDescriptionDTO d : ours(scr)) {
             var configurations = scr.getComponentConfigurationDTOs(d);
+            if (configurations.isEmpty() && d.configurationPolicy.equals("require") && scr.isComponentEnabled(d)) {
+                continue; // off until configured, by design (the pcap hook): nothing waits
+            }
             if (configurations.isEmpty()) {
                 waiting.add(d.name + " (" + (scr.isComponentEnabled(d) ? "needs its configuration" : "disabled") + ")");
             }

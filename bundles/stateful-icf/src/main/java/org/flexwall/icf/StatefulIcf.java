@@ -148,8 +148,8 @@ public final class StatefulIcf {
     }
 
     /**
-     * The first segment of a flow taken over from conntrack, in either direction: its sequence numbers and the
-     * acknowledgement start the windows, as wide as any scale allows (as {@link #pickUp} does for outbound ones).
+     * The first segment of a flow picked up or taken over from conntrack, in either direction: its sequence numbers
+     * and the acknowledgement start the windows, as wide as any scale allows.
      */
     private void learn(int slot, int seq, int end, int window, int ack, boolean outbound) {
         int senderIsn = outbound ? O_ISN : R_ISN, senderEnd = outbound ? O_END : R_END;
@@ -200,14 +200,7 @@ public final class StatefulIcf {
         int slot = insert(p, 0, d, true, Ip.sourcePort(p, d), Ip.destinationPort(p, d), ESTABLISHED,
                 now + settings.established(), now);
         if (slot >= 0) {
-            int ack = (int) Ip.u32(p, l4 + 8);
-            table.tcp(slot, O_ISN, seq - 1);
-            table.tcp(slot, O_END, end);
-            table.tcp(slot, O_MAXWIN, Math.max(window, 1) << 14);
-            table.tcp(slot, R_ISN, ack - 1);
-            table.tcp(slot, R_END, ack);
-            table.tcp(slot, R_MAXWIN, 1 << 30);
-            table.tcp(slot, SCALES, 14 | 14 << 4); // scale unknown: assume the largest
+            learn(slot, seq, end, window, (int) Ip.u32(p, l4 + 8), true);
         }
         return slot;
     }

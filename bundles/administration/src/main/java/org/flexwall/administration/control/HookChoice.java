@@ -21,10 +21,11 @@ import org.osgi.service.metatype.annotations.Option;
 /**
  * Applies the packet hooks the operator chose with {@code flexwall hook use} at every start of the appliance. The
  * launcher starts every bundle, so the appliance comes up with all hooks deciding (each one protects on its own);
- * once it has, the hooks outside the choice stop, in the order of {@link HookSwitch}. Exists only once a choice was
- * made (the configuration {@value HookSwitch#PID}).
+ * once it has, the hooks outside the choice stop, in the order of {@link HookSwitch}. Does nothing until a choice
+ * was made (the configuration {@value HookSwitch#PID} exists): the hooks then stay as they started. Its configuration
+ * is optional, so an appliance without a choice has no component waiting for one.
  */
-@Component(name = HookSwitch.PID, service = {}, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(name = HookSwitch.PID, service = {}, configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = HookChoice.Config.class)
 public class HookChoice {
     /** How long the start may take to bring every hook bundle up before the choice is applied anyway. */
@@ -53,7 +54,10 @@ public class HookChoice {
     private Thread applier;
 
     @Activate
-    void activate(BundleContext context, Config config) {
+    void activate(BundleContext context, Config config, java.util.Map<String, Object> properties) {
+        if (!properties.containsKey(org.osgi.framework.Constants.SERVICE_PID)) {
+            return; // no choice made: every hook runs as the launcher started it
+        }
         HookSwitch.Choice choice;
         try {
             choice = HookSwitch.Choice.named(config.use());

@@ -43,6 +43,8 @@ public final class HookSwitch {
     static final String NFQUEUE_PID = "org.flexwall.hook.nfqueue";
     static final String BUNDLE_PREFIX = "org.flexwall.hook-";
     static final long WAIT_SECONDS = 30;
+    /** A hook whose bundle ran already and that has no service after this long is not coming (no configuration). */
+    static final long SETTLE_SECONDS = 3;
     private static final Object SWAPPING = new Object(); // one swap at a time, the command's or the start's
 
     /** A choice the operator can name: its hooks, and the NFQUEUE hook's mode when it runs. */
@@ -144,8 +146,8 @@ public final class HookSwitch {
     Optional<Choice> running() {
         List<String> active = new ArrayList<>();
         hookBundles().forEach((name, b) -> {
-            if (b.getState() == Bundle.ACTIVE) {
-                active.add(name);
+            if (b.getState() == Bundle.ACTIVE && service(name).isPresent()) {
+                active.add(name); // a bundle without its hook (pcap not configured) decides nothing
             }
         });
         String mode = nfqueueMode();
@@ -187,7 +189,7 @@ public final class HookSwitch {
                         started.add(h);
                     }
                 }
-                String notUp = awaitProtecting(choice);
+                String notUp = awaitProtecting(choice, started);
                 if (notUp != null) {
                     undo(bundles, started, modeChanged ? modeBefore : null);
                     return failed("not swapped to " + choice.label + ": " + notUp + "; the hooks that ran before "
@@ -222,17 +224,25 @@ public final class HookSwitch {
     }
 
     /** Null once every hook of the choice protects (in the choice's mode); else what the last one still says. */
-    private String awaitProtecting(Choice choice) throws IOException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    private String awaitProtecting(Choice choice, List<String> started) throws IOException {
+        long begin = System.nanoTime();
+        long end = begin + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         String waitingFor = null;
         while (true) {
             waitingFor = null;
             for (String h : choice.hooks) {
                 Optional<PacketHook> hook = service(h);
-                if (hook.isEmpty()) {
+                if (hook.isEmpty() && !started.contains(h)
+                        && System.nanoTime() - begin > TimeUnit.SECONDS.toNanos(SETTLE_SECONDS)) {
+                    return "the " + h + " hook's bundle runs but has no active hook: its component needs its "
+                            + "configuration (org.flexwall.hook." + h + ") or failed (the log says why)";
+                } else if (hook.isEmpty()) {
                     waitingFor = "the " + h + " hook did not register its service";
                 } else if (hook.get().problem().isPresent()) {
                     waitingFor = "the " + h + " hook does not protect: " + hook.get().problem().get();
+                } else if (h.equals("pcap") && hook.get().status().startsWith("active: monitor")) {
+                    return "the pcap hook is configured as a monitor, which counts and lets everything through; set "
+                            + "mode bridge in org.flexwall.hook.pcap";
                 } else if (h.equals("nfqueue") && !hook.get().status().startsWith("active: " + choice.nfqueueMode
                         + ",")) {
                     waitingFor = "the nfqueue hook is not active in mode " + choice.nfqueueMode + ": "

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.flexwall.api.packet.BypassTable;
 import org.flexwall.api.packet.ConnectionTracker;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.DroppedPacket;
@@ -56,6 +57,8 @@ public class PcapHook implements PacketHook, PacketCounters {
     static final String PID = "org.flexwall.hook.pcap";
     private static final long RETRY_SECONDS = 5;
     private static final int READ_TIMEOUT_MILLIS = 100;
+    /** First packets of new inbound flows packet bypass is asked about, as the NFQUEUE hook's default rate limit. */
+    private static final int FIRST_PACKETS_PER_SECOND = 2000, FIRST_PACKET_BURST = 200;
 
     @ObjectClassDefinition(name = "flexwall libpcap hook",
             description = "The engine on frames captured with libpcap: an inline bridge between two interfaces, "
@@ -126,6 +129,7 @@ public class PcapHook implements PacketHook, PacketCounters {
 
     private volatile PacketDecider decider;
     private volatile ConnectionTracker tracker;
+    private volatile BypassTable bypassTable;
     private volatile Settings settings;
     private volatile List<Leg> legs = List.of();
     private volatile String problem = "not started";
@@ -253,8 +257,10 @@ public class PcapHook implements PacketHook, PacketCounters {
         legs = started;
     }
 
+    /** A leg; the bridge's inbound one asks packet bypass about first packets, the monitor changes nothing. */
     private Leg leg(String name, PcapHandle from, PcapHandle to, Direction direction) {
-        return new Leg(name, from, to, direction, () -> decider, drops, this::reportRateLimited);
+        return new Leg(name, from, to, direction, () -> decider, to == null ? null : () -> bypassTable,
+                new TokenBucket(FIRST_PACKETS_PER_SECOND, FIRST_PACKET_BURST), drops, this::reportRateLimited);
     }
 
     /** A live handle on {@code device} that captures only the frames of {@code direction}. */
@@ -356,6 +362,19 @@ public class PcapHook implements PacketHook, PacketCounters {
         }
     }
 
+    /** The first packets' question: packet bypass's table, which has the port store verify the socket now. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindBypassTable(BypassTable t) {
+        bypassTable = t;
+    }
+
+    void unbindBypassTable(BypassTable t) {
+        if (bypassTable == t) {
+            bypassTable = null; // the engine's verdict stands alone
+        }
+    }
+
     // --- PacketHook ----------------------------------------------------------------------------------------------
 
     @Override
@@ -375,7 +394,7 @@ public class PcapHook implements PacketHook, PacketCounters {
             b.append(", NO PACKET DECIDER: every IP frame is ").append(s.monitor() ? "counted as dropped" : "dropped");
         }
         for (Leg l : legs) {
-            long passed = l.count(Leg.PASSED), dropped = 0;
+            long passed = l.count(Leg.PASSED) + l.count(Leg.FIRST_PACKET_ADMITTED), dropped = 0;
             for (int i = Leg.DROPPED_BY_ENGINE; i <= Leg.DROPPED_DECISION_ERROR; i++) {
                 dropped += l.count(i);
             }
