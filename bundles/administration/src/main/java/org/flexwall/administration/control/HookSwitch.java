@@ -29,8 +29,8 @@ import jakarta.json.spi.JsonProvider;
  * {@code flexwall hook} and {@code flexwall hook use NAME}: which packet hooks run, and swapping them at runtime.
  *
  * <p>A choice is a set of hook bundles (and the NFQUEUE hook's mode). {@code nftables} is in every choice: its table
- * {@code inet flexwall} is the kernel's default-drop baseline, which stays while the JVM is down, and it mirrors the
- * port store whatever decides in Java. The order of a swap: the new hooks start (or the NFQUEUE hook takes its new
+ * {@code inet flexwall} is the kernel's default-drop baseline, which stays while the JVM is down, and it renders packet
+ * bypass's table whatever decides in Java. The order of a swap: the new hooks start (or the NFQUEUE hook takes its new
  * mode), the swap waits until each reports no {@link PacketHook#problem()} (it protects), and only then the hooks
  * of the old choice stop. A hook that does not come up within {@value #WAIT_SECONDS} s is stopped again, the old
  * choice stays, and the answer names why. The choice is kept as the configuration {@value #PID} ({@code use}), which
