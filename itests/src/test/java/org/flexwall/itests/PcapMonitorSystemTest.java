@@ -78,7 +78,7 @@ class PcapMonitorSystemTest {
                         .add("insideInterface", PcapNetwork.INSIDE_PORT).add("namespace", network.bridge)).build());
         String problem = awaitProblem();
         assertTrue(problem.contains("cannot capture on interface nosuch0 in namespace " + network.bridge)
-                && problem.contains("No such device"), problem);
+                && problem.contains("(the interface does not exist)"), problem);
         assertTrue(lab.hookStatus("pcap").startsWith("not active"), lab.hookStatus("pcap"));
 
         // the rest of the firewall: the netfilter hooks protect, the trusted port is reachable from the outside
