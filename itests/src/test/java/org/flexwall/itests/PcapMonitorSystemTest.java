@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import jakarta.json.Json;
+import jakarta.json.JsonObject;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -69,6 +71,17 @@ class PcapMonitorSystemTest {
         String status = lab.hookStatus("pcap");
         assertTrue(status.startsWith("active: monitor of " + PcapNetwork.OUTSIDE_PORT) && status.contains("would drop"),
                 status);
+    }
+
+    @Test
+    void unconfiguredThePcapHookIsNotThereAndTheApplianceIsHealthyWithItsNetfilterHooks() throws Exception {
+        lab = ApplianceLab.start(work, Json.createObjectBuilder().build());
+        JsonObject status = lab.flexwall("status");
+        List<String> hooks = status.getJsonArray("packetHooks").stream()
+                .map(h -> h.asJsonObject().getString("name")).sorted().toList();
+        assertEquals(List.of("nfqueue", "nftables"), hooks, status.toString());
+        assertTrue(status.getBoolean("healthy"), status.toString());
+        assertTrue(!status.getJsonObject("engine").containsKey(PcapLab.PART), status.toString());
     }
 
     @Test
