@@ -18,8 +18,11 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@link UntrustedTargets}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the last two stop the bridge
 class PcapBridgeSystemTest {
     private static final int OUTSIDE_ECHO = 9000;
 
@@ -125,6 +129,42 @@ class PcapBridgeSystemTest {
         assertEquals(0, lab.untrusted.delivered(), "connections or datagrams reached the untrusted listeners");
         String counters = PcapLab.counters(lab).toString();
         assertTrue(PcapLab.counter(lab, "from outside: dropped by the engine") >= 20 + 9, counters);
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE - 1) // after the tests without an order
+    void aCleanStopHandsTheInterfacesBackToTheKernelBridgeAndAStartTakesThemAgain() throws Exception {
+        assertTrue(kernelForwardingBlocked(), "the pcap bridge runs without blocking br0");
+        WebConsole console = lab.console();
+        console.bundleAction("org.flexwall.hook-pcap", "stop");
+        assertTrue(!kernelForwardingBlocked(), "a clean stop left br0 blocked");
+        assertTrue(echo(PcapNetwork.INSIDE_V4).contains("through-br0"), "br0 does not forward after the clean stop");
+
+        console.bundleAction("org.flexwall.hook-pcap", "start");
+        PcapLab.awaitActive(lab);
+        assertTrue(kernelForwardingBlocked(), "the pcap bridge started again without blocking br0");
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void whenTheJvmDiesNothingIsForwardedAnyMore() throws Exception {
+        assertTrue(echo(PcapNetwork.INSIDE_V4).contains("through-br0"), "the bridge does not forward to begin with");
+        lab.killAppliance(); // SIGKILL: no clean stop runs
+        assertTrue(kernelForwardingBlocked(), "the JVM's death unblocked br0");
+        String echoed = echo(PcapNetwork.INSIDE_V4);
+        assertTrue(!echoed.contains("through-br0"), "the trusted service was reached with no bridge running: "
+                + echoed);
+    }
+
+    /** Whether the pcap hook's nft table that keeps br0 from forwarding is in the bridge namespace. */
+    private boolean kernelForwardingBlocked() throws Exception {
+        return PcapNetwork.in(network.bridge, "nft", "list", "table", "bridge", "flexwall_pcap").ok();
+    }
+
+    /** A line sent from outside to the trusted echo service inside and what came back (within 5 s). */
+    private String echo(String target) throws Exception {
+        return network.outside("sh", "-c", "echo through-br0 | timeout 10 socat -t 5 - TCP:" + target + ":"
+                + ApplianceLab.TRUSTED + ",connect-timeout=5").output();
     }
 
     /** nmap's port states from outside against the inside's IPv4 address: port to state, those it lists. */

@@ -1,7 +1,6 @@
 package org.flexwall.itests;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -66,18 +65,6 @@ final class PcapLab {
 
     /** tcpdump on the outside host's interface, in the outside namespace, until closed. */
     static Capture capture(PcapNetwork network, Path file) throws IOException {
-        Process p = new ProcessBuilder(List.of("ip", "netns", "exec", network.outside, "tcpdump", "-i",
-                PcapNetwork.OUTSIDE_HOST, "-nn", "-U", "--immediate-mode", "-s", "512", "-B", "16384", "-w",
-                file.toString())).redirectErrorStream(true).start();
-        InputStream out = p.getInputStream();
-        StringBuilder said = new StringBuilder();
-        int b;
-        while (!said.toString().contains("listening on") && (b = out.read()) >= 0) {
-            said.append((char) b);
-        }
-        if (!p.isAlive()) {
-            throw new IllegalStateException("tcpdump did not start: " + said);
-        }
-        return new Capture(p, file);
+        return Capture.start(List.of("ip", "netns", "exec", network.outside), PcapNetwork.OUTSIDE_HOST, file);
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import jakarta.json.Json;
+import jakarta.json.JsonObject;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -72,13 +74,24 @@ class PcapMonitorSystemTest {
     }
 
     @Test
+    void unconfiguredThePcapHookIsNotThereAndTheApplianceIsHealthyWithItsNetfilterHooks() throws Exception {
+        lab = ApplianceLab.start(work, Json.createObjectBuilder().build());
+        JsonObject status = lab.flexwall("status");
+        List<String> hooks = status.getJsonArray("packetHooks").stream()
+                .map(h -> h.asJsonObject().getString("name")).sorted().toList();
+        assertEquals(List.of("nfqueue", "nftables"), hooks, status.toString());
+        assertTrue(status.getBoolean("healthy"), status.toString());
+        assertTrue(!status.getJsonObject("engine").containsKey(PcapLab.PART), status.toString());
+    }
+
+    @Test
     void anInterfaceThatDoesNotExistEndsInOneClearMessageAndTheFirewallKeepsWorking() throws Exception {
         lab = ApplianceLab.start(work, Json.createObjectBuilder().add("org.flexwall.hook.pcap",
                 Json.createObjectBuilder().add("mode", "bridge").add("outsideInterface", "nosuch0")
                         .add("insideInterface", PcapNetwork.INSIDE_PORT).add("namespace", network.bridge)).build());
         String problem = awaitProblem();
         assertTrue(problem.contains("cannot capture on interface nosuch0 in namespace " + network.bridge)
-                && problem.contains("No such device"), problem);
+                && problem.contains("(the interface does not exist)"), problem);
         assertTrue(lab.hookStatus("pcap").startsWith("not active"), lab.hookStatus("pcap"));
 
         // the rest of the firewall: the netfilter hooks protect, the trusted port is reachable from the outside

@@ -279,8 +279,12 @@ public class PcapHook implements PacketHook, PacketCounters {
                 return h;
             });
         } catch (org.pcap4j.core.PcapNativeException e) {
+            String said = String.valueOf(e.getMessage());
+            String meaning = said.contains("Operation not permitted") || said.contains("permission")
+                    ? " (no permission to capture: flexwall needs root or CAP_NET_RAW)"
+                    : said.contains("No such device") ? " (the interface does not exist)" : "";
             throw new IOException("cannot capture on interface " + device
-                    + (s.namespace().isEmpty() ? "" : " in namespace " + s.namespace()) + ": " + e.getMessage(), e);
+                    + (s.namespace().isEmpty() ? "" : " in namespace " + s.namespace()) + ": " + said + meaning, e);
         }
     }
 
