@@ -14,11 +14,17 @@ import java.util.regex.Pattern;
 
 /** tcpdump on the appliance's wan0 for the length of a try block; the capture file is complete once closed. */
 record Capture(Process tcpdump, Path file) implements AutoCloseable {
-    static Capture start(Path file, String... options) throws Exception {
+    static Capture start(Path file, String... options) throws IOException {
+        return start(List.of(), "wan0", file, options);
+    }
+
+    /** tcpdump on {@code device}, run through {@code prefix} (such as ip netns exec NAME), until closed. */
+    static Capture start(List<String> prefix, String device, Path file, String... options) throws IOException {
         // immediate mode: otherwise the kernel holds packets up to a second in a block, and SIGTERM loses them. Its
         // ring has one frame per packet of the snapshot length: headers only (512 B) and 16 MB, or it holds 8 packets
-        List<String> argv = new ArrayList<>(List.of("tcpdump", "-i", "wan0", "-nn", "-U", "--immediate-mode", "-s",
-                "512", "-B", "16384", "-w", file.toString()));
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(List.of("tcpdump", "-i", device, "-nn", "-U", "--immediate-mode", "-s", "512", "-B", "16384",
+                "-w", file.toString()));
         argv.addAll(List.of(options));
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
         InputStream out = p.getInputStream();

@@ -65,6 +65,9 @@ public class ComponentsCheck implements HealthCheck {
         }
         for (ComponentDescriptionDTO d : ours(scr)) {
             var configurations = scr.getComponentConfigurationDTOs(d);
+            if (offUntilConfigured(d, configurations) && scr.isComponentEnabled(d)) {
+                continue; // such as the pcap hook: off by design until the operator configures it
+            }
             if (configurations.isEmpty()) {
                 waiting.add(d.name + " (" + (scr.isComponentEnabled(d) ? "needs its configuration" : "disabled") + ")");
             }
@@ -83,6 +86,13 @@ public class ComponentsCheck implements HealthCheck {
             }
         }
         return waiting;
+    }
+
+    /** A component that requires a configuration and has none: it waits for nothing the operator did not ask for. */
+    private static boolean offUntilConfigured(ComponentDescriptionDTO d,
+            java.util.Collection<ComponentConfigurationDTO> configurations) {
+        return "require".equals(d.configurationPolicy) && configurations.stream()
+                .allMatch(c -> c.state == ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION);
     }
 
     /** The components of flexwall's bundles, Readiness itself included: it is one of them. */

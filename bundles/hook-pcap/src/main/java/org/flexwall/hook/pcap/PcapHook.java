@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.flexwall.api.packet.BypassTable;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.DroppedPacket;
 import org.flexwall.api.packet.PacketCounters;
@@ -55,6 +56,8 @@ public class PcapHook implements PacketHook, PacketCounters {
     static final String PID = "org.flexwall.hook.pcap";
     private static final long RETRY_SECONDS = 5;
     private static final int READ_TIMEOUT_MILLIS = 100;
+    /** First packets of new inbound flows packet bypass is asked about, as the NFQUEUE hook's default rate limit. */
+    private static final int FIRST_PACKETS_PER_SECOND = 2000, FIRST_PACKET_BURST = 200;
 
     @ObjectClassDefinition(name = "flexwall libpcap hook",
             description = "The engine on frames captured with libpcap: an inline bridge between two interfaces, "
@@ -124,6 +127,7 @@ public class PcapHook implements PacketHook, PacketCounters {
     private Logger log;
 
     private volatile PacketDecider decider;
+    private volatile BypassTable bypassTable;
     private volatile Settings settings;
     private volatile List<Leg> legs = List.of();
     private volatile String problem = "not started";
@@ -249,8 +253,10 @@ public class PcapHook implements PacketHook, PacketCounters {
         legs = started;
     }
 
+    /** A leg; the bridge's inbound one asks packet bypass about first packets, the monitor changes nothing. */
     private Leg leg(String name, PcapHandle from, PcapHandle to, Direction direction) {
-        return new Leg(name, from, to, direction, () -> decider, drops, this::reportRateLimited);
+        return new Leg(name, from, to, direction, () -> decider, to == null ? null : () -> bypassTable,
+                new TokenBucket(FIRST_PACKETS_PER_SECOND, FIRST_PACKET_BURST), drops, this::reportRateLimited);
     }
 
     /** A live handle on {@code device} that captures only the frames of {@code direction}. */
@@ -269,8 +275,12 @@ public class PcapHook implements PacketHook, PacketCounters {
                 return h;
             });
         } catch (org.pcap4j.core.PcapNativeException e) {
+            String said = String.valueOf(e.getMessage());
+            String meaning = said.contains("Operation not permitted") || said.contains("permission")
+                    ? " (no permission to capture: flexwall needs root or CAP_NET_RAW)"
+                    : said.contains("No such device") ? " (the interface does not exist)" : "";
             throw new IOException("cannot capture on interface " + device
-                    + (s.namespace().isEmpty() ? "" : " in namespace " + s.namespace()) + ": " + e.getMessage(), e);
+                    + (s.namespace().isEmpty() ? "" : " in namespace " + s.namespace()) + ": " + said + meaning, e);
         }
     }
 
@@ -323,6 +333,19 @@ public class PcapHook implements PacketHook, PacketCounters {
         }
     }
 
+    /** The first packets' question: packet bypass's table, which has the port store verify the socket now. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindBypassTable(BypassTable t) {
+        bypassTable = t;
+    }
+
+    void unbindBypassTable(BypassTable t) {
+        if (bypassTable == t) {
+            bypassTable = null; // the engine's verdict stands alone
+        }
+    }
+
     // --- PacketHook ----------------------------------------------------------------------------------------------
 
     @Override
@@ -342,7 +365,7 @@ public class PcapHook implements PacketHook, PacketCounters {
             b.append(", NO PACKET DECIDER: every IP frame is ").append(s.monitor() ? "counted as dropped" : "dropped");
         }
         for (Leg l : legs) {
-            long passed = l.count(Leg.PASSED), dropped = 0;
+            long passed = l.count(Leg.PASSED) + l.count(Leg.FIRST_PACKET_ADMITTED), dropped = 0;
             for (int i = Leg.DROPPED_BY_ENGINE; i <= Leg.DROPPED_DECISION_ERROR; i++) {
                 dropped += l.count(i);
             }
