@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -eq 0 ] && [ -z "${FLEXWALL_BENCH_NETNS:-}" ]; then
-  ns="fwbench-replay-$$-$RANDOM"; ip netns add "$ns"; trap 'ip netns del "$ns"' EXIT; ip -n "$ns" link set lo up
+  ns="fwbench-replay-$$-$RANDOM"; ip netns add "$ns"; trap 'ip netns del "$ns"' EXIT; trap 'exit 143' INT TERM
+  ip -n "$ns" link set lo up
   code=0; FLEXWALL_BENCH_NETNS=1 ip netns exec "$ns" "$0" "$@" || code=$?
   exit "$code"
 fi
@@ -16,8 +17,11 @@ image=appliance-image/target/flexwall
 [ -x "$image/bin/flexwall" ] || { echo "build the image first: mvn -q install -DskipTests" >&2; exit 2; }
 work="$(mktemp -d)"
 pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT; trap 'exit 143' INT TERM
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$work/config" && mkdir -m 700 "$work/data"
 sed "s/\"org.osgi.service.http.port:Integer\": 8080/\"org.osgi.service.http.port:Integer\": $port/" \
@@ -28,8 +32,9 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 python3 benchmarks/replay/generate.py "$work/bench.pcap" "$packets"
 "$image/bin/flexwall" run --data "$work/data" --config "$work/config" > "$work/fw.out" 2>&1 & pid=$!
-until grep -q "flexwall ready" "$work/fw.out"; do sleep 0.1; kill -0 "$pid" || { cat "$work/fw.out"; exit 1; }; done
 export FLEXWALL_DATA="$work/data"
+# answering on its control socket with the port store up is all a replay needs (not every hook configured)
+until "$image/bin/flexwall" ports > /dev/null 2>&1; do sleep 0.2; kill -0 "$pid" || { cat "$work/fw.out"; exit 1; }; done
 replay=("$image/bin/flexwall" replay "$work/bench.pcap" --ports tcp/5400 --local 192.0.2.1 --json)
 "${replay[@]}" > "$work/warm.json"   # one round to compile the replay before timing it
 tcpdump -nr "$work/bench.pcap" > /dev/null 2>&1

@@ -25,7 +25,7 @@ import org.flexwall.packet.parse.Ip;
  * itself (the nftables set, conntrack for the ICF), only {@link #firstPacket} is asked.
  */
 public final class Bypass implements PacketDecider {
-    public static final int BYPASSED = 0, SERVER_REPLIES = 1, TO_ICF = 2, NO_ICF = 3, MALFORMED = 4, FRAGMENTS = 5,
+    static final int BYPASSED = 0, SERVER_REPLIES = 1, TO_ICF = 2, NO_ICF = 3, MALFORMED = 4, FRAGMENTS = 5,
             FIRST_IN_TABLE = 6, FIRST_NOT_IN_TABLE = 7, FIRST_ADMITTED = 8, FIRST_REFUSED = 9, FIRST_NO_STORE = 10;
     private static final String[] NAMES = { "bypassed to permitted ports", "outbound from permitted ports",
             "sent to the ICF", "dropped: no ICF bound", "dropped malformed", "later fragments of bypassed packets",
@@ -131,11 +131,6 @@ public final class Bypass implements PacketDecider {
             m.put("malformed: " + Ip.REASONS[i], malformed[i].sum());
         }
         return m;
-    }
-
-    /** One counter (the constants above), cheaply: capture replay reads them to name the rule that decided. */
-    public long counter(int counter) {
-        return counters[counter].sum();
     }
 
     long count(String name) {

@@ -12,13 +12,18 @@ final class FrameView implements PacketView {
     private byte[] frame = new byte[0];
     private int offset;
     private int length;
+    private int capturedEnd;
     private Direction direction = Direction.INBOUND;
 
-    /** The packet from {@code offset} of {@code frame}, {@code length} bytes long on the wire. */
-    FrameView set(byte[] frame, int offset, int length, Direction direction) {
+    /**
+     * The packet from {@code offset} of {@code frame}, {@code length} bytes long on the wire, of which the capture kept
+     * those before {@code capturedEnd}.
+     */
+    FrameView set(byte[] frame, int offset, int length, int capturedEnd, Direction direction) {
         this.frame = frame;
         this.offset = offset;
         this.length = length;
+        this.capturedEnd = capturedEnd;
         this.direction = direction;
         return this;
     }
@@ -39,6 +44,6 @@ final class FrameView implements PacketView {
             throw new IndexOutOfBoundsException("read at " + index + " of a " + length + "-byte packet");
         }
         int at = offset + index;
-        return at < frame.length ? frame[at] & 0xff : 0; // not captured (snapshot length)
+        return at < capturedEnd ? frame[at] & 0xff : 0; // not captured (snapshot length)
     }
 }

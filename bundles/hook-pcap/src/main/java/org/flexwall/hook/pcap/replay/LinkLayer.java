@@ -1,12 +1,13 @@
 package org.flexwall.hook.pcap.replay;
 
 /**
- * Where the IP header starts in a captured frame, by the capture's link type (libpcap's DLT numbers): Ethernet (with up
- * to two VLAN tags), Linux cooked v1 and v2 (what {@code tcpdump -i any} writes), raw IP, and BSD loopback.
+ * Where the IP header starts in a captured frame, by the capture's link type (libpcap's DLT numbers, and the LINKTYPE
+ * numbers a pcap file holds where they differ): Ethernet (with up to two VLAN tags), Linux cooked v1 and v2 (what
+ * {@code tcpdump -i any} writes), raw IP, and BSD loopback.
  */
 final class LinkLayer {
-    static final int NULL = 0, EN10MB = 1, RAW = 12, RAW_OPENBSD = 14, LOOP = 108, LINUX_SLL = 113, IPV4 = 228,
-            IPV6 = 229, LINUX_SLL2 = 276;
+    static final int NULL = 0, EN10MB = 1, RAW = 12, RAW_OPENBSD = 14, LINKTYPE_RAW = 101, LOOP = 108,
+            LINUX_SLL = 113, IPV4 = 228, IPV6 = 229, LINUX_SLL2 = 276;
     /** The frame carries no IP (ARP, LLDP, ...). */
     static final int NOT_IP = -1;
 
@@ -15,7 +16,7 @@ final class LinkLayer {
     /** Whether a capture of link type {@code dlt} can carry IP this class finds. */
     static boolean supported(int dlt) {
         return switch (dlt) {
-            case NULL, EN10MB, RAW, RAW_OPENBSD, LOOP, LINUX_SLL, IPV4, IPV6, LINUX_SLL2 -> true;
+            case NULL, EN10MB, RAW, RAW_OPENBSD, LINKTYPE_RAW, LOOP, LINUX_SLL, IPV4, IPV6, LINUX_SLL2 -> true;
             default -> false;
         };
     }
@@ -25,7 +26,7 @@ final class LinkLayer {
         return switch (dlt) {
             case NULL -> "NULL";
             case EN10MB -> "EN10MB";
-            case RAW, RAW_OPENBSD -> "RAW";
+            case RAW, RAW_OPENBSD, LINKTYPE_RAW -> "RAW";
             case LOOP -> "LOOP";
             case LINUX_SLL -> "LINUX_SLL";
             case IPV4 -> "IPV4";
@@ -35,19 +36,23 @@ final class LinkLayer {
         };
     }
 
-    /** The offset of the IP header in {@code frame} ({@code length} bytes captured), or {@link #NOT_IP}. */
-    static int ipOffset(int dlt, byte[] frame, int length) {
+    /**
+     * Where the IP header starts in the frame at {@code start} of {@code frame}, {@code length} bytes captured: its
+     * index in {@code frame}, or {@link #NOT_IP}.
+     */
+    static int ipOffset(int dlt, byte[] frame, int start, int length) {
+        int end = start + length;
         return switch (dlt) {
-            case EN10MB -> ethernet(frame, length);
-            case LINUX_SLL -> etherType(frame, length, 14) ? 16 : NOT_IP;
-            case LINUX_SLL2 -> etherType(frame, length, 0) ? 20 : NOT_IP;
-            case NULL, LOOP -> rawIp(frame, length, 4); // a 4-byte address family, in the writer's byte order
-            default -> rawIp(frame, length, 0);
+            case EN10MB -> ethernet(frame, start, end);
+            case LINUX_SLL -> etherType(frame, end, start + 14) ? start + 16 : NOT_IP;
+            case LINUX_SLL2 -> etherType(frame, end, start) ? start + 20 : NOT_IP;
+            case NULL, LOOP -> rawIp(frame, end, start + 4); // a 4-byte address family, in the writer's byte order
+            default -> rawIp(frame, end, start);
         };
     }
 
-    private static int ethernet(byte[] frame, int length) {
-        int at = 12;
+    private static int ethernet(byte[] frame, int start, int length) {
+        int at = start + 12;
         for (int tags = 0; tags < 2 && at + 2 <= length; tags++) {
             int type = u16(frame, at);
             if (type != 0x8100 && type != 0x88a8) {

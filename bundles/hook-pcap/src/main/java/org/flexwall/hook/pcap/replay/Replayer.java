@@ -1,15 +1,12 @@
 package org.flexwall.hook.pcap.replay;
 
-import java.io.EOFException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Timestamp;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeoutException;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.port.AddressFamily;
@@ -18,14 +15,9 @@ import org.flexwall.api.replay.ReplayException;
 import org.flexwall.api.replay.ReplayReport;
 import org.flexwall.icf.StatefulIcf;
 import org.flexwall.packet.parse.Ip;
-import org.pcap4j.core.NotOpenException;
-import org.pcap4j.core.PcapHandle;
-import org.pcap4j.core.PcapHandle.TimestampPrecision;
-import org.pcap4j.core.PcapNativeException;
-import org.pcap4j.core.Pcaps;
 
 /**
- * One replay: reads a capture with libpcap (through pcap4j, raw frames only, pcap or pcapng), finds each frame's IP
+ * One replay: reads a capture ({@link CaptureReader}: pcap, or pcapng through libpcap), finds each frame's IP
  * packet, gives it a direction from the appliance's addresses, has a fresh {@link ReplayEngine} decide it at the
  * frame's capture time, and counts it into its flow. Streams: one frame in memory at a time.
  *
@@ -68,49 +60,33 @@ final class Replayer {
             throw new ReplayException(capture + " is not a file flexwall can read");
         }
         long started = System.nanoTime();
-        PcapHandle handle;
-        try {
-            handle = Pcaps.openOffline(capture.toString(), TimestampPrecision.NANO);
-        } catch (PcapNativeException e) {
-            throw new ReplayException(capture + " is not a capture libpcap can read (pcap or pcapng): "
-                    + e.getMessage());
-        }
-        try {
-            int dlt = handle.getDlt().value();
+        try (CaptureReader reader = CaptureReader.open(capture)) {
+            int dlt = reader.linkType();
             String linkType = LinkLayer.name(dlt);
             if (!LinkLayer.supported(dlt)) {
-                throw new ReplayException(capture + " is a capture of link type " + handle.getDlt() + " (" + dlt
-                        + "); replay reads Ethernet, Linux cooked (tcpdump -i any) and raw IP captures");
+                throw new ReplayException(capture + " is a capture of link type " + dlt
+                        + "; replay reads Ethernet, Linux cooked (tcpdump -i any) and raw IP captures");
             }
             ReplayEngine engine = new ReplayEngine(ports, settings);
             Flows flows = new Flows(trackedFlows);
             FrameView view = new FrameView();
             long packets = 0, bytes = 0, passed = 0, dropped = 0, notIp = 0, transit = 0, betweenLocal = 0, clock = 0;
-            while (true) {
-                byte[] frame;
-                try {
-                    frame = handle.getNextRawPacketEx();
-                } catch (EOFException e) {
-                    break;
-                } catch (TimeoutException e) {
-                    continue; // live captures only; a file never times out
-                } catch (PcapNativeException e) {
-                    throw new ReplayException(capture + " is damaged after " + packets + " packets: " + e.getMessage());
-                }
+            while (reader.next()) {
                 packets++;
-                int wire = Math.max(handle.getOriginalLength(), frame.length); // never less than was captured
+                byte[] frame = reader.buffer();
+                int start = reader.start(), end = start + reader.captured(), wire = reader.wire();
                 bytes += wire;
-                clock = Math.max(clock, nanos(handle.getTimestamp())); // -i any interleaves: time never runs back
-                int ip = LinkLayer.ipOffset(dlt, frame, frame.length);
+                clock = Math.max(clock, reader.nanos()); // -i any interleaves: time never runs back
+                int ip = LinkLayer.ipOffset(dlt, frame, start, reader.captured());
                 if (ip == LinkLayer.NOT_IP) {
                     notIp++;
                     continue;
                 }
-                int length = wire - ip; // as on the wire: the capture may have cut it short
-                view.set(frame, ip, length, Direction.INBOUND);
+                int length = start + wire - ip; // as on the wire: the capture may have cut it short
+                view.set(frame, ip, length, end, Direction.INBOUND);
                 long d = Ip.parse(view);
                 boolean v6 = d >= 0 ? Ip.isV6(d) : (frame[ip] & 0xf0) == 0x60;
-                if (frame.length - ip < (v6 ? 40 : 20)) { // no addresses to give it a direction: decided inbound
+                if (end - ip < (v6 ? 40 : 20)) { // no addresses to give it a direction: decided inbound
                     int rule = engine.decide(view, clock);
                     passed += ReplayEngine.passes(rule) ? 1 : 0;
                     dropped += ReplayEngine.passes(rule) ? 0 : 1;
@@ -128,7 +104,7 @@ final class Replayer {
                     continue;
                 }
                 Direction direction = toUs ? Direction.INBOUND : Direction.OUTBOUND;
-                view.set(frame, ip, length, direction);
+                view.set(frame, ip, length, end, direction);
                 int rule = engine.decide(view, clock);
                 if (ReplayEngine.passes(rule)) {
                     passed++;
@@ -151,10 +127,8 @@ final class Replayer {
             return new ReplayReport(capture.toString(), linkType, names(ports), portsFrom, local, localFrom, packets,
                     bytes, passed, dropped, notIp, transit, betweenLocal, flows.size(), flows.report(flowLimit),
                     flows.untracked(), System.nanoTime() - started);
-        } catch (NotOpenException e) {
-            throw new IllegalStateException("the capture was closed while being read", e);
-        } finally {
-            handle.close();
+        } catch (java.io.IOException e) {
+            throw new ReplayException(capture + " cannot be read: " + e.getMessage());
         }
     }
 
@@ -174,10 +148,6 @@ final class Replayer {
             }
         }
         return false;
-    }
-
-    private static long nanos(Timestamp t) {
-        return Math.floorDiv(t.getTime(), 1000) * 1_000_000_000L + t.getNanos();
     }
 
     /** "tcp/5400", "udp6/53": the permitted ports as an operator writes them, sorted. */

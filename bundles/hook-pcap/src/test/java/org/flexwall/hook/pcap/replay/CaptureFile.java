@@ -7,15 +7,23 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Writes a classic pcap file (microsecond timestamps, little-endian) of a given link type, for libpcap to read. */
+/** Writes a classic pcap file of a given link type: microsecond and little-endian, or as asked. */
 final class CaptureFile {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final int linkType;
+    private final ByteOrder order;
+    private final boolean nanosecond;
 
     CaptureFile(int linkType) {
+        this(linkType, ByteOrder.LITTLE_ENDIAN, false);
+    }
+
+    CaptureFile(int linkType, ByteOrder order, boolean nanosecond) {
         this.linkType = linkType;
-        ByteBuffer h = le(24).putInt(0xa1b2c3d4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0)
-                .putInt(262144).putInt(linkType);
+        this.order = order;
+        this.nanosecond = nanosecond;
+        ByteBuffer h = ByteBuffer.allocate(24).order(order).putInt(nanosecond ? 0xa1b23c4d : 0xa1b2c3d4)
+                .putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(262144).putInt(linkType);
         out.writeBytes(h.array());
     }
 
@@ -28,8 +36,9 @@ final class CaptureFile {
     CaptureFile add(long micros, byte[] ip, int snapshot) {
         byte[] frame = frame(ip);
         int kept = Math.min(snapshot, frame.length);
-        ByteBuffer r = le(16).putInt((int) (micros / 1_000_000)).putInt((int) (micros % 1_000_000)).putInt(kept)
-                .putInt(frame.length);
+        int fraction = (int) (micros % 1_000_000) * (nanosecond ? 1000 : 1);
+        ByteBuffer r = ByteBuffer.allocate(16).order(order).putInt((int) (micros / 1_000_000)).putInt(fraction)
+                .putInt(kept).putInt(frame.length);
         out.writeBytes(r.array());
         out.write(frame, 0, kept);
         return this;

@@ -88,6 +88,22 @@ class ReplayerTest {
     }
 
     @Test
+    void bigEndianNanosecondPcapIsReadWithItsTimestamps() throws Exception {
+        long udpTimeoutMicros = StatefulIcf.Settings.defaults().udp() / 1000;
+        Path file = new CaptureFile(LinkLayer.EN10MB, java.nio.ByteOrder.BIG_ENDIAN, true)
+                .add(T0, PacketBuilder.v4(US, PEER).udp(50000, 53).build())
+                .add(T0 + 1000, PacketBuilder.v4(PEER, US).udp(53, 50000).build())
+                .add(T0 + 10, PacketBuilder.v4(US, PEER).udp(50001, 53).build())
+                .add(T0 + 10 + udpTimeoutMicros + 1_000_000, PacketBuilder.v4(PEER, US).udp(53, 50001).build())
+                .write(dir.resolve("be-ns.pcap"));
+
+        ReplayReport r = replay(file);
+
+        assertEquals("icf: reply to an outbound flow", flow(r, 50000).reason());
+        assertEquals("icf: unsolicited", flow(r, 50001).reason());
+    }
+
+    @Test
     void rawIpCaptureIsReadAndPacketsBetweenOtherHostsOrOurOwnAddressesAreOnlyCounted() throws Exception {
         Path file = new CaptureFile(LinkLayer.RAW)
                 .add(T0, PacketBuilder.v4(PEER, US).tcp(40000, 5400, SYN).build())
