@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.json.JsonObject;
 
-import org.flexwall.itests.OutsideNetwork.Result;
+import org.flexwall.testing.Commands.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +38,7 @@ class CaptureReplaySystemTest {
 
     @BeforeAll
     static void captureTrafficTheLiveFirewallDecided() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         lab = ApplianceLab.start(work, JsonObject.EMPTY_JSON_OBJECT);
         OutsideNetwork outside = lab.outside;
         outside.startOutside("socat", "TCP-LISTEN:" + OUTSIDE_TCP + ",reuseaddr,fork", "EXEC:/bin/cat");

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +15,7 @@ import java.util.regex.Pattern;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +36,7 @@ class HookSwapSystemTest {
 
     @BeforeEach
     void startLab() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         lab = ApplianceLab.start(work, Json.createObjectBuilder()
                 .add("org.flexwall.stateful.icf", Json.createObjectBuilder().add("loosePickup", false)).build());
     }
@@ -120,7 +120,7 @@ class HookSwapSystemTest {
 
     @Test
     void aHookThatCannotComeUpLeavesTheRunningOnesAndTheCommandFailsNamingWhy() throws Exception {
-        OutsideNetwork.Result r = ApplianceImage.flexwall(lab.data, "hook", "use", "pcap");
+        Commands.Result r = ApplianceImage.flexwall(lab.data, "hook", "use", "pcap");
         assertNotEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("not swapped to pcap: the pcap hook") && r.output().contains("still run"),
                 r.output()); // without its interfaces configured, the pcap bridge cannot come up
@@ -129,7 +129,7 @@ class HookSwapSystemTest {
         assertTrue(lab.hookStatus("nfqueue").startsWith("active: firstPacket,"), lab.hookStatus("nfqueue"));
         assertTrue(lab.probe(1).endsWith(" failed 0"));
 
-        OutsideNetwork.Result unknown = ApplianceImage.flexwall(lab.data, "hook", "use", "ndis");
+        Commands.Result unknown = ApplianceImage.flexwall(lab.data, "hook", "use", "ndis");
         assertNotEquals(0, unknown.exitCode(), unknown.output());
         assertTrue(unknown.output().contains("no hook or set of hooks called 'ndis'"), unknown.output());
     }

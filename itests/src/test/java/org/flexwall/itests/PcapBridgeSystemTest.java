@@ -2,7 +2,6 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -44,7 +43,7 @@ class PcapBridgeSystemTest {
     @BeforeAll
     void startBridge(@TempDir Path dir) throws Exception {
         work = dir;
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         network = PcapNetwork.create();
         lab = ApplianceLab.start(work, network.pcapSettings("bridge"));
         PcapLab.leaveOnlyThePcapHook(lab);

@@ -2,7 +2,6 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +37,7 @@ class PcapHookSwapSystemTest {
 
     @BeforeEach
     void start() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         network = PcapNetwork.create();
         lab = ApplianceLab.start(work, Json.createObjectBuilder(network.pcapSettings("bridge"))
                 .add("org.flexwall.stateful.icf", Json.createObjectBuilder().add("loosePickup", false)).build());

@@ -7,6 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Commands;
+
 /** What the pcap hook's system tests do with an {@link ApplianceLab} and a {@link PcapNetwork}. */
 final class PcapLab {
     static final String PART = "pcap hook";
@@ -22,7 +24,7 @@ final class PcapLab {
         console.bundleAction("org.flexwall.hook-nfqueue", "stop");
         console.bundleAction("org.flexwall.hook-nftables", "stop");
         OutsideNetwork.here("nft", "delete", "table", "inet", "flexwall"); // may be gone already
-        OutsideNetwork.Result tables = OutsideNetwork.here("nft", "list", "tables").check();
+        Commands.Result tables = OutsideNetwork.here("nft", "list", "tables").check();
         if (tables.output().contains("inet flexwall")) {
             throw new IllegalStateException("the netfilter hooks' table is still there: " + tables.output());
         }

@@ -2,7 +2,6 @@ package org.flexwall.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -32,7 +31,7 @@ class PcapMonitorSystemTest {
 
     @BeforeEach
     void needsTheNetwork() throws Exception {
-        assumeTrue(OutsideNetwork.available(), "needs root inside the test network namespace (run through Maven)");
+        OutsideNetwork.require();
         network = PcapNetwork.create();
     }
 

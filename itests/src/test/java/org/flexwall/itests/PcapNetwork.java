@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
+import org.flexwall.testing.Commands;
+
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
@@ -76,15 +78,15 @@ final class PcapNetwork implements AutoCloseable {
                 .add("namespace", bridge)).build();
     }
 
-    OutsideNetwork.Result outside(String... argv) throws IOException {
+    Commands.Result outside(String... argv) throws IOException {
         return in(outside, argv);
     }
 
-    static OutsideNetwork.Result here(String... argv) throws IOException {
+    static Commands.Result here(String... argv) throws IOException {
         return OutsideNetwork.here(argv);
     }
 
-    static OutsideNetwork.Result in(String namespace, String... argv) throws IOException {
+    static Commands.Result in(String namespace, String... argv) throws IOException {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
         command.addAll(List.of(argv));
         return OutsideNetwork.here(command.toArray(String[]::new));

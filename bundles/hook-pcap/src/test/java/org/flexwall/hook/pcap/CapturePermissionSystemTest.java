@@ -2,14 +2,13 @@ package org.flexwall.hook.pcap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.flexwall.testing.SystemTests;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,8 +19,8 @@ class CapturePermissionSystemTest {
 
     @Test
     void withoutCapNetRawTheHookReportsThatItMayNotCaptureAndStaysInactive() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to drop a capability");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs setpriv (util-linux)");
+        SystemTests.requireRoot("to drop a capability");
+        SystemTests.requireTools("setpriv");
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         // in a network namespace of its own: the bridge's nft table must never touch this machine's ruleset
         Process p = new ProcessBuilder(List.of("unshare", "--net", "setpriv", "--bounding-set", "-net_raw", "--inh-caps", "-net_raw",
