@@ -238,7 +238,7 @@ public class NftablesHook implements PacketHook, PortStoreListener {
                     return;
                 }
                 try {
-                    nft.apply(Ruleset.changes(add, delete), "update the permitted ports");
+                    nft.changeElements(add, delete);
                     applied(desired);
                     return;
                 } catch (NftException e) {
