@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -345,5 +348,18 @@ class RulesetTest {
         assertEquals(List.of("lan0"), s.lanInterfaces());
         assertEquals("eth1", s.managementInterface());
         assertEquals("SSH (tcp 2222) on eth1", s.managementAccess());
+    }
+
+    @Test
+    void variantsShippedNftIsTheBaselineTheHookInstalls() throws IOException {
+        // variants/shipped.nft is what the variants harness measures as "shipped": the defaults' baseline with the
+        // table renamed, without the baseline's flushes and comments and the NAT chain it only makes to delete
+        List<String> generated = new java.util.ArrayList<>(Ruleset.baseline(DEFAULTS).replace("inet flexwall",
+                "inet variant").lines().filter(l -> !l.startsWith("#") && !l.startsWith("flush chain")
+                        && !l.contains(" postrouting")).toList());
+        generated.add("add element inet variant permitted4 { tcp . 5201, udp . 5201 }");
+        List<String> file = Files.readAllLines(Path.of("variants", "shipped.nft")).stream()
+                .filter(l -> !l.startsWith("#")).toList();
+        assertEquals(generated, file, "regenerate variants/shipped.nft from `Main ruleset` (see variants/README.md)");
     }
 }
