@@ -8,6 +8,7 @@ import java.util.TreeMap;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.hook.nftables.Nft.NftException;
 
+import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
@@ -16,8 +17,8 @@ import com.sun.jna.Pointer;
 /**
  * Element adds and deletes of the permitted sets as one nfnetlink batch built by libnftnl and sent through libmnl
  * (both libraries libnftables itself runs on): one sendmsg and its acknowledgements per port change. libnftables would
- * parse the command and fetch the kernel's table, chain, set, object and flowtable lists first, six more netlink round
- * trips for every change, since each of our own transactions makes its cache stale.
+ * parse the command and fetch the kernel's generation, table, chain, set, object and flowtable lists first, seven
+ * netlink round trips before every change, since each of our own transactions makes its cache stale.
  *
  * <p>Confined to the thread that made it (the hook's worker, inside the namespace the context acts in). Any error the
  * kernel reports aborts the whole batch (nothing changes) and is thrown, so the caller's fallback rewrites the sets.
@@ -82,17 +83,17 @@ final class NetlinkElements implements AutoCloseable {
     static final class Mnl {
         private Mnl() {}
 
-        static native Pointer mnl_socket_open(int bus);
+        static native Pointer mnl_socket_open(int bus) throws LastErrorException;
 
-        static native int mnl_socket_bind(Pointer nl, int groups, int pid);
+        static native int mnl_socket_bind(Pointer nl, int groups, int pid) throws LastErrorException;
 
         static native int mnl_socket_close(Pointer nl);
 
         static native int mnl_socket_get_fd(Pointer nl);
 
-        static native long mnl_socket_sendto(Pointer nl, Pointer buf, long len);
+        static native long mnl_socket_sendto(Pointer nl, Pointer buf, long len) throws LastErrorException;
 
-        static native long mnl_socket_recvfrom(Pointer nl, Pointer buf, long size);
+        static native long mnl_socket_recvfrom(Pointer nl, Pointer buf, long size) throws LastErrorException;
     }
 
     private final Memory send = new Memory(BUFFER);
@@ -108,19 +109,23 @@ final class NetlinkElements implements AutoCloseable {
         } catch (LinkageError e) {
             throw new NftException("libnftnl/libmnl could not be loaded (" + e.getMessage() + ")", true, null);
         }
-        Pointer nl = Mnl.mnl_socket_open(NETLINK_NETFILTER);
-        if (nl == null) {
-            throw new NftException("cannot open a netfilter netlink socket (errno " + Native.getLastError() + ")",
-                    false, null);
+        Pointer nl;
+        try {
+            nl = Mnl.mnl_socket_open(NETLINK_NETFILTER);
+        } catch (LastErrorException e) {
+            throw new NftException("cannot open a netfilter netlink socket (" + e.getMessage() + ")", false, e);
         }
         Memory timeout = new Memory(16); // struct timeval: a reply that never comes fails the change, never hangs
         timeout.setLong(0, 5);
         timeout.setLong(8, 0);
-        if (Mnl.mnl_socket_bind(nl, 0, 0) < 0 || LibNftables.Libc.setsockopt(Mnl.mnl_socket_get_fd(nl), SOL_SOCKET,
-                SO_RCVTIMEO, timeout, 16) < 0) {
+        try {
+            Mnl.mnl_socket_bind(nl, 0, 0);
+            if (LibNftables.Libc.setsockopt(Mnl.mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, timeout, 16) != 0) {
+                throw new LastErrorException("setsockopt SO_RCVTIMEO failed");
+            }
+        } catch (LastErrorException e) {
             Mnl.mnl_socket_close(nl);
-            throw new NftException("cannot bind a netfilter netlink socket (errno " + Native.getLastError() + ")",
-                    false, null);
+            throw new NftException("cannot bind a netfilter netlink socket (" + e.getMessage() + ")", false, e);
         }
         socket = nl;
     }
@@ -146,9 +151,10 @@ final class NetlinkElements implements AutoCloseable {
             return; // nothing to change
         }
         offset += length(Lib.nftnl_batch_end(send.share(offset), ++seq));
-        if (Mnl.mnl_socket_sendto(socket, send, offset) < 0) {
-            throw new NftException("cannot send the element changes to the kernel (errno " + Native.getLastError()
-                    + ")", false, null);
+        try {
+            Mnl.mnl_socket_sendto(socket, send, offset);
+        } catch (LastErrorException e) {
+            throw new NftException("cannot send the element changes to the kernel (" + e.getMessage() + ")", false, e);
         }
         awaitAcks(first, last);
     }
@@ -191,10 +197,12 @@ final class NetlinkElements implements AutoCloseable {
     private void awaitAcks(int first, int last) throws NftException {
         int errno = 0;
         while (true) {
-            long n = Mnl.mnl_socket_recvfrom(socket, receive, BUFFER);
-            if (n < 0) {
-                throw new NftException("no answer from the kernel to the element changes (errno "
-                        + Native.getLastError() + ")", false, null);
+            long n;
+            try {
+                n = Mnl.mnl_socket_recvfrom(socket, receive, BUFFER);
+            } catch (LastErrorException e) {
+                throw new NftException("no answer from the kernel to the element changes (" + e.getMessage() + ")",
+                        false, e);
             }
             for (int at = 0; at + 16 <= n;) {
                 int len = receive.getInt(at);
