@@ -6,12 +6,12 @@
 # sender, veth, receive path, firewall, receiver). iperf3's UDP server connects its socket to the client: the
 # connected-UDP case.
 # Root; everything runs in two network namespaces it creates and deletes. Needs iperf3, python3.
-# Usage: benchmarks/trusted-service.sh [rounds [seconds]]   (after mvn install; default 7 rounds of 4 s)
+# Usage: [IMAGE=DIR] benchmarks/trusted-service.sh [rounds [seconds]]   (after mvn install; default 7 rounds of 4 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "trusted-service.sh: run as root (it makes network namespaces)" >&2; exit 2; }
 rounds="${1:-7}"; seconds="${2:-4}"
-image="$PWD/appliance-image/target/flexwall"
+image="${IMAGE:-$PWD/appliance-image/target/flexwall}"   # IMAGE=another build's appliance-image/target/flexwall
 [ -x "$image/bin/flexwall" ] || { echo "build the image first: mvn -q install -DskipTests" >&2; exit 2; }
 work="$(mktemp -d)"; app="fwb-svc-app-$$"; out="fwb-svc-out-$$"; appliance=""; server=""
 stop() { [ -n "$1" ] && kill -- "-$1" 2>/dev/null && { wait "$1" 2>/dev/null || true; }; return 0; }

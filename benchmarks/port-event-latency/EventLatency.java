@@ -95,7 +95,8 @@ public class EventLatency {
 
     /** Reads nft monitor's lines; queues each add or delete of the benchmark port's IPv4 element with its time. */
     private static void watch(Process monitor, int port, BlockingQueue<Kernel> to) {
-        Pattern element = Pattern.compile("^(add|delete) element inet flexwall permitted4 \\{ tcp \\. (\\d+) }");
+        Pattern element = Pattern.compile("^(add|delete) element inet flexwall permitted4 \\{ tcp \\. (\\d+)( counter .*)? }");
+        // the counter is there since the sets count per element (the Firewall page's per-port traffic)
         try (BufferedReader r = new BufferedReader(new InputStreamReader(monitor.getInputStream(), StandardCharsets.US_ASCII))) {
             for (String line; (line = r.readLine()) != null;) {
                 long at = System.nanoTime(); // CLOCK_MONOTONIC, as the C program's stamps

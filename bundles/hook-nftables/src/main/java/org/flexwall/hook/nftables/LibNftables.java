@@ -63,5 +63,7 @@ final class LibNftables {
         static native int setns(int fd, int nstype) throws LastErrorException;
 
         static native int close(int fd);
+
+        static native int setsockopt(int fd, int level, int name, Pointer value, int length);
     }
 }

@@ -1,5 +1,6 @@
 package org.flexwall.hook.nftables;
 
+import java.util.Collection;
 import java.util.List;
 
 /** Where flexwall's nft commands go: one kernel transaction per {@link #apply} call. */
@@ -26,6 +27,11 @@ interface Nft {
 
     /** Applies {@code ruleset} as one transaction; {@code what} says what it was for, in the error message. */
     void apply(String ruleset, String what) throws NftException;
+
+    /** Deletes and adds permitted elements as one transaction (a port change). */
+    default void changeElements(Collection<Element> add, Collection<Element> delete) throws NftException {
+        apply(Ruleset.changes(add, delete), "update the permitted ports");
+    }
 
     /** Whether table inet flexwall exists; terse, so thousands of elements are not listed. */
     boolean tablePresent() throws NftException;

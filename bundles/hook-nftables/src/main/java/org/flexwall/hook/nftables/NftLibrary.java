@@ -2,6 +2,7 @@ package org.flexwall.hook.nftables;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 
 import org.flexwall.hook.nftables.LibNftables.Libc;
 
@@ -18,6 +19,8 @@ final class NftLibrary implements Nft {
     private final String library;
     private Thread owner;
     private Pointer ctx;
+    private NetlinkElements elements;  // port changes without libnftables' parser and cache; null until first used
+    private boolean elementsMissing;   // libnftnl or libmnl could not be loaded: changes go through libnftables
 
     /** @param namespace a network namespace of {@code ip netns} to act in; null for the JVM's own */
     NftLibrary(String namespace) {
@@ -43,6 +46,40 @@ final class NftLibrary implements Nft {
         }
     }
 
+    /**
+     * A port change as one nfnetlink batch (NetlinkElements) on this thread's socket: no parsing, no cache of the
+     * kernel's ruleset fetched first. Without libnftnl, or for a change of more than a few hundred elements, through
+     * libnftables as any other command.
+     */
+    @Override
+    public void changeElements(Collection<Element> add, Collection<Element> delete) throws NftException {
+        String what = "update the permitted ports";
+        open(what); // this thread, in its namespace
+        if (elementsMissing || add.size() + delete.size() > NetlinkElements.MAX_ELEMENTS) {
+            Nft.super.changeElements(add, delete);
+            return;
+        }
+        if (elements == null) {
+            try {
+                elements = new NetlinkElements();
+            } catch (NftException e) {
+                if (!e.missing) {
+                    throw new NftException("cannot " + what + ": " + e.getMessage(), false, e);
+                }
+                elementsMissing = true;
+                Nft.super.changeElements(add, delete);
+                return;
+            }
+        }
+        try {
+            elements.apply(add, delete);
+        } catch (NftException e) {
+            elements.close(); // a socket left with answers unread must not answer the next batch
+            elements = null;
+            throw e;
+        }
+    }
+
     @Override
     public boolean tablePresent() throws NftException {
         try {
@@ -58,6 +95,10 @@ final class NftLibrary implements Nft {
 
     @Override
     public void close() {
+        if (elements != null) {
+            elements.close();
+            elements = null;
+        }
         if (ctx != null) {
             LibNftables.nft_ctx_free(ctx);
             ctx = null;

@@ -66,8 +66,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  *
  * <p>Port changes (FIG. 7: S709 registered, S706–S707 deleted) go to one worker thread at once; it takes every change
  * pending when it starts (those arriving while it applies wait for the next round, no fixed delay) and applies them as
- * one transaction of element adds and deletes, through libnftables in this process ({@link Nft#of}). A batch that
- * fails (the table changed under us) is followed by a full rewrite of the sets in one transaction.
+ * one transaction of element adds and deletes: with the packaged nft, one nfnetlink batch built by libnftnl in this
+ * process ({@link NetlinkElements}: no command parsed, no ruleset cache fetched); the baseline and every other file
+ * through libnftables ({@link Nft#of}). A batch that fails (the table changed under us) is followed by a full rewrite
+ * of the sets in one transaction.
  */
 @Component(name = NftablesHook.PID, service = { PacketHook.class, BypassTableListener.class }, immediate = true)
 @Designate(ocd = NftablesHook.Config.class)
@@ -251,7 +253,7 @@ public class NftablesHook implements PacketHook, BypassTableListener {
                     return;
                 }
                 try {
-                    nft.apply(Ruleset.changes(add, delete), "update the permitted ports");
+                    nft.changeElements(add, delete);
                     applied(desired);
                     return;
                 } catch (NftException e) {
