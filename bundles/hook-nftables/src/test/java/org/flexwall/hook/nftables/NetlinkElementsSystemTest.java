@@ -4,18 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.testing.Commands;
+import org.flexwall.testing.NetnsLab;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -30,13 +30,11 @@ class NetlinkElementsSystemTest {
 
     @Test
     void portChangesLandAsOneAllOrNothingBatchInTheNamespacesSets() throws Exception {
-        String missing = Lab.missing("nft", "ip");
-        assumeTrue(missing == null, missing);
-        String ns = "fwt-nl-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
-        String hostTables = Cmd.ok(null, "nft", "list", "tables");
-        Cmd.ok(null, "ip", "netns", "add", ns);
+        Lab.require("nft", "ip");
+        String hostTables = Commands.ok(null, "nft", "list", "tables");
         ExecutorService worker = Executors.newSingleThreadExecutor(); // enters ns for good, as the hook's thread
-        try {
+        try (NetnsLab lab = new NetnsLab("fwt-nl")) {
+            String ns = lab.namespace("a");
             Nft nft = new NftLibrary(ns);
             Element tcp4 = new Element(Protocol.TCP, AddressFamily.IPV4, 8443);
             Element udp4 = new Element(Protocol.UDP, AddressFamily.IPV4, 53);
@@ -47,8 +45,8 @@ class NetlinkElementsSystemTest {
                 nft.changeElements(List.of(tcp4, udp4, tcp6, udp6), List.of());
                 return null;
             }).get(60, TimeUnit.SECONDS);
-            String set4 = Cmd.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4);
-            String set6 = Cmd.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET6);
+            String set4 = Commands.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4);
+            String set6 = Commands.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET6);
             assertTrue(set4.contains("tcp . 8443") && set4.contains("udp . 53"), set4);
             assertTrue(set6.contains("tcp . 65535") && set6.contains("udp . 1 "), set6);
             assertFalse(set4.contains("65535") || set6.contains("8443"), "an element in the other family's set");
@@ -59,22 +57,21 @@ class NetlinkElementsSystemTest {
                 return null;
             }));
             assertTrue(refused.getMessage().contains("ENOENT"), refused.getMessage());
-            set4 = Cmd.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4);
+            set4 = Commands.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4);
             assertTrue(set4.contains("tcp . 8443") && !set4.contains("7000"), "the failed batch changed: " + set4);
 
             worker.submit(() -> {
                 nft.changeElements(Set.of(), List.of(tcp4, udp6));
                 return null;
             }).get(60, TimeUnit.SECONDS);
-            set4 = Cmd.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4);
-            set6 = Cmd.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET6);
+            set4 = Commands.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET4);
+            set6 = Commands.ok(ns, "nft", "list", "set", "inet", Ruleset.TABLE, Ruleset.SET6);
             assertFalse(set4.contains("8443"), set4);
             assertTrue(set4.contains("udp . 53") && set6.contains("tcp . 65535") && !set6.contains("udp . 1 "), set6);
-            assertEquals(hostTables, Cmd.ok(null, "nft", "list", "tables"), "this machine's tables changed");
+            assertEquals(hostTables, Commands.ok(null, "nft", "list", "tables"), "this machine's tables changed");
             worker.submit(nft::close).get(60, TimeUnit.SECONDS);
         } finally {
             worker.shutdownNow();
-            Cmd.run(null, null, "ip", "netns", "del", ns);
         }
     }
 
