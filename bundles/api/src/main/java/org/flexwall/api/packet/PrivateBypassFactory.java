@@ -15,8 +15,9 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface PrivateBypassFactory {
 
     /**
-     * A fresh bypass stage: a packet to one of {@code permitted} passes, as does a reply sent from one; any other
-     * well-formed packet is decided by {@code icf}; a malformed packet is dropped before either.
+     * A fresh bypass stage: a packet to one of {@code permitted} passes (and the later fragments of one it passed), as
+     * does a reply sent from one; any other well-formed packet is decided by {@code icf}, or dropped when it is
+     * {@code null}; a malformed packet is dropped before either.
      *
      * @param permitted the permitted (protocol, family, port)s, copied: later changes to the set are not seen
      * @param clock     monotonic nanoseconds (a capture's timestamps in a replay), read for fragment tracking
