@@ -193,6 +193,35 @@ class CaptureReplaySystemTest {
         assertTrue(lab.probe(1).startsWith("ok "), "the trusted service still answers");
     }
 
+    @Test
+    void withPacketBypassStoppedAReplayIsRefusedAndWhenItRunsAgainTheReplayDecidesWithIt() throws Exception {
+        WebConsole console = lab.console();
+        console.bundleAction("org.flexwall.packet-bypass", "stop");
+        try {
+            Result r = ApplianceImage.flexwall(lab.data, "replay", capture.toString());
+            assertNotEquals(0, r.exitCode(), r.output());
+            assertEquals("flexwall: replay needs packet bypass and the stateful ICF running; packet bypass is not "
+                    + "(see flexwall status)", r.output().strip());
+        } finally {
+            console.bundleAction("org.flexwall.packet-bypass", "start");
+        }
+        JsonObject report = awaitReplay();
+        assertEquals("bypass: permitted tcp/" + ApplianceLab.TRUSTED,
+                inbound(flows(report), "tcp", ApplianceLab.TRUSTED).getString("reason"));
+        assertTrue(lab.probe(1).startsWith("ok "), "the trusted service answers again");
+    }
+
+    /** The replay once the restarted bundle's factory service is bound (SCR registers it as the bundle starts). */
+    private static JsonObject awaitReplay() throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        JsonObject report = lab.flexwall("replay", capture.toString());
+        while (!report.getBoolean("ok") && System.nanoTime() < end) {
+            TimeUnit.MILLISECONDS.sleep(100);
+            report = lab.flexwall("replay", capture.toString());
+        }
+        return report;
+    }
+
     private static List<JsonObject> flows(JsonObject report) {
         assertTrue(report.getBoolean("ok"), report.toString());
         return report.getJsonArray("flowList").getValuesAs(JsonObject.class);

@@ -439,8 +439,8 @@ public final class StatefulIcf {
         return true;
     }
 
-    /** One counter (the constants above), cheaply: capture replay reads them to name the rule that decided. */
-    public long counter(int counter) {
+    /** One counter (the constants above), cheaply: a private ICF reads them to name the rule that decided. */
+    long counter(int counter) {
         return counters[counter].sum();
     }
 

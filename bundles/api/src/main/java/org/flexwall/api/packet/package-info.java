@@ -1,4 +1,7 @@
-/** The packet path (FIG. 6 and FIG. 8): a read-only view of one packet, verdicts, and the hook contract. */
+/**
+ * The packet path (FIG. 6 and FIG. 8): a read-only view of one packet, verdicts, the hook contract, and factories of
+ * private stages that decide apart from the live path (capture replay).
+ */
 @Export
 @Version("1.5.0")
 package org.flexwall.api.packet;

@@ -16,7 +16,8 @@ public interface CaptureReplay {
      * Replays {@code capture}, streaming: memory stays bounded however long the capture is.
      *
      * @throws ReplayException with one sentence for the operator when the file is missing, unreadable, not a
-     *                         capture, truncated, or of a link type that carries no IP
+     *                         capture, truncated, or of a link type that carries no IP, and when packet bypass or the
+     *                         stateful ICF is not running (their factory services make the private copy)
      */
     ReplayReport replay(Path capture, ReplayOptions options) throws ReplayException;
 }

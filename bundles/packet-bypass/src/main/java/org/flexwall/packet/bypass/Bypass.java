@@ -48,13 +48,13 @@ public final class Bypass implements PacketDecider {
     }
 
     /**
-     * A bypass stage of its own over a fixed set of permitted ports, sharing nothing with the live one: capture
-     * replay decides with it so a replay never changes the live table or counters.
+     * A bypass stage of its own over a fixed set of permitted ports, sharing nothing with the live one (the
+     * {@link org.flexwall.api.packet.PrivateBypassFactory} service makes them).
      */
-    public static Bypass of(Set<PortKey> permitted, Supplier<PacketDecider> icf, LongSupplier clock) {
+    static Bypass of(Set<PortKey> permitted, PacketDecider icf, LongSupplier clock) {
         PortBitmap table = new PortBitmap();
         table.replace(permitted);
-        return new Bypass(table, icf, clock);
+        return new Bypass(table, () -> icf, clock);
     }
 
     @Override

@@ -5,12 +5,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 import org.flexwall.api.packet.BypassTable;
 import org.flexwall.api.packet.BypassTableListener;
 import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketView;
+import org.flexwall.api.packet.PrivateBypassFactory;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PortKey;
@@ -41,15 +43,19 @@ import org.osgi.service.log.LoggerFactory;
  * permitted sets): each change goes on to them on the store's thread right after the bitmap has it, no copy and no
  * delay between; a listener bound later hears the table as it is first. When this component stops, its listeners hear
  * the empty table (fail closed). Immediate: the table is kept, and published, whether or not a hook asks it yet.
+ * As the {@link PrivateBypassFactory} it makes bypass stages of their own over given ports (capture replay decides on
+ * one), which share nothing with this one.
  *
  * <p>Both references are optional, dynamic and greedy (DESIGN principle 5), read once per packet from a volatile
  * field: without an ICF what it would decide is dropped, without a port store no first packet passes (fail closed).
  * When the store stops it says so with the empty snapshot, which closes every port here.
  */
 @Component(name = BypassComponent.NAME, immediate = true,
-        service = { PacketDecider.class, BypassTable.class, PortStoreListener.class, PacketCounters.class },
+        service = { PacketDecider.class, BypassTable.class, PortStoreListener.class, PacketCounters.class,
+                PrivateBypassFactory.class },
         property = { PacketDecider.STAGE + "=" + PacketDecider.STAGE_BYPASS, "service.ranking:Integer=100" })
-public final class BypassComponent implements PacketDecider, BypassTable, PortStoreListener, PacketCounters {
+public final class BypassComponent implements PacketDecider, BypassTable, PortStoreListener, PacketCounters,
+        PrivateBypassFactory {
     public static final String NAME = "org.flexwall.packet.bypass";
 
     @Reference(service = LoggerFactory.class)
@@ -71,6 +77,11 @@ public final class BypassComponent implements PacketDecider, BypassTable, PortSt
     @Override
     public boolean firstPacket(Protocol protocol, AddressFamily family, int port) {
         return bypass.firstPacket(protocol, family, port, store);
+    }
+
+    @Override
+    public PacketDecider newBypass(Set<PortKey> permitted, PacketDecider icf, LongSupplier clock) {
+        return Bypass.of(permitted, icf, clock);
     }
 
     // --- the stateful ICF (S807) -----------------------------------------------------------------------------------

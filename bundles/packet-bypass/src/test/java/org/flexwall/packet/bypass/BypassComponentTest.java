@@ -11,7 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.flexwall.api.packet.BypassTableListener;
@@ -164,6 +166,30 @@ class BypassComponentTest {
         PortBitmap table = new PortBitmap();
         table.replace(keys);
         assertEquals(keys, table.keys());
+    }
+
+    @Test
+    void aPrivateBypassDecidesOnItsOwnPortsAndIcfAndLeavesTheLiveTableAndCountersAlone() {
+        component.snapshot(Set.of(SSH));
+        component.bindIcf(icfStage);
+        Map<String, Long> liveBefore = component.counters();
+        List<Direction> askedPrivateIcf = new ArrayList<>();
+        Set<PortKey> permitted = new HashSet<>(Set.of(WEB));
+        PacketDecider own = component.newBypass(permitted, p -> {
+            askedPrivateIcf.add(p.direction());
+            return DROP;
+        }, () -> 0);
+        permitted.clear(); // copied: later changes are not seen
+
+        byte[] toWeb = PacketBuilder.v4("198.51.100.7", "192.0.2.1").tcp(50000, 80, SYN).build();
+        byte[] toSsh = PacketBuilder.v4("198.51.100.7", "192.0.2.1").tcp(50000, 22, SYN).build();
+        assertEquals(ACCEPT, own.decide(ByteView.of(toWeb, INBOUND)));
+        assertEquals(DROP, own.decide(ByteView.of(toSsh, INBOUND)), "SSH is the live table's, not this one's");
+        assertEquals(List.of(INBOUND), askedPrivateIcf, "its own ICF, not the live one, decides what it does not pass");
+
+        assertEquals(liveBefore, component.counters());
+        assertEquals(DROP, syn(80));
+        assertEquals(ACCEPT, syn(22));
     }
 
     Verdict decide(byte[] p, Direction d) {

@@ -9,13 +9,14 @@ import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
 
+import org.flexwall.api.packet.PrivateBypassFactory;
+import org.flexwall.api.packet.PrivateIcfFactory;
 import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStore;
 import org.flexwall.api.replay.CaptureReplay;
 import org.flexwall.api.replay.ReplayException;
 import org.flexwall.api.replay.ReplayOptions;
 import org.flexwall.api.replay.ReplayReport;
-import org.flexwall.icf.StatefulIcf;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -24,8 +25,9 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * Capture replay as a service: the permitted ports the port store holds now (or the request's), the addresses of the
- * appliance's interfaces now (or the request's), and a private engine with the stateful ICF's default settings (its
- * 65536 flow slots, about 6 MB while a replay runs).
+ * appliance's interfaces now (or the request's), and a private engine made by the running packet-bypass and
+ * stateful-icf bundles' factory services: the ICF with the live one's settings (a table of its own, about 6 MB for the
+ * default 65536 flow slots, while a replay runs). Without either factory a replay is refused, never decided by less.
  */
 @Component(name = "org.flexwall.hook.pcap.replay", service = CaptureReplay.class)
 public final class CaptureReplayComponent implements CaptureReplay {
@@ -33,6 +35,14 @@ public final class CaptureReplayComponent implements CaptureReplay {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile PortStore store;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile PrivateBypassFactory bypasses;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile PrivateIcfFactory icfs;
 
     /** One replay at a time: each holds a connection table and flows, and the appliance's heap is small. */
     private final Semaphore running = new Semaphore(1);
@@ -50,6 +60,12 @@ public final class CaptureReplayComponent implements CaptureReplay {
     }
 
     private ReplayReport replayAlone(Path capture, ReplayOptions options) throws ReplayException {
+        PrivateBypassFactory b = bypasses;
+        PrivateIcfFactory i = icfs;
+        if (b == null || i == null) {
+            throw new ReplayException("replay needs packet bypass and the stateful ICF running; "
+                    + (b == null ? "packet bypass" : "the stateful ICF") + " is not (see flexwall status)");
+        }
         Set<PortKey> ports;
         String portsFrom;
         if (options.ports().isPresent()) {
@@ -66,7 +82,7 @@ public final class CaptureReplayComponent implements CaptureReplay {
         }
         List<InetAddress> local = options.local().isEmpty() ? interfaceAddresses() : options.local();
         String localFrom = options.local().isEmpty() ? "the appliance's interfaces" : "the request";
-        return new Replayer(ports, local, StatefulIcf.Settings.defaults(), Replayer.TRACKED_FLOWS).replay(capture,
+        return new Replayer(ports, local, b, i, Replayer.TRACKED_FLOWS).replay(capture,
                 portsFrom, local.stream().map(Flows::text).toList(), localFrom, options.flowLimit());
     }
 

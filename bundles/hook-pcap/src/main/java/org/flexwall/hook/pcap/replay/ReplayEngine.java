@@ -3,19 +3,22 @@ package org.flexwall.hook.pcap.replay;
 import java.util.Set;
 
 import org.flexwall.api.packet.Direction;
+import org.flexwall.api.packet.IcfDecision;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketView;
+import org.flexwall.api.packet.PrivateBypassFactory;
+import org.flexwall.api.packet.PrivateIcf;
+import org.flexwall.api.packet.PrivateIcfFactory;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.PortKey;
-import org.flexwall.icf.StatefulIcf;
-import org.flexwall.packet.bypass.Bypass;
 import org.flexwall.packet.parse.Ip;
 
 /**
  * A private copy of the live engine's chain: packet bypass over the given permitted ports, then a stateful ICF with
- * its own connection table, on the capture's clock. Both are the live bundles' classes (embedded in this bundle), so
- * a replay decides as the firewall does; nothing here is shared with the running firewall. Each decision comes back
- * as the rule that made it, read from the two stages' own counters around the call.
+ * its own connection table, on the capture's clock. Both stages come fresh from the live bundles' factory services
+ * ({@link PrivateBypassFactory}, {@link PrivateIcfFactory}), so a replay decides as the running firewall's code does
+ * and shares nothing with it. Each decision comes back as the rule that made it: the ICF names its own, the bypass
+ * rules are read from the packet.
  */
 final class ReplayEngine {
     /** The rule that decided a packet; the first {@link #FIRST_DROP} pass it, the rest drop it. */
@@ -23,21 +26,15 @@ final class ReplayEngine {
             ICF_REPLY = 4, ICF_ON_LINK_OR_FRAGMENT = 5, FIRST_DROP = 6, BYPASS_MALFORMED = 6, ICF_UNSOLICITED = 7,
             ICF_OUT_OF_WINDOW = 8, ICF_TABLE_FULL = 9, ICF_UNKNOWN_FRAGMENT = 10, ICF_UNKNOWN_ICMP_ERROR = 11,
             ICF_MALFORMED = 12;
-    private static final int[] ICF_DROPS = { StatefulIcf.UNSOLICITED, StatefulIcf.OUT_OF_WINDOW,
-            StatefulIcf.TABLE_FULL, StatefulIcf.UNKNOWN_FRAGMENT, StatefulIcf.UNKNOWN_ICMP_ERROR, StatefulIcf.MALFORMED };
-    private static final int[] ICF_DROP_RULES = { ICF_UNSOLICITED, ICF_OUT_OF_WINDOW, ICF_TABLE_FULL,
-            ICF_UNKNOWN_FRAGMENT, ICF_UNKNOWN_ICMP_ERROR, ICF_MALFORMED };
 
-    private final StatefulIcf icf;
-    private final Bypass bypass;
-    private final long[] dropsBefore = new long[ICF_DROPS.length];
+    private final PrivateIcf icf;
+    private final PacketDecider bypass;
     private long now;
     private int icfRule;
 
-    ReplayEngine(Set<PortKey> permitted, StatefulIcf.Settings settings) {
-        icf = new StatefulIcf(settings);
-        PacketDecider icfStage = this::askIcf;
-        bypass = Bypass.of(permitted, () -> icfStage, () -> now);
+    ReplayEngine(Set<PortKey> permitted, PrivateBypassFactory bypasses, PrivateIcfFactory icfs) {
+        icf = icfs.newIcf();
+        bypass = bypasses.newBypass(permitted, this::askIcf, () -> now);
     }
 
     /** Decides {@code packet} at capture time {@code nanos}; returns the rule (the constants above). */
@@ -63,23 +60,19 @@ final class ReplayEngine {
     }
 
     private Verdict askIcf(PacketView p) {
-        for (int i = 0; i < ICF_DROPS.length; i++) {
-            dropsBefore[i] = icf.counter(ICF_DROPS[i]);
-        }
-        long replies = icf.counter(StatefulIcf.REPLIES);
-        Verdict v = icf.decide(p, now);
-        if (v == Verdict.ACCEPT) {
-            icfRule = p.direction() == Direction.OUTBOUND ? ICF_OUTBOUND
-                    : icf.counter(StatefulIcf.REPLIES) != replies ? ICF_REPLY : ICF_ON_LINK_OR_FRAGMENT;
-        } else {
-            icfRule = ICF_UNSOLICITED;
-            for (int i = 0; i < ICF_DROPS.length; i++) {
-                if (icf.counter(ICF_DROPS[i]) != dropsBefore[i]) {
-                    icfRule = ICF_DROP_RULES[i];
-                }
-            }
-        }
-        return v;
+        IcfDecision decision = icf.decide(p, now);
+        icfRule = switch (decision) {
+            case OUTBOUND -> ICF_OUTBOUND;
+            case REPLY -> ICF_REPLY;
+            case ON_LINK_OR_FRAGMENT -> ICF_ON_LINK_OR_FRAGMENT;
+            case UNSOLICITED -> ICF_UNSOLICITED;
+            case OUT_OF_WINDOW -> ICF_OUT_OF_WINDOW;
+            case TABLE_FULL -> ICF_TABLE_FULL;
+            case UNKNOWN_FRAGMENT -> ICF_UNKNOWN_FRAGMENT;
+            case UNKNOWN_ICMP_ERROR -> ICF_UNKNOWN_ICMP_ERROR;
+            case MALFORMED -> ICF_MALFORMED;
+        };
+        return decision.verdict();
     }
 
     /**

@@ -9,11 +9,12 @@ import java.util.List;
 import java.util.Set;
 
 import org.flexwall.api.packet.Direction;
+import org.flexwall.api.packet.PrivateBypassFactory;
+import org.flexwall.api.packet.PrivateIcfFactory;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PortKey;
 import org.flexwall.api.replay.ReplayException;
 import org.flexwall.api.replay.ReplayReport;
-import org.flexwall.icf.StatefulIcf;
 import org.flexwall.packet.parse.Ip;
 
 /**
@@ -30,12 +31,15 @@ final class Replayer {
 
     private final Set<PortKey> ports;
     private final long[] localHigh, localLow;
-    private final StatefulIcf.Settings settings;
+    private final PrivateBypassFactory bypasses;
+    private final PrivateIcfFactory icfs;
     private final int trackedFlows;
 
-    Replayer(Set<PortKey> ports, List<InetAddress> local, StatefulIcf.Settings settings, int trackedFlows) {
+    Replayer(Set<PortKey> ports, List<InetAddress> local, PrivateBypassFactory bypasses, PrivateIcfFactory icfs,
+            int trackedFlows) {
         this.ports = ports;
-        this.settings = settings;
+        this.bypasses = bypasses;
+        this.icfs = icfs;
         this.trackedFlows = trackedFlows;
         localHigh = new long[local.size()];
         localLow = new long[local.size()];
@@ -67,7 +71,7 @@ final class Replayer {
                 throw new ReplayException(capture + " is a capture of link type " + dlt
                         + "; replay reads Ethernet, Linux cooked (tcpdump -i any) and raw IP captures");
             }
-            ReplayEngine engine = new ReplayEngine(ports, settings);
+            ReplayEngine engine = new ReplayEngine(ports, bypasses, icfs);
             Flows flows = new Flows(trackedFlows);
             FrameView view = new FrameView();
             long packets = 0, bytes = 0, passed = 0, dropped = 0, notIp = 0, transit = 0, betweenLocal = 0, clock = 0;

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Set;
 
 import org.flexwall.api.packet.Direction;
+import org.flexwall.api.packet.PrivateBypassFactory;
+import org.flexwall.api.packet.PrivateIcfFactory;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PortKey;
@@ -21,21 +23,28 @@ import org.flexwall.api.port.Protocol;
 import org.flexwall.api.replay.ReplayException;
 import org.flexwall.api.replay.ReplayFlow;
 import org.flexwall.api.replay.ReplayReport;
+import org.flexwall.icf.PrivateStatefulIcf;
 import org.flexwall.icf.StatefulIcf;
+import org.flexwall.packet.bypass.BypassComponent;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Capture files written here, read by the real libpcap through pcap4j, decided by the real engine's classes. */
+/**
+ * Capture files written here, read by the real libpcap through pcap4j, decided by the real engine's stages, made by the
+ * factories packet-bypass and stateful-icf register as services.
+ */
 class ReplayerTest {
     static final String US = "192.0.2.1", PEER = "198.51.100.7";
     static final long T0 = 1_700_000_000_000_000L;
+    static final PrivateBypassFactory BYPASSES = new BypassComponent();
+    static final PrivateIcfFactory ICFS = () -> new PrivateStatefulIcf(StatefulIcf.Settings.defaults());
 
     @TempDir
     Path dir;
 
     final Replayer replayer = new Replayer(Set.of(new PortKey(Protocol.TCP, AddressFamily.IPV4, 5400)),
-            List.of(address(US)), StatefulIcf.Settings.defaults(), 1000);
+            List.of(address(US)), BYPASSES, ICFS, 1000);
 
     @Test
     void permittedPortPassesThroughBypassAndUnsolicitedIsDroppedByTheIcf() throws Exception {
@@ -140,7 +149,7 @@ class ReplayerTest {
         for (int i = 0; i < 10; i++) {
             c.add(T0 + i, PacketBuilder.v4(PEER, US).tcp(40000 + i, 6000, SYN).build());
         }
-        Replayer small = new Replayer(Set.of(), List.of(address(US)), StatefulIcf.Settings.defaults(), 3);
+        Replayer small = new Replayer(Set.of(), List.of(address(US)), BYPASSES, ICFS, 3);
         ReplayReport r = small.replay(c.write(dir.resolve("f.pcap")), "test", List.of(US), "test", 100);
 
         assertEquals(10, r.dropped());
