@@ -194,7 +194,8 @@ public final class ConnectionTable {
     private int hash(long localHigh, long localLow, long remoteHigh, long remoteLow, long meta) {
         long h = fold(localHigh ^ seeds[0], localLow ^ seeds[1]) ^ fold(remoteHigh ^ seeds[2], remoteLow ^ seeds[3]);
         h = fold(h ^ seeds[4], meta ^ seeds[5]);
-        return (int) (h ^ h >>> 32) & mask;
+        // the last fold leaves a small change of meta (a port) mostly in h's low bits: spread them (Fibonacci hashing)
+        return (int) ((h * 0x9E3779B97F4A7C15L) >>> 32) & mask;
     }
 
     /** The high and low halves of the 128-bit product, xored: every input bit reaches the high half. */
