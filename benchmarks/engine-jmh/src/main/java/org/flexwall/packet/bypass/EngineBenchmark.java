@@ -4,9 +4,7 @@ import static org.flexwall.packet.testing.PacketBuilder.ACK;
 import static org.flexwall.packet.testing.PacketBuilder.PSH;
 import static org.flexwall.packet.testing.PacketBuilder.SYN;
 
-import java.nio.file.Path;
-import java.time.Instant;
-import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.flexwall.api.packet.Direction;
@@ -14,9 +12,8 @@ import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketView;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
-import org.flexwall.api.port.PermittedPort;
+import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.Protocol;
-import org.flexwall.api.program.TrustedProgram;
 import org.flexwall.icf.CoarseClock;
 import org.flexwall.icf.StatefulIcf;
 import org.flexwall.packet.testing.ByteView;
@@ -50,13 +47,9 @@ public class EngineBenchmark {
 
     @Setup
     public void setUp() {
-        PortBitmap bitmap = new PortBitmap();
-        PermittedPorts ports = new PermittedPorts(bitmap);
-        TrustedProgram sshd = new TrustedProgram("sshd", Path.of("/usr/sbin/sshd"), "a".repeat(64), "b".repeat(32),
-                Instant.EPOCH, false);
-        for (AddressFamily family : AddressFamily.values()) {
-            ports.permit(new PermittedPort(sshd, Protocol.TCP, family, 22, 1, List.of(), Instant.EPOCH));
-        }
+        PortBitmap bitmap = new PortBitmap(); // what the port store's snapshot leaves in packet bypass's table
+        bitmap.replace(Set.of(new PortKey(Protocol.TCP, AddressFamily.IPV4, 22),
+                new PortKey(Protocol.TCP, AddressFamily.IPV6, 22)));
         icf = new StatefulIcf(StatefulIcf.Settings.defaults());
         clock = new CoarseClock(5);
         PacketDecider stage = p -> icf.decide(p, clock.getAsLong()); // what IcfComponent.decide does
