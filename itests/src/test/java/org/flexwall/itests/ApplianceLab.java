@@ -137,8 +137,8 @@ final class ApplianceLab implements AutoCloseable {
     void awaitSessionFlows(String when) throws Exception {
         Path output = work.resolve("session.out");
         long before = sessionExchanged(output);
-        Await.until("the session flowing " + when, Duration.ofSeconds(20), () -> sessionExchanged(output) >= before + 10,
-                () -> sessionReport(output));
+        Await.until("the session flowing " + when, Duration.ofSeconds(20),
+                () -> sessionExchanged(output) >= before + 10, () -> sessionReport(output));
     }
 
     /** Ends a session (traffic/session.py) writing to {@code output} and checks that it never broke; its report. */

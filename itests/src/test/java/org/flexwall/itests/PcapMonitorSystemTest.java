@@ -111,7 +111,8 @@ class PcapMonitorSystemTest {
     private String awaitProblem() throws Exception {
         return Await.value("the pcap hook reporting a problem", Duration.ofSeconds(30), () -> lab.flexwall("status")
                 .getJsonArray("packetHooks").stream().map(h -> h.asJsonObject())
-                .filter(h -> h.getString("name").equals("pcap") && h.containsKey("problem")).map(h -> h.getString("problem"))
+                .filter(h -> h.getString("name").equals("pcap") && h.containsKey("problem"))
+                .map(h -> h.getString("problem"))
                 .filter(p -> !p.endsWith("not started")).findFirst().orElse(null), () -> PcapLab.status(lab));
     }
 }
