@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 
 /**
  * A lab for packet-path system tests: the appliance started from its image in the test JVM's namespace (management
@@ -129,30 +130,44 @@ final class ApplianceLab implements AutoCloseable {
 
     /** Ends the session and checks that it never broke; returns its report. */
     String endSession(Process session) throws Exception {
+        return endSession(session, work.resolve("session.out"));
+    }
+
+    /** Waits until the session has exchanged 10 more messages: it flows, not merely lives. */
+    void awaitSessionFlows(String when) throws Exception {
+        Path output = work.resolve("session.out");
+        long before = sessionExchanged(output);
+        Await.until("the session flowing " + when, Duration.ofSeconds(20),
+                () -> sessionExchanged(output) >= before + 10, () -> sessionReport(output));
+    }
+
+    /** Ends a session (traffic/session.py) writing to {@code output} and checks that it never broke; its report. */
+    static String endSession(Process session, Path output) throws Exception {
         session.destroy(); // SIGTERM: the session reports and ends
         assertTrue(session.waitFor(20, TimeUnit.SECONDS), "the session did not end");
-        String report = sessionReport();
+        String report = sessionReport(output);
         assertTrue(report.startsWith("exchanged "), report);
         assertEquals(0, session.exitValue(), report);
         return report;
     }
 
-    /** Waits until the session has exchanged 10 more messages: it flows, not merely lives. */
-    void awaitSessionFlows(String when) throws Exception {
-        long before = sessionExchanged();
-        Await.until("the session flowing " + when, Duration.ofSeconds(20), () -> sessionExchanged() >= before + 10,
-                this::sessionReport);
-    }
-
-    private long sessionExchanged() throws IOException {
-        Matcher m = Pattern.compile("^exchanged (\\d+) ").matcher(sessionReport());
+    /** How many messages the session writing to {@code output} has exchanged so far (0 before its first report). */
+    static long sessionExchanged(Path output) throws IOException {
+        Matcher m = Pattern.compile("^exchanged (\\d+) ").matcher(sessionReport(output));
         return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 
-    /** The session's latest line: "exchanged N max_round_trip_ms M" or "broken after N: REASON". */
-    private String sessionReport() throws IOException {
-        List<String> lines = Files.readAllLines(work.resolve("session.out"));
+    /** A session's latest line: "exchanged N max_round_trip_ms M" or "broken after N: REASON"; "" before the first. */
+    static String sessionReport(Path output) throws IOException {
+        List<String> lines = Files.exists(output) ? Files.readAllLines(output) : List.of();
         return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
+    }
+
+    /** Waits until something listens on {@code port} ({@code protocol} "tcp" or "udp") in the namespace {@code ns}. */
+    static void awaitListening(String ns, String protocol, int port) {
+        String sockets = protocol.equals("udp") ? "-Hlun" : "-Hltn"; // -H: no header, so any line is a socket
+        Await.until(protocol + " port " + port + " listening in " + ns,
+                () -> !Commands.run(ns, null, "ss", sockets, "sport", "=", ":" + port).check().output().isBlank());
     }
 
     /** A traffic script of the test resources, as a file. */

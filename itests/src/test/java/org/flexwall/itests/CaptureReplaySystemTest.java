@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import jakarta.json.JsonObject;
 
@@ -43,7 +42,8 @@ class CaptureReplaySystemTest {
         OutsideNetwork outside = lab.outside;
         outside.startOutside("socat", "TCP-LISTEN:" + OUTSIDE_TCP + ",reuseaddr,fork", "EXEC:/bin/cat");
         outside.startOutside("socat", "UDP-RECVFROM:" + OUTSIDE_UDP + ",fork", "EXEC:/bin/cat");
-        awaitOutsideListening();
+        ApplianceLab.awaitListening(outside.namespace, "tcp", OUTSIDE_TCP);
+        ApplianceLab.awaitListening(outside.namespace, "udp", OUTSIDE_UDP);
         capture = work.resolve("traffic.pcap");
         try (Capture c = Capture.start(capture)) {
             trustedAnswer = outside.outside("sh", "-c", "echo trusted | timeout 10 socat -T3 - TCP:"
@@ -231,16 +231,5 @@ class CaptureReplaySystemTest {
         return flows.stream().filter(f -> f.getString("direction").equals("inbound")
                 && f.getString("protocol").equals(protocol) && f.getInt("destinationPort") == port).findFirst()
                 .orElseThrow(() -> new AssertionError("no inbound " + protocol + " flow to " + port + " in " + flows));
-    }
-
-    private static void awaitOutsideListening() throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!lab.outside.outside("ss", "-ltn").output().contains(":" + OUTSIDE_TCP)
-                || !lab.outside.outside("ss", "-lun").output().contains(":" + OUTSIDE_UDP)) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("the outside servers did not start");
-            }
-            Thread.sleep(100);
-        }
     }
 }

@@ -5,16 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
 import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,7 +52,7 @@ class HookSwapSystemTest {
             throws Exception {
         Path capture = work.resolve("swaps.pcap");
         lab.outside.startOutside("socat", "TCP-LISTEN:" + OUTSIDE_ECHO + ",reuseaddr,fork", "EXEC:/bin/cat");
-        awaitOutsideEcho();
+        ApplianceLab.awaitListening(lab.outside.namespace, "tcp", OUTSIDE_ECHO);
         Process inbound;
         Process outbound;
         long started = System.nanoTime();
@@ -89,7 +88,7 @@ class HookSwapSystemTest {
         System.out.printf("20 swaps netfilter <-> userspace with flexwall hook use in %.1f s%n",
                 (System.nanoTime() - started) / 1e9);
         System.out.println("session from outside across the swaps: " + lab.endSession(inbound));
-        System.out.println("session to outside across the swaps: " + endOutbound(outbound));
+        System.out.println("session to outside across the swaps: " + ApplianceLab.endSession(outbound, outbound()));
         long adopted = lab.flexwall("status").getJsonObject("engine").getJsonObject("stateful ICF")
                 .getJsonNumber("replies accepted").longValue();
         assertTrue(adopted > 0, "the Java ICF accepted no reply: userspace mode never decided");
@@ -135,61 +134,27 @@ class HookSwapSystemTest {
     }
 
     private JsonObject awaitRunning(String choice) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        JsonObject hooks = null;
-        while (System.nanoTime() < end) {
-            hooks = lab.flexwall("hook");
-            if (hooks.getBoolean("ok", false) && choice.equals(hooks.getString("running", ""))) {
-                return hooks;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("not running " + choice + " within 90 s: " + hooks + "\n" + lab.appliance().output());
+        return Await.value("running " + choice, Duration.ofSeconds(90), () -> {
+            JsonObject hooks = lab.flexwall("hook");
+            return hooks.getBoolean("ok", false) && choice.equals(hooks.getString("running", "")) ? hooks : null;
+        }, () -> lab.flexwall("hook") + "\n" + lab.appliance().output());
     }
 
     /** A session this namespace opens to the echo server outside: the stateful ICF's business, not a port's. */
     private Process outboundSession() throws Exception {
         return lab.outside.track(new ProcessBuilder("python3", lab.traffic("session.py"), OutsideNetwork.OUTSIDE_V4,
                 String.valueOf(OUTSIDE_ECHO), "3600").redirectErrorStream(true)
-                .redirectOutput(work.resolve("outbound.out").toFile()).start());
-    }
-
-    private void awaitOutsideEcho() throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!lab.outside.outside("ss", "-ltn", "sport", "=", ":" + OUTSIDE_ECHO).output().contains("LISTEN")) {
-            assertTrue(System.nanoTime() < end, "the echo server outside did not listen");
-            Thread.sleep(50);
-        }
+                .redirectOutput(outbound().toFile()).start());
     }
 
     private void awaitOutboundFlows(String when) throws Exception {
-        long before = outboundExchanged();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (outboundExchanged() < before + 10) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("the session to outside stood still for 20 s " + when + ": "
-                        + outboundReport() + "\n" + lab.appliance().output());
-            }
-            Thread.sleep(50);
-        }
+        long before = ApplianceLab.sessionExchanged(outbound());
+        Await.until("the session to outside flowing " + when, Duration.ofSeconds(20),
+                () -> ApplianceLab.sessionExchanged(outbound()) >= before + 10,
+                () -> ApplianceLab.sessionReport(outbound()) + "\n" + lab.appliance().output());
     }
 
-    private String endOutbound(Process session) throws Exception {
-        session.destroy();
-        assertTrue(session.waitFor(20, TimeUnit.SECONDS), "the session to outside did not end");
-        String report = outboundReport();
-        assertTrue(report.startsWith("exchanged "), report);
-        assertEquals(0, session.exitValue(), report);
-        return report;
-    }
-
-    private long outboundExchanged() throws Exception {
-        Matcher m = Pattern.compile("^exchanged (\\d+) ").matcher(outboundReport());
-        return m.find() ? Long.parseLong(m.group(1)) : 0;
-    }
-
-    private String outboundReport() throws Exception {
-        List<String> lines = Files.readAllLines(work.resolve("outbound.out"));
-        return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
+    private Path outbound() {
+        return work.resolve("outbound.out");
     }
 }

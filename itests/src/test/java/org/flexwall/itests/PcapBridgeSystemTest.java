@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -75,24 +74,16 @@ class PcapBridgeSystemTest {
     @Test
     void aConnectionOpenedFromInsideToAnOutsideServerGetsItsReplies() throws Exception {
         network.start(network.outside, "socat", "TCP-LISTEN:" + OUTSIDE_ECHO + ",reuseaddr,fork", "EXEC:/bin/cat");
-        String reply = null;
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (reply == null) { // until socat listens outside
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(PcapNetwork.OUTSIDE_V4, OUTSIDE_ECHO), 5000);
-                s.setSoTimeout(10_000);
-                OutputStream out = s.getOutputStream();
-                byte[] message = "a reply for the inside\n".repeat(2000).getBytes(StandardCharsets.US_ASCII);
-                out.write(message);
-                s.shutdownOutput();
-                reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-                assertEquals(message.length, reply.length(), "the echo came back cut short");
-            } catch (java.net.ConnectException e) {
-                if (System.nanoTime() > end) {
-                    throw new AssertionError("refused for 20 s: " + e + "\n" + PcapLab.status(lab));
-                }
-                Thread.sleep(200);
-            }
+        ApplianceLab.awaitListening(network.outside, "tcp", OUTSIDE_ECHO);
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(PcapNetwork.OUTSIDE_V4, OUTSIDE_ECHO), 5000);
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            byte[] message = "a reply for the inside\n".repeat(2000).getBytes(StandardCharsets.US_ASCII);
+            out.write(message);
+            s.shutdownOutput();
+            String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertEquals(message.length, reply.length(), "the echo came back cut short\n" + PcapLab.status(lab));
         }
         assertTrue(PcapLab.counter(lab, "from inside: IP forwarded") > 0, PcapLab.counters(lab).toString());
     }

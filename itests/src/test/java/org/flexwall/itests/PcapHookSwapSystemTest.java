@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +15,7 @@ import java.util.regex.Pattern;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -163,7 +165,7 @@ class PcapHookSwapSystemTest {
      */
     private Traffic startTraffic() throws Exception {
         network.start(network.outside, "socat", "TCP-LISTEN:" + OUTSIDE_ECHO + ",reuseaddr,fork", "EXEC:/bin/cat");
-        awaitListening(network.outside, OUTSIDE_ECHO);
+        ApplianceLab.awaitListening(network.outside, "tcp", OUTSIDE_ECHO);
         List<Process> flood = flood();
         Process prober = started(new ProcessBuilder("ip", "netns", "exec", network.outside, "python3",
                 lab.traffic("syn_prober.py"), PcapNetwork.INSIDE_V4, String.valueOf(UntrustedTargets.TCP)),
@@ -208,43 +210,17 @@ class PcapHookSwapSystemTest {
 
     /** Both sessions exchanged 5 more messages: they flow, not merely live. */
     private void awaitFlows(String when) throws Exception {
-        long inBefore = exchanged("inbound.out"), outBefore = exchanged("outbound.out");
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (exchanged("inbound.out") < inBefore + 5 || exchanged("outbound.out") < outBefore + 5) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("a session stood still for 20 s " + when + ": from outside "
-                        + report("inbound.out") + "; from inside " + report("outbound.out") + "\n"
-                        + lab.flexwall("hook") + "\n" + lab.appliance().output());
-            }
-            Thread.sleep(20);
-        }
+        Path inbound = work.resolve("inbound.out"), outbound = work.resolve("outbound.out");
+        long inBefore = ApplianceLab.sessionExchanged(inbound), outBefore = ApplianceLab.sessionExchanged(outbound);
+        Await.until("both sessions flowing " + when, Duration.ofSeconds(20),
+                () -> ApplianceLab.sessionExchanged(inbound) >= inBefore + 5
+                        && ApplianceLab.sessionExchanged(outbound) >= outBefore + 5,
+                () -> "from outside " + ApplianceLab.sessionReport(inbound) + "; from inside "
+                        + ApplianceLab.sessionReport(outbound) + "\n" + lab.flexwall("hook") + "\n"
+                        + lab.appliance().output());
     }
 
     private String end(Process session, String file) throws Exception {
-        session.destroy();
-        assertTrue(session.waitFor(20, TimeUnit.SECONDS), "the session did not end");
-        String report = report(file);
-        assertTrue(report.startsWith("exchanged "), report);
-        assertEquals(0, session.exitValue(), report);
-        return report;
-    }
-
-    private long exchanged(String file) throws Exception {
-        Matcher m = Pattern.compile("^exchanged (\\d+) ").matcher(report(file));
-        return m.find() ? Long.parseLong(m.group(1)) : 0;
-    }
-
-    private String report(String file) throws Exception {
-        Path p = work.resolve(file);
-        List<String> lines = Files.exists(p) ? Files.readAllLines(p) : List.of();
-        return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
-    }
-
-    private static void awaitListening(String namespace, int port) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!PcapNetwork.in(namespace, "ss", "-ltn", "sport", "=", ":" + port).output().contains("LISTEN")) {
-            assertTrue(System.nanoTime() < end, "nothing listens on " + port + " in " + namespace);
-            Thread.sleep(50);
-        }
+        return ApplianceLab.endSession(session, work.resolve(file));
     }
 }

@@ -2,11 +2,12 @@ package org.flexwall.itests;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
 import org.flexwall.testing.Commands;
 
 /** What the pcap hook's system tests do with an {@link ApplianceLab} and a {@link PcapNetwork}. */
@@ -31,17 +32,9 @@ final class PcapLab {
     }
 
     /** Waits until the pcap hook reports itself active. */
-    static void awaitActive(ApplianceLab lab) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String status = "";
-        while (System.nanoTime() < end) {
-            status = lab.hookStatus("pcap");
-            if (status.startsWith("active")) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("the pcap hook is not active after 30 s: " + status + "\n" + lab.appliance().output());
+    static void awaitActive(ApplianceLab lab) {
+        Await.until("the pcap hook active", Duration.ofSeconds(30), () -> lab.hookStatus("pcap").startsWith("active"),
+                () -> lab.hookStatus("pcap") + "\n" + lab.appliance().output());
     }
 
     static String status(ApplianceLab lab) throws IOException {

@@ -4,6 +4,7 @@ import java.lang.reflect.Proxy;
 import java.util.Arrays;
 import java.util.Map;
 
+import org.flexwall.testing.Await;
 import org.osgi.service.log.Logger;
 
 /**
@@ -34,9 +35,8 @@ public final class CaptureProbe {
                 (proxy, method, a) -> values.getOrDefault(method.getName(), method.getDefaultValue()));
         PcapHook hook = new PcapHook(log);
         hook.activate(config);
-        for (int i = 0; i < 100 && hook.problem().orElse("").endsWith("not started"); i++) {
-            Thread.sleep(100);
-        }
+        Await.until("the hook trying its interfaces", Await.DEFAULT,
+                () -> !hook.problem().orElse("").endsWith("not started"), () -> "problem: " + hook.problem());
         System.out.println("problem: " + hook.problem().orElse("(none)"));
         System.out.println("status: " + hook.status());
         hook.deactivate();
