@@ -133,10 +133,16 @@ class HookSwapSystemTest {
         assertTrue(unknown.output().contains("no hook or set of hooks called 'ndis'"), unknown.output());
     }
 
+    /** The hooks once {@code choice} runs and no hook bundle is still starting or stopping. */
     private JsonObject awaitRunning(String choice) throws Exception {
         return Await.value("running " + choice, Duration.ofSeconds(90), () -> {
             JsonObject hooks = lab.flexwall("hook");
-            return hooks.getBoolean("ok", false) && choice.equals(hooks.getString("running", "")) ? hooks : null;
+            if (!hooks.getBoolean("ok", false) || !choice.equals(hooks.getString("running", ""))) {
+                return null;
+            }
+            boolean settled = hooks.getJsonArray("hooks").stream().map(h -> h.asJsonObject().getString("bundleState"))
+                    .noneMatch(state -> state.equals("starting") || state.equals("stopping"));
+            return settled ? hooks : null;
         }, () -> lab.flexwall("hook") + "\n" + lab.appliance().output());
     }
 

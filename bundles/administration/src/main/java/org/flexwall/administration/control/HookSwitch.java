@@ -232,14 +232,15 @@ public final class HookSwitch {
             waitingFor = null;
             for (String h : choice.hooks) {
                 Optional<PacketHook> hook = service(h);
+                Optional<String> problem = hook.flatMap(PacketHook::problem); // asked once: it changes meanwhile
                 if (hook.isEmpty() && !started.contains(h)
                         && System.nanoTime() - begin > TimeUnit.SECONDS.toNanos(SETTLE_SECONDS)) {
                     return "the " + h + " hook's bundle runs but has no active hook: its component needs its "
                             + "configuration (org.flexwall.hook." + h + ") or failed (the log says why)";
                 } else if (hook.isEmpty()) {
                     waitingFor = "the " + h + " hook did not register its service";
-                } else if (hook.get().problem().isPresent()) {
-                    waitingFor = "the " + h + " hook does not protect: " + hook.get().problem().get();
+                } else if (problem.isPresent()) {
+                    waitingFor = "the " + h + " hook does not protect: " + problem.get();
                 } else if (h.equals("pcap") && hook.get().status().startsWith("active: monitor")) {
                     return "the pcap hook is configured as a monitor, which counts and lets everything through; set "
                             + "mode bridge in org.flexwall.hook.pcap";
