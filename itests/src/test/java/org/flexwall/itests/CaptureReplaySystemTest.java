@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 
 import jakarta.json.JsonObject;
 
+import org.flexwall.testing.Await;
 import org.flexwall.testing.Commands.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -213,13 +215,10 @@ class CaptureReplaySystemTest {
 
     /** The replay once the restarted bundle's factory service is bound (SCR registers it as the bundle starts). */
     private static JsonObject awaitReplay() throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        JsonObject report = lab.flexwall("replay", capture.toString());
-        while (!report.getBoolean("ok") && System.nanoTime() < end) {
-            TimeUnit.MILLISECONDS.sleep(100);
-            report = lab.flexwall("replay", capture.toString());
-        }
-        return report;
+        return Await.value("a replay once packet bypass is back", Duration.ofSeconds(20), () -> {
+            JsonObject report = lab.flexwall("replay", capture.toString());
+            return report.getBoolean("ok") ? report : null;
+        }, () -> lab.flexwall("replay", capture.toString()).toString());
     }
 
     private static List<JsonObject> flows(JsonObject report) {
