@@ -98,6 +98,7 @@ class TrustedListenerChurnSystemTest {
                     + context);
         } finally {
             for (Process p : drivers) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly); // the listener it runs now, else orphaned
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
             ApplianceImage.flexwall(data, "disable");
