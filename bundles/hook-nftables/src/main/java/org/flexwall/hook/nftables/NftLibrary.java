@@ -23,6 +23,7 @@ final class NftLibrary implements Nft {
     private Pointer ctx;
     private NetlinkElements elements;  // port changes without libnftables' parser and cache; null until first used
     private boolean elementsMissing;   // libnftnl or libmnl could not be loaded: changes go through libnftables
+    private String elementsProblem;    // why the socket could not be opened
 
     /** @param namespace a network namespace of {@code ip netns} to act in; null for the JVM's own */
     NftLibrary(String namespace) {
@@ -57,25 +58,16 @@ final class NftLibrary implements Nft {
     public void changeElements(Collection<Element> add, Collection<Element> delete) throws NftException {
         String what = "update the permitted ports";
         open(what);
+        if (elements == null && !elementsMissing && owner == Thread.currentThread()) {
+            openElements(); // again, after a batch that failed
+        }
         if (elementsMissing || add.size() + delete.size() > NetlinkElements.MAX_ELEMENTS) {
             Nft.super.changeElements(add, delete);
             return;
         }
         if (elements == null) {
-            if (owner != Thread.currentThread()) {
-                throw new NftException("cannot " + what + " on " + Thread.currentThread().getName()
-                        + ": the batches' socket is opened only by " + owner.getName(), false, null);
-            }
-            try {
-                elements = new NetlinkElements();
-            } catch (NftException e) {
-                if (!e.missing) {
-                    throw new NftException("cannot " + what + ": " + e.getMessage(), false, e);
-                }
-                elementsMissing = true;
-                Nft.super.changeElements(add, delete);
-                return;
-            }
+            throw new NftException("cannot " + what + ": " + (owner == Thread.currentThread() ? elementsProblem
+                    : "the batches' socket is opened only by " + owner.getName()), false, null);
         }
         try {
             elements.apply(add, delete);
@@ -144,7 +136,18 @@ final class NftLibrary implements Nft {
             throw new NftException("cannot " + what + ": libnftables could not buffer its output", false, null);
         }
         ctx = c;
+        openElements();
         return c;
+    }
+
+    /** The batches' socket, opened on the thread that made the context (in its namespace). */
+    private void openElements() {
+        try {
+            elements = new NetlinkElements();
+        } catch (NftException e) {
+            elementsMissing = e.missing; // else tried again at the next change on this thread
+            elementsProblem = e.getMessage();
+        }
     }
 
     /** Moves this thread into network namespace {@code name} and checks that it did, or acts nowhere. */

@@ -153,7 +153,7 @@ public class NftablesHook implements PacketHook, BypassTableListener {
     private boolean changed;                            // guarded by lock: permitted changed since last applied
 
     // Guards everything below that talks to the kernel: whichever thread holds it applies the changes pending.
-    private final ReentrantLock kernel = new ReentrantLock();
+    final ReentrantLock kernel = new ReentrantLock(); // package-private: tests hold it to stand for a busy thread
     private Set<Element> applied;                       // under kernel: what the sets hold, null when not known
     private volatile boolean baselineApplied;           // written under kernel
     private boolean closed;                             // under kernel: deactivated, the library context freed
