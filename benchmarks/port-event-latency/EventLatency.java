@@ -203,9 +203,10 @@ public class EventLatency {
                 throw new IllegalStateException("no " + what + " traced within 60 s");
             }
         } while (!start.what().equals(what));
-        Traced commit = traced.poll(TIMEOUT_NS, TimeUnit.NANOSECONDS);
+        // nft monitor has printed the element already, so its commit is in the trace by now, unless nft was awake
+        Traced commit = traced.poll(2, TimeUnit.SECONDS);
         if (commit == null) {
-            throw new IllegalStateException("no commit traced after " + what + " within 60 s");
+            return -1;
         }
         if (!commit.what().equals("commit")) {
             traced.putFirst(commit);
