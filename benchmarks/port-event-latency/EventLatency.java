@@ -92,6 +92,7 @@ public class EventLatency {
                 long[] listened = stamps(out.readLine(), "listening");
                 long kernelOpen = await(kernel, true, port) - listened[0];
                 long storeOpen = since(control, port) - listened[1];
+                awaitAsleep(monitor.pid()); // so the commit wakes it: the traced end of the next change
                 in.write('\n');
                 in.flush();
                 long[] closed = stamps(out.readLine(), "closed");
@@ -101,6 +102,7 @@ public class EventLatency {
                 lines.append(storeOpen).append(' ').append(kernelOpen).append(' ').append(kernelClose).append(' ')
                         .append(listened[0]).append(' ').append(tracedOpen).append(' ').append(tracedClose)
                         .append('\n');
+                awaitAsleep(monitor.pid());
                 in.write('\n');
                 in.flush();
             }
@@ -111,6 +113,22 @@ public class EventLatency {
             removeTraceInstance(trace);
         }
         Files.writeString(samples, lines, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /**
+     * Waits (outside what is measured) until nft monitor sleeps again, in its receive: the next commit's notification
+     * then wakes it, which is what the trace takes as the commit's time. Gives up after 2 s (that cycle then counts as
+     * one without a traced commit).
+     */
+    private static void awaitAsleep(long pid) throws IOException, InterruptedException {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        for (int i = 0; i < 2000; i++) {
+            String s = Files.readString(stat);
+            if (s.charAt(s.lastIndexOf(')') + 2) == 'S') {
+                return;
+            }
+            Thread.sleep(1);
+        }
     }
 
     /** Reads nft monitor's lines; queues each add or delete of the benchmark port's IPv4 element with its time. */
@@ -284,7 +302,7 @@ public class EventLatency {
             long[] s = rows.stream().filter(r -> col < 4 || r[col] >= 0) // -1: no commit traced (see traced)
                     .mapToLong(r -> col >= 0 ? r[col] : r[1] - r[0]).sorted().toArray();
             if (s.length < rows.size()) {
-                System.out.printf("  (%d cycles without a traced commit: nft monitor was awake; left out)%n",
+                System.out.printf("  (%d cycles without a traced commit: nft monitor was awake at it; left out)%n",
                         rows.size() - s.length);
             }
             System.out.printf("  %s  p50 %8.3f ms  p99 %8.3f ms  max %8.3f ms%n", what[c], pct(s, 0.50) / 1e6,
