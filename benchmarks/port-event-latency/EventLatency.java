@@ -16,7 +16,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -40,6 +42,12 @@ import jakarta.json.JsonValue;
  * the hook's nft transaction: an upper bound of the store's own close latency.</li>
  * <li>port-store entry → kernel set element: the two above per cycle, subtracted (listen()'s two clocks are read
  * back to back): the nftables hook's share, from the store's decision to the element in the kernel.</li>
+ * <li>The goal's own measure, both ends in the kernel, one trace clock (CLOCK_MONOTONIC, tracefs "mono"), nobody's
+ * wake-up in between: from the socket entering TCP_LISTEN inside listen() (tracepoint sock:inet_sock_set_state) to
+ * the commit of the transaction that adds the element, and from the socket leaving TCP_LISTEN inside close() to the
+ * commit that deletes it. The commit is where nf_tables sends its notification: the kernel wakes {@code nft monitor}
+ * from the committing thread (tracepoint sched:sched_waking of nft's pid), right after the new generation is live.
+ * Read from a tracefs instance of the benchmark's own, so the appliance's instance is untouched.</li>
  * </ul>
  * Usage: java EventLatency.java measure CONTROL_SOCKET NAMESPACE PORT CYCLES SAMPLES_FILE COMMAND...
  *        java EventLatency.java report LABEL SAMPLES_FILE...
@@ -58,6 +66,9 @@ public class EventLatency {
 
     record Kernel(boolean added, long at) {}
 
+    /** A kernel event on the trace clock: the port's socket entered (listen) or left (close) TCP_LISTEN, or a commit. */
+    record Traced(String what, long at) {}
+
     private static void measure(UnixDomainSocketAddress control, String namespace, int port, int cycles, Path samples,
             String[] command) throws Exception {
         BlockingQueue<Kernel> kernel = new LinkedBlockingQueue<>();
@@ -67,6 +78,11 @@ public class EventLatency {
         watcher.setDaemon(true);
         watcher.start();
         Thread.sleep(300); // nft has subscribed to the netlink group
+        BlockingDeque<Traced> traced = new LinkedBlockingDeque<>();
+        Path trace = traceInstance(port, monitor.pid()); // ip netns exec execs nft: the same pid
+        Thread tracer = new Thread(() -> readTrace(trace, traced), "trace");
+        tracer.setDaemon(true);
+        tracer.start();
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
         OutputStream in = p.getOutputStream();
@@ -76,12 +92,17 @@ public class EventLatency {
                 long[] listened = stamps(out.readLine(), "listening");
                 long kernelOpen = await(kernel, true, port) - listened[0];
                 long storeOpen = since(control, port) - listened[1];
+                awaitAsleep(monitor.pid()); // so the commit wakes it: the traced end of the next change
                 in.write('\n');
                 in.flush();
                 long[] closed = stamps(out.readLine(), "closed");
                 long kernelClose = await(kernel, false, port) - closed[0];
+                long tracedOpen = traced(traced, "listen");
+                long tracedClose = traced(traced, "close");
                 lines.append(storeOpen).append(' ').append(kernelOpen).append(' ').append(kernelClose).append(' ')
-                        .append(listened[0]).append('\n');
+                        .append(listened[0]).append(' ').append(tracedOpen).append(' ').append(tracedClose)
+                        .append('\n');
+                awaitAsleep(monitor.pid());
                 in.write('\n');
                 in.flush();
             }
@@ -89,8 +110,25 @@ public class EventLatency {
         } finally {
             p.destroyForcibly();
             monitor.destroyForcibly();
+            removeTraceInstance(trace);
         }
         Files.writeString(samples, lines, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /**
+     * Waits (outside what is measured) until nft monitor sleeps again, in its receive: the next commit's notification
+     * then wakes it, which is what the trace takes as the commit's time. Gives up after 2 s (that cycle then counts as
+     * one without a traced commit).
+     */
+    private static void awaitAsleep(long pid) throws IOException, InterruptedException {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        for (int i = 0; i < 2000; i++) {
+            String s = Files.readString(stat);
+            if (s.charAt(s.lastIndexOf(')') + 2) == 'S') {
+                return;
+            }
+            Thread.sleep(1);
+        }
     }
 
     /** Reads nft monitor's lines; queues each add or delete of the benchmark port's IPv4 element with its time. */
@@ -108,6 +146,91 @@ public class EventLatency {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A tracefs instance of its own on CLOCK_MONOTONIC: the benchmark port's socket entering or leaving TCP_LISTEN,
+     * and the kernel waking nft monitor ({@code nft}), which only a commit's notification does.
+     */
+    private static Path traceInstance(int port, long nft) throws IOException {
+        Path dir = Path.of("/sys/kernel/tracing/instances", "fwb-latency-" + ProcessHandle.current().pid());
+        Files.createDirectory(dir);
+        Files.writeString(dir.resolve("trace_clock"), "mono");
+        Path state = dir.resolve("events/sock/inet_sock_set_state");
+        Files.writeString(state.resolve("filter"), "sport == " + port + " && (newstate == 10 || oldstate == 10)");
+        Path waking = dir.resolve("events/sched/sched_waking");
+        Files.writeString(waking.resolve("filter"), "pid == " + nft);
+        Files.writeString(state.resolve("enable"), "1");
+        Files.writeString(waking.resolve("enable"), "1");
+        return dir;
+    }
+
+    private static void removeTraceInstance(Path dir) throws IOException {
+        for (String e : List.of("events/sock/inet_sock_set_state", "events/sched/sched_waking")) {
+            Files.writeString(dir.resolve(e).resolve("enable"), "0");
+        }
+        Files.writeString(dir.resolve("trace_marker"), "done"); // wakes the reader, which then lets go
+        for (int i = 0; i < 50; i++) {
+            try {
+                Files.delete(dir);
+                return;
+            } catch (IOException busy) {
+                try {
+                    Thread.sleep(100); // the reader still holds trace_pipe
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        System.err.println("could not remove " + dir + ": rmdir it");
+    }
+
+    /** "  listen_cycles-123  [001] d..1.  4711.123456: inet_sock_set_state: ... newstate=TCP_LISTEN". */
+    private static void readTrace(Path dir, BlockingDeque<Traced> to) {
+        Pattern at = Pattern.compile(" (\\d+)\\.(\\d{6}): (\\w+):");
+        try (BufferedReader r = Files.newBufferedReader(dir.resolve("trace_pipe"), StandardCharsets.US_ASCII)) {
+            for (String line; (line = r.readLine()) != null;) {
+                if (line.contains("tracing_mark_write")) {
+                    return;
+                }
+                Matcher m = at.matcher(line);
+                if (!m.find()) {
+                    continue;
+                }
+                long ns = Long.parseLong(m.group(1)) * 1_000_000_000L + Long.parseLong(m.group(2)) * 1000;
+                String what = m.group(3).equals("sched_waking") ? "commit"
+                        : line.contains("newstate=TCP_LISTEN") ? "listen" : "close";
+                to.add(new Traced(what, ns));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The next {@code what} (listen or close) and the first commit after it: the kernel's own latency, in ns. Commits
+     * before it (the previous change's, a wake-up nft had already had) are skipped. -1 when the next socket change
+     * came first: nft was awake already at the commit, so the kernel had nobody to wake (counted as missing).
+     */
+    private static long traced(BlockingDeque<Traced> traced, String what) throws InterruptedException {
+        Traced start;
+        do {
+            start = traced.poll(TIMEOUT_NS, TimeUnit.NANOSECONDS);
+            if (start == null) {
+                throw new IllegalStateException("no " + what + " traced within 60 s");
+            }
+        } while (!start.what().equals(what));
+        // nft monitor has printed the element already, so its commit is in the trace by now, unless nft was awake
+        Traced commit = traced.poll(2, TimeUnit.SECONDS);
+        if (commit == null) {
+            return -1;
+        }
+        if (!commit.what().equals("commit")) {
+            traced.putFirst(commit);
+            return -1;
+        }
+        return commit.at() - start.at();
     }
 
     private static long await(BlockingQueue<Kernel> kernel, boolean added, int port) throws InterruptedException {
@@ -166,11 +289,22 @@ public class EventLatency {
             }
         }
         String[] what = { "listen() -> port-store entry", "listen() -> kernel element ", "close()  -> kernel deleted ",
-            "port-store entry -> kernel element (the hook's part: column 2 minus column 1)" };
+            "port-store entry -> kernel element (the hook's part: column 2 minus column 1)",
+            "KERNEL CLOCKS: socket in TCP_LISTEN -> commit adding the element",
+            "KERNEL CLOCKS: socket out of TCP_LISTEN -> commit deleting it" };
+        int[] column = { 0, 1, 2, -1, 4, 5 };
         System.out.printf("%s: %d cycles%n", label, rows.size());
         for (int c = 0; c < what.length; c++) {
-            final int col = c;
-            long[] s = rows.stream().mapToLong(r -> col < 3 ? r[col] : r[1] - r[0]).sorted().toArray();
+            final int col = column[c];
+            if (col >= rows.get(0).length) {
+                continue; // samples of an older run, without the kernel's clocks
+            }
+            long[] s = rows.stream().filter(r -> col < 4 || r[col] >= 0) // -1: no commit traced (see traced)
+                    .mapToLong(r -> col >= 0 ? r[col] : r[1] - r[0]).sorted().toArray();
+            if (s.length < rows.size()) {
+                System.out.printf("  (%d cycles without a traced commit: nft monitor was awake at it; left out)%n",
+                        rows.size() - s.length);
+            }
             System.out.printf("  %s  p50 %8.3f ms  p99 %8.3f ms  max %8.3f ms%n", what[c], pct(s, 0.50) / 1e6,
                     pct(s, 0.99) / 1e6, s[s.length - 1] / 1e6);
         }

@@ -10,9 +10,11 @@ import org.osgi.annotation.versioning.ConsumerType;
  * firewall. A kernel hook registers one to render that table into its own kernel objects (the nftables hook's
  * permitted sets), so the table the kernel looks up is packet-bypass's and no other.
  *
- * <p>Calls come in order, never two at once, on the thread that changed the table (the port store's): first
- * {@link #snapshot} with the table at the time the listener was bound, then {@link #opened} and {@link #closed} for
- * every change after it, none missing and none twice, each as soon as packet-bypass's own table has it. When
+ * <p>Calls come in order, never two at once, on the thread that changed the table (the one that brought the port
+ * store's change, most often the port monitor's, which read the kernel's event; the listener may send it to the
+ * kernel right there): first {@link #snapshot} with the table at the time the listener was bound, then
+ * {@link #opened} and {@link #closed} for every change after it, none missing and none twice, each as soon as
+ * packet-bypass's own table has it. When
  * packet-bypass stops, or its port store does, it sends {@code snapshot} of the empty set: nobody would tell of a port
  * closing after that (fail closed).
  *

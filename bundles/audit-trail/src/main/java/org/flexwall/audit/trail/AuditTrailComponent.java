@@ -40,8 +40,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The audit trail in {@code ${flexwall.data}/audit/}. Trust changes are written by the caller's thread and forced to
- * disk before {@link #record} returns. Port changes come from the port store's thread, which must not wait for the
- * disk: they are queued and written in small batches by a thread of their own, each batch forced once.
+ * disk before {@link #record} returns. Port changes come from the port store, one call at a time on the thread that
+ * carries the change on to the kernel, which must not wait for the disk: they are queued and written in small
+ * batches by a thread of their own, each batch forced once.
  */
 @Component(name = AuditTrailComponent.PID, service = { AuditTrail.class, PortStoreListener.class }, immediate = true)
 @Designate(ocd = AuditTrailComponent.Config.class)
@@ -76,7 +77,7 @@ public class AuditTrailComponent implements AuditTrail, PortStoreListener {
     private volatile PortStore portStore;
 
     private final BlockingQueue<PortChange> pending = new LinkedBlockingQueue<>();
-    /** The entry each open port was opened for, to say who held it when it closes; the store's thread only. */
+    /** The entry each open port was opened for, to say who held it when it closes; the store calls one at a time. */
     private final Map<PortKey, PermittedPort> openedBy = new HashMap<>();
     private final Users users = new Users(Users.PASSWD);
     private volatile AuditLog auditLog; // null without a data directory
@@ -161,7 +162,7 @@ public class AuditTrailComponent implements AuditTrail, PortStoreListener {
 
     @Override
     public void opened(PortKey key) {
-        PortStore store = portStore; // the store's thread may ask it (Notifier): the entry that opened the port
+        PortStore store = portStore; // free to ask: the store calls us outside its lock (the entry that opened it)
         PermittedPort port = store == null ? null : store.permitted().stream()
                 .filter(p -> PortKey.of(p).equals(key)).findFirst().orElse(null);
         if (port == null) {

@@ -11,8 +11,10 @@ import com.sun.jna.Pointer;
 
 /**
  * nft commands through libnftables in this process: one context, kept open, so a port change costs one netlink
- * transaction and no process. Confined to the thread that first uses it (the hook's worker): with a namespace that
- * thread enters it for good (setns), so the context's socket, and any it opens again, act there and nowhere else.
+ * transaction and no process. Made by the thread that first uses it (the hook's worker): with a namespace that thread
+ * enters it for good (setns), so the context's socket and the batches' socket act there and nowhere else. A netlink
+ * socket keeps the namespace it was opened in, so once made they serve any thread (never two at once: the caller
+ * holds a lock); only the first thread opens them, or opens them again.
  */
 final class NftLibrary implements Nft {
     private final String namespace; // null: this thread's own
@@ -21,6 +23,7 @@ final class NftLibrary implements Nft {
     private Pointer ctx;
     private NetlinkElements elements;  // port changes without libnftables' parser and cache; null until first used
     private boolean elementsMissing;   // libnftnl or libmnl could not be loaded: changes go through libnftables
+    private String elementsProblem;    // why the socket could not be opened
 
     /** @param namespace a network namespace of {@code ip netns} to act in; null for the JVM's own */
     NftLibrary(String namespace) {
@@ -54,22 +57,17 @@ final class NftLibrary implements Nft {
     @Override
     public void changeElements(Collection<Element> add, Collection<Element> delete) throws NftException {
         String what = "update the permitted ports";
-        open(what); // this thread, in its namespace
+        open(what);
+        if (elements == null && !elementsMissing && owner == Thread.currentThread()) {
+            openElements(); // again, after a batch that failed
+        }
         if (elementsMissing || add.size() + delete.size() > NetlinkElements.MAX_ELEMENTS) {
             Nft.super.changeElements(add, delete);
             return;
         }
         if (elements == null) {
-            try {
-                elements = new NetlinkElements();
-            } catch (NftException e) {
-                if (!e.missing) {
-                    throw new NftException("cannot " + what + ": " + e.getMessage(), false, e);
-                }
-                elementsMissing = true;
-                Nft.super.changeElements(add, delete);
-                return;
-            }
+            throw new NftException("cannot " + what + ": " + (owner == Thread.currentThread() ? elementsProblem
+                    : "the batches' socket is opened only by " + owner.getName()), false, null);
         }
         try {
             elements.apply(add, delete);
@@ -107,14 +105,15 @@ final class NftLibrary implements Nft {
 
     /** The context, made on first use: loads the library and enters the namespace. */
     private Pointer open(String what) throws NftException {
+        if (ctx != null) {
+            return ctx;
+        }
         if (owner == null) {
             owner = Thread.currentThread();
         } else if (owner != Thread.currentThread()) {
-            throw new IllegalStateException("libnftables context of " + owner.getName() + " used by "
-                    + Thread.currentThread().getName());
-        }
-        if (ctx != null) {
-            return ctx;
+            // another thread would open it in its own namespace
+            throw new NftException("cannot " + what + " on " + Thread.currentThread().getName() + ": the libnftables "
+                    + "context is opened only by " + owner.getName(), false, null);
         }
         try {
             LibNftables.load(library);
@@ -137,7 +136,18 @@ final class NftLibrary implements Nft {
             throw new NftException("cannot " + what + ": libnftables could not buffer its output", false, null);
         }
         ctx = c;
+        openElements();
         return c;
+    }
+
+    /** The batches' socket, opened on the thread that made the context (in its namespace). */
+    private void openElements() {
+        try {
+            elements = new NetlinkElements();
+        } catch (NftException e) {
+            elementsMissing = e.missing; // else tried again at the next change on this thread
+            elementsProblem = e.getMessage();
+        }
     }
 
     /** Moves this thread into network namespace {@code name} and checks that it did, or acts nowhere. */

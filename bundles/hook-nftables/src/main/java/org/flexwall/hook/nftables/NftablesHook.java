@@ -21,6 +21,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.flexwall.api.packet.BypassTableListener;
 import org.flexwall.api.packet.PacketHook;
@@ -64,12 +65,14 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * and a dying JVM leave the table in the kernel: ports stay as they were, everything else stays dropped. Only
  * {@link Main} {@code disable} removes it.
  *
- * <p>Port changes (FIG. 7: S709 registered, S706–S707 deleted) go to one worker thread at once; it takes every change
- * pending when it starts (those arriving while it applies wait for the next round, no fixed delay) and applies them as
- * one transaction of element adds and deletes: with the packaged nft, one nfnetlink batch built by libnftnl in this
- * process ({@link NetlinkElements}: no command parsed, no ruleset cache fetched); the baseline and every other file
- * through libnftables ({@link Nft#of}). A batch that fails (the table changed under us) is followed by a full rewrite
- * of the sets in one transaction.
+ * <p>Port changes (FIG. 7: S709 registered, S706–S707 deleted) reach the kernel on the thread that brings them (the
+ * one that read the kernel's event, through the port monitor, the store and packet bypass): no hand-off, no wake-up.
+ * Whoever holds the kernel lock sends every change pending then as one transaction of element adds and deletes, and
+ * looks again before letting go, so changes arriving meanwhile go into the next one (no fixed delay); with the packaged
+ * nft, one nfnetlink batch built by libnftnl in this process ({@link NetlinkElements}: no command parsed, no ruleset
+ * cache fetched). The worker thread made the library's context and socket (in the namespace they act in) and does what
+ * needs libnftables: the baseline, the periodic check, a change of more than {@value NetlinkElements#MAX_ELEMENTS}
+ * elements, and the full rewrite of the sets after a batch that failed (the table changed under us).
  */
 @Component(name = NftablesHook.PID, service = { PacketHook.class, BypassTableListener.class }, immediate = true)
 @Designate(ocd = NftablesHook.Config.class)
@@ -147,10 +150,13 @@ public class NftablesHook implements PacketHook, BypassTableListener {
     private final Set<Element> permitted = new HashSet<>(); // guarded by lock: packet bypass's table now
     private boolean storeKnown;                         // guarded by lock: permitted comes from packet bypass
     private boolean syncPending;                        // guarded by lock: a sync is scheduled and not yet started
+    private boolean changed;                            // guarded by lock: permitted changed since last applied
 
-    // worker thread only
-    private Set<Element> applied;                       // what the kernel's sets hold, null when not known
-    private volatile boolean baselineApplied;           // written by the worker only
+    // Guards everything below that talks to the kernel: whichever thread holds it applies the changes pending.
+    final ReentrantLock kernel = new ReentrantLock(); // package-private: tests hold it to stand for a busy thread
+    private Set<Element> applied;                       // under kernel: what the sets hold, null when not known
+    private volatile boolean baselineApplied;           // written under kernel
+    private boolean closed;                             // under kernel: deactivated, the library context freed
 
     private final List<String> nftPrefix;
     private Settings settings;
@@ -211,8 +217,19 @@ public class NftablesHook implements PacketHook, BypassTableListener {
     void deactivate() throws InterruptedException {
         active = false;
         worker.shutdownNow();
-        if (worker.awaitTermination(30, TimeUnit.SECONDS)) {
-            nft.close(); // never under a call still running: the library's context would be freed beneath it
+        boolean stopped = worker.awaitTermination(30, TimeUnit.SECONDS);
+        kernel.lock(); // after the change a caller is applying now
+        try {
+            // A change heard while another thread held the kernel (one closing a port, say) goes in before we stop.
+            if (takeChanged() && !sendChanges()) {
+                log.warn("the last port changes before stopping did not reach the kernel's sets");
+            }
+            closed = true;
+            if (stopped) {
+                nft.close(); // never under a call still running: the library's context would be freed beneath it
+            }
+        } finally {
+            kernel.unlock();
         }
         log.info("nftables hook stopped; table inet {} stays in the kernel (default drop, {} permitted ports kept)",
                 Ruleset.TABLE, permittedPorts < 0 ? "earlier" : Integer.toString(permittedPorts));
@@ -230,10 +247,24 @@ public class NftablesHook implements PacketHook, BypassTableListener {
 
     /** Brings the kernel in line: the baseline first, then the sets. Worker thread. */
     private void sync() {
+        kernel.lock();
+        try {
+            syncLocked();
+        } finally {
+            kernel.unlock();
+        }
+        sendPending(); // changes heard meanwhile, whose callers found the kernel busy
+    }
+
+    private void syncLocked() {
+        if (closed) {
+            return;
+        }
         Set<Element> desired;
         boolean known;
         synchronized (lock) {
             syncPending = false;
+            changed = false;
             desired = new TreeSet<>(permitted);
             known = storeKnown;
         }
@@ -245,26 +276,12 @@ public class NftablesHook implements PacketHook, BypassTableListener {
                 problem = null;
                 return; // no store yet: the elements a previous run left stay until it tells us
             }
-            if (applied != null) {
-                Set<Element> add = minus(desired, applied);
-                Set<Element> delete = minus(applied, desired);
-                if (add.isEmpty() && delete.isEmpty()) {
-                    problem = null;
-                    return;
-                }
-                try {
-                    nft.changeElements(add, delete);
-                    applied(desired);
-                    return;
-                } catch (NftException e) {
-                    log.warn("{}; rewriting both sets instead", e.getMessage());
-                    applied = null;
-                    if (!nft.tablePresent()) {
-                        log.warn("table inet {} was removed outside flexwall; applying the baseline again",
-                                Ruleset.TABLE);
-                        applyBaseline(desired);
-                    }
-                }
+            if (applied != null && sendChanges(desired)) {
+                return;
+            }
+            if (applied == null && !nft.tablePresent()) { // a batch failed: was it the table?
+                log.warn("table inet {} was removed outside flexwall; applying the baseline again", Ruleset.TABLE);
+                applyBaseline(desired);
             }
             nft.apply(Ruleset.replaceElements(desired), "rewrite the permitted ports");
             applied(desired);
@@ -339,6 +356,19 @@ public class NftablesHook implements PacketHook, BypassTableListener {
 
     /** Periodic: the table must still be there; re-applies everything when it is not. Worker thread. */
     private void check() {
+        kernel.lock();
+        try {
+            checkLocked();
+        } finally {
+            kernel.unlock();
+        }
+        sendPending();
+    }
+
+    private void checkLocked() {
+        if (closed) {
+            return;
+        }
         try {
             if (baselineApplied && !nft.tablePresent()) {
                 log.warn("table inet {} was removed outside flexwall (nft flush ruleset? nftables.service?); "
@@ -349,7 +379,7 @@ public class NftablesHook implements PacketHook, BypassTableListener {
         } catch (NftException e) {
             problem = e.getMessage();
         }
-        sync();
+        syncLocked();
     }
 
     private void announce() {
@@ -373,6 +403,72 @@ public class NftablesHook implements PacketHook, BypassTableListener {
         } else {
             log.info("anti-lockout: {}; management ports are reachable only while a trusted program listens on them "
                     + "(set managementInterface in {} to keep SSH open on it)", s.managementAccess(), PID);
+        }
+    }
+
+    /**
+     * A port change, on the caller's thread (the one that carried it from the port monitor): sends what changed as
+     * one batch, unless another thread is at the kernel, which then sends it too before it lets go. What only the
+     * worker can do (the baseline, a rewrite after a failed batch, a change too large for one batch) goes to it.
+     */
+    private void sendPending() {
+        while (kernel.tryLock()) {
+            try {
+                while (takeChanged()) {
+                    if (!sendChanges()) {
+                        schedule();
+                    }
+                }
+            } finally {
+                kernel.unlock();
+            }
+            synchronized (lock) {
+                if (!changed) {
+                    return; // nothing came while we held the kernel; whatever comes now, its caller sends
+                }
+            }
+        }
+    }
+
+    private boolean takeChanged() {
+        synchronized (lock) {
+            boolean c = changed && storeKnown;
+            changed = false;
+            return c;
+        }
+    }
+
+    /** Under kernel: one batch from the sets as applied to the permitted ports now; false when the worker must. */
+    private boolean sendChanges() {
+        if (closed || !baselineApplied || applied == null) {
+            return closed;
+        }
+        Set<Element> desired;
+        synchronized (lock) {
+            desired = new TreeSet<>(permitted);
+        }
+        return sendChanges(desired);
+    }
+
+    /** Under kernel, the sets known: the difference to {@code desired} as one batch; false when it failed or is large. */
+    private boolean sendChanges(Set<Element> desired) {
+        Set<Element> add = minus(desired, applied);
+        Set<Element> delete = minus(applied, desired);
+        if (add.isEmpty() && delete.isEmpty()) {
+            problem = null;
+            return true;
+        }
+        if (add.size() + delete.size() > NetlinkElements.MAX_ELEMENTS) {
+            return false;
+        }
+        try {
+            nft.changeElements(add, delete);
+            applied(desired);
+            return true;
+        } catch (NftException | IllegalStateException e) {
+            log.warn("{}; rewriting both sets instead", e.getMessage());
+            applied = null;
+            return false;
         }
     }
 
@@ -415,8 +511,9 @@ public class NftablesHook implements PacketHook, BypassTableListener {
             permitted.clear();
             open.forEach(k -> permitted.add(Element.of(k)));
             storeKnown = true;
+            changed = true;
         }
-        schedule();
+        sendPending();
     }
 
     @Override
@@ -424,8 +521,9 @@ public class NftablesHook implements PacketHook, BypassTableListener {
         synchronized (lock) {
             permitted.add(Element.of(port));
             storeKnown = true;
+            changed = true;
         }
-        schedule();
+        sendPending();
     }
 
     @Override
@@ -433,8 +531,9 @@ public class NftablesHook implements PacketHook, BypassTableListener {
         synchronized (lock) {
             permitted.remove(Element.of(port));
             storeKnown = true;
+            changed = true;
         }
-        schedule();
+        sendPending();
     }
 
     // --- port store, for the status only: its ports come through packet bypass (above), which says when it stops -

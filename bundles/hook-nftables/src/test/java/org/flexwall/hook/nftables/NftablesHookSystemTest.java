@@ -267,6 +267,81 @@ class NftablesHookSystemTest extends LabTest {
     }
 
     @Test
+    void aPortChangeIsInTheKernelWhenTheCallThatBroughtItReturns() throws Exception {
+        activate("antiLockout", false);
+        PermittedPort p = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4), "sent on the caller's thread");
+        store.revoke(p);
+        assertEquals(List.of(), elements(Ruleset.SET4));
+    }
+
+    @Test
+    void changesHeardWhileAnotherThreadIsAtTheKernelAreSentByThatThreadInOneBatch() throws Exception {
+        activate("antiLockout", false);
+        PermittedPort tcp = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        java.util.concurrent.locks.ReentrantLock kernel = hook.kernel;
+        java.util.concurrent.CompletableFuture<Void> release = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Void> busy = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            kernel.lock(); // another thread sending a batch
+            try {
+                release.join();
+            } finally {
+                kernel.unlock();
+            }
+        });
+        org.flexwall.testing.Await.until("the other thread holds the kernel", kernel::isLocked);
+        store.permit(Protocol.UDP, AddressFamily.IPV4, UDP_PERMITTED);
+        store.revoke(tcp);
+        store.permit(Protocol.TCP, AddressFamily.IPV6, TCP_PERMITTED);
+        assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4), "left to the busy thread");
+        release.complete(null);
+        busy.get(10, java.util.concurrent.TimeUnit.SECONDS); // this stand-in lets go without sending
+        store.permit(Protocol.TCP, AddressFamily.IPV6, TCP_UNPERMITTED); // the next change takes all pending along
+        assertEquals(List.of("udp . " + UDP_PERMITTED), elements(Ruleset.SET4));
+        assertEquals(List.of("tcp . " + TCP_PERMITTED, "tcp . " + TCP_UNPERMITTED), elements(Ruleset.SET6));
+    }
+
+    @Test
+    void aPortClosedWhileAnotherThreadIsAtTheKernelIsClosedBeforeTheHookStops() throws Exception {
+        activate("antiLockout", false);
+        PermittedPort p = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+        assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4));
+        NftablesHook stopping = hook;
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread busy = new Thread(() -> { // a thread in the middle of a batch when the close comes
+            stopping.kernel.lock();
+            try {
+                held.countDown();
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                stopping.kernel.unlock();
+            }
+        });
+        busy.start();
+        held.await();
+        store.revoke(p); // returns at once: the busy thread holds the kernel
+        store.listener = null; // DS unbinds the stopping hook from packet bypass, then deactivates it
+        Thread deactivating = new Thread(() -> {
+            try {
+                stopping.deactivate();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        deactivating.start();
+        release.countDown(); // the busy thread lets go without sending (it stands for one that had its batch out)
+        busy.join(10_000);
+        deactivating.join(60_000);
+        hook = null;
+        assertFalse(deactivating.isAlive());
+        assertEquals(List.of(), elements(Ruleset.SET4), "a port closed while the hook stopped was left open");
+        assertTrue(lab.blocked(lab.outside, lab.applianceV4, TCP_PERMITTED));
+    }
+
+    @Test
     void tableOutlivesTheComponentAndDisableRemovesIt() throws Exception {
         activate("antiLockout", false);
         store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);

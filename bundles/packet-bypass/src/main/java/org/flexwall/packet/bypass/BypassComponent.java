@@ -40,9 +40,9 @@ import org.osgi.service.log.LoggerFactory;
  * store verifies the receiving socket now.</li>
  * </ul>
  * and publishes the table to every {@link BypassTableListener} (the nftables hook renders it into the kernel's
- * permitted sets): each change goes on to them on the store's thread right after the bitmap has it, no copy and no
- * delay between; a listener bound later hears the table as it is first. When this component stops, its listeners hear
- * the empty table (fail closed). Immediate: the table is kept, and published, whether or not a hook asks it yet.
+ * permitted sets): each change goes on to them on the thread that brought it, right after the bitmap has it: no copy,
+ * no hand-off, no delay between; a listener bound later hears the table as it is first. When this component stops,
+ * its listeners hear the empty table (fail closed). Immediate: the table is kept, and published, whether or not a hook asks it yet.
  * As the {@link PrivateBypassFactory} it makes bypass stages of their own over given ports (capture replay decides on
  * one), which share nothing with this one.
  *

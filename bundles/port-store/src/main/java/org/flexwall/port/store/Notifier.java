@@ -4,9 +4,14 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -15,14 +20,23 @@ import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.PortStoreListener;
 
 /**
- * The store's thread: tells every {@link PortStoreListener} which ports opened and closed, in the order they did,
- * outside any lock of the store, so a listener may call back into the store. A listener bound later first hears the
- * snapshot of the ports open when it was bound, then every change after that, never one twice or one missing; when
- * the store stops, every listener hears the empty snapshot.
+ * Tells every {@link PortStoreListener} which ports opened and closed, in the order they did, outside any lock of the
+ * store, so a listener may call back into the store. A listener bound later first hears the snapshot of the ports
+ * open when it was bound, then every change after that, never one twice or one missing; when the store stops, every
+ * listener hears the empty snapshot.
  *
- * <p>{@link #publish} and {@link #add} must be called under the lock that orders the store's changes.
+ * <p>The thread that made a change delivers it ({@link #deliver}, once it let go of the store's lock): the port
+ * monitor's event reaches the kernel hooks without waking another thread. Each listener has its own queue and is
+ * called by one thread at a time, in order; a thread that finds a listener busy leaves the change in its queue for
+ * the thread calling it, which looks again before it lets go. A listener that hangs therefore holds up only itself
+ * (and the thread inside it): the store's own thread, which wakes every {@value #BACKSTOP_MILLIS} ms, delivers to the
+ * others what is left in their queues, and it alone fetches a listener the first time (see {@link Subscription}).
+ * A listener that throws is logged and hears the next change as usual.
+ *
+ * <p>{@link #publish}, {@link #add} must be called under the lock that orders the store's changes.
  */
 final class Notifier {
+    static final long BACKSTOP_MILLIS = 100;
     private static final Runnable STOP = () -> {};
 
     /**
@@ -32,19 +46,23 @@ final class Notifier {
      */
     private static final class Subscription {
         final Supplier<PortStoreListener> lookup;
-        PortStoreListener listener; // the store's thread only
+        final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
+        final ReentrantLock calling = new ReentrantLock(); // one thread at a time calls the listener, in order
+        volatile PortStoreListener listener; // set by the store's thread, under calling
         volatile boolean active = true;
+        volatile boolean fetched;            // the store's thread looked the listener up
 
         Subscription(Supplier<PortStoreListener> lookup) {
             this.lookup = lookup;
         }
     }
 
-    private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
-    private final Map<Object, Subscription> subscriptions = new IdentityHashMap<>();
-    private final List<Subscription> delivering = new ArrayList<>(); // touched by the store's thread only
+    private final BlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>(); // the store's thread's own work
+    private final Map<Object, Subscription> subscriptions = new IdentityHashMap<>(); // under this
+    private final List<Subscription> delivering = new ArrayList<>(); // under this: in the order they were added
     private final BiConsumer<String, Throwable> failed;
     private Thread thread;
+    private boolean stopped; // under this: nothing is queued for the listeners after their empty snapshot
 
     /** @param failed told when a listener throws (message, exception) */
     Notifier(BiConsumer<String, Throwable> failed) {
@@ -52,6 +70,7 @@ final class Notifier {
     }
 
     synchronized void start(String name) {
+        stopped = false;
         thread = new Thread(this::run, name);
         thread.setDaemon(true);
         thread.start();
@@ -66,10 +85,13 @@ final class Notifier {
         synchronized (this) {
             t = thread;
             thread = null;
+            stopped = true;
+            for (Subscription s : delivering) {
+                s.pending.add(() -> deliver(s, "the empty snapshot", l -> l.snapshot(Set.of())));
+            }
         }
         if (t != null) {
-            queue.add(() -> delivering.forEach(s -> deliver(s, "the empty snapshot", l -> l.snapshot(Set.of()))));
-            queue.add(STOP);
+            tasks.add(STOP);
             t.join(millis);
             t.interrupt();
         }
@@ -79,30 +101,29 @@ final class Notifier {
     void add(Object key, Supplier<PortStoreListener> lookup, Set<PortKey> open) {
         Set<PortKey> current = Set.copyOf(open);
         Subscription s = new Subscription(lookup);
-        synchronized (subscriptions) {
-            subscriptions.put(key, s);
-        }
-        queue.add(() -> {
-            if (s.active) {
-                s.listener = s.lookup.get();
-                if (s.listener == null) {
-                    return; // unregistered meanwhile: its unbind follows
-                }
-                delivering.add(s);
-                deliver(s, "the snapshot", l -> l.snapshot(current));
+        synchronized (this) {
+            if (stopped) {
+                return;
             }
-        });
+            subscriptions.put(key, s);
+            delivering.add(s);
+            s.pending.add(() -> deliver(s, "the snapshot", l -> l.snapshot(current)));
+        }
+        tasks.add(() -> {}); // wakes the store's thread to fetch it
     }
 
     /** Unsubscribes the listener known as {@code key}: from now on it hears nothing, even of changes queued. */
     void remove(Object key) {
         Subscription s;
-        synchronized (subscriptions) {
+        synchronized (this) {
             s = subscriptions.remove(key);
+            if (s != null) {
+                delivering.remove(s);
+            }
         }
         if (s != null) {
             s.active = false;
-            queue.add(() -> delivering.remove(s));
+            s.pending.clear();
         }
     }
 
@@ -112,21 +133,82 @@ final class Notifier {
         if (closed.isEmpty() && opened.isEmpty()) {
             return;
         }
-        queue.add(() -> {
-            for (Subscription s : delivering) {
-                closed.forEach(k -> deliver(s, "closed " + k, l -> l.closed(k)));
-                opened.forEach(k -> deliver(s, "opened " + k, l -> l.opened(k)));
+        synchronized (this) {
+            if (stopped) {
+                return;
             }
-        });
+            for (Subscription s : delivering) {
+                s.pending.add(() -> {
+                    closed.forEach(k -> deliver(s, "closed " + k, l -> l.closed(k)));
+                    opened.forEach(k -> deliver(s, "opened " + k, l -> l.opened(k)));
+                });
+            }
+        }
     }
 
-    /** Runs {@code task} on the store's thread after every change queued so far. */
+    /**
+     * Delivers what is queued to every listener on this thread, but for a listener another thread is calling (that
+     * one delivers it) or one the store's thread has not fetched yet. Call without the store's lock.
+     */
+    void deliver() {
+        for (Subscription s : subscriptions()) {
+            drain(s, false);
+        }
+    }
+
+    /** Runs {@code task} on the store's thread (the operator's messages: they need not hold anything up). */
     void execute(Runnable task) {
-        queue.add(task);
+        tasks.add(task);
+    }
+
+    /** Waits until every task and every change queued so far has reached every listener. For tests. */
+    void flush(long millis) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        CountDownLatch tasksDone = new CountDownLatch(1);
+        tasks.add(tasksDone::countDown);
+        if (!tasksDone.await(millis, TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("the port store's thread did not run its tasks within " + millis + " ms");
+        }
+        for (Subscription s : subscriptions()) {
+            while (s.active && (!s.fetched || !s.pending.isEmpty() || s.calling.isLocked())) {
+                if (System.nanoTime() - end > 0) {
+                    throw new IllegalStateException("the port store's listeners were not told within " + millis
+                            + " ms");
+                }
+                drain(s, false);
+                Thread.sleep(1); // a test waiting for another thread's delivery
+            }
+        }
+    }
+
+    private synchronized List<Subscription> subscriptions() {
+        return List.copyOf(delivering);
+    }
+
+    /**
+     * Calls the listener with its queue, unless another thread is: that one looks again before it lets go. Only the
+     * store's thread ({@code fetch}) looks a listener up the first time.
+     */
+    private void drain(Subscription s, boolean fetch) {
+        while (!s.pending.isEmpty() && (s.fetched || fetch) && s.calling.tryLock()) {
+            try {
+                if (!s.fetched) {
+                    s.listener = s.lookup.get();
+                    s.fetched = true;
+                }
+                for (Runnable call = s.pending.poll(); call != null; call = s.pending.poll()) {
+                    call.run();
+                }
+            } catch (RuntimeException e) {
+                failed.accept("port store notification failed", e);
+            } finally {
+                s.calling.unlock();
+            }
+        }
     }
 
     private void deliver(Subscription s, String what, Consumer<PortStoreListener> call) {
-        if (!s.active) {
+        if (!s.active || s.listener == null) { // a listener unregistered before it was fetched: its unbind follows
             return;
         }
         try {
@@ -136,14 +218,23 @@ final class Notifier {
         }
     }
 
+    /** The store's thread: fetches listeners, runs its tasks, and delivers what no caller could. */
     private void run() {
         try {
-            for (Runnable task = queue.take(); task != STOP; task = queue.take()) {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    failed.accept("port store notification failed", e);
+            for (;;) {
+                Runnable task = tasks.poll(BACKSTOP_MILLIS, TimeUnit.MILLISECONDS);
+                if (task == STOP) {
+                    subscriptions().forEach(s -> drain(s, true));
+                    return;
                 }
+                if (task != null) {
+                    try {
+                        task.run();
+                    } catch (RuntimeException e) {
+                        failed.accept("port store notification failed", e);
+                    }
+                }
+                subscriptions().forEach(s -> drain(s, true));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

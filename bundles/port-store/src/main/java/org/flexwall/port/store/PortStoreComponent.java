@@ -214,6 +214,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
                     : ports.close(event.socket(), Instant.now());
             publish(c);
         }
+        notifier.deliver(); // on this thread, the monitor's: the hooks hear it without another thread's wake-up
     }
 
     // --- ProgramRegistryListener --------------------------------------------------------------------------------
@@ -266,17 +267,21 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
         if (s == null || s.protocol() != protocol || s.port() != port || !s.serves(family)) {
             return false; // nobody listens, or the monitor answered about another socket
         }
+        boolean verified;
         synchronized (lock) {
             publish(ports.open(s, Instant.now())); // S703–S709 ahead of the monitor's own event; marks a permitted socket
             if (ports.entries(s.inode()) == null) {
-                return false;
+                verified = false;
+            } else {
+                if (unmarked.contains(s.inode()) && mark(s, true)) {
+                    unmarked.remove(s.inode()); // a mark that failed before, tried again for this very packet
+                    reportedUnmarked.remove(s.inode());
+                }
+                verified = !unmarked.contains(s.inode()); // the kernel accepts the packet only at a verified socket
             }
-            if (unmarked.contains(s.inode()) && mark(s, true)) {
-                unmarked.remove(s.inode()); // a mark that failed before, tried again for this very packet
-                reportedUnmarked.remove(s.inode());
-            }
-            return !unmarked.contains(s.inode()); // the kernel accepts the packet only at a verified socket
         }
+        notifier.deliver();
+        return verified;
     }
 
     @Override
@@ -337,6 +342,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
                 });
             }
         }
+        notifier.deliver();
     }
 
     /** A full scan from the monitor replaces the store's view (startup, monitor update, periodic re-check). */
@@ -363,6 +369,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
             publish(ports.reconcile(scan, Instant.now()));
             markPending();
         }
+        notifier.deliver();
     }
 
     /**
@@ -438,11 +445,7 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
 
     /** For tests: waits until every notification queued so far has been delivered. */
     void flush() throws InterruptedException {
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        notifier.execute(done::countDown);
-        if (!done.await(10, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("the port store's thread did not deliver within 10 s");
-        }
+        notifier.flush(10_000);
     }
 
     /** For tests: waits until the full scans queued so far are done. */

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.flexwall.api.port.AddressFamily;
@@ -30,6 +31,7 @@ import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.api.port.SocketMarker;
 import org.flexwall.api.program.TrustedProgram;
+import org.flexwall.testing.Await;
 import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -246,6 +248,73 @@ class PortStoreComponentTest {
 
         assertEquals(List.of("=[]", "+TCP/IPV4/22"), recorder.heard);
         assertTrue(log.stream().anyMatch(l -> l.startsWith("ERROR port store listener")), log::toString);
+    }
+
+    @Test
+    void aChangeReachesTheListenersOnTheThreadThatMadeItBeforeTheEventReturns() throws Exception {
+        List<String> threads = Collections.synchronizedList(new ArrayList<>());
+        store.addListener(recorder);
+        store.addListener(new PortStoreListener() {
+            @Override
+            public void snapshot(Set<PortKey> open) {}
+
+            @Override
+            public void opened(PortKey k) {
+                threads.add(Thread.currentThread().getName());
+            }
+
+            @Override
+            public void closed(PortKey k) {
+                threads.add(Thread.currentThread().getName());
+            }
+        });
+        store.flush(); // the store's thread fetched both listeners
+        open(SSH);
+        assertEquals(List.of("=[]", "+TCP/IPV4/22"), recorder.heard, "heard before portEvent returned");
+        close(SSH);
+        assertEquals(List.of("=[]", "+TCP/IPV4/22", "-TCP/IPV4/22"), recorder.heard);
+        String self = Thread.currentThread().getName();
+        assertEquals(List.of(self, self), threads, "no other thread carried the change");
+    }
+
+    @Test
+    void aListenerThatHangsHoldsUpNeitherTheOthersNorItsOwnLaterChanges() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> slowHeard = Collections.synchronizedList(new ArrayList<>());
+        store.addListener(new PortStoreListener() {
+            @Override
+            public void snapshot(Set<PortKey> open) {}
+
+            @Override
+            public void opened(PortKey k) {
+                slowHeard.add("+" + k.port());
+                try {
+                    release.await(); // hangs until the test lets it go
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public void closed(PortKey k) {
+                slowHeard.add("-" + k.port());
+            }
+        });
+        store.addListener(recorder);
+        store.flush();
+        Thread stuck = new Thread(() -> open(SSH), "stuck-in-a-listener");
+        stuck.start();
+        Await.until("the first listener is called", () -> slowHeard.contains("+22"));
+        Await.until("the other listener hears the port open while the first hangs", Await.DEFAULT,
+                () -> recorder.heard.contains("+TCP/IPV4/22"), recorder.heard::toString);
+        close(SSH); // on this thread, while the first listener still hangs: the other hears it at once
+        assertEquals(List.of("=[]", "+TCP/IPV4/22", "-TCP/IPV4/22"), recorder.heard);
+        assertTrue(stuck.isAlive());
+
+        release.countDown();
+        stuck.join(10_000);
+        store.flush();
+        assertEquals(List.of("+22", "-22"), slowHeard, "the hanging listener hears its changes in order afterwards");
     }
 
     @Test

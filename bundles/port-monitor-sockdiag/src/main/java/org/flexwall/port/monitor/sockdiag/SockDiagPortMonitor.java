@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.ListeningSocket;
@@ -43,7 +44,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * finds their owners ({@link OwnerResolver}: every socket descriptor from one read of a BPF task_file iterator where
  * the kernel allows it, /proc/PID/fd otherwise; each owner identified through /proc/PID), and tells every
  * {@link PortEventListener} what opened and closed. A
- * {@link PortActivityListener} hint (the tracefs bundle) makes it poll at once instead of at the next interval.
+ * {@link PortActivityListener} hint (the tracefs bundle) makes it poll at once, on the hint's thread, instead of at the
+ * next interval.
  */
 @Component(name = SockDiagPortMonitor.PID, immediate = true,
         service = { PortMonitor.class, PortActivityListener.class, SocketMarker.class },
@@ -72,11 +74,14 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
 
     private final List<PortEventListener> listeners = new CopyOnWriteArrayList<>();
     private volatile OwnerResolver resolver; // set by start(), before any poll or query
-    private final AtomicBoolean pollQueued = new AtomicBoolean();
+    private final AtomicBoolean pollQueued = new AtomicBoolean(); // a poll is asked for and has not started
+    // One poll at a time, on whichever thread asked (the tracefs reader's hint, the poller's schedule); guards what a
+    // poll keeps (pollScanner, diff, lastPids, lastOwnerScan, failing) and orders the listeners' events.
+    private final ReentrantLock polling = new ReentrantLock();
     private volatile ScheduledExecutorService poller;
-    private SocketScanner pollScanner;   // poller thread only
+    private SocketScanner pollScanner;   // under polling
     private volatile SocketScanner queryScanner; // ownerOf and listening, under its own lock
-    private final SocketDiff diff = new SocketDiff(); // poller thread only
+    private final SocketDiff diff = new SocketDiff(); // under polling
     private final SocketMarks marks = new SocketMarks();
     // Sockets a query (listening, ownerOf) told someone of: the next poll closes those gone that no poll had seen, or
     // a socket found by a query and closed before any poll would stay open for whoever heard of it.
@@ -155,8 +160,14 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
             p.shutdownNow();
             p.awaitTermination(5, TimeUnit.SECONDS);
         }
-        if (pollScanner != null) {
-            pollScanner.close();
+        polling.lock(); // after a poll a hint runs on its own thread
+        try {
+            if (pollScanner != null) {
+                pollScanner.close();
+                pollScanner = null;
+            }
+        } finally {
+            polling.unlock();
         }
         SocketScanner q = queryScanner;
         queryScanner = null; // ownerOf after this fails instead of opening a new netlink socket
@@ -178,10 +189,15 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         if (p != null) {
             // A listener that arrives late learns the sockets already open, in order with the polls.
             execute(p, () -> {
-                if (listeners.contains(l)) {
-                    for (ListeningSocket s : diff.known()) {
-                        deliver(l, new PortEvent(PortEvent.Kind.OPEN, s));
+                polling.lock();
+                try {
+                    if (listeners.contains(l)) {
+                        for (ListeningSocket s : diff.known()) {
+                            deliver(l, new PortEvent(PortEvent.Kind.OPEN, s));
+                        }
                     }
+                } finally {
+                    polling.unlock();
                 }
             });
         }
@@ -193,15 +209,16 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
 
     // --- PortActivityListener -----------------------------------------------------------------------------------
 
+    /**
+     * Polls on the hint's own thread (the tracefs reader): the event goes from there through the store to the kernel
+     * hooks without waking another thread. When a poll is running already, it polls once more before it lets go:
+     * hints come in bursts, and one poll after the last covers them all.
+     */
     @Override
     public void portActivity(Protocol protocol, int port) {
-        ScheduledExecutorService p = poller;
-        // Hints come in bursts: one extra poll queued at a time covers them all.
-        if (p != null && pollQueued.compareAndSet(false, true)) {
-            execute(p, () -> {
-                pollQueued.set(false);
-                poll();
-            });
+        if (poller != null) {
+            pollQueued.set(true);
+            pollAsked(false);
         }
     }
 
@@ -307,8 +324,38 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
 
     // --- polling ------------------------------------------------------------------------------------------------
 
-    /** One scan and its events (S701). Runs on the poller thread only. */
+    /** One scan and its events (S701), done when this returns: the poller's schedule, and tests. */
     void poll() {
+        pollQueued.set(true);
+        pollAsked(true);
+    }
+
+    /**
+     * Runs the polls asked for on this thread; unless {@code wait}, only if no other thread is polling, which then
+     * polls again before it lets go (it looks once more after letting go, for a hint that came just then).
+     */
+    private void pollAsked(boolean wait) {
+        do {
+            if (wait) {
+                polling.lock();
+            } else if (!polling.tryLock()) {
+                return;
+            }
+            try {
+                while (pollQueued.getAndSet(false)) {
+                    pollSafely();
+                }
+            } finally {
+                polling.unlock();
+            }
+            wait = false;
+        } while (pollQueued.get());
+    }
+
+    private void pollSafely() {
+        if (pollScanner == null) {
+            return; // deactivated
+        }
         try {
             pollOnce();
         } catch (RuntimeException | LinkageError e) {
@@ -386,7 +433,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
     /**
      * Owners when no socket is new but processes came or went: one that went holds nothing any more, and only the
      * new ones are read, for a socket inherited through fork. (Reading every process again each time cost 100+ ms at
-     * 10 000 sockets on a machine where processes start all the time.) Poller thread only.
+     * 10 000 sockets on a machine where processes start all the time.) Under polling.
      */
     private List<ListeningSocket> afterProcessesChanged(List<ListeningSocket> sockets, int[] pids) {
         resolver.forget(missing(lastPids, pids));

@@ -86,6 +86,58 @@ class SockDiagPortMonitorTest {
     }
 
     @Test
+    void portActivityHintPollsOnItsOwnThreadAndTellsTheListenersBeforeItReturns() throws Exception {
+        start(3_600_000);
+        events.await(e -> true);
+        List<String> threads = Collections.synchronizedList(new ArrayList<>());
+        try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            monitor.bindListener(e -> {
+                if (e.kind() == PortEvent.Kind.OPEN && e.socket().port() == l.port) {
+                    threads.add(Thread.currentThread().getName());
+                }
+            });
+            monitor.portActivity(Protocol.TCP, l.port);
+            assertEquals(List.of(Thread.currentThread().getName()), threads, "heard on the hint's thread");
+        }
+    }
+
+    @Test
+    void aHintWhileAnotherThreadPollsMakesThatThreadPollAgainBeforeItLetsGo() throws Exception {
+        start(3_600_000);
+        events.await(e -> true);
+        List<Listeners.Listener> started = Collections.synchronizedList(new ArrayList<>());
+        List<String> heard = Collections.synchronizedList(new ArrayList<>());
+        try (Listeners.Listener first = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            monitor.bindListener(e -> {
+                if (e.kind() != PortEvent.Kind.OPEN) {
+                    return;
+                }
+                if (e.socket().port() == first.port && started.isEmpty()) {
+                    try { // while this thread polls: a second socket, and another thread's hint for it
+                        started.add(socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1"));
+                        Thread hinter = new Thread(() -> monitor.portActivity(Protocol.TCP, 0));
+                        hinter.start();
+                        hinter.join(10_000);
+                        heard.add(hinter.isAlive() ? "hinter still polling" : "hinter returned");
+                    } catch (Exception x) {
+                        throw new IllegalStateException(x);
+                    }
+                } else if (!started.isEmpty() && e.socket().port() == started.get(0).port && heard.size() == 1) {
+                    // the first time (a listener bound late hears every known socket again, on the poller)
+                    heard.add("second on " + Thread.currentThread().getName());
+                }
+            });
+            monitor.portActivity(Protocol.TCP, first.port);
+            assertEquals(List.of("hinter returned", "second on " + Thread.currentThread().getName()), heard,
+                    "the hint found this thread polling and left the poll to it");
+        } finally {
+            for (Listeners.Listener l : started) {
+                l.close();
+            }
+        }
+    }
+
+    @Test
     void socketsQueriesFoundAndThatClosedBeforeAnyPollSawThemAreClosedByTheNextPoll() throws Exception {
         // The port store learns sockets from queries too (its periodic full scan, a first packet's owner query): a
         // socket closed before any poll saw it used to stay permitted until the store's next full scan, 10 s later.

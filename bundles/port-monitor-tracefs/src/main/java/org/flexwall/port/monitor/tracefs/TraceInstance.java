@@ -142,12 +142,20 @@ final class TraceInstance implements AutoCloseable {
 
     /** Reads events until {@link #close()}; blocks. Each line goes to {@code lines}. */
     void read(Consumer<String> lines) throws IOException {
+        read(lines, () -> {});
+    }
+
+    /** As {@link #read(Consumer)}, running {@code caughtUp} whenever every line read from the kernel so far is passed. */
+    void read(Consumer<String> lines, Runnable caughtUp) throws IOException {
         try (BufferedReader pipe = new BufferedReader(new InputStreamReader(
                 Files.newInputStream(dir.resolve("trace_pipe")), StandardCharsets.US_ASCII))) {
             String line;
             while (open && (line = pipe.readLine()) != null) {
                 if (!line.contains(STOP_MARK)) {
                     lines.accept(line);
+                }
+                if (!pipe.ready()) {
+                    caughtUp.run();
                 }
             }
         }

@@ -21,8 +21,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * Makes the port monitor event-driven (FIG. 7, S701): kernel tracepoints say within microseconds that a socket
- * started or stopped listening, and every {@link PortActivityListener} (the monitor) rescans at once. Without this
- * bundle, or without tracefs, the monitor falls back to polling.
+ * started or stopped listening, and every {@link PortActivityListener} (the monitor) rescans at once, on this bundle's
+ * reader thread, once for all the lines read in one go: the change travels from there to the kernel's sets without
+ * waking another thread. Without this bundle, or without tracefs, the monitor falls back to polling.
  */
 @Component(name = "org.flexwall.port.monitor.tracefs", service = {})
 @Designate(ocd = TracefsPortActivity.Config.class)
@@ -73,14 +74,16 @@ public class TracefsPortActivity {
     }
 
     private void readEvents() {
+        Hints hints = new Hints();
         PortActivityListener fanOut = new PortActivityListener() {
             @Override
             public void portActivity(Protocol protocol, int port) {
-                tell(l -> l.portActivity(protocol, port));
+                hints.add(protocol, port);
             }
 
             @Override
             public void socketTaken(int pid, long inode) {
+                hints.tell(TracefsPortActivity.this::tell);
                 tell(l -> l.socketTaken(pid, inode));
             }
         };
@@ -90,9 +93,35 @@ public class TracefsPortActivity {
                 if (!taken.dispatch(line, fanOut)) {
                     TraceLine.dispatch(line, fanOut);
                 }
-            });
+            }, () -> hints.tell(this::tell));
         } catch (IOException e) {
             log.error("reading kernel tracepoints failed ({}); the port monitor falls back to polling", e.getMessage());
+        }
+    }
+
+    /**
+     * The hints of the lines read in one go, told once the reader has caught up with the kernel: the listeners (the
+     * monitor) rescan on this thread, and one rescan covers a burst. The reader thread only.
+     */
+    static final class Hints {
+        private int count;
+        private Protocol protocol;
+        private int port;
+
+        void add(Protocol protocol, int port) {
+            count++;
+            this.protocol = protocol;
+            this.port = port;
+        }
+
+        void tell(java.util.function.Consumer<java.util.function.Consumer<PortActivityListener>> to) {
+            if (count == 0) {
+                return;
+            }
+            Protocol p = count == 1 ? protocol : null; // several: the hint names no port
+            int n = count == 1 ? port : 0;
+            count = 0;
+            to.accept(l -> l.portActivity(p, n));
         }
     }
 
