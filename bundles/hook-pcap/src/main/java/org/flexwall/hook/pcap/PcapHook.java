@@ -19,6 +19,7 @@ import org.flexwall.api.packet.DroppedPacket;
 import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketHook;
+import org.flexwall.hook.support.KernelFlows;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -332,12 +333,7 @@ public class PcapHook implements PacketHook, PacketCounters {
         if (t == null || settings.monitor()) {
             return;
         }
-        try {
-            t.adoptKernelConnections();
-        } catch (IOException | RuntimeException e) {
-            log.warn("pcap {}: the kernel's established flows could not be taken over ({}); replies to flows the "
-                    + "stateful ICF does not know are dropped", settings.where(), e.getMessage());
-        }
+        KernelFlows.adopt(t, log, "pcap " + settings.where());
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
