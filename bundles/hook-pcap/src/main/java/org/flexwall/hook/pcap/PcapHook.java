@@ -58,8 +58,8 @@ public class PcapHook implements PacketHook, PacketCounters {
     static final String PID = "org.flexwall.hook.pcap";
     private static final long RETRY_SECONDS = 5;
     private static final int READ_TIMEOUT_MILLIS = 100;
-    /** First packets of new inbound flows packet bypass is asked about, as the NFQUEUE hook's default rate limit. */
-    private static final int FIRST_PACKETS_PER_SECOND = 2000, FIRST_PACKET_BURST = 200;
+    /** Burst above rateLimit of first packets packet bypass is asked about, as the NFQUEUE hook's default burst. */
+    private static final int FIRST_PACKET_BURST = 200;
 
     @ObjectClassDefinition(name = "flexwall libpcap hook",
             description = "The engine on frames captured with libpcap: an inline bridge between two interfaces, "
@@ -92,11 +92,17 @@ public class PcapHook implements PacketHook, PacketCounters {
         @AttributeDefinition(name = "Recent drops kept", min = "1", max = "100000",
                 description = "Recent drops kept for the console")
         int recentDrops() default 256;
+
+        @AttributeDefinition(name = "First packets per second", min = "1", max = "10000",
+                description = "bridge mode: first packets of new inbound flows the engine dropped that packet "
+                + "bypass is asked about per second at most (1-10000), as the NFQUEUE hook's rateLimit; the excess "
+                + "stays dropped")
+        int rateLimit() default 2000;
     }
 
     /** The validated configuration. */
     record Settings(boolean monitor, String outside, String inside, String namespace, int bufferSize,
-            int recentDrops) {
+            int recentDrops, int rateLimit) {
         static Settings of(Config c) {
             String mode = c.mode().trim().toLowerCase(Locale.ROOT);
             check(mode.equals("bridge") || mode.equals("monitor"),
@@ -109,8 +115,9 @@ public class PcapHook implements PacketHook, PacketCounters {
             check(c.bufferSize() >= 65536, "bufferSize must be at least 65536 bytes, not " + c.bufferSize());
             check(c.recentDrops() >= 1 && c.recentDrops() <= 100_000,
                     "recentDrops must be 1-100000, not " + c.recentDrops());
+            check(c.rateLimit() >= 1 && c.rateLimit() <= 10_000, "rateLimit must be 1-10000, not " + c.rateLimit());
             return new Settings(monitor, outside, monitor ? "" : inside, c.namespace().trim(), c.bufferSize(),
-                    c.recentDrops());
+                    c.recentDrops(), c.rateLimit());
         }
 
         private static void check(boolean ok, String message) {
@@ -261,7 +268,7 @@ public class PcapHook implements PacketHook, PacketCounters {
     /** A leg; the bridge's inbound one asks packet bypass about first packets, the monitor changes nothing. */
     private Leg leg(String name, PcapHandle from, PcapHandle to, Direction direction) {
         return new Leg(name, from, to, direction, () -> decider, to == null ? null : () -> bypassTable,
-                new TokenBucket(FIRST_PACKETS_PER_SECOND, FIRST_PACKET_BURST), drops, this::reportRateLimited);
+                new TokenBucket(settings.rateLimit(), FIRST_PACKET_BURST), drops, this::reportRateLimited);
     }
 
     /** A live handle on {@code device} that captures only the frames of {@code direction}. */
