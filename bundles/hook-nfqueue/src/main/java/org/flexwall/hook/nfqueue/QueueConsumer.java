@@ -6,6 +6,7 @@ import java.util.function.BiConsumer;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.Marks;
+import org.flexwall.hook.support.RateLimitedLog;
 import org.flexwall.packet.parse.ByteView;
 
 import com.sun.jna.LastErrorException;

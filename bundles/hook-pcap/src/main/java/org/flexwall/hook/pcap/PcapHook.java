@@ -2,12 +2,12 @@ package org.flexwall.hook.pcap;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +20,7 @@ import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketHook;
 import org.flexwall.hook.support.KernelFlows;
+import org.flexwall.hook.support.RateLimitedLog;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -146,7 +147,7 @@ public class PcapHook implements PacketHook, PacketCounters {
     private KernelForwarding kernel;
     private ScheduledExecutorService worker;
     private String lastLogged;
-    private final Map<String, Long> lastReported = new HashMap<>();
+    private final Map<String, RateLimitedLog> problemLogs = new ConcurrentHashMap<>();
 
     public PcapHook() {}
 
@@ -318,17 +319,11 @@ public class PcapHook implements PacketHook, PacketCounters {
         return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
-    /** Logs trouble on the packet path at most once a minute per kind. */
+    /** Logs trouble on the packet path at most once a minute per kind. Leg threads. */
     private void reportRateLimited(String kind, String message) {
-        long now = System.nanoTime();
-        synchronized (lastReported) {
-            Long last = lastReported.get(kind);
-            if (last != null && now - last < TimeUnit.MINUTES.toNanos(1)) {
-                return;
-            }
-            lastReported.put(kind, now);
-        }
-        log.warn("pcap {}: {} (logged at most once a minute)", settings.where(), message);
+        problemLogs.computeIfAbsent(kind, k -> new RateLimitedLog((m, t) -> log.warn(
+                "pcap {}: {} (logged at most once a minute)", settings.where(), m), TimeUnit.MINUTES.toMillis(1)))
+                .log(message, null);
     }
 
     /**
