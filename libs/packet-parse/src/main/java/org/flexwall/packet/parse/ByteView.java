@@ -6,7 +6,7 @@ import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.PacketView;
 
 /**
- * The {@link PacketView} every hook, the replay and the tests use: a window on bytes that are already there (a
+ * The {@link PacketView} the Java-deciding hooks, the replay and the tests use: a window on bytes already there (a
  * receive buffer, a frame, a test's array), moved to each packet in turn, never copied. It refuses reads past the
  * packet, so a decider reading too far does not see the next one. A packet a capture cut short (its snapshot length,
  * in a replayed file) keeps its length on the wire and reads zeros where the capture kept no bytes: the engine
