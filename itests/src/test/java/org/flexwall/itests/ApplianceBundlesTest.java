@@ -27,6 +27,7 @@ import javax.crypto.spec.PBEKeySpec;
 import javax.inject.Inject;
 
 import org.flexwall.launcher.Main;
+import org.flexwall.testing.Await;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -80,6 +81,8 @@ public class ApplianceBundlesTest {
         options.add(junitBundles());
         options.add(cleanCaches());
         options.add(systemProperty("pax.exam.osgi.unresolved.fail").value("true"));
+        // The probe waits with the tests' Await: the framework takes it (and Awaitility) from the test class path.
+        options.add(systemPackages("org.flexwall.testing", "org.awaitility", "org.awaitility.core"));
         return options.toArray(new Option[0]);
     }
 
@@ -98,20 +101,16 @@ public class ApplianceBundlesTest {
     }
 
     @Test
-    public void everyFlexwallComponentIsSatisfied() throws InterruptedException {
-        List<String> waiting = unsatisfied();
-        for (int i = 0; i < 100 && !waiting.isEmpty(); i++) {
-            Thread.sleep(50);
-            waiting = unsatisfied();
-        }
-        assertEquals("components not satisfied: " + waiting, List.of(), waiting);
+    public void everyFlexwallComponentIsSatisfied() {
+        Await.until("every flexwall component satisfied", Await.DEFAULT, () -> unsatisfied().isEmpty(),
+                () -> "components not satisfied: " + unsatisfied());
         long ours = scr.getComponentDescriptionDTOs().stream()
                 .filter(d -> d.bundle.symbolicName.startsWith("org.flexwall.")).count();
         assertTrue("flexwall components found: " + ours, ours >= 3);
     }
 
     @Test
-    public void consoleRefusesAdminAdminAndAcceptsTheConfiguredPassword() throws Exception {
+    public void consoleRefusesAdminAdminAndAcceptsTheConfiguredPassword() {
         assertEquals(401, status(null));
         assertEquals(401, status("admin:admin"));
         assertEquals(401, status("admin:" + PASSWORD + "x"));
@@ -141,28 +140,30 @@ public class ApplianceBundlesTest {
         return waiting;
     }
 
-    /** The HTTP status of the console's bundle page, waiting up to 10 s for the console to come up. */
-    private static int status(String credentials) throws Exception {
-        URL url = new URL("http://127.0.0.1:" + PORT + "/system/console/bundles");
-        IOException last = null;
-        for (int i = 0; i < 200; i++) {
+    /** The HTTP status of the console's bundle page, waiting up to {@link Await#DEFAULT} for the console to come up. */
+    private static int status(String credentials) {
+        IOException[] last = { null };
+        return Await.value("the console answering on port " + PORT, Await.DEFAULT, () -> {
             try {
-                HttpURLConnection c = (HttpURLConnection) url.openConnection();
-                if (credentials != null) {
-                    c.setRequestProperty("Authorization", "Basic "
-                            + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
-                }
-                int code = c.getResponseCode();
-                c.disconnect();
-                if (code != 404 && code != 503) { // not yet registered / security provider not yet there
-                    return code;
-                }
+                return answer(credentials);
             } catch (IOException e) {
-                last = e;
+                last[0] = e;
+                return null;
             }
-            Thread.sleep(50);
+        }, () -> "last failure: " + last[0]);
+    }
+
+    /** The status, or null while the console is not there yet. */
+    private static Integer answer(String credentials) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + PORT + "/system/console/bundles")
+                .openConnection();
+        if (credentials != null) {
+            c.setRequestProperty("Authorization", "Basic "
+                    + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
         }
-        throw new AssertionError("the console did not answer on port " + PORT, last);
+        int code = c.getResponseCode();
+        c.disconnect();
+        return code == 404 || code == 503 ? null : code; // not yet registered / security provider not yet there
     }
 
     /** The hash line the console expects, made independently of the administration bundle's own code. */

@@ -14,7 +14,7 @@ import java.util.Set;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.Verdict;
-import org.flexwall.packet.testing.ByteView;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.junit.jupiter.api.Test;
 

@@ -7,7 +7,7 @@ import java.util.Map;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.Verdict;
-import org.flexwall.packet.testing.ByteView;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.flexwall.testing.Configs;
 import org.flexwall.testing.RecordingLogger;

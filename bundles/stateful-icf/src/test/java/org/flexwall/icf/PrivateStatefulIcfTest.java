@@ -11,7 +11,7 @@ import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.IcfDecision;
 import org.flexwall.api.packet.PrivateIcf;
 import org.flexwall.api.packet.Verdict;
-import org.flexwall.packet.testing.ByteView;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.junit.jupiter.api.Test;
 import org.osgi.service.log.Logger;

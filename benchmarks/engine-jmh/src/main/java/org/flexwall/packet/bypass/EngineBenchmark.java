@@ -16,7 +16,7 @@ import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.icf.CoarseClock;
 import org.flexwall.icf.StatefulIcf;
-import org.flexwall.packet.testing.ByteView;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

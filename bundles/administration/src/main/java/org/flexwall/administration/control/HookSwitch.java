@@ -8,13 +8,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import org.flexwall.api.packet.PacketHook;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceListener;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -45,6 +48,8 @@ public final class HookSwitch {
     static final long WAIT_SECONDS = 30;
     /** A hook whose bundle ran already and that has no service after this long is not coming (no configuration). */
     static final long SETTLE_SECONDS = 3;
+    /** How often a hook's problem is asked again while no service event comes: the api has no event for it. */
+    static final long RECHECK_MILLIS = 200;
     private static final Object SWAPPING = new Object(); // one swap at a time, the command's or the start's
 
     /** A choice the operator can name: its hooks, and the NFQUEUE hook's mode when it runs. */
@@ -223,49 +228,70 @@ public final class HookSwitch {
         }
     }
 
-    /** Null once every hook of the choice protects (in the choice's mode); else what the last one still says. */
-    private String awaitProtecting(Choice choice, List<String> started) throws IOException {
-        long begin = System.nanoTime();
-        long end = begin + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        String waitingFor = null;
-        while (true) {
-            waitingFor = null;
-            for (String h : choice.hooks) {
-                Optional<PacketHook> hook = service(h);
-                Optional<String> problem = hook.flatMap(PacketHook::problem); // asked once: it changes meanwhile
-                if (hook.isEmpty() && !started.contains(h)
-                        && System.nanoTime() - begin > TimeUnit.SECONDS.toNanos(SETTLE_SECONDS)) {
-                    return "the " + h + " hook's bundle runs but has no active hook: its component needs its "
-                            + "configuration (org.flexwall.hook." + h + ") or failed (the log says why)";
-                } else if (hook.isEmpty()) {
-                    waitingFor = "the " + h + " hook did not register its service";
-                } else if (problem.isPresent()) {
-                    waitingFor = "the " + h + " hook does not protect: " + problem.get();
-                } else if (h.equals("pcap") && hook.get().status().startsWith("active: monitor")) {
-                    return "the pcap hook is configured as a monitor, which counts and lets everything through; set "
-                            + "mode bridge in org.flexwall.hook.pcap";
-                } else if (h.equals("nfqueue") && !hook.get().status().startsWith("active: " + choice.nfqueueMode
-                        + ",")) {
-                    waitingFor = "the nfqueue hook is not active in mode " + choice.nfqueueMode + ": "
-                            + hook.get().status();
+    /**
+     * Null once every hook of the choice protects (in the choice's mode); else what the last one still says. Wakes at
+     * once on a packet hook's service event; a hook's {@link PacketHook#problem()} clears without one (its worker opens
+     * the queue or the interfaces), so without events it is asked again every {@value #RECHECK_MILLIS} ms.
+     */
+    private String awaitProtecting(Choice choice, List<String> started) {
+        Semaphore events = new Semaphore(0);
+        ServiceListener listener = e -> events.release();
+        try {
+            context.addServiceListener(listener, "(" + Constants.OBJECTCLASS + "=" + PacketHook.class.getName() + ")");
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        try {
+            long begin = System.nanoTime();
+            long end = begin + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (true) {
+                NotYet waitingFor = notProtecting(choice, started, System.nanoTime() - begin);
+                if (waitingFor == null || waitingFor.hopeless()) {
+                    return waitingFor == null ? null : waitingFor.why();
                 }
-                if (waitingFor != null) {
-                    break;
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return waitingFor.why() + " within " + WAIT_SECONDS + " s";
+                }
+                try {
+                    events.tryAcquire(Math.min(left, TimeUnit.MILLISECONDS.toNanos(RECHECK_MILLIS)),
+                            TimeUnit.NANOSECONDS);
+                    events.drainPermits();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "interrupted while waiting: " + waitingFor.why();
                 }
             }
-            if (waitingFor == null) {
-                return null;
-            }
-            if (System.nanoTime() - end > 0) {
-                return waitingFor + " within " + WAIT_SECONDS + " s";
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "interrupted while waiting: " + waitingFor;
+        } finally {
+            context.removeServiceListener(listener);
+        }
+    }
+
+    /** Why a hook of the choice does not protect yet, and whether waiting cannot change it. */
+    private record NotYet(String why, boolean hopeless) {
+    }
+
+    /** Null when every hook of the choice protects; else why the first one that does not, does not. */
+    private NotYet notProtecting(Choice choice, List<String> started, long waitedNanos) {
+        for (String h : choice.hooks) {
+            Optional<PacketHook> hook = service(h);
+            Optional<String> problem = hook.flatMap(PacketHook::problem); // asked once: it changes meanwhile
+            if (hook.isEmpty() && !started.contains(h) && waitedNanos > TimeUnit.SECONDS.toNanos(SETTLE_SECONDS)) {
+                return new NotYet("the " + h + " hook's bundle runs but has no active hook: its component needs its "
+                        + "configuration (org.flexwall.hook." + h + ") or failed (the log says why)", true);
+            } else if (hook.isEmpty()) {
+                return new NotYet("the " + h + " hook did not register its service", false);
+            } else if (problem.isPresent()) {
+                return new NotYet("the " + h + " hook does not protect: " + problem.get(), false);
+            } else if (h.equals("pcap") && hook.get().status().startsWith("active: monitor")) {
+                return new NotYet("the pcap hook is configured as a monitor, which counts and lets everything "
+                        + "through; set mode bridge in org.flexwall.hook.pcap", true);
+            } else if (h.equals("nfqueue") && !hook.get().status().startsWith("active: " + choice.nfqueueMode + ",")) {
+                return new NotYet("the nfqueue hook is not active in mode " + choice.nfqueueMode + ": "
+                        + hook.get().status(), false);
             }
         }
+        return null;
     }
 
     /** The swap failed: the bundles it started stop again, the NFQUEUE hook gets its mode back. */

@@ -10,30 +10,14 @@ import jakarta.json.JsonWriter;
 import jakarta.json.spi.JsonProvider;
 import jakarta.json.stream.JsonParsingException;
 
-/**
- * One JSON provider for the control channel, found once. Inside OSGi the provider (Parsson) sits on the launcher's
- * class path next to the API, so it is looked up with the API's own class loader as context.
- */
-public final class JsonSupport {
-    private static volatile JsonProvider provider;
+import org.flexwall.json.JsonProviders;
 
+/** JSON for the control channel: the one provider (see {@link JsonProviders}), parsing with a depth limit, lines. */
+public final class JsonSupport {
     private JsonSupport() {}
 
     public static JsonProvider json() {
-        JsonProvider p = provider;
-        if (p == null) {
-            Thread t = Thread.currentThread();
-            ClassLoader previous = t.getContextClassLoader();
-            try {
-                ClassLoader api = JsonProvider.class.getClassLoader();
-                t.setContextClassLoader(api != null ? api : ClassLoader.getSystemClassLoader());
-                p = JsonProvider.provider();
-            } finally {
-                t.setContextClassLoader(previous);
-            }
-            provider = p;
-        }
-        return p;
+        return JsonProviders.provider();
     }
 
     /** Deeper nesting is refused before parsing: the reader builds nested values recursively. */

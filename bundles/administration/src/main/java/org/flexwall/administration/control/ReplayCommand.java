@@ -1,7 +1,6 @@
 package org.flexwall.administration.control;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -91,21 +90,21 @@ public final class ReplayCommand {
         long withDrops = flows.getValuesAs(JsonObject.class).stream().filter(f -> n(f, "dropped") > 0).count();
         out.append(String.format(Locale.ROOT, "  %d flows; of those listed, %d have drops (listed first)%n%n",
                 n(a, "flows"), withDrops));
-        List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] { "VERDICT", "DIR", "PROTO", "SOURCE", "DESTINATION", "PACKETS", "BYTES", "REASON" });
+        Render.Table table = new Render.Table("VERDICT", "DIR", "PROTO", "SOURCE", "DESTINATION", "PACKETS", "BYTES",
+                "REASON");
         for (JsonObject f : flows.getValuesAs(JsonObject.class)) {
             boolean mixed = n(f, "passed") > 0 && n(f, "dropped") > 0;
             String reason = f.getString("reason") + (mixed ? " (" + (f.getString("verdict").equals("pass")
                     ? n(f, "dropped") + " dropped: " + f.getString("dropReason")
                     : n(f, "passed") + " passed: " + f.getString("passReason")) + ")" : "");
             boolean icmp = f.getString("protocol").startsWith("icmp");
-            rows.add(new String[] { f.getString("verdict"), f.getString("direction").equals("inbound") ? "in" : "out",
+            table.row(f.getString("verdict"), f.getString("direction").equals("inbound") ? "in" : "out",
                     f.getString("protocol") + (icmp ? " " + f.getInt("sourcePort") : ""), // ICMP: its type
                     endpoint(f, "source", icmp ? -1 : f.getInt("sourcePort")),
                     endpoint(f, "destination", icmp ? -1 : f.getInt("destinationPort")),
-                    Long.toString(n(f, "packets")), Long.toString(n(f, "bytes")), reason });
+                    Long.toString(n(f, "packets")), Long.toString(n(f, "bytes")), reason);
         }
-        out.append(table(rows));
+        out.append(table);
         long more = n(a, "flowsNotShown");
         if (more > 0) {
             out.append("\n  and ").append(more).append(" more flows (--flows N lists more)");
@@ -131,23 +130,5 @@ public final class ReplayCommand {
         String address = f.getString(side);
         String host = address.contains(":") ? "[" + address + "]" : address;
         return port < 0 ? address : host + ":" + port;
-    }
-
-    private static String table(List<String[]> rows) {
-        int[] width = new int[rows.get(0).length];
-        for (String[] r : rows) {
-            for (int i = 0; i < r.length; i++) {
-                width[i] = Math.max(width[i], r[i].length());
-            }
-        }
-        StringBuilder out = new StringBuilder();
-        for (String[] r : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < r.length; i++) {
-                line.append(i == r.length - 1 ? r[i] : String.format("%-" + (width[i] + 2) + "s", r[i]));
-            }
-            out.append(line.toString().stripTrailing()).append('\n');
-        }
-        return out.toString().stripTrailing();
     }
 }

@@ -11,6 +11,7 @@ import org.flexwall.api.audit.PortChange;
 import org.flexwall.api.audit.TrustChange;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.json.JsonProviders;
 
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
@@ -19,12 +20,9 @@ import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
-import jakarta.json.spi.JsonProvider;
 
 /** One audit entry as one line of JSON, and back. The field "type" says which kind of entry a line holds. */
 final class AuditJson {
-    private static volatile JsonProvider provider;
-
     private AuditJson() {}
 
     static String line(AuditEntry entry) {
@@ -32,7 +30,7 @@ final class AuditJson {
     }
 
     static JsonObject object(AuditEntry entry) {
-        JsonObjectBuilder b = json().createObjectBuilder().add("time", entry.time().toString());
+        JsonObjectBuilder b = JsonProviders.provider().createObjectBuilder().add("time", entry.time().toString());
         if (entry instanceof TrustChange t) {
             b.add("type", "trust").add("actor", t.actor()).add("action", lower(t.action()));
             text(b, "program", t.program());
@@ -54,7 +52,7 @@ final class AuditJson {
 
     /** The entry a line holds, or empty when the line is not a whole entry (torn by a crash, or damaged). */
     static Optional<AuditEntry> parse(String line) {
-        try (JsonReader r = json().createReader(new StringReader(line))) {
+        try (JsonReader r = JsonProviders.provider().createReader(new StringReader(line))) {
             JsonObject o = r.readObject();
             Instant time = Instant.parse(o.getString("time"));
             return Optional.of(switch (o.getString("type")) {
@@ -75,7 +73,7 @@ final class AuditJson {
     }
 
     private static void text(JsonObjectBuilder b, String key, String value) {
-        b.add(key, value == null ? JsonValue.NULL : json().createValue(value));
+        b.add(key, value == null ? JsonValue.NULL : JsonProviders.provider().createValue(value));
     }
 
     private static String text(JsonObject o, String key) {
@@ -93,23 +91,5 @@ final class AuditJson {
 
     private static String upper(String s) {
         return s.toUpperCase(Locale.ROOT);
-    }
-
-    /** Inside OSGi the provider (Parsson) sits on the launcher's class path next to the API. */
-    static JsonProvider json() {
-        JsonProvider p = provider;
-        if (p == null) {
-            Thread t = Thread.currentThread();
-            ClassLoader previous = t.getContextClassLoader();
-            try {
-                ClassLoader api = JsonProvider.class.getClassLoader();
-                t.setContextClassLoader(api != null ? api : ClassLoader.getSystemClassLoader());
-                p = JsonProvider.provider();
-            } finally {
-                t.setContextClassLoader(previous);
-            }
-            provider = p;
-        }
-        return p;
     }
 }

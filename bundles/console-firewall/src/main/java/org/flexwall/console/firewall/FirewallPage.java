@@ -28,6 +28,7 @@ import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.ProgramRegistryListener;
 import org.flexwall.api.program.RegistryException;
 import org.flexwall.api.program.TrustedProgram;
+import org.flexwall.json.JsonProviders;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -99,7 +100,7 @@ public class FirewallPage extends HttpServlet {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final transient List<ProgramRegistryListener> registryListeners = new CopyOnWriteArrayList<>();
 
-    private final transient JsonProvider json = Json.provider();
+    private final transient JsonProvider json = JsonProviders.provider();
     private final transient ActionToken token = new ActionToken();
     private final transient DropTally drops = new DropTally(8192);
     private final transient PacketPath path = new PacketPath();

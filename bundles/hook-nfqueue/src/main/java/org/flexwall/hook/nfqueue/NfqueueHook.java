@@ -15,6 +15,7 @@ import org.flexwall.api.packet.DroppedPacket;
 import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketHook;
+import org.flexwall.hook.support.KernelFlows;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -262,12 +263,7 @@ public class NfqueueHook implements PacketHook, PacketCounters {
             log.warn("NFQUEUE {}: no stateful ICF bound to take over the kernel's established flows", settings.queueNum());
             return;
         }
-        try {
-            t.adoptKernelConnections();
-        } catch (IOException | RuntimeException e) {
-            log.warn("NFQUEUE {}: the kernel's established flows could not be taken over ({}); replies to flows the "
-                    + "stateful ICF does not know are dropped", settings.queueNum(), e.getMessage());
-        }
+        KernelFlows.adopt(t, log, "NFQUEUE " + settings.queueNum());
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,

@@ -7,6 +7,7 @@ import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.parse.Ip;
 
 /** What the receive thread asks about each queued packet. Called on that thread only; must not keep the view. */
@@ -19,7 +20,7 @@ interface Policy {
     int DROP_UNBOUND = 3;
 
     /** One of the constants above. */
-    int decide(BufferView packet);
+    int decide(ByteView packet);
 
     /**
      * Mode {@code firstPacket}: the kernel queues only the first packet of a new inbound flow that it could not accept

@@ -6,6 +6,8 @@ import java.util.function.BiConsumer;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.Marks;
+import org.flexwall.hook.support.RateLimitedLog;
+import org.flexwall.packet.parse.ByteView;
 
 import com.sun.jna.LastErrorException;
 
@@ -20,7 +22,7 @@ final class QueueConsumer {
     private final Policy policy;
     private final DropRing drops;
     private final ByteBuffer buffer;
-    private final BufferView view;
+    private final ByteView view = new ByteView();
     private final PacketMessage message = new PacketMessage();
     private final VerdictBatcher verdicts;
     private final RateLimitedLog overflowLog;
@@ -52,7 +54,6 @@ final class QueueConsumer {
         this.policy = policy;
         this.drops = drops;
         this.buffer = socket.receiveBuffer();
-        this.view = new BufferView(buffer);
         this.verdicts = new VerdictBatcher(socket.sendBuffer(), socket.queueNum, (b, length) -> sendVerdicts(length));
         this.overflowLog = new RateLimitedLog(warn, 10_000);
         this.deciderLog = new RateLimitedLog(warn, 10_000);
@@ -154,7 +155,7 @@ final class QueueConsumer {
         received++;
         int decision = Policy.DROP_MALFORMED;
         if (message.payloadOffset >= 0) {
-            view.set(message.payloadOffset, message.payloadLength, direction(message.hook));
+            view.set(buffer, message.payloadOffset, message.payloadLength, direction(message.hook));
             try {
                 decision = policy.decide(view);
             } catch (RuntimeException e) {
@@ -163,7 +164,7 @@ final class QueueConsumer {
                 deciderLog.log("NFQUEUE " + socket.queueNum + ": the decision failed, packet dropped", e);
             }
         } else {
-            view.set(0, 0, direction(message.hook));
+            view.set(buffer, 0, 0, direction(message.hook));
         }
         if (decision == Policy.ACCEPT) {
             accepted++;

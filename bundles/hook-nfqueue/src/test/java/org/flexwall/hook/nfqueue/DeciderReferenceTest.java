@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 
@@ -17,6 +16,7 @@ import javax.xml.parsers.DocumentBuilderFactory;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Filter;
@@ -80,7 +80,7 @@ class DeciderReferenceTest {
         NfqueueHook hook = new NfqueueHook(RecordingLogger.into(new java.util.ArrayList<>()), new Commands(List.of()),
                 Thread::new);
         Policy policy = Policy.userspace(hook::boundDecider);
-        BufferView packet = view(Packets.ipv4(6, 8080, 0x02));
+        ByteView packet = view(Packets.ipv4(6, 8080, 0x02));
         assertEquals(Policy.DROP_UNBOUND, policy.decide(packet), "nothing bound: fail closed");
 
         PacketDecider first = p -> Verdict.ACCEPT;
@@ -101,7 +101,7 @@ class DeciderReferenceTest {
         assertEquals(Policy.DROP_UNBOUND, Policy.firstPacket(() -> null).decide(view(Packets.ipv4(6, 8080, 0x02))));
     }
 
-    private static BufferView view(byte[] packet) {
-        return new BufferView(ByteBuffer.wrap(packet)).set(0, packet.length, Direction.INBOUND);
+    private static ByteView view(byte[] packet) {
+        return ByteView.of(packet, Direction.INBOUND);
     }
 }

@@ -9,6 +9,7 @@ import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.parse.Ip;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
@@ -36,7 +37,8 @@ final class Leg implements Runnable {
     final String name;
     private final PcapHandle from;
     private final PcapHandle to;
-    private final FrameView view;
+    private final Direction direction;
+    private final ByteView view = new ByteView();
     private final Supplier<PacketDecider> decider;
     private final Supplier<BypassTable> firstPackets;
     private final TokenBucket firstPacketRate;
@@ -61,7 +63,7 @@ final class Leg implements Runnable {
         this.name = name;
         this.from = from;
         this.to = to;
-        this.view = new FrameView(direction);
+        this.direction = direction;
         this.decider = decider;
         this.firstPackets = firstPackets;
         this.firstPacketRate = firstPacketRate;
@@ -127,7 +129,7 @@ final class Leg implements Runnable {
         if (verdict < DROPPED_BY_ENGINE) {
             forward(frame);
         } else {
-            drops.record(frame, view.direction());
+            drops.record(frame, direction);
         }
     }
 
@@ -148,12 +150,13 @@ final class Leg implements Runnable {
         if (d == null) {
             return DROPPED_UNBOUND;
         }
-        view.set(frame, Frames.networkOffset(frame, frame.length), frame.length);
+        int ip = Frames.networkOffset(frame, frame.length);
+        view.set(frame, ip, frame.length - ip, frame.length, direction);
         try {
             if (d.decide(view) == Verdict.ACCEPT) {
                 return PASSED;
             }
-            if (firstPackets != null && view.direction() == Direction.INBOUND && admitFirstPacket()) {
+            if (firstPackets != null && direction == Direction.INBOUND && admitFirstPacket()) {
                 return FIRST_PACKET_ADMITTED;
             }
         } catch (RuntimeException e) {

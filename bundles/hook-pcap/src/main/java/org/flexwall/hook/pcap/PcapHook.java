@@ -2,12 +2,12 @@ package org.flexwall.hook.pcap;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +19,8 @@ import org.flexwall.api.packet.DroppedPacket;
 import org.flexwall.api.packet.PacketCounters;
 import org.flexwall.api.packet.PacketDecider;
 import org.flexwall.api.packet.PacketHook;
+import org.flexwall.hook.support.KernelFlows;
+import org.flexwall.hook.support.RateLimitedLog;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -57,8 +59,8 @@ public class PcapHook implements PacketHook, PacketCounters {
     static final String PID = "org.flexwall.hook.pcap";
     private static final long RETRY_SECONDS = 5;
     private static final int READ_TIMEOUT_MILLIS = 100;
-    /** First packets of new inbound flows packet bypass is asked about, as the NFQUEUE hook's default rate limit. */
-    private static final int FIRST_PACKETS_PER_SECOND = 2000, FIRST_PACKET_BURST = 200;
+    /** Burst above rateLimit of first packets packet bypass is asked about, as the NFQUEUE hook's default burst. */
+    private static final int FIRST_PACKET_BURST = 200;
 
     @ObjectClassDefinition(name = "flexwall libpcap hook",
             description = "The engine on frames captured with libpcap: an inline bridge between two interfaces, "
@@ -91,11 +93,17 @@ public class PcapHook implements PacketHook, PacketCounters {
         @AttributeDefinition(name = "Recent drops kept", min = "1", max = "100000",
                 description = "Recent drops kept for the console")
         int recentDrops() default 256;
+
+        @AttributeDefinition(name = "First packets per second", min = "1", max = "10000",
+                description = "bridge mode: first packets of new inbound flows the engine dropped that packet "
+                + "bypass is asked about per second at most (1-10000), as the NFQUEUE hook's rateLimit; the excess "
+                + "stays dropped")
+        int rateLimit() default 2000;
     }
 
     /** The validated configuration. */
     record Settings(boolean monitor, String outside, String inside, String namespace, int bufferSize,
-            int recentDrops) {
+            int recentDrops, int rateLimit) {
         static Settings of(Config c) {
             String mode = c.mode().trim().toLowerCase(Locale.ROOT);
             check(mode.equals("bridge") || mode.equals("monitor"),
@@ -108,8 +116,9 @@ public class PcapHook implements PacketHook, PacketCounters {
             check(c.bufferSize() >= 65536, "bufferSize must be at least 65536 bytes, not " + c.bufferSize());
             check(c.recentDrops() >= 1 && c.recentDrops() <= 100_000,
                     "recentDrops must be 1-100000, not " + c.recentDrops());
+            check(c.rateLimit() >= 1 && c.rateLimit() <= 10_000, "rateLimit must be 1-10000, not " + c.rateLimit());
             return new Settings(monitor, outside, monitor ? "" : inside, c.namespace().trim(), c.bufferSize(),
-                    c.recentDrops());
+                    c.recentDrops(), c.rateLimit());
         }
 
         private static void check(boolean ok, String message) {
@@ -138,7 +147,7 @@ public class PcapHook implements PacketHook, PacketCounters {
     private KernelForwarding kernel;
     private ScheduledExecutorService worker;
     private String lastLogged;
-    private final Map<String, Long> lastReported = new HashMap<>();
+    private final Map<String, RateLimitedLog> problemLogs = new ConcurrentHashMap<>();
 
     public PcapHook() {}
 
@@ -260,7 +269,7 @@ public class PcapHook implements PacketHook, PacketCounters {
     /** A leg; the bridge's inbound one asks packet bypass about first packets, the monitor changes nothing. */
     private Leg leg(String name, PcapHandle from, PcapHandle to, Direction direction) {
         return new Leg(name, from, to, direction, () -> decider, to == null ? null : () -> bypassTable,
-                new TokenBucket(FIRST_PACKETS_PER_SECOND, FIRST_PACKET_BURST), drops, this::reportRateLimited);
+                new TokenBucket(settings.rateLimit(), FIRST_PACKET_BURST), drops, this::reportRateLimited);
     }
 
     /** A live handle on {@code device} that captures only the frames of {@code direction}. */
@@ -310,17 +319,11 @@ public class PcapHook implements PacketHook, PacketCounters {
         return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
-    /** Logs trouble on the packet path at most once a minute per kind. */
+    /** Logs trouble on the packet path at most once a minute per kind. Leg threads. */
     private void reportRateLimited(String kind, String message) {
-        long now = System.nanoTime();
-        synchronized (lastReported) {
-            Long last = lastReported.get(kind);
-            if (last != null && now - last < TimeUnit.MINUTES.toNanos(1)) {
-                return;
-            }
-            lastReported.put(kind, now);
-        }
-        log.warn("pcap {}: {} (logged at most once a minute)", settings.where(), message);
+        problemLogs.computeIfAbsent(kind, k -> new RateLimitedLog((m, t) -> log.warn(
+                "pcap {}: {} (logged at most once a minute)", settings.where(), m), TimeUnit.MINUTES.toMillis(1)))
+                .log(message, null);
     }
 
     /**
@@ -332,12 +335,7 @@ public class PcapHook implements PacketHook, PacketCounters {
         if (t == null || settings.monitor()) {
             return;
         }
-        try {
-            t.adoptKernelConnections();
-        } catch (IOException | RuntimeException e) {
-            log.warn("pcap {}: the kernel's established flows could not be taken over ({}); replies to flows the "
-                    + "stateful ICF does not know are dropped", settings.where(), e.getMessage());
-        }
+        KernelFlows.adopt(t, log, "pcap " + settings.where());
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,

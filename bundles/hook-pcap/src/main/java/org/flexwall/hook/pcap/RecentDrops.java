@@ -9,6 +9,7 @@ import java.util.List;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.DroppedPacket;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.parse.Ip;
 
 /**
@@ -55,7 +56,8 @@ final class RecentDrops {
     }
 
     private static DroppedPacket describe(byte[] frame, long time, Direction direction) {
-        FrameView v = new FrameView(direction).set(frame, Frames.networkOffset(frame, frame.length), frame.length);
+        int ip = Frames.networkOffset(frame, frame.length);
+        ByteView v = new ByteView().set(frame, ip, frame.length - ip, frame.length, direction);
         int destination = Ip.destination(v, false);
         int version = v.length() > 0 ? v.byteAt(0) >>> 4 : 0;
         String source = "?", target = "?";
@@ -71,7 +73,7 @@ final class RecentDrops {
                 destination == Ip.NO_DESTINATION ? 0 : Ip.portOf(destination));
     }
 
-    private static String address(byte[] frame, FrameView v, int at, int length) {
+    private static String address(byte[] frame, ByteView v, int at, int length) {
         int from = frame.length - v.length() + at;
         try {
             return InetAddress.getByAddress(Arrays.copyOfRange(frame, from, from + length)).getHostAddress();

@@ -24,7 +24,7 @@ import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PortKey;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.icf.StatefulIcf;
-import org.flexwall.packet.testing.ByteView;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.junit.jupiter.api.Test;
 

@@ -15,7 +15,7 @@ import org.flexwall.api.packet.Verdict;
 import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.Protocol;
 import org.flexwall.icf.StatefulIcf;
-import org.flexwall.packet.testing.ByteView;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

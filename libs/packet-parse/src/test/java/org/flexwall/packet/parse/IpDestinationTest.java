@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 import org.flexwall.api.packet.Direction;
-import org.flexwall.packet.testing.ByteView;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.junit.jupiter.api.Test;
 

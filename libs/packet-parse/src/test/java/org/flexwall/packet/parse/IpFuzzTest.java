@@ -8,7 +8,6 @@ import java.util.HexFormat;
 import java.util.List;
 
 import org.flexwall.api.packet.Direction;
-import org.flexwall.packet.testing.ByteView;
 import org.flexwall.packet.testing.PacketFuzzer;
 import org.junit.jupiter.api.Test;
 

@@ -15,7 +15,7 @@ import org.flexwall.api.port.AddressFamily;
 import org.flexwall.api.port.PortKey;
 import org.flexwall.api.replay.ReplayException;
 import org.flexwall.api.replay.ReplayReport;
-import org.flexwall.hook.pcap.FrameView;
+import org.flexwall.packet.parse.ByteView;
 import org.flexwall.packet.parse.Ip;
 
 /**
@@ -74,7 +74,7 @@ final class Replayer {
             }
             ReplayEngine engine = new ReplayEngine(ports, bypasses, icfs);
             Flows flows = new Flows(trackedFlows);
-            FrameView view = new FrameView(Direction.INBOUND);
+            ByteView view = new ByteView();
             long packets = 0, bytes = 0, passed = 0, dropped = 0, notIp = 0, transit = 0, betweenLocal = 0, clock = 0;
             while (reader.next()) {
                 packets++;
