@@ -67,7 +67,7 @@ public final class ByteView implements PacketView {
 
     @Override
     public int byteAt(int index) {
-        if (index >= 0 && index < readable) { // one test on the path the engine takes for every byte it reads
+        if (index >= 0 && index < readable) { // first: the way the engine takes for every byte it reads
             return (array != null ? array[offset + index] : buffer.get(offset + index)) & 0xff;
         }
         if (index < 0 || index >= length) {
