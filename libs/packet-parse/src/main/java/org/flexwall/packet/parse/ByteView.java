@@ -13,11 +13,11 @@ import org.flexwall.api.packet.PacketView;
  * decides on headers, which the capture kept.
  */
 public final class ByteView implements PacketView {
-    private ByteBuffer bytes = ByteBuffer.allocate(0);
-    private byte[] wrapped; // the array bytes wraps, so a view set on the same array again allocates nothing
+    private byte[] array = new byte[0]; // the packet's bytes: this array, or when it is null the buffer
+    private ByteBuffer buffer;
     private int offset;
     private int length;
-    private int capturedEnd;
+    private int readable; // bytes from offset the capture kept, at most length
     private Direction direction = Direction.INBOUND;
 
     /** A view of a whole packet. */
@@ -35,24 +35,22 @@ public final class ByteView implements PacketView {
      * those before {@code capturedEnd} (for a whole packet: {@code offset + length}).
      */
     public ByteView set(byte[] frame, int offset, int length, int capturedEnd, Direction direction) {
-        if (frame != wrapped) {
-            wrapped = frame;
-            bytes = ByteBuffer.wrap(frame);
-        }
+        array = frame;
+        buffer = null;
         return point(offset, length, capturedEnd, direction);
     }
 
     /** The whole packet of {@code length} bytes from {@code offset} of {@code buffer}, e.g. a native receive buffer. */
     public ByteView set(ByteBuffer buffer, int offset, int length, Direction direction) {
-        bytes = buffer;
-        wrapped = null;
+        this.buffer = buffer;
+        array = null;
         return point(offset, length, offset + length, direction);
     }
 
     private ByteView point(int offset, int length, int capturedEnd, Direction direction) {
         this.offset = offset;
         this.length = Math.max(0, length);
-        this.capturedEnd = capturedEnd;
+        this.readable = Math.max(0, Math.min(this.length, capturedEnd - offset));
         this.direction = direction;
         return this;
     }
@@ -69,10 +67,12 @@ public final class ByteView implements PacketView {
 
     @Override
     public int byteAt(int index) {
+        if (index >= 0 && index < readable) { // first: the way the engine takes for every byte it reads
+            return (array != null ? array[offset + index] : buffer.get(offset + index)) & 0xff;
+        }
         if (index < 0 || index >= length) {
             throw new IndexOutOfBoundsException("read at " + index + " of a " + length + "-byte packet");
         }
-        int at = offset + index;
-        return at < capturedEnd ? bytes.get(at) & 0xff : 0; // not captured (snapshot length)
+        return 0; // not captured (snapshot length)
     }
 }
