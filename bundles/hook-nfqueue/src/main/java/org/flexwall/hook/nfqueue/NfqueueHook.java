@@ -216,15 +216,20 @@ public class NfqueueHook implements PacketHook, PacketCounters {
         Supplier<PacketDecider> packetDecider = this::boundDecider;
         Policy policy = settings.mode() == Mode.FIRST_PACKET ? Policy.firstPacket(table)
                 : Policy.userspace(packetDecider);
-        QueueConsumer c = new QueueConsumer(socket, policy, drops, (message, e) -> {
-            if (e == null) {
-                log.warn(message);
-            } else {
-                log.warn(message, e);
-            }
-        });
-        c.start();
-        return c;
+        try {
+            QueueConsumer c = new QueueConsumer(socket, policy, drops, (message, e) -> {
+                if (e == null) {
+                    log.warn(message);
+                } else {
+                    log.warn(message, e);
+                }
+            });
+            c.start();
+            return c;
+        } catch (RuntimeException | Error e) {
+            socket.close(); // else the queue stays bound to a socket nobody reads: the next start finds it taken
+            throw e;
+        }
     }
 
     /**

@@ -81,7 +81,7 @@ final class QueueSocket implements AutoCloseable {
         try {
             s.configure(copyRange, maxLen, rcvbuf);
             return s;
-        } catch (QueueException | RuntimeException e) {
+        } catch (QueueException | RuntimeException | Error e) {
             s.closeFd();
             throw e;
         }
