@@ -3,15 +3,18 @@
 #   event-driven  — the image as shipped (kernel tracepoints wake the sock_diag monitor)
 #   polling       — the same image without the port-monitor-tracefs bundle (sock_diag polling only)
 # A trusted C program opens and closes a TCP listener CYCLES times; EventLatency measures listen() -> port-store
-# entry (the entry's own timestamp) and listen()/close() -> the port in/out of the kernel set (nft monitor), without
-# polling the appliance. With a BASELINE image (another build's appliance-image/target/flexwall), baseline and this
+# entry (the entry's own timestamp), listen()/close() -> the port in/out of the kernel set as nft monitor shows it, and
+# the goal's own measure in kernel clocks (a tracefs instance of its own: the socket entering/leaving TCP_LISTEN -> the
+# commit that adds/deletes the element), without polling the appliance. With a BASELINE image (another build's appliance-image/target/flexwall), baseline and this
 # build alternate round by round, CYCLES/ROUNDS cycles each time, and the samples are pooled per image and monitor.
 # Run as root after `mvn install`. Usage: benchmarks/port-event-latency.sh [CYCLES [ROUNDS [BASELINE]]]
 # PROC=own (default) runs the appliance and the program in a PID namespace of their own, PROC=shared sees every process
 # of the machine. NICE=N runs the appliance at that nice value. MONITORS="event-driven polling" selects monitors.
 # FLEXWALL_JAVA_OPTS reaches the appliance's JVM. FLOOD=N measures each appliance twice: idle, then while N clients
 # (each from its own loopback address) send wrong console passwords as fast as they are answered (LoginFlood.java). LOGS=DIR keeps the appliance logs and the samples (columns: store
-# open, kernel open, kernel close in ns; listen() CLOCK_MONOTONIC).
+# open, kernel open, kernel close in ns; listen() CLOCK_MONOTONIC;
+# kernel-clock open and close in ns, -1 when not traced). WARMUP=N runs N more cycles at the start of each round,
+# not recorded: the first port changes after the JVM started run code not compiled yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cycles="${1:-1000}"; rounds="${2:-1}"; baseline="${3:-}"; proc="${PROC:-own}"
@@ -49,12 +52,12 @@ run() { # label image monitor cycles
   sleep 2   # let every component come up
   FLEXWALL_DATA="$data" "$img/bin/flexwall" trust "$work/listen_cycles" bench >/dev/null
   java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
-    "$work/$label.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$n"
+    "$work/$label.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$((n + ${WARMUP:-0}))"
   if [ -n "${FLOOD:-}" ]; then # the same appliance again, under a login flood at full strength
     ip netns exec "$ns" java benchmarks/port-event-latency/LoginFlood.java 8080 "$FLOOD" > "$work/$label.flood" 2>&1 &
     flood=$!; sleep 5
     java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
-      "$work/$label-flood.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$n"
+      "$work/$label-flood.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$((n + ${WARMUP:-0}))"
     kill "$flood"; wait "$flood" 2>/dev/null || true; flood=""; cat "$work/$label.flood"
   fi
   kill "$inner"; wait "$pid" 2>/dev/null || true; pid=""   # SIGTERM to the JVM: it removes its tracefs instance

@@ -88,7 +88,8 @@ public class EventLatency {
         OutputStream in = p.getOutputStream();
         StringBuilder lines = new StringBuilder();
         try {
-            for (int i = 0; i < cycles; i++) {
+            int warmUp = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "0"));
+            for (int i = -warmUp; i < cycles; i++) { // cycles before 0 are run, not recorded
                 long[] listened = stamps(out.readLine(), "listening");
                 long kernelOpen = await(kernel, true, port) - listened[0];
                 long storeOpen = since(control, port) - listened[1];
@@ -102,6 +103,9 @@ public class EventLatency {
                 lines.append(storeOpen).append(' ').append(kernelOpen).append(' ').append(kernelClose).append(' ')
                         .append(listened[0]).append(' ').append(tracedOpen).append(' ').append(tracedClose)
                         .append('\n');
+                if (i < 0) {
+                    lines.setLength(0);
+                }
                 awaitAsleep(monitor.pid());
                 in.write('\n');
                 in.flush();

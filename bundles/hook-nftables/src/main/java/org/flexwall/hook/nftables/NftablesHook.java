@@ -162,7 +162,7 @@ public class NftablesHook implements PacketHook, BypassTableListener {
     private Settings settings;
     private Nft nft;
     private Path bootBaseline; // DATA/baseline.nft, null without a data directory (tests)
-    private ScheduledExecutorService worker;
+    ScheduledExecutorService worker; // package-private: tests keep it busy
     private volatile boolean active;
     private volatile int permittedPorts = -1;           // distinct (protocol, port) in the sets, -1 unknown
     private volatile String problem = "not started";

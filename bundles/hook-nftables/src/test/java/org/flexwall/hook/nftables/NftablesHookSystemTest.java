@@ -269,10 +269,22 @@ class NftablesHookSystemTest extends LabTest {
     @Test
     void aPortChangeIsInTheKernelWhenTheCallThatBroughtItReturns() throws Exception {
         activate("antiLockout", false);
-        PermittedPort p = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
-        assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4), "sent on the caller's thread");
-        store.revoke(p);
-        assertEquals(List.of(), elements(Ruleset.SET4));
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        hook.worker.execute(() -> { // the worker is busy throughout: only the caller's thread can send the changes
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            PermittedPort p = store.permit(Protocol.TCP, AddressFamily.IPV4, TCP_PERMITTED);
+            assertEquals(List.of("tcp . " + TCP_PERMITTED), elements(Ruleset.SET4), "sent on the caller's thread");
+            store.revoke(p);
+            assertEquals(List.of(), elements(Ruleset.SET4));
+        } finally {
+            release.countDown();
+        }
     }
 
     @Test

@@ -30,7 +30,8 @@ import org.flexwall.api.port.PortStoreListener;
  * called by one thread at a time, in order; a thread that finds a listener busy leaves the change in its queue for
  * the thread calling it, which looks again before it lets go. A listener that hangs therefore holds up only itself
  * (and the thread inside it): the store's own thread, which wakes every {@value #BACKSTOP_MILLIS} ms, delivers to the
- * others what is left in their queues, and it alone fetches a listener the first time (see {@link Subscription}).
+ * others a change that has waited in their queue since its last look, and it alone fetches a listener the first time
+ * (see {@link Subscription}).
  * A listener that throws is logged and hears the next change as usual.
  *
  * <p>{@link #publish}, {@link #add} must be called under the lock that orders the store's changes.
@@ -51,6 +52,7 @@ final class Notifier {
         volatile PortStoreListener listener; // set by the store's thread, under calling
         volatile boolean active = true;
         volatile boolean fetched;            // the store's thread looked the listener up
+        Runnable stalled;                    // the store's thread only: the change first in the queue at its last look
 
         Subscription(Supplier<PortStoreListener> lookup) {
             this.lookup = lookup;
@@ -234,7 +236,15 @@ final class Notifier {
                         failed.accept("port store notification failed", e);
                     }
                 }
-                subscriptions().forEach(s -> drain(s, true));
+                for (Subscription s : subscriptions()) {
+                    // a listener not fetched yet, or a change still first in its queue since the last look: nobody
+                    // else is going to deliver it (the thread that would is stuck in another listener)
+                    Runnable first = s.pending.peek();
+                    if (!s.fetched || first != null && first == s.stalled) {
+                        drain(s, true);
+                    }
+                    s.stalled = s.pending.peek();
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

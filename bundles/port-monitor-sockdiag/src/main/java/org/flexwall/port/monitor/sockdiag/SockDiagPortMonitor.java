@@ -199,6 +199,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
                 } finally {
                     polling.unlock();
                 }
+                pollAsked(false); // a hint that came meanwhile found the lock held and left its poll to us
             });
         }
     }

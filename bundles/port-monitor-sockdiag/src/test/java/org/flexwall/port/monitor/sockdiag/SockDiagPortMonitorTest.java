@@ -97,7 +97,9 @@ class SockDiagPortMonitorTest {
                 }
             });
             monitor.portActivity(Protocol.TCP, l.port);
-            assertEquals(List.of(Thread.currentThread().getName()), threads, "heard on the hint's thread");
+            // the first time (a listener bound late also hears every known socket again, on the poller)
+            assertEquals(Thread.currentThread().getName(), threads.isEmpty() ? "nobody" : threads.get(0),
+                    "heard on the hint's thread before portActivity returned");
         }
     }
 
