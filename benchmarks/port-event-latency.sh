@@ -5,7 +5,9 @@
 # A trusted C program opens and closes a TCP listener CYCLES times; EventLatency measures listen() -> port-store
 # entry (the entry's own timestamp), listen()/close() -> the port in/out of the kernel set as nft monitor shows it, and
 # the goal's own measure in kernel clocks (a tracefs instance of its own: the socket entering/leaving TCP_LISTEN -> the
-# commit that adds/deletes the element), without polling the appliance. With a BASELINE image (another build's appliance-image/target/flexwall), baseline and this
+# commit that adds/deletes the element), without polling the appliance. Nothing of the benchmark's own wakes up inside
+# the measured interval: the program prints its stamps QUIET_US µs after listen()/close() (default 20000), and the
+# trace is read after each round. With a BASELINE image (another build's appliance-image/target/flexwall), baseline and this
 # build alternate round by round, CYCLES/ROUNDS cycles each time, and the samples are pooled per image and monitor.
 # Run as root after `mvn install`. Usage: benchmarks/port-event-latency.sh [CYCLES [ROUNDS [BASELINE]]]
 # PROC=own (default) runs the appliance and the program in a PID namespace of their own, PROC=shared sees every process

@@ -13,12 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -78,17 +78,14 @@ public class EventLatency {
         watcher.setDaemon(true);
         watcher.start();
         Thread.sleep(300); // nft has subscribed to the netlink group
-        BlockingDeque<Traced> traced = new LinkedBlockingDeque<>();
         Path trace = traceInstance(port, monitor.pid()); // ip netns exec execs nft: the same pid
-        Thread tracer = new Thread(() -> readTrace(trace, traced), "trace");
-        tracer.setDaemon(true);
-        tracer.start();
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
         OutputStream in = p.getOutputStream();
         StringBuilder lines = new StringBuilder();
+        List<long[]> recorded = new ArrayList<>();
+        int warmUp = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "0"));
         try {
-            int warmUp = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "0"));
             for (int i = -warmUp; i < cycles; i++) { // cycles before 0 are run, not recorded
                 long[] listened = stamps(out.readLine(), "listening");
                 long kernelOpen = await(kernel, true, port) - listened[0];
@@ -98,19 +95,24 @@ public class EventLatency {
                 in.flush();
                 long[] closed = stamps(out.readLine(), "closed");
                 long kernelClose = await(kernel, false, port) - closed[0];
-                long tracedOpen = traced(traced, "listen");
-                long tracedClose = traced(traced, "close");
-                lines.append(storeOpen).append(' ').append(kernelOpen).append(' ').append(kernelClose).append(' ')
-                        .append(listened[0]).append(' ').append(tracedOpen).append(' ').append(tracedClose)
-                        .append('\n');
-                if (i < 0) {
-                    lines.setLength(0);
-                }
+                recorded.add(new long[] { storeOpen, kernelOpen, kernelClose, listened[0] });
                 awaitAsleep(monitor.pid());
                 in.write('\n');
                 in.flush();
             }
             p.waitFor();
+            // the trace is read once the cycles are over: a reader woken by each listen() would compete for a CPU
+            // with the appliance's own reader at the very moment being measured
+            Deque<Traced> traced = readTrace(trace);
+            for (int i = 0; i < recorded.size(); i++) {
+                long[] r = recorded.get(i);
+                long tracedOpen = traced(traced, "listen");
+                long tracedClose = traced(traced, "close");
+                if (i >= warmUp) {
+                    lines.append(r[0]).append(' ').append(r[1]).append(' ').append(r[2]).append(' ').append(r[3])
+                            .append(' ').append(tracedOpen).append(' ').append(tracedClose).append('\n');
+                }
+            }
         } finally {
             p.destroyForcibly();
             monitor.destroyForcibly();
@@ -160,6 +162,7 @@ public class EventLatency {
         Path dir = Path.of("/sys/kernel/tracing/instances", "fwb-latency-" + ProcessHandle.current().pid());
         Files.createDirectory(dir);
         Files.writeString(dir.resolve("trace_clock"), "mono");
+        Files.writeString(dir.resolve("buffer_size_kb"), "4096"); // a round's events, read after it (per CPU)
         Path state = dir.resolve("events/sock/inet_sock_set_state");
         Files.writeString(state.resolve("filter"), "sport == " + port + " && (newstate == 10 || oldstate == 10)");
         Path waking = dir.resolve("events/sched/sched_waking");
@@ -173,30 +176,27 @@ public class EventLatency {
         for (String e : List.of("events/sock/inet_sock_set_state", "events/sched/sched_waking")) {
             Files.writeString(dir.resolve(e).resolve("enable"), "0");
         }
-        Files.writeString(dir.resolve("trace_marker"), "done"); // wakes the reader, which then lets go
-        for (int i = 0; i < 50; i++) {
-            try {
-                Files.delete(dir);
-                return;
-            } catch (IOException busy) {
-                try {
-                    Thread.sleep(100); // the reader still holds trace_pipe
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+        try {
+            Files.delete(dir);
+        } catch (IOException e) {
+            System.err.println("could not remove " + dir + " (" + e + "): rmdir it");
         }
-        System.err.println("could not remove " + dir + ": rmdir it");
     }
 
-    /** "  listen_cycles-123  [001] d..1.  4711.123456: inet_sock_set_state: ... newstate=TCP_LISTEN". */
-    private static void readTrace(Path dir, BlockingDeque<Traced> to) {
+    /**
+     * The instance's buffer, in time order: "  listen_cycles-123  [001] d..1.  4711.123456: inet_sock_set_state: ...
+     * newstate=TCP_LISTEN". Says so when the buffer lost events (it holds a round's easily).
+     */
+    private static Deque<Traced> readTrace(Path dir) throws IOException {
+        Deque<Traced> to = new ArrayDeque<>();
         Pattern at = Pattern.compile(" (\\d+)\\.(\\d{6}): (\\w+):");
-        try (BufferedReader r = Files.newBufferedReader(dir.resolve("trace_pipe"), StandardCharsets.US_ASCII)) {
+        try (BufferedReader r = Files.newBufferedReader(dir.resolve("trace"), StandardCharsets.US_ASCII)) {
             for (String line; (line = r.readLine()) != null;) {
-                if (line.contains("tracing_mark_write")) {
-                    return;
+                if (line.startsWith("#")) {
+                    if (line.contains("entries-in-buffer") && !line.matches(".*entries-in-buffer/entries-written: (\\d+)/\\1 .*")) {
+                        System.err.println("the trace buffer lost events: " + line);
+                    }
+                    continue;
                 }
                 Matcher m = at.matcher(line);
                 if (!m.find()) {
@@ -207,9 +207,8 @@ public class EventLatency {
                         : line.contains("newstate=TCP_LISTEN") ? "listen" : "close";
                 to.add(new Traced(what, ns));
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        return to;
     }
 
     /**
@@ -217,21 +216,20 @@ public class EventLatency {
      * before it (the previous change's, a wake-up nft had already had) are skipped. -1 when the next socket change
      * came first: nft was awake already at the commit, so the kernel had nobody to wake (counted as missing).
      */
-    private static long traced(BlockingDeque<Traced> traced, String what) throws InterruptedException {
+    private static long traced(Deque<Traced> traced, String what) {
         Traced start;
         do {
-            start = traced.poll(TIMEOUT_NS, TimeUnit.NANOSECONDS);
+            start = traced.pollFirst();
             if (start == null) {
-                throw new IllegalStateException("no " + what + " traced within 60 s");
+                throw new IllegalStateException("no " + what + " in the trace for a cycle the benchmark ran");
             }
         } while (!start.what().equals(what));
-        // nft monitor has printed the element already, so its commit is in the trace by now, unless nft was awake
-        Traced commit = traced.poll(2, TimeUnit.SECONDS);
+        Traced commit = traced.pollFirst();
         if (commit == null) {
             return -1;
         }
         if (!commit.what().equals("commit")) {
-            traced.putFirst(commit);
+            traced.addFirst(commit);
             return -1;
         }
         return commit.at() - start.at();

@@ -118,5 +118,6 @@ final class ApplianceProcess implements AutoCloseable {
         if (!process.waitFor(20, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }
+        TraceInstances.removeAbandoned(); // an appliance killed with SIGKILL earlier left its instance
     }
 }

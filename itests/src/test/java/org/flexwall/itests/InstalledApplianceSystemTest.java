@@ -373,6 +373,7 @@ class InstalledApplianceSystemTest {
             if (watcher != null) {
                 watcher.join(TimeUnit.SECONDS.toMillis(10));
             }
+            TraceInstances.removeAbandoned(); // the JVMs the restart test killed left theirs
         }
     }
 

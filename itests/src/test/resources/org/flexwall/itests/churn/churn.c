@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,11 +50,16 @@ static pid_t start(const char *listener, const char *family, int port, FILE **ou
     }
     char p[16];
     snprintf(p, sizeof p, "%d", port);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         die("fork");
     }
     if (pid == 0) {
+        // the listener dies with this driver: a test that kills the driver must not leave it running
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+            _exit(127);
+        }
         dup2(pipefd[1], 1);
         execl(listener, listener, family, p, (char *) NULL);
         _exit(127);
