@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 import org.flexwall.api.port.PortActivityListener;
 import org.flexwall.api.port.Protocol;
@@ -114,7 +115,7 @@ public class TracefsPortActivity {
             this.port = port;
         }
 
-        void tell(java.util.function.Consumer<java.util.function.Consumer<PortActivityListener>> to) {
+        void tell(Consumer<Consumer<PortActivityListener>> to) {
             if (count == 0) {
                 return;
             }
@@ -125,7 +126,7 @@ public class TracefsPortActivity {
         }
     }
 
-    private void tell(java.util.function.Consumer<PortActivityListener> event) {
+    private void tell(Consumer<PortActivityListener> event) {
         for (PortActivityListener l : listeners) {
             try {
                 event.accept(l);
