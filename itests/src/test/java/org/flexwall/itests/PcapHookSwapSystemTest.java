@@ -16,6 +16,7 @@ import jakarta.json.Json;
 import jakarta.json.JsonObject;
 
 import org.flexwall.testing.Await;
+import org.flexwall.testing.Commands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -217,7 +218,8 @@ class PcapHookSwapSystemTest {
                         && ApplianceLab.sessionExchanged(outbound) >= outBefore + 5,
                 () -> "from outside " + ApplianceLab.sessionReport(inbound) + "; from inside "
                         + ApplianceLab.sessionReport(outbound) + "\n" + lab.flexwall("hook") + "\n"
-                        + lab.appliance().output());
+                        + lab.flexwall("status").get("engine") + "\nconntrack here:\n"
+                        + Commands.run(null, null, "conntrack", "-L").output() + "\n" + lab.appliance().output());
     }
 
     private String end(Process session, String file) throws Exception {

@@ -71,7 +71,8 @@ final class ConntrackSeed {
 
     /**
      * Adds the flows to the ICF's table with this side as the local one: the source, unless the flow came in to an
-     * address of this namespace from elsewhere (a client of a local service). Returns how many were new to it.
+     * address of this namespace from elsewhere (a client of a local service). Returns how many it took (all, unless
+     * the table is full).
      */
     static int adopt(StatefulIcf icf, List<Flow> flows, Set<InetAddress> localAddresses, long now) {
         int added = 0;

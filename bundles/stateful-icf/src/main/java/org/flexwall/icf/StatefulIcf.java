@@ -167,24 +167,28 @@ public final class StatefulIcf {
     }
 
     /**
-     * Takes over one flow the kernel's conntrack knows (a hook that starts deciding in Java after the kernel did):
-     * {@code local} is this side (the appliance or its LAN), {@code protocol} {@link Ip#TCP} or {@link Ip#UDP}. A TCP
-     * connection's windows are learnt from its next segment. Returns false when the table knows it already or has no
-     * room.
+     * Takes over one flow the kernel's conntrack holds as established (a hook that starts deciding in Java after the
+     * kernel did): {@code local} is this side (the appliance or its LAN), {@code protocol} {@link Ip#TCP} or
+     * {@link Ip#UDP}. A TCP connection's windows are learnt from its next segment. A flow the table knows from an
+     * earlier time Java decided is taken over the same way: the kernel carried it since, so the sequence numbers the
+     * table holds are stale (a session would stall out of window, or in a handshake the kernel finished). Returns
+     * false only when the table has no room.
      */
     public boolean adopt(boolean v6, long localHigh, long localLow, long remoteHigh, long remoteLow, int protocol,
             int localPort, int remotePort, long now) {
         long meta = ConnectionTable.meta(v6, protocol, localPort, remotePort);
-        if (table.find(localHigh, localLow, remoteHigh, remoteLow, meta, now) >= 0) {
-            return false;
-        }
         boolean tcp = protocol == Ip.TCP;
         int kind = tcp ? ESTABLISHED : UDP_REPLIED;
-        int slot = table.insert(localHigh, localLow, remoteHigh, remoteLow, meta, kind,
-                now + (tcp ? settings.established() : settings.udpReplied()), now);
-        if (slot < 0) {
-            counters[TABLE_FULL].increment();
-            return false;
+        long deadline = now + (tcp ? settings.established() : settings.udpReplied());
+        int slot = table.find(localHigh, localLow, remoteHigh, remoteLow, meta, now);
+        if (slot >= 0) {
+            table.set(slot, kind, deadline);
+        } else {
+            slot = table.insert(localHigh, localLow, remoteHigh, remoteLow, meta, kind, deadline, now);
+            if (slot < 0) {
+                counters[TABLE_FULL].increment();
+                return false;
+            }
         }
         if (tcp) {
             table.tcp(slot, ADOPTED, 1);

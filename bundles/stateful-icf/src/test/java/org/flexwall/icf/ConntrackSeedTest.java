@@ -6,11 +6,13 @@ import static org.flexwall.api.packet.Verdict.ACCEPT;
 import static org.flexwall.api.packet.Verdict.DROP;
 import static org.flexwall.packet.testing.PacketBuilder.ACK;
 import static org.flexwall.packet.testing.PacketBuilder.PSH;
+import static org.flexwall.packet.testing.PacketBuilder.SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.Verdict;
@@ -52,7 +54,29 @@ class ConntrackSeedTest {
         assertEquals(4, flows.size(), flows.toString());
         assertEquals(List.of(40000, 51000, 5353, 40000), flows.stream().map(ConntrackSeed.Flow::sourcePort).toList());
         assertEquals(4, adopt());
-        assertEquals(0, adopt(), "a second seed adds nothing the table knows");
+        assertEquals(4, adopt(), "a second seed takes the same flows over again");
+        assertEquals(4, IntStream.of(icf.table().census(now)).sum(), "in the slots they had");
+    }
+
+    @Test
+    void aConnectionTheIcfSawBeforeTheKernelCarriedItIsTakenOverWithConntracksWordNotItsStaleWindows()
+            throws Exception {
+        // Java decided when it opened (a swap to userspace, back to the kernel, and now to Java again)
+        assertEquals(ACCEPT, send(OUTBOUND, PacketBuilder.v4(US, THEM).tcp(40000, 443, SYN).seq(1000)));
+        assertEquals(ACCEPT, send(INBOUND, PacketBuilder.v4(THEM, US).tcp(443, 40000, SYN | ACK).seq(5000)
+                .ack(1001)));
+        assertEquals(ACCEPT, send(OUTBOUND, PacketBuilder.v4(US, THEM).tcp(40000, 443, ACK).seq(1001).ack(5001)));
+        // the kernel carried 50 MB each way meanwhile: far beyond the windows the table saw
+        PacketBuilder later = PacketBuilder.v4(THEM, US).tcp(443, 40000, ACK | PSH).seq(5001 + 50_000_000)
+                .ack(1001 + 50_000_000).payload(100);
+        assertEquals(DROP, send(INBOUND, later), "stale windows: the replies of a live session would stall");
+        adopt();
+        assertEquals(ACCEPT, send(INBOUND, later));
+        // a connection Java saw only open (its SYN) and the kernel finished the handshake of
+        assertEquals(ACCEPT, send(OUTBOUND, PacketBuilder.v6(US6, THEM6).tcp(40000, 443, SYN).seq(1000)));
+        adopt();
+        assertEquals(ACCEPT, send(INBOUND, PacketBuilder.v6(THEM6, US6).tcp(443, 40000, ACK | PSH).seq(70_000)
+                .ack(90_000).payload(100)));
     }
 
     @Test
