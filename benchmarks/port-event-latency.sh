@@ -15,7 +15,8 @@
 # FLEXWALL_JAVA_OPTS reaches the appliance's JVM. FLOOD=N measures each appliance twice: idle, then while N clients
 # (each from its own loopback address) send wrong console passwords as fast as they are answered (LoginFlood.java). LOGS=DIR keeps the appliance logs and the samples (columns: store
 # open, kernel open, kernel close in ns; listen() CLOCK_MONOTONIC;
-# kernel-clock open and close in ns, -1 when not traced). WARMUP=N runs N more cycles at the start of each round,
+# kernel-clock open and close in ns; kernel clock from the socket entering TCP_LISTEN to the appliance's tracefs reader
+# thread woken and to it on a CPU, in ns; -1 when not traced). WARMUP=N runs N more cycles at the start of each round,
 # not recorded: the first port changes after the JVM started run code not compiled yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,12 +54,12 @@ run() { # label image monitor cycles
   until ip netns exec "$ns" nft list set inet flexwall permitted4 >/dev/null 2>&1; do sleep 0.1; done
   sleep 2   # let every component come up
   FLEXWALL_DATA="$data" "$img/bin/flexwall" trust "$work/listen_cycles" bench >/dev/null
-  java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
+  APPLIANCE_PID="$inner" java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
     "$work/$label.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$((n + ${WARMUP:-0}))"
   if [ -n "${FLOOD:-}" ]; then # the same appliance again, under a login flood at full strength
     ip netns exec "$ns" java benchmarks/port-event-latency/LoginFlood.java 8080 "$FLOOD" > "$work/$label.flood" 2>&1 &
     flood=$!; sleep 5
-    java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
+    APPLIANCE_PID="$inner" java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
       "$work/$label-flood.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$((n + ${WARMUP:-0}))"
     kill "$flood"; wait "$flood" 2>/dev/null || true; flood=""; cat "$work/$label.flood"
   fi

@@ -78,7 +78,8 @@ public class EventLatency {
         watcher.setDaemon(true);
         watcher.start();
         Thread.sleep(300); // nft has subscribed to the netlink group
-        Path trace = traceInstance(port, monitor.pid()); // ip netns exec execs nft: the same pid
+        long reader = readerThread(); // the appliance's tracefs reader, which carries the change; -1: not found
+        Path trace = traceInstance(port, monitor.pid(), reader); // ip netns exec execs nft: the same pid
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
         OutputStream in = p.getOutputStream();
@@ -106,11 +107,12 @@ public class EventLatency {
             Deque<Traced> traced = readTrace(trace);
             for (int i = 0; i < recorded.size(); i++) {
                 long[] r = recorded.get(i);
-                long tracedOpen = traced(traced, "listen");
-                long tracedClose = traced(traced, "close");
+                long[] tracedOpen = traced(traced, "listen", reader);
+                long tracedClose = traced(traced, "close", reader)[0];
                 if (i >= warmUp) {
                     lines.append(r[0]).append(' ').append(r[1]).append(' ').append(r[2]).append(' ').append(r[3])
-                            .append(' ').append(tracedOpen).append(' ').append(tracedClose).append('\n');
+                            .append(' ').append(tracedOpen[0]).append(' ').append(tracedClose).append(' ')
+                            .append(tracedOpen[1]).append(' ').append(tracedOpen[2]).append('\n');
                 }
             }
         } finally {
@@ -155,10 +157,31 @@ public class EventLatency {
     }
 
     /**
-     * A tracefs instance of its own on CLOCK_MONOTONIC: the benchmark port's socket entering or leaving TCP_LISTEN,
-     * and the kernel waking nft monitor ({@code nft}), which only a commit's notification does.
+     * The thread of the appliance (pid in APPLIANCE_PID) that reads its kernel tracepoints and carries a port change
+     * to the kernel ("flexwall-tracefs", 15 characters of it as the kernel keeps names), or -1.
      */
-    private static Path traceInstance(int port, long nft) throws IOException {
+    private static long readerThread() throws IOException {
+        String pid = System.getenv("APPLIANCE_PID");
+        if (pid == null) {
+            return -1;
+        }
+        try (var tasks = Files.list(Path.of("/proc", pid, "task"))) {
+            for (Path t : tasks.toList()) {
+                if (Files.readString(t.resolve("comm")).strip().equals("flexwall-tracef")) {
+                    return Long.parseLong(t.getFileName().toString());
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * A tracefs instance of its own on CLOCK_MONOTONIC: the benchmark port's socket entering or leaving TCP_LISTEN,
+     * the kernel waking nft monitor ({@code nft}), which only a commit's notification does, and the appliance's reader
+     * thread being woken and put on a CPU (when {@code reader} is not -1): what the kernel and the hypervisor take
+     * before flexwall runs at all.
+     */
+    private static Path traceInstance(int port, long nft, long reader) throws IOException {
         Path dir = Path.of("/sys/kernel/tracing/instances", "fwb-latency-" + ProcessHandle.current().pid());
         Files.createDirectory(dir);
         Files.writeString(dir.resolve("trace_clock"), "mono");
@@ -166,14 +189,20 @@ public class EventLatency {
         Path state = dir.resolve("events/sock/inet_sock_set_state");
         Files.writeString(state.resolve("filter"), "sport == " + port + " && (newstate == 10 || oldstate == 10)");
         Path waking = dir.resolve("events/sched/sched_waking");
-        Files.writeString(waking.resolve("filter"), "pid == " + nft);
+        Files.writeString(waking.resolve("filter"), "pid == " + nft + (reader < 0 ? "" : " || pid == " + reader));
+        Path switched = dir.resolve("events/sched/sched_switch");
+        Files.writeString(switched.resolve("filter"), "next_pid == " + reader);
         Files.writeString(state.resolve("enable"), "1");
         Files.writeString(waking.resolve("enable"), "1");
+        if (reader >= 0) {
+            Files.writeString(switched.resolve("enable"), "1");
+        }
         return dir;
     }
 
     private static void removeTraceInstance(Path dir) throws IOException {
-        for (String e : List.of("events/sock/inet_sock_set_state", "events/sched/sched_waking")) {
+        for (String e : List.of("events/sock/inet_sock_set_state", "events/sched/sched_waking",
+                "events/sched/sched_switch")) {
             Files.writeString(dir.resolve(e).resolve("enable"), "0");
         }
         try {
@@ -190,6 +219,7 @@ public class EventLatency {
     private static Deque<Traced> readTrace(Path dir) throws IOException {
         Deque<Traced> to = new ArrayDeque<>();
         Pattern at = Pattern.compile(" (\\d+)\\.(\\d{6}): (\\w+):");
+        Pattern nftWoken = Pattern.compile("comm=nft ");
         try (BufferedReader r = Files.newBufferedReader(dir.resolve("trace"), StandardCharsets.US_ASCII)) {
             for (String line; (line = r.readLine()) != null;) {
                 if (line.startsWith("#")) {
@@ -203,7 +233,8 @@ public class EventLatency {
                     continue;
                 }
                 long ns = Long.parseLong(m.group(1)) * 1_000_000_000L + Long.parseLong(m.group(2)) * 1000;
-                String what = m.group(3).equals("sched_waking") ? "commit"
+                String what = m.group(3).equals("sched_switch") ? "reader on a CPU"
+                        : m.group(3).equals("sched_waking") ? (nftWoken.matcher(line).find() ? "commit" : "reader woken")
                         : line.contains("newstate=TCP_LISTEN") ? "listen" : "close";
                 to.add(new Traced(what, ns));
             }
@@ -212,11 +243,13 @@ public class EventLatency {
     }
 
     /**
-     * The next {@code what} (listen or close) and the first commit after it: the kernel's own latency, in ns. Commits
-     * before it (the previous change's, a wake-up nft had already had) are skipped. -1 when the next socket change
-     * came first: nft was awake already at the commit, so the kernel had nobody to wake (counted as missing).
+     * The next {@code what} (listen or close) and what followed it before the next socket change, in ns after it: the
+     * first commit (the kernel's own latency), the reader thread woken, the reader on a CPU. Commits before it (the
+     * previous change's, a wake-up nft had already had) are skipped. -1 for what did not come: no commit when nft
+     * was awake already at the commit, so the kernel had nobody to wake (counted as missing); no reader events when it
+     * was awake or not traced.
      */
-    private static long traced(Deque<Traced> traced, String what) {
+    private static long[] traced(Deque<Traced> traced, String what, long reader) {
         Traced start;
         do {
             start = traced.pollFirst();
@@ -224,15 +257,15 @@ public class EventLatency {
                 throw new IllegalStateException("no " + what + " in the trace for a cycle the benchmark ran");
             }
         } while (!start.what().equals(what));
-        Traced commit = traced.pollFirst();
-        if (commit == null) {
-            return -1;
+        long[] after = { -1, -1, -1 };
+        List<String> kinds = List.of("commit", "reader woken", "reader on a CPU");
+        for (Traced t; (t = traced.peekFirst()) != null && kinds.contains(t.what()); traced.pollFirst()) {
+            int k = kinds.indexOf(t.what());
+            if (after[0] < 0 && after[k] < 0) { // what came after the commit belongs to no one
+                after[k] = t.at() - start.at();
+            }
         }
-        if (!commit.what().equals("commit")) {
-            traced.addFirst(commit);
-            return -1;
-        }
-        return commit.at() - start.at();
+        return after;
     }
 
     private static long await(BlockingQueue<Kernel> kernel, boolean added, int port) throws InterruptedException {
@@ -293,18 +326,25 @@ public class EventLatency {
         String[] what = { "listen() -> port-store entry", "listen() -> kernel element ", "close()  -> kernel deleted ",
             "port-store entry -> kernel element (the hook's part: column 2 minus column 1)",
             "KERNEL CLOCKS: socket in TCP_LISTEN -> commit adding the element",
-            "KERNEL CLOCKS: socket out of TCP_LISTEN -> commit deleting it" };
-        int[] column = { 0, 1, 2, -1, 4, 5 };
+            "KERNEL CLOCKS: socket out of TCP_LISTEN -> commit deleting it",
+            "KERNEL CLOCKS: socket in TCP_LISTEN -> the appliance's tracefs reader woken",
+            "KERNEL CLOCKS: socket in TCP_LISTEN -> that reader on a CPU",
+            "KERNEL CLOCKS: that reader on a CPU -> commit (flexwall's own part: column 5 minus column 8)" };
+        int[] column = { 0, 1, 2, -1, 4, 5, 6, 7, -2 };
         System.out.printf("%s: %d cycles%n", label, rows.size());
         for (int c = 0; c < what.length; c++) {
             final int col = column[c];
-            if (col >= rows.get(0).length) {
+            if (Math.max(col, col == -2 ? 7 : 0) >= rows.get(0).length) {
                 continue; // samples of an older run, without the kernel's clocks
             }
-            long[] s = rows.stream().filter(r -> col < 4 || r[col] >= 0) // -1: no commit traced (see traced)
-                    .mapToLong(r -> col >= 0 ? r[col] : r[1] - r[0]).sorted().toArray();
+            long[] s = rows.stream()
+                    .filter(r -> col == -1 || (col == -2 ? r[4] >= 0 && r[7] >= 0 : col < 4 || r[col] >= 0))
+                    .mapToLong(r -> col >= 0 ? r[col] : col == -1 ? r[1] - r[0] : r[4] - r[7]).sorted().toArray();
+            if (s.length == 0) {
+                continue;
+            }
             if (s.length < rows.size()) {
-                System.out.printf("  (%d cycles without a traced commit: nft monitor was awake at it; left out)%n",
+                System.out.printf("  (%d cycles without this traced: nft monitor or the reader was awake; left out)%n",
                         rows.size() - s.length);
             }
             System.out.printf("  %s  p50 %8.3f ms  p99 %8.3f ms  max %8.3f ms%n", what[c], pct(s, 0.50) / 1e6,
