@@ -6,8 +6,10 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.LongStream;
 
@@ -85,10 +87,22 @@ public final class OwnerResolver implements AutoCloseable {
 
     /** As {@link #resolveAll(Collection, boolean)}, scanning the given pids (from {@link #pids()}) only. */
     public Map<Long, List<SocketOwner>> resolveAll(Collection<Long> inodes, boolean complete, int[] pids) {
+        return resolveAll(inodes, complete, pids, Map.of());
+    }
+
+    /**
+     * As {@link #resolveAll(Collection, boolean, int[])}, taking the identification of a process that still holds a
+     * socket of {@code known} (inode to its owners from an earlier scan) from there instead of reading /proc again:
+     * a port change then reads only the processes holding the new socket, however many other listeners run. A
+     * process that holds a socket not in {@code known} is always identified afresh, for that socket and every other.
+     */
+    public Map<Long, List<SocketOwner>> resolveAll(Collection<Long> inodes, boolean complete, int[] pids,
+            Map<Long, List<SocketOwner>> known) {
         long[] wanted = inodes.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
         ProcFs proc = procs.get();
         long[][] holders = wanted.length == 0 ? new long[0][] : holders(proc, new InodeSlots(wanted), pids);
         Map<Integer, SocketOwner> owners = new HashMap<>(); // one identification per process per scan
+        Set<Integer> readAfresh = holdersOfNew(holders, wanted, known);
         Map<Long, List<SocketOwner>> result = new HashMap<>(wanted.length * 2);
         Map<Long, long[]> seen = complete ? new ConcurrentHashMap<>(wanted.length * 2) : index;
         for (int slot = 0; slot < wanted.length; slot++) {
@@ -102,7 +116,13 @@ public final class OwnerResolver implements AutoCloseable {
             List<SocketOwner> list = new ArrayList<>(at.length);
             for (long where : at) {
                 int pid = pid(where);
-                SocketOwner o = owners.computeIfAbsent(pid, p -> identify(proc, p, inode, fd(where)));
+                SocketOwner o = owners.get(pid);
+                if (o == null && !readAfresh.contains(pid)) {
+                    o = earlier(known.get(inode), pid);
+                }
+                if (o == null) {
+                    o = owners.computeIfAbsent(pid, p -> identify(proc, p, inode, fd(where)));
+                }
                 if (o != null && !contains(list, pid)) {
                     list.add(o);
                 }
@@ -115,6 +135,31 @@ public final class OwnerResolver implements AutoCloseable {
             index = seen; // every other socket is gone
         }
         return result;
+    }
+
+    /** The processes holding a wanted socket that {@code known} does not hold: they are read afresh. */
+    private static Set<Integer> holdersOfNew(long[][] holders, long[] wanted, Map<Long, List<SocketOwner>> known) {
+        Set<Integer> pids = new HashSet<>();
+        for (int slot = 0; slot < wanted.length; slot++) {
+            if (holders[slot] != null && !known.containsKey(wanted[slot])) {
+                for (long where : holders[slot]) {
+                    pids.add(pid(where));
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** The earlier identification of {@code pid} as a holder (not a taker) of the socket, or null. */
+    private static SocketOwner earlier(List<SocketOwner> owners, int pid) {
+        if (owners != null) {
+            for (SocketOwner o : owners) {
+                if (o.pid() == pid && !o.taken()) {
+                    return o;
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -396,10 +397,16 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         boolean forced = forceOwnerScan.getAndSet(false);
         List<ListeningSocket> scan;
         // Owners can only change when a socket or a process came or went, or by exec / fd passing (the timer).
-        if (newSocket || forced || now - lastOwnerScan >= ownerRescanNanos) {
-            scan = stillThere(withOwners(sockets, resolver.resolveAll(inodes(sockets), true, pids)), pollScanner);
+        boolean rescan = forced || now - lastOwnerScan >= ownerRescanNanos;
+        if (newSocket || rescan) {
+            // for a new socket only its holders are read: the others' identification waits for the timer
+            Map<Long, List<SocketOwner>> known = rescan ? Map.of() : knownOwners();
+            scan = stillThere(withOwners(sockets, resolver.resolveAll(inodes(sockets), true, pids, known)),
+                    pollScanner);
             lastPids = pids;
-            lastOwnerScan = now;
+            if (rescan) {
+                lastOwnerScan = now;
+            }
         } else if (!Arrays.equals(pids, lastPids)) {
             scan = afterProcessesChanged(sockets, pids);
             lastPids = pids;
@@ -429,6 +436,13 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
                 deliver(l, e);
             }
         }
+    }
+
+    /** The owners of each socket as the last poll told them. Under polling. */
+    private Map<Long, List<SocketOwner>> knownOwners() {
+        Map<Long, List<SocketOwner>> known = new HashMap<>();
+        diff.byInode().forEach((inode, s) -> known.put(inode, s.owners()));
+        return known;
     }
 
     /**

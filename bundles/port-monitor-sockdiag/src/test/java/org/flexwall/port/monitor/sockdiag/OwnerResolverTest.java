@@ -126,6 +126,48 @@ class OwnerResolverTest {
     }
 
     @Test
+    void aPortChangeReadsTheHoldersOfTheNewSocketOnlyAndTheTimersRescanReadsEveryHolder() throws Exception {
+        try (Listeners.Listener a = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1");
+                Listeners.Listener b = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            List<ListeningSocket> all = scanner.scan();
+            long known = only(all, Protocol.TCP, AddressFamily.IPV4, a.port).inode();
+            long fresh = only(all, Protocol.TCP, AddressFamily.IPV4, b.port).inode();
+            // what an earlier scan said of a's holder, told apart from what /proc says now
+            SocketOwner earlier = new SocketOwner(a.pid(), 1, Path.of("/as/told/earlier"), "0".repeat(64));
+            Map<Long, List<SocketOwner>> owners = resolver().resolveAll(List.of(known, fresh), true, null,
+                    Map.of(known, List.of(earlier)));
+            assertEquals(List.of(earlier), owners.get(known), "a known socket's holder is not read again");
+            assertEquals(List.of(Listeners.owner(b.pid(), SOCAT, socatSha)), owners.get(fresh));
+            assertEquals(List.of(Listeners.owner(a.pid(), SOCAT, socatSha)),
+                    resolver().resolveAll(List.of(known, fresh), true, null, Map.of()).get(known));
+        }
+    }
+
+    @Test
+    void aProcessThatOpensANewSocketIsReadAfreshForTheSocketsItHeldBeforeToo() throws Exception {
+        try (Python py = new Python("""
+                import socket, time
+                old, new = socket.socket(), socket.socket()
+                for s in (old, new):
+                    s.bind(('127.0.0.1', 0))
+                    s.listen()
+                print(old.getsockname()[1], new.getsockname()[1], flush=True)
+                time.sleep(60)
+                """)) {
+            String[] ports = py.line().split(" ");
+            List<ListeningSocket> all = scanner.scan();
+            long known = only(all, Protocol.TCP, AddressFamily.IPV4, Integer.parseInt(ports[0])).inode();
+            long fresh = only(all, Protocol.TCP, AddressFamily.IPV4, Integer.parseInt(ports[1])).inode();
+            SocketOwner earlier = new SocketOwner(py.pid(), 1, Path.of("/as/told/earlier"), "0".repeat(64));
+            Map<Long, List<SocketOwner>> owners = resolver().resolveAll(List.of(known, fresh), true, null,
+                    Map.of(known, List.of(earlier)));
+            // a process may have changed since (traced, say): what it holds is judged by what it is now
+            assertEquals(owners.get(fresh), owners.get(known));
+            assertEquals(startTimeOf(py.pid()), owners.get(known).get(0).startTime());
+        }
+    }
+
+    @Test
     void socketInheritedByAForkedChildHasBothProcessesAsOwners() throws Exception {
         try (Python py = new Python("""
                 import os, socket, sys, time
