@@ -16,7 +16,7 @@
 # (each from its own loopback address) send wrong console passwords as fast as they are answered (LoginFlood.java). LOGS=DIR keeps the appliance logs and the samples (columns: store
 # open, kernel open, kernel close in ns; listen() CLOCK_MONOTONIC;
 # kernel-clock open and close in ns; kernel clock from the socket entering TCP_LISTEN to the appliance's tracefs reader
-# thread woken and to it on a CPU, in ns; -1 when not traced). WARMUP=N runs N more cycles at the start of each round,
+# thread on a CPU, in ns; -1 when not traced). WARMUP=N runs N more cycles at the start of each round,
 # not recorded: the first port changes after the JVM started run code not compiled yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -112,7 +112,7 @@ public class EventLatency {
                 if (i >= warmUp) {
                     lines.append(r[0]).append(' ').append(r[1]).append(' ').append(r[2]).append(' ').append(r[3])
                             .append(' ').append(tracedOpen[0]).append(' ').append(tracedClose).append(' ')
-                            .append(tracedOpen[1]).append(' ').append(tracedOpen[2]).append('\n');
+                            .append(tracedOpen[1]).append('\n');
                 }
             }
         } finally {
@@ -178,8 +178,8 @@ public class EventLatency {
     /**
      * A tracefs instance of its own on CLOCK_MONOTONIC: the benchmark port's socket entering or leaving TCP_LISTEN,
      * the kernel waking nft monitor ({@code nft}), which only a commit's notification does, and the appliance's reader
-     * thread being woken and put on a CPU (when {@code reader} is not -1): what the kernel and the hypervisor take
-     * before flexwall runs at all.
+     * thread put on a CPU (when {@code reader} is not -1): what the kernel and the hypervisor take before flexwall runs
+     * at all.
      */
     private static Path traceInstance(int port, long nft, long reader) throws IOException {
         Path dir = Path.of("/sys/kernel/tracing/instances", "fwb-latency-" + ProcessHandle.current().pid());
@@ -189,7 +189,7 @@ public class EventLatency {
         Path state = dir.resolve("events/sock/inet_sock_set_state");
         Files.writeString(state.resolve("filter"), "sport == " + port + " && (newstate == 10 || oldstate == 10)");
         Path waking = dir.resolve("events/sched/sched_waking");
-        Files.writeString(waking.resolve("filter"), "pid == " + nft + (reader < 0 ? "" : " || pid == " + reader));
+        Files.writeString(waking.resolve("filter"), "pid == " + nft);
         Path switched = dir.resolve("events/sched/sched_switch");
         Files.writeString(switched.resolve("filter"), "next_pid == " + reader);
         Files.writeString(state.resolve("enable"), "1");
@@ -219,7 +219,6 @@ public class EventLatency {
     private static Deque<Traced> readTrace(Path dir) throws IOException {
         Deque<Traced> to = new ArrayDeque<>();
         Pattern at = Pattern.compile(" (\\d+)\\.(\\d{6}): (\\w+):");
-        Pattern nftWoken = Pattern.compile("comm=nft ");
         try (BufferedReader r = Files.newBufferedReader(dir.resolve("trace"), StandardCharsets.US_ASCII)) {
             for (String line; (line = r.readLine()) != null;) {
                 if (line.startsWith("#")) {
@@ -234,7 +233,7 @@ public class EventLatency {
                 }
                 long ns = Long.parseLong(m.group(1)) * 1_000_000_000L + Long.parseLong(m.group(2)) * 1000;
                 String what = m.group(3).equals("sched_switch") ? "reader on a CPU"
-                        : m.group(3).equals("sched_waking") ? (nftWoken.matcher(line).find() ? "commit" : "reader woken")
+                        : m.group(3).equals("sched_waking") ? "commit"
                         : line.contains("newstate=TCP_LISTEN") ? "listen" : "close";
                 to.add(new Traced(what, ns));
             }
@@ -244,10 +243,10 @@ public class EventLatency {
 
     /**
      * The next {@code what} (listen or close) and what followed it before the next socket change, in ns after it: the
-     * first commit (the kernel's own latency), the reader thread woken, the reader on a CPU. Commits before it (the
-     * previous change's, a wake-up nft had already had) are skipped. -1 for what did not come: no commit when nft
-     * was awake already at the commit, so the kernel had nobody to wake (counted as missing); no reader events when it
-     * was awake or not traced.
+     * first commit (the kernel's own latency) and the reader thread put on a CPU. Commits before it (the previous
+     * change's, a wake-up nft had already had) are skipped. -1 for what did not come: no commit when nft was awake
+     * already at the commit, so the kernel had nobody to wake (counted as missing); no reader event when it was on a
+     * CPU already or not traced.
      */
     private static long[] traced(Deque<Traced> traced, String what, long reader) {
         Traced start;
@@ -257,8 +256,8 @@ public class EventLatency {
                 throw new IllegalStateException("no " + what + " in the trace for a cycle the benchmark ran");
             }
         } while (!start.what().equals(what));
-        long[] after = { -1, -1, -1 };
-        List<String> kinds = List.of("commit", "reader woken", "reader on a CPU");
+        long[] after = { -1, -1 };
+        List<String> kinds = List.of("commit", "reader on a CPU");
         for (Traced t; (t = traced.peekFirst()) != null && kinds.contains(t.what()); traced.pollFirst()) {
             int k = kinds.indexOf(t.what());
             if (after[0] < 0 && after[k] < 0) { // what came after the commit belongs to no one
@@ -327,19 +326,18 @@ public class EventLatency {
             "port-store entry -> kernel element (the hook's part: column 2 minus column 1)",
             "KERNEL CLOCKS: socket in TCP_LISTEN -> commit adding the element",
             "KERNEL CLOCKS: socket out of TCP_LISTEN -> commit deleting it",
-            "KERNEL CLOCKS: socket in TCP_LISTEN -> the appliance's tracefs reader woken",
-            "KERNEL CLOCKS: socket in TCP_LISTEN -> that reader on a CPU",
-            "KERNEL CLOCKS: that reader on a CPU -> commit (flexwall's own part: column 5 minus column 8)" };
-        int[] column = { 0, 1, 2, -1, 4, 5, 6, 7, -2 };
+            "KERNEL CLOCKS: socket in TCP_LISTEN -> the appliance's tracefs reader on a CPU",
+            "KERNEL CLOCKS: that reader on a CPU -> commit (flexwall's own part: column 5 minus column 7)" };
+        int[] column = { 0, 1, 2, -1, 4, 5, 6, -2 };
         System.out.printf("%s: %d cycles%n", label, rows.size());
         for (int c = 0; c < what.length; c++) {
             final int col = column[c];
-            if (Math.max(col, col == -2 ? 7 : 0) >= rows.get(0).length) {
+            if (Math.max(col, col == -2 ? 6 : 0) >= rows.get(0).length) {
                 continue; // samples of an older run, without the kernel's clocks
             }
             long[] s = rows.stream()
-                    .filter(r -> col == -1 || (col == -2 ? r[4] >= 0 && r[7] >= 0 : col < 4 || r[col] >= 0))
-                    .mapToLong(r -> col >= 0 ? r[col] : col == -1 ? r[1] - r[0] : r[4] - r[7]).sorted().toArray();
+                    .filter(r -> col == -1 || (col == -2 ? r[4] >= 0 && r[6] >= 0 : col < 4 || r[col] >= 0))
+                    .mapToLong(r -> col >= 0 ? r[col] : col == -1 ? r[1] - r[0] : r[4] - r[6]).sorted().toArray();
             if (s.length == 0) {
                 continue;
             }
