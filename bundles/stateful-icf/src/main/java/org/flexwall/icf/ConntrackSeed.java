@@ -75,7 +75,7 @@ final class ConntrackSeed {
      * the table is full).
      */
     static int adopt(StatefulIcf icf, List<Flow> flows, Set<InetAddress> localAddresses, long now) {
-        int added = 0;
+        int taken = 0;
         for (Flow f : flows) {
             if (f.source().isLoopbackAddress() && f.destination().isLoopbackAddress()) {
                 continue; // loopback never meets a hook
@@ -87,10 +87,10 @@ final class ConntrackSeed {
             int remotePort = inbound ? f.sourcePort() : f.destinationPort();
             if (icf.adopt(f.v6(), high(local), low(local), high(remote), low(remote), f.protocol(), localPort,
                     remotePort, now)) {
-                added++;
+                taken++;
             }
         }
-        return added;
+        return taken;
     }
 
     /** The addresses of this network namespace's interfaces. */

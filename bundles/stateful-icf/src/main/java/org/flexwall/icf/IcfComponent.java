@@ -121,10 +121,10 @@ public final class IcfComponent implements PacketDecider, PacketCounters, Connec
             throw new java.io.IOException("the stateful ICF is not active");
         }
         java.util.List<ConntrackSeed.Flow> flows = ConntrackSeed.read();
-        int added = ConntrackSeed.adopt(i, flows, ConntrackSeed.localAddresses(), clock.getAsLong());
-        log.info("stateful ICF took over {} of {} established flows from the kernel's connection tracking", added,
+        int taken = ConntrackSeed.adopt(i, flows, ConntrackSeed.localAddresses(), clock.getAsLong());
+        log.info("stateful ICF took over {} of {} established flows from the kernel's connection tracking", taken,
                 flows.size());
-        return added;
+        return taken;
     }
 
     /** A fresh ICF with this one's settings and a table of its own: about 92 bytes a slot, 6 MB for 65536. */

@@ -14,9 +14,10 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface ConnectionTracker {
 
     /**
-     * Adds to the connection table every established flow (TCP connections, answered UDP flows) that the kernel's
-     * connection tracking of this network namespace knows and the table does not, and returns how many it added.
-     * Their sequence windows are learnt from their next segment.
+     * Takes into the connection table every established flow (TCP connections, answered UDP flows) that the kernel's
+     * connection tracking of this network namespace knows, and returns how many it took. A flow the table knew from an
+     * earlier time Java decided is taken again: the kernel carried it since. Their sequence windows are learnt from
+     * their next segment.
      *
      * @throws java.io.IOException when the kernel's table could not be read; the connection table is unchanged
      */
