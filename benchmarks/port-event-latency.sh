@@ -10,6 +10,7 @@
 # trace is read after each round. With a BASELINE image (another build's appliance-image/target/flexwall), baseline and this
 # build alternate round by round, CYCLES/ROUNDS cycles each time, and the samples are pooled per image and monitor.
 # Run as root after `mvn install`. Usage: benchmarks/port-event-latency.sh [CYCLES [ROUNDS [BASELINE]]]
+# LISTENERS=N starts N other (untrusted) TCP listeners beside the appliance first, as the services of a real box.
 # PROC=own (default) runs the appliance and the program in a PID namespace of their own, PROC=shared sees every process
 # of the machine. NICE=N runs the appliance at that nice value. MONITORS="event-driven polling" selects monitors.
 # FLEXWALL_JAVA_OPTS reaches the appliance's JVM. FLOOD=N measures each appliance twice: idle, then while N clients
@@ -23,7 +24,9 @@ cd "$(dirname "$0")/.."
 cycles="${1:-1000}"; rounds="${2:-1}"; baseline="${3:-}"; proc="${PROC:-own}"
 image="$PWD/appliance-image/target/flexwall"
 work="$(mktemp -d)"; ns="fwb-latency-$$"; pid=""; inner=""; flood=""
-cleanup() { [ -n "$flood" ] && kill "$flood" 2>/dev/null; [ -n "$pid" ] && kill "$inner" "$pid" 2>/dev/null; wait 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
+others=()
+stop_others() { [ ${#others[@]} -gt 0 ] && kill "${others[@]}" 2>/dev/null; others=(); }
+cleanup() { stop_others; [ -n "$flood" ] && kill "$flood" 2>/dev/null; [ -n "$pid" ] && kill "$inner" "$pid" 2>/dev/null; wait 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 [ -n "${LOGS:-}" ] && mkdir -p "$LOGS"              # LOGS=DIR need not exist yet
 ip netns add "$ns"; ip -n "$ns" link set lo up     # the appliance and the program live in a namespace of their own
@@ -52,6 +55,9 @@ run() { # label image monitor cycles
   fi
   until [ -S "$data/control.sock" ]; do sleep 0.1; done
   until ip netns exec "$ns" nft list set inet flexwall permitted4 >/dev/null 2>&1; do sleep 0.1; done
+  for ((l = 1; l <= ${LISTENERS:-0}; l++)); do   # each its own process, seen by the port monitor like the program
+    "${enter[@]}" socat TCP-LISTEN:$((30000 + l)),reuseaddr,fork EXEC:/bin/cat & others+=($!)
+  done
   sleep 2   # let every component come up
   FLEXWALL_DATA="$data" "$img/bin/flexwall" trust "$work/listen_cycles" bench >/dev/null
   APPLIANCE_PID="$inner" java -cp "$cp" benchmarks/port-event-latency/EventLatency.java measure "$data/control.sock" "$ns" 24111 "$n" \
@@ -63,6 +69,7 @@ run() { # label image monitor cycles
       "$work/$label-flood.samples" "${enter[@]}" "$work/listen_cycles" 24111 "$((n + ${WARMUP:-0}))"
     kill "$flood"; wait "$flood" 2>/dev/null || true; flood=""; cat "$work/$label.flood"
   fi
+  stop_others
   kill "$inner"; wait "$pid" 2>/dev/null || true; pid=""   # SIGTERM to the JVM: it removes its tracefs instance
   if [ "$monitor" = event-driven ] && grep -q "falls back to polling" "$work/$label.log"; then
     echo "WARNING: $label had no kernel events (it polled): $(grep -m1 "falls back to polling" "$work/$label.log")"
