@@ -102,7 +102,8 @@ public final class OwnerResolver implements AutoCloseable {
         ProcFs proc = procs.get();
         long[][] holders = wanted.length == 0 ? new long[0][] : holders(proc, new InodeSlots(wanted), pids);
         Map<Integer, SocketOwner> owners = new HashMap<>(); // one identification per process per scan
-        Set<Integer> readAfresh = holdersOfNew(holders, wanted, known);
+        // with nothing known there is nothing earlier to take: every holder is read anyway
+        Set<Integer> readAfresh = known.isEmpty() ? Set.of() : holdersOfNew(holders, wanted, known);
         Map<Long, List<SocketOwner>> result = new HashMap<>(wanted.length * 2);
         Map<Long, long[]> seen = complete ? new ConcurrentHashMap<>(wanted.length * 2) : index;
         for (int slot = 0; slot < wanted.length; slot++) {
