@@ -3,6 +3,7 @@ package org.flexwall.itests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +17,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -95,7 +99,11 @@ class BundleUpdateSystemTest {
         System.out.println("session across the updates: " + lab.endSession(session));
         String probed = Files.readString(work.resolve("prober.out")).strip();
         System.out.println("new connections during the updates: " + probed.lines().reduce((a, b) -> b).orElse(""));
-        assertTrue(probed.matches("(?s).*ok [1-9][0-9]* failed 0"), "new connections failed:\n" + probed);
+        if (!probed.matches("(?s).*ok [1-9][0-9]* failed 0")) {
+            fail("new connections failed:\n" + probed + "\nwhat wan0 saw of them:\n" + seenOf(probed, capture)
+                    + "\nthe appliance's warnings:\n" + lab.appliance().output().lines()
+                            .filter(l -> l.contains("WARN") || l.contains("ERROR")).collect(Collectors.joining("\n")));
+        }
         lab.untrusted.assertNothingGotIn(capture, 10000);
         for (String b : UNTOUCHED) {
             assertEquals(servicesBefore.get(b), console.services(b), b + " was restarted by the updates");
@@ -132,6 +140,20 @@ class BundleUpdateSystemTest {
         lab.awaitSessionFlows("after the failed updates");
         System.out.println("session across the failed updates: " + lab.endSession(session));
         assertTrue(lab.flexwall("status").getBoolean("healthy"), lab.flexwall("status").toString());
+    }
+
+    /** The packets of each failed probe's connection in the capture, found by its local port. */
+    private static String seenOf(String probed, Path capture) {
+        StringBuilder seen = new StringBuilder();
+        Matcher failed = Pattern.compile("local port (\\d+)").matcher(probed);
+        while (failed.find()) {
+            try {
+                seen.append(String.join("\n", Capture.read(capture, "tcp port " + failed.group(1)))).append('\n');
+            } catch (IOException e) {
+                seen.append("(the capture cannot be read: ").append(e.getMessage()).append(")\n");
+            }
+        }
+        return seen.toString();
     }
 
     private static void assertRolledBack(WebConsole console, JsonObject answer, String running) throws Exception {

@@ -62,6 +62,11 @@ final class LoginThrottle {
             return new Refusal(seconds((long) ((1 - tokens) * REFILL_SECONDS * SECOND)), "too many logins overall");
         }
         tokens -= 1;
+        if (c != null && c.failures >= FREE_FAILURES && now - c.lastFailure <= FORGET_AFTER) {
+            // its lockout ended: this one check may fail too, so it waits as if it had, and attempts sent meanwhile
+            // over other connections are not checked as well (failed or succeeded settles it)
+            c.lockedUntil = now + lockout(c.failures + 1);
+        }
         return null;
     }
 
@@ -104,8 +109,7 @@ final class LoginThrottle {
         c.failures++;
         c.lastFailure = now;
         if (c.failures > FREE_FAILURES) {
-            int doublings = Math.min(c.failures - FREE_FAILURES - 1, 20);
-            c.lockedUntil = now + Math.min(SECOND << doublings, MAX_LOCKOUT);
+            c.lockedUntil = now + lockout(c.failures);
         }
         clients.put(client, c); // re-inserted: the map stays ordered by last failure
         forgetOld(now);
@@ -131,6 +135,11 @@ final class LoginThrottle {
                 break;
             }
         }
+    }
+
+    /** How long a client stays locked out after its {@code failures}-th wrong login (past the free ones). */
+    private static long lockout(int failures) {
+        return Math.min(SECOND << Math.min(failures - FREE_FAILURES - 1, 20), MAX_LOCKOUT);
     }
 
     private static long seconds(long nanos) {

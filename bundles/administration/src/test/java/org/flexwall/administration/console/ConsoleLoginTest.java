@@ -79,6 +79,23 @@ class ConsoleLoginTest {
     }
 
     @Test
+    void aClientWhoseLockoutEndedGetsOneCheckNotOnePerConnectionItHoldsOpen() throws Exception {
+        for (int i = 0; i <= LoginThrottle.FREE_FAILURES; i++) {
+            login.attempt(basic("admin", "wrong"), "10.0.0.1");
+        }
+        clock.addAndGet(TimeUnit.MINUTES.toNanos(6)); // the lockout is over and the budget full again
+        // Eight guesses in flight at once: the first is admitted; until its check ends, the others wait as if it failed.
+        assertNull(throttle.admit("10.0.0.1"), "the first attempt after the lockout is checked");
+        for (int i = 0; i < 7; i++) {
+            LoginThrottle.Refusal r = throttle.admit("10.0.0.1");
+            assertNotNull(r, "attempt " + (i + 2) + " sent while the first one is being checked");
+            assertEquals(2, r.retryAfterSeconds());
+        }
+        throttle.succeeded("10.0.0.1");
+        assertNull(throttle.admit("10.0.0.1"), "the right password ends the lockout");
+    }
+
+    @Test
     void manyClientsTogetherGetOnlyTheOverallBudgetOfChecks() throws Exception {
         int throttled = 0;
         for (int i = 0; i < 40; i++) {
