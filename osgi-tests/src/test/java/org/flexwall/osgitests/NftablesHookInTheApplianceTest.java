@@ -29,7 +29,9 @@ import org.osgi.test.junit5.service.ServiceExtension;
  * The nftables hook as shipped, in the appliance's framework (whose JVM has a network namespace of its own, see
  * osgi-tests.bndrun): configured through Config Admin with anti-lockout off, it applies the baseline, renders the
  * port packet bypass's table holds once the real port store opens it for a program trusted in the real registry, and
- * when its bundle stops the kernel keeps the table and that port; when packet bypass stops, the sets are emptied. An outside namespace across a veth pair checks each from the wire.
+ * when its bundle stops the kernel keeps the table and that port; when packet bypass stops the sets keep their
+ * elements too, which admit the trusted program and not an untrusted one that takes its port meanwhile. An outside
+ * namespace across a veth pair checks each from the wire.
  */
 @ExtendWith(ServiceExtension.class)
 class NftablesHookInTheApplianceTest {
@@ -67,14 +69,10 @@ class NftablesHookInTheApplianceTest {
             Path server = Files.copy(Path.of("/usr/bin/socat"), work.resolve("server"));
             server.toFile().setExecutable(true);
             registry.trust(server, "server", false);
-            lab.start(null, server.toString(), "TCP4-LISTEN:" + TRUSTED + ",reuseaddr,fork", "EXEC:/bin/cat");
+            Process trusted = lab.start(null, server.toString(), "TCP4-LISTEN:" + TRUSTED + ",reuseaddr,fork",
+                    "EXEC:/bin/cat");
             // python3 here: a socat would be the trusted program's bytes
-            lab.start(null, "python3", "-c", "import socket\n"
-                    + "s = socket.create_server(('0.0.0.0', " + SSH + "))\n"
-                    + "while True:\n"
-                    + "    c = s.accept()[0]\n"
-                    + "    c.sendall(c.recv(100))\n"
-                    + "    c.close()\n");
+            lab.start(null, "python3", "-c", echoServer(SSH));
             Await.until("the untrusted listener on " + SSH,
                     () -> !Commands.ok(null, "ss", "-Hltn", "sport = :" + SSH).isBlank());
 
@@ -96,22 +94,44 @@ class NftablesHookInTheApplianceTest {
                 bundle.start();
             }
 
-            // packet bypass stops: nobody keeps its table true, so the sets admit nothing until it is back
+            // packet bypass stops (an update, say): the sets keep their elements, which admit only verified sockets
             Bundle bypass = bundle("org.flexwall.packet-bypass");
             bypass.stop();
             try {
-                Await.until("the sets emptied", Duration.ofSeconds(30),
-                        () -> status(hooks).startsWith("baseline active, 0 permitted ports"), () -> status(hooks));
-                assertTrue(!echoes(outside, here, TRUSTED), "the trusted port with packet bypass stopped");
+                assertTrue(status(hooks).startsWith("baseline active, 1 permitted ports"), status(hooks));
+                assertTrue(echoes(outside, here, TRUSTED), "the trusted port with packet bypass stopped");
+                // the attack: the trusted program goes, an untrusted one takes its port before packet bypass is back
+                trusted.destroyForcibly().waitFor();
+                Process taker = lab.start(null, "python3", "-c", echoServer(TRUSTED));
+                try {
+                    Await.until("the untrusted listener on " + TRUSTED,
+                            () -> !Commands.ok(null, "ss", "-Hltn", "sport = :" + TRUSTED).isBlank());
+                    assertTrue(!echoes(outside, here, TRUSTED), "an untrusted program on the kept port");
+                } finally {
+                    taker.destroyForcibly().waitFor();
+                }
             } finally {
                 bypass.start();
             }
-            Await.until("packet bypass's table rendered again", Duration.ofSeconds(30),
+            Await.until("packet bypass's table rendered again: the port is gone with its program", Duration.ofSeconds(30),
+                    () -> status(hooks).startsWith("baseline active, 0 permitted ports"), () -> status(hooks));
+            lab.start(null, server.toString(), "TCP4-LISTEN:" + TRUSTED + ",reuseaddr,fork", "EXEC:/bin/cat");
+            Await.until("the trusted program's port again", Duration.ofSeconds(30),
                     () -> status(hooks).startsWith("baseline active, 1 permitted ports"), () -> status(hooks));
             assertTrue(echoes(outside, here, TRUSTED), "the trusted port once packet bypass is back");
         } finally {
             conf.delete();
         }
+    }
+
+    /** An untrusted echo server on {@code port} (python3: a socat would be the trusted program's bytes). */
+    private static String echoServer(int port) {
+        return "import socket\n"
+                + "s = socket.create_server(('0.0.0.0', " + port + "))\n"
+                + "while True:\n"
+                + "    c = s.accept()[0]\n"
+                + "    c.sendall(c.recv(100))\n"
+                + "    c.close()\n";
     }
 
     private Bundle bundle(String symbolicName) {

@@ -15,8 +15,10 @@ import org.osgi.annotation.versioning.ConsumerType;
  * kernel right there): first {@link #snapshot} with the table at the time the listener was bound, then
  * {@link #opened} and {@link #closed} for every change after it, none missing and none twice, each as soon as
  * packet-bypass's own table has it. When
- * packet-bypass stops, or its port store does, it sends {@code snapshot} of the empty set: nobody would tell of a port
- * closing after that (fail closed).
+ * its port store stops, packet-bypass sends {@code snapshot} of the empty set. When packet-bypass itself stops it
+ * sends nothing: the listener keeps what it holds until the next packet-bypass's snapshot, so it must render the table
+ * only where the lookup admits nothing but sockets the port store verified (the nftables hook's sets with their
+ * {@code socket mark} check), never as a permission of its own.
  *
  * @since 1.5
  */

@@ -3,7 +3,7 @@
  * private stages that decide apart from the live path (capture replay).
  */
 @Export
-@Version("1.5.2")
+@Version("1.5.3")
 package org.flexwall.api.packet;
 
 import org.osgi.annotation.bundle.Export;

@@ -49,12 +49,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  *
  * <p>The sets follow packet-bypass's bypass table, as a {@link BypassTableListener}: the port store tells packet
  * bypass, which sets its bitmap and tells this hook on the same thread, without a copy that counts or a delay. What
- * the sets hold when packet bypass is not there:
+ * the sets hold when packet bypass or its port store is not there:
  * <ul>
- * <li>Packet bypass stops (or its port store does): it sends the empty table and the sets are emptied. Nobody would
- * tell this hook of a port closing any more, and a set nobody keeps true must not open anything; nothing is
- * admitted through the sets until packet bypass is back, as the NFQUEUE hook drops first packets without it.</li>
- * <li>At activation, before packet bypass's first snapshot: the elements a previous run left stay. They admit only
+ * <li>Packet bypass's port store stops: packet bypass sends the empty table and the sets are emptied.</li>
+ * <li>Packet bypass stops (an update of its bundle, say), and at activation before its first snapshot: the elements
+ * stay, those this hook rendered or a previous run left, until packet bypass's next snapshot. They admit only
  * packets to a socket carrying the verified mark (see {@link Ruleset}): the mark dies with the socket, and the port
  * store clears it when it closes the port, so an element nobody vouches for any more matches no socket. Emptying them
  * instead would drop the next packet of every untracked flow of a trusted service at each restart of the JVM.</li>

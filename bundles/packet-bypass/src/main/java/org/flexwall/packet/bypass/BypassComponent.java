@@ -20,7 +20,6 @@ import org.flexwall.api.port.PortStore;
 import org.flexwall.api.port.PortStoreListener;
 import org.flexwall.api.port.Protocol;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -41,8 +40,11 @@ import org.osgi.service.log.LoggerFactory;
  * </ul>
  * and publishes the table to every {@link BypassTableListener} (the nftables hook renders it into the kernel's
  * permitted sets): each change goes on to them on the thread that brought it, right after the bitmap has it: no copy,
- * no hand-off, no delay between; a listener bound later hears the table as it is first. When this component stops,
- * its listeners hear the empty table (fail closed). Immediate: the table is kept, and published, whether or not a hook asks it yet.
+ * no hand-off, no delay between; a listener bound later hears the table as it is first. When this component stops
+ * (an update of its bundle, say), its listeners keep what they hold until the next one's snapshot: what they render
+ * admits only packets to a socket the port store verified (the verified mark dies with the socket, and the store clears
+ * it when it closes the port), so the kernel alone is safe meanwhile, and the trusted services take new connections
+ * through the update. Immediate: the table is kept, and published, whether or not a hook asks it yet.
  * As the {@link PrivateBypassFactory} it makes bypass stages of their own over given ports (capture replay decides on
  * one), which share nothing with this one.
  *
@@ -154,14 +156,6 @@ public final class BypassComponent implements PacketDecider, BypassTable, PortSt
     void unbindListener(BypassTableListener l) {
         synchronized (publishing) {
             listeners.remove(l);
-        }
-    }
-
-    /** Stopping: nobody keeps the table true after this, so its followers hold nothing open on its behalf. */
-    @Deactivate
-    void deactivate() {
-        synchronized (publishing) {
-            tellAll("the empty snapshot", l -> l.snapshot(Set.of()));
         }
     }
 

@@ -133,12 +133,15 @@ class BypassComponentTest {
     }
 
     @Test
-    void stoppingTellsEveryFollowerThatNothingBypassesAnyMore() {
+    void stoppingLeavesEveryFollowerItsTableUntilTheNextComponentsSnapshot() {
         component.snapshot(Set.of(SSH));
         Heard follower = new Heard();
         component.bindListener(follower);
-        component.deactivate();
-        assertEquals(List.of("snapshot [TCP/IPV4/22]", "snapshot []"), follower.calls);
+        component.unbindListener(follower); // what DS does when this component stops
+        BypassComponent next = new BypassComponent();
+        next.snapshot(Set.of(WEB));
+        next.bindListener(follower);
+        assertEquals(List.of("snapshot [TCP/IPV4/22]", "snapshot [TCP/IPV4/80]"), follower.calls);
     }
 
     @Test
