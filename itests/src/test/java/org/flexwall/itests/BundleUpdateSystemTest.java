@@ -106,6 +106,23 @@ class BundleUpdateSystemTest {
                     + "\nthe appliance's warnings:\n" + lab.appliance().output().lines()
                             .filter(l -> l.contains("WARN") || l.contains("ERROR")).collect(Collectors.joining("\n")));
         }
+        List<String> resent = synsSentAgain(capture);
+        System.out.println("new connections whose first SYN went unanswered: " + resent.size() + " " + resent);
+        for (String from : resent) { // what the appliance logged around it
+            String port = from.substring(from.lastIndexOf('.') + 1, from.indexOf(' '));
+            List<String> seen = Capture.read(capture, "-tt", "tcp port " + port);
+            double at = Double.parseDouble(seen.get(0).substring(0, seen.get(0).indexOf(' ')));
+            System.out.println(String.join("\n", seen));
+            lab.appliance().output().lines().filter(l -> l.length() > 24 && l.charAt(4) == '-' && l.charAt(10) == 'T')
+                    .filter(l -> {
+                        double t = java.time.Instant.parse(l.substring(0, l.indexOf(' '))).toEpochMilli() / 1000.0;
+                        return t > at - 3 && t < at + 1.5;
+                    }).forEach(System.out::println);
+        }
+        // Packet bypass's updates once emptied the kernel's sets: 4 first SYNs in 182 went unanswered. One in about
+        // 1 500 still does on a loaded machine (its retransmission gets through; cause not found), hence the one spare.
+        int connections = Integer.parseInt(probed.replaceAll("(?s).*ok (\\d+) failed \\d+$", "$1"));
+        assertTrue(resent.size() <= 1 + connections / 100, "first SYNs unanswered during the updates: " + resent);
         lab.untrusted.assertNothingGotIn(capture, 10000);
         for (String b : UNTOUCHED) {
             assertEquals(servicesBefore.get(b), console.services(b), b + " was restarted by the updates");
@@ -142,6 +159,20 @@ class BundleUpdateSystemTest {
         lab.awaitSessionFlows("after the failed updates");
         System.out.println("session across the failed updates: " + lab.endSession(session));
         assertTrue(lab.flexwall("status").getBoolean("healthy"), lab.flexwall("status").toString());
+    }
+
+    /** The outside's connections to the trusted port that sent their SYN more than once: the first went unanswered. */
+    private static List<String> synsSentAgain(Path capture) throws IOException {
+        Map<String, Integer> syns = new LinkedHashMap<>();
+        for (String line : Capture.read(capture, "tcp dst port " + ApplianceLab.TRUSTED
+                + " and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn")) {
+            Matcher from = Pattern.compile(" IP6? (\\S+) > ").matcher(line);
+            if (from.find()) {
+                syns.merge(from.group(1), 1, Integer::sum);
+            }
+        }
+        return syns.entrySet().stream().filter(e -> e.getValue() > 1).map(e -> e.getKey() + " x" + e.getValue())
+                .toList();
     }
 
     /** The packets of each failed probe's connection in the capture, found by its local port. */
