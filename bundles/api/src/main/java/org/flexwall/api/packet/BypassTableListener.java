@@ -12,7 +12,8 @@ import org.osgi.annotation.versioning.ConsumerType;
  *
  * <p>Calls come in order, never two at once, on the thread that changed the table (the one that brought the port
  * store's change, most often the port monitor's, which read the kernel's event; the listener may send it to the
- * kernel right there): first {@link #snapshot} with the table at the time the listener was bound, then
+ * kernel right there): first {@link #snapshot} with the table at the time the listener was bound (or, bound before
+ * packet-bypass heard its port store's snapshot, with that one; until then the listener keeps what it holds), then
  * {@link #opened} and {@link #closed} for every change after it, none missing and none twice, each as soon as
  * packet-bypass's own table has it. When
  * its port store stops, packet-bypass sends {@code snapshot} of the empty set. When packet-bypass itself stops it

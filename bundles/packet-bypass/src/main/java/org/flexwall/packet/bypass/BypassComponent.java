@@ -40,7 +40,8 @@ import org.osgi.service.log.LoggerFactory;
  * </ul>
  * and publishes the table to every {@link BypassTableListener} (the nftables hook renders it into the kernel's
  * permitted sets): each change goes on to them on the thread that brought it, right after the bitmap has it: no copy,
- * no hand-off, no delay between; a listener bound later hears the table as it is first. When this component stops
+ * no hand-off, no delay between; a listener bound later hears the table as it is first, or, when it is bound before
+ * the port store's snapshot came (DS binds it while this component activates), that snapshot. When this component stops
  * (an update of its bundle, say), its listeners keep what they hold until the next one's snapshot: what they render
  * admits only packets to a socket the port store verified (the verified mark dies with the socket, and the store clears
  * it when it closes the port), so the kernel alone is safe meanwhile, and the trusted services take new connections
@@ -70,6 +71,7 @@ public final class BypassComponent implements PacketDecider, BypassTable, PortSt
     /** Orders the table's changes and the listeners' binding, so each hears the table once, then every change. */
     private final Object publishing = new Object();
     private final List<BypassTableListener> listeners = new ArrayList<>(); // guarded by publishing
+    private boolean tableKnown; // guarded by publishing: a port store's snapshot came; until then the table is no word
 
     @Override
     public Verdict decide(PacketView packet) {
@@ -122,6 +124,7 @@ public final class BypassComponent implements PacketDecider, BypassTable, PortSt
     public void snapshot(Set<PortKey> open) {
         synchronized (publishing) {
             table.replace(open);
+            tableKnown = true;
             tellAll("the snapshot", l -> l.snapshot(open));
         }
         log("bypass table: " + open.size() + " permitted ports from the port store");
@@ -149,7 +152,9 @@ public final class BypassComponent implements PacketDecider, BypassTable, PortSt
     void bindListener(BypassTableListener l) {
         synchronized (publishing) {
             listeners.add(l);
-            tell(l, "the snapshot", x -> x.snapshot(table.keys()));
+            if (tableKnown) { // else the store's snapshot reaches it soon: an empty table now would close every port
+                tell(l, "the snapshot", x -> x.snapshot(table.keys()));
+            }
         }
     }
 

@@ -133,6 +133,16 @@ class BypassComponentTest {
     }
 
     @Test
+    void aFollowerBoundBeforeTheStoresSnapshotHearsNoEmptyTableButThatSnapshot() {
+        BypassComponent starting = new BypassComponent(); // as DS activates it: its followers first, then the store
+        Heard follower = new Heard();
+        starting.bindListener(follower);
+        assertEquals(List.of(), follower.calls, "no table yet: the follower keeps the ports it holds");
+        starting.snapshot(Set.of(WEB));
+        assertEquals(List.of("snapshot [TCP/IPV4/80]"), follower.calls);
+    }
+
+    @Test
     void stoppingLeavesEveryFollowerItsTableUntilTheNextComponentsSnapshot() {
         component.snapshot(Set.of(SSH));
         Heard follower = new Heard();
