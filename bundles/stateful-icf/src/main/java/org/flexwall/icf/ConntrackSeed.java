@@ -60,8 +60,8 @@ final class ConntrackSeed {
             }
             String src = value(f, "src="), dst = value(f, "dst="), sport = value(f, "sport="),
                     dport = value(f, "dport=");
-            if (src == null || dst == null || sport == null || dport == null) {
-                continue;
+            if (src == null || dst == null || sport == null || dport == null || !port(sport) || !port(dport)) {
+                continue; // a line cut short or garbled is one flow lost, never the others
             }
             flows.add(new Flow(f[0].equals("ipv6"), tcp ? Ip.TCP : Ip.UDP, InetAddress.getByName(src),
                     InetAddress.getByName(dst), Integer.parseInt(sport), Integer.parseInt(dport)));
@@ -138,21 +138,33 @@ final class ConntrackSeed {
         return null;
     }
 
-    private static String run(String... command) throws IOException {
+    /** {@code port=} values are decimal, 0-65535. */
+    private static boolean port(String digits) {
+        return !digits.isEmpty() && digits.length() <= 5 && digits.chars().allMatch(Character::isDigit)
+                && Integer.parseInt(digits) <= 65535;
+    }
+
+    /**
+     * The command's standard output alone. Its standard error is read apart: conntrack prints its summary there ("N
+     * flow entries have been shown"), and merged into the same pipe it landed inside a table line whenever the
+     * table filled more than one of the tool's output buffers.
+     */
+    static String run(String... command) throws IOException {
         Process p;
         try {
-            p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p = new ProcessBuilder(command).start();
         } catch (IOException e) {
             throw new IOException("cannot run conntrack (Debian package conntrack): " + e.getMessage(), e);
         }
-        try (InputStream in = p.getInputStream()) {
+        try (InputStream in = p.getInputStream(); InputStream err = p.getErrorStream()) {
             String out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            String said = new String(err.readAllBytes(), StandardCharsets.UTF_8); // one line: the pipe never fills
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException("conntrack did not answer within " + TIMEOUT_SECONDS + " s");
             }
             if (p.exitValue() != 0) {
-                throw new IOException("conntrack -L failed (exit " + p.exitValue() + "): " + out.strip());
+                throw new IOException("conntrack -L failed (exit " + p.exitValue() + "): " + said.strip());
             }
             return out;
         } catch (InterruptedException e) {

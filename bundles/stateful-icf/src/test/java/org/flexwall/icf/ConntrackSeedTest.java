@@ -17,6 +17,7 @@ import java.util.stream.IntStream;
 import org.flexwall.api.packet.Direction;
 import org.flexwall.api.packet.Verdict;
 import org.flexwall.packet.parse.ByteView;
+import org.flexwall.packet.parse.Ip;
 import org.flexwall.packet.testing.PacketBuilder;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +47,26 @@ class ConntrackSeedTest {
     int adopt() throws Exception {
         return ConntrackSeed.adopt(icf, ConntrackSeed.parse(TABLE),
                 Set.of(InetAddress.getByName(US), InetAddress.getByName(US6)), now);
+    }
+
+    @Test
+    void conntracksSummaryOnStandardErrorNeverLandsInTheTableItReads() throws Exception {
+        // conntrack writes its table to stdout in blocks and its summary to stderr: a shell stands in for it
+        String out = ConntrackSeed.run("sh", "-c", "printf 'ipv4 2 tcp 6 431999 ESTABLISHED src=10.0.0.1 "
+                + "dst=10.0.0.2 sport=40000 dport=58'; echo 'conntrack v1.4.7 (conntrack-tools): 1 flow entries "
+                + "have been shown.' >&2; echo '30 src=10.0.0.2 dst=10.0.0.1 sport=5830 dport=40000 [ASSURED]'");
+        assertEquals(List.of(new ConntrackSeed.Flow(false, Ip.TCP, InetAddress.getByName("10.0.0.1"),
+                InetAddress.getByName("10.0.0.2"), 40000, 5830)), ConntrackSeed.parse(out));
+    }
+
+    @Test
+    void aGarbledLineCostsItsOwnFlowNotTheOthers() throws Exception {
+        String table = "ipv4 2 tcp 6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=40000 "
+                + "dport=5830conntrack v1.4.7 (conntrack-tools): 2 flow entries have been shown.\n"
+                + "ipv4 2 tcp 6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=40001 dport=22 src=10.0.0.2 "
+                + "dst=10.0.0.1 sport=22 dport=40001 [ASSURED] mark=0 use=1\n";
+        assertEquals(List.of(new ConntrackSeed.Flow(false, Ip.TCP, InetAddress.getByName("10.0.0.1"),
+                InetAddress.getByName("10.0.0.2"), 40001, 22)), ConntrackSeed.parse(table));
     }
 
     @Test
