@@ -71,7 +71,8 @@ public final class BypassComponent implements PacketDecider, BypassTable, PortSt
     /** Orders the table's changes and the listeners' binding, so each hears the table once, then every change. */
     private final Object publishing = new Object();
     private final List<BypassTableListener> listeners = new ArrayList<>(); // guarded by publishing
-    private boolean tableKnown; // guarded by publishing: a port store's snapshot came; until then the table is no word
+    // guarded by publishing: a port store's snapshot came; until then the table says nothing to the listeners
+    private boolean tableKnown;
 
     @Override
     public Verdict decide(PacketView packet) {
