@@ -107,13 +107,13 @@ class BundleUpdateSystemTest {
                     + "\nthe appliance's warnings:\n" + lab.appliance().output().lines()
                             .filter(l -> l.contains("WARN") || l.contains("ERROR")).collect(Collectors.joining("\n")));
         }
-        List<String> resent = synsSentAgain(capture);
+        List<String> resent = Capture.synsSentAgain(capture, ApplianceLab.TRUSTED);
         System.out.println("new connections whose first SYN went unanswered: " + resent.size() + " " + resent);
         for (String from : resent) {
             printAround(from, capture);
         }
         // Packet bypass's updates once emptied the kernel's sets: 8 first SYNs of 289 new connections went unanswered.
-        // None of 1 631 since, two other classes' load or not; the spare keeps a loaded machine's odd loss from failing.
+        // None of 1 631 since, with two other classes' load or without; the spare is for a loaded machine's odd loss.
         int connections = Integer.parseInt(probed.replaceAll("(?s).*ok (\\d+) failed \\d+$", "$1"));
         assertTrue(resent.size() <= 1 + connections / 100, "first SYNs unanswered during the updates: " + resent);
         lab.untrusted.assertNothingGotIn(capture, 10000);
@@ -154,30 +154,10 @@ class BundleUpdateSystemTest {
         assertTrue(lab.flexwall("status").getBoolean("healthy"), lab.flexwall("status").toString());
     }
 
-    /**
-     * The outside's connections to the trusted port that sent their SYN more than once: the first went unanswered. A
-     * connection is its source address and port and its initial sequence number (a retransmitted SYN repeats it; a
-     * later connection from the same port, over a long run, does not).
-     */
-    private static List<String> synsSentAgain(Path capture) throws IOException {
-        Map<String, Integer> syns = new LinkedHashMap<>();
-        Pattern syn = Pattern.compile(" IP6? (\\S+) > .* seq (\\d+),");
-        for (String line : Capture.read(capture, "tcp dst port " + ApplianceLab.TRUSTED
-                + " and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn")) {
-            Matcher from = syn.matcher(line);
-            if (from.find()) {
-                syns.merge(from.group(1) + " seq " + from.group(2), 1, Integer::sum);
-            }
-        }
-        return syns.entrySet().stream().filter(e -> e.getValue() > 1).map(e -> e.getKey() + " x" + e.getValue())
-                .toList();
-    }
-
     /** A connection's packets ({@code from}: address.port), and what the appliance logged from 3 s before its SYN. */
     private void printAround(String from, Path capture) throws IOException {
         String address = from.substring(0, from.indexOf(' '));
-        String port = address.substring(address.lastIndexOf('.') + 1);
-        List<String> seen = Capture.read(capture, "-tt", "tcp port " + port);
+        List<String> seen = Capture.connection(capture, address.substring(address.lastIndexOf('.') + 1));
         double at = Double.parseDouble(seen.get(0).substring(0, seen.get(0).indexOf(' ')));
         System.out.println(String.join("\n", seen));
         lab.appliance().output().lines().filter(l -> l.length() > 24 && l.charAt(4) == '-' && l.charAt(10) == 'T')
@@ -188,15 +168,11 @@ class BundleUpdateSystemTest {
     }
 
     /** The packets of each failed probe's connection in the capture, found by its local port. */
-    private static String seenOf(String probed, Path capture) {
+    private static String seenOf(String probed, Path capture) throws IOException {
         StringBuilder seen = new StringBuilder();
         Matcher failed = Pattern.compile("local port (\\d+)").matcher(probed);
         while (failed.find()) {
-            try {
-                seen.append(String.join("\n", Capture.read(capture, "tcp port " + failed.group(1)))).append('\n');
-            } catch (IOException e) {
-                seen.append("(the capture cannot be read: ").append(e.getMessage()).append(")\n");
-            }
+            seen.append(String.join("\n", Capture.connection(capture, failed.group(1)))).append('\n');
         }
         return seen.toString();
     }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -77,6 +78,30 @@ record Capture(Process tcpdump, Path file) implements AutoCloseable {
         return firstSynVal.entrySet().stream()
                 .filter(e -> !echoed.getOrDefault(e.getKey(), List.of()).contains(e.getValue())).map(Map.Entry::getKey)
                 .toList();
+    }
+
+    /**
+     * The connections to {@code port} whose client sent its SYN more than once (the first went unanswered), as
+     * "address.port seq ISN xCOUNT": a connection is its source and its initial sequence number, which a
+     * retransmitted SYN repeats and a later connection from the same source port, over a long capture, does not.
+     */
+    static List<String> synsSentAgain(Path capture, int port) throws IOException {
+        Pattern syn = Pattern.compile(" IP6? (\\S+) > .* seq (\\d+),");
+        Map<String, Integer> syns = new LinkedHashMap<>();
+        String clientSyns = "tcp dst port " + port + " and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn";
+        for (String line : read(capture, clientSyns)) {
+            Matcher from = syn.matcher(line);
+            if (from.find()) {
+                syns.merge(from.group(1) + " seq " + from.group(2), 1, Integer::sum);
+            }
+        }
+        return syns.entrySet().stream().filter(e -> e.getValue() > 1).map(e -> e.getKey() + " x" + e.getValue())
+                .toList();
+    }
+
+    /** Every packet to or from TCP port {@code port} (a client's local port), with epoch timestamps. */
+    static List<String> connection(Path capture, String port) throws IOException {
+        return read(capture, "-tt", "tcp port " + port);
     }
 
     @Override

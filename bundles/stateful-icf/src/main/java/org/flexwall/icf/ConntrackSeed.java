@@ -58,13 +58,13 @@ final class ConntrackSeed {
             if (!tcp && !f[2].equals("udp") || tcp && !OPEN_TCP.contains(f[5])) {
                 continue;
             }
-            String src = value(f, "src="), dst = value(f, "dst="), sport = value(f, "sport="),
-                    dport = value(f, "dport=");
-            if (src == null || dst == null || sport == null || dport == null || !port(sport) || !port(dport)) {
+            String src = value(f, "src="), dst = value(f, "dst=");
+            int sport = port(value(f, "sport=")), dport = port(value(f, "dport="));
+            if (src == null || dst == null || sport < 0 || dport < 0) {
                 continue; // a line cut short or garbled is one flow lost, never the others
             }
             flows.add(new Flow(f[0].equals("ipv6"), tcp ? Ip.TCP : Ip.UDP, InetAddress.getByName(src),
-                    InetAddress.getByName(dst), Integer.parseInt(sport), Integer.parseInt(dport)));
+                    InetAddress.getByName(dst), sport, dport));
         }
         return flows;
     }
@@ -138,10 +138,13 @@ final class ConntrackSeed {
         return null;
     }
 
-    /** {@code port=} values are decimal, 0-65535. */
-    private static boolean port(String digits) {
-        return !digits.isEmpty() && digits.length() <= 5 && digits.chars().allMatch(Character::isDigit)
-                && Integer.parseInt(digits) <= 65535;
+    /** A {@code port=} value (decimal, 0-65535), or -1 when it is missing or not one. */
+    private static int port(String digits) {
+        if (digits == null || digits.isEmpty() || digits.length() > 5 || !digits.chars().allMatch(Character::isDigit)) {
+            return -1;
+        }
+        int port = Integer.parseInt(digits);
+        return port <= 65535 ? port : -1;
     }
 
     /**
