@@ -67,6 +67,11 @@ final class InetDiag {
         return request(seq, TCPDIAG_GETSOCK, REQ_V1_LEN, Protocol.TCP, 0, port);
     }
 
+    /** As {@link #tcpListenersOnPort}, for every port: all TCP listeners of both families in one walk. */
+    static byte[] tcpListeners(int seq) {
+        return request(seq, TCPDIAG_GETSOCK, REQ_V1_LEN, Protocol.TCP, 0, 0);
+    }
+
     private static byte[] request(int seq, int type, int reqLen, Protocol protocol, int family, int port) {
         boolean filtered = port > 0;
         int bytecodeLen = filtered ? 16 : 0;

@@ -42,6 +42,16 @@ public final class OwnerResolver implements AutoCloseable {
     private final ThreadLocal<ProcFs> procs = ThreadLocal.withInitial(ProcFs::new);
     /** inode → packed (pid << 32 | fd) of every holder seen at the last full scan that looked for it. */
     private volatile Map<Long, long[]> index = new ConcurrentHashMap<>();
+    /** pid → what its last full identification read, for {@link #identify} to reuse while it is fresh. */
+    private final Map<Integer, Read> identities = new ConcurrentHashMap<>();
+    private volatile long reuseNanos; // 0: every identification reads /proc in full
+    private volatile PidList lastPids;
+
+    /** A pid list and the task counts ({@link ProcFs#taskCounts}) it was read at. */
+    private record PidList(long[] counts, int[] pids) {}
+
+    /** A full identification and what it was read of: the process (start time) and its image's layout in memory. */
+    private record Read(long[] layout, Path exe, String sha256, ProcessSigns.Image image, long at) {}
 
     /** Reads descriptors through /proc/PID/fd. */
     public OwnerResolver() {
@@ -58,6 +68,15 @@ public final class OwnerResolver implements AutoCloseable {
         this.descriptors = descriptors;
     }
 
+    /**
+     * Lets a process's identification be reused for {@code nanos} after it was read in full, for a new socket of the
+     * same process (same pid, start time and image layout: see {@link #identify}); 0 reads every one in full.
+     */
+    void reuseIdentities(long nanos) {
+        reuseNanos = nanos;
+        identities.clear();
+    }
+
     /** Whether descriptors are read through the BPF iterator. */
     boolean readsThroughBpf() {
         return descriptors != null;
@@ -70,9 +89,20 @@ public final class OwnerResolver implements AutoCloseable {
         }
     }
 
-    /** The process ids now in /proc, ascending (a changed set means a process may have inherited a socket). */
+    /**
+     * The process ids now in /proc, ascending (a changed set means a process may have inherited a socket); the last
+     * list again, not read, while the task counts it was read at say no process came or went. Not to be changed.
+     */
     public int[] pids() {
-        return procs.get().pids();
+        ProcFs proc = procs.get();
+        long[] counts = proc.taskCounts(); // before the list: a task made meanwhile changes them for the next call
+        PidList last = lastPids;
+        if (counts != null && last != null && Arrays.equals(counts, last.counts())) {
+            return last.pids();
+        }
+        int[] pids = proc.pids();
+        lastPids = counts == null ? null : new PidList(counts, pids);
+        return pids;
     }
 
     /**
@@ -87,17 +117,28 @@ public final class OwnerResolver implements AutoCloseable {
 
     /** As {@link #resolveAll(Collection, boolean)}, scanning the given pids (from {@link #pids()}) only. */
     public Map<Long, List<SocketOwner>> resolveAll(Collection<Long> inodes, boolean complete, int[] pids) {
-        return resolveAll(inodes, complete, pids, Map.of());
+        return resolveAll(inodes, complete, pids, Map.of(), false);
     }
 
     /**
      * As {@link #resolveAll(Collection, boolean, int[])}, taking the identification of a process that still holds a
      * socket of {@code known} (inode to its owners from an earlier scan) from there instead of reading /proc again:
      * a port change then reads only the processes holding the new socket, however many other listeners run. A
-     * process that holds a socket not in {@code known} is always identified afresh, for that socket and every other.
+     * process that holds a socket not in {@code known} is identified afresh, for that socket and every other; but
+     * what its image is (path, hash, environment, unit) may come from its identification of the last
+     * {@link #reuseIdentities} window, when it is still the same process with the same image: its uid and tracer are
+     * read again in any case.
      */
     public Map<Long, List<SocketOwner>> resolveAll(Collection<Long> inodes, boolean complete, int[] pids,
             Map<Long, List<SocketOwner>> known) {
+        return resolveAll(inodes, complete, pids, known, true);
+    }
+
+    private Map<Long, List<SocketOwner>> resolveAll(Collection<Long> inodes, boolean complete, int[] pids,
+            Map<Long, List<SocketOwner>> known, boolean reuse) {
+        if (complete && !reuse) {
+            identities.clear(); // a full read of every holder: it keeps those it reads, and no process that is gone
+        }
         long[] wanted = inodes.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
         ProcFs proc = procs.get();
         long[][] holders = wanted.length == 0 ? new long[0][] : holders(proc, new InodeSlots(wanted), pids);
@@ -122,7 +163,7 @@ public final class OwnerResolver implements AutoCloseable {
                     o = earlier(known.get(inode), pid);
                 }
                 if (o == null) {
-                    o = owners.computeIfAbsent(pid, p -> identify(proc, p, inode, fd(where)));
+                    o = owners.computeIfAbsent(pid, p -> identify(proc, p, inode, fd(where), reuse));
                 }
                 if (o != null && !contains(list, pid)) {
                     list.add(o);
@@ -186,7 +227,7 @@ public final class OwnerResolver implements AutoCloseable {
             long inode = wanted[slot];
             List<SocketOwner> list = new ArrayList<>(at.length);
             for (long where : at) {
-                SocketOwner o = owners.computeIfAbsent(pid(where), p -> identify(proc, p, inode, fd(where)));
+                SocketOwner o = owners.computeIfAbsent(pid(where), p -> identify(proc, p, inode, fd(where), false));
                 if (o != null && !contains(list, o.pid())) {
                     list.add(o);
                 }
@@ -202,6 +243,9 @@ public final class OwnerResolver implements AutoCloseable {
     public void forget(int[] pids) {
         if (pids.length == 0) {
             return;
+        }
+        for (int pid : pids) {
+            identities.remove(pid);
         }
         Map<Long, long[]> known = index;
         for (Map.Entry<Long, long[]> e : known.entrySet()) {
@@ -272,7 +316,7 @@ public final class OwnerResolver implements AutoCloseable {
             List<SocketOwner> list = new ArrayList<>(at.length);
             boolean confirmed = true;
             for (long where : at) {
-                SocketOwner o = identify(proc, pid(where), inode, fd(where));
+                SocketOwner o = identify(proc, pid(where), inode, fd(where), false);
                 if (o == null) {
                     confirmed = false;
                     break;
@@ -308,21 +352,44 @@ public final class OwnerResolver implements AutoCloseable {
      * Who process {@code pid} is, confirmed afterwards to still hold {@code inode} at {@code fd}: if it does, it lived
      * through the whole read, so the start time and image read belong to it and not to a successor with its pid.
      * Null when it no longer holds the socket.
+     *
+     * <p>With {@code reuse}, what its image is comes from its last full identification when that is younger than the
+     * reuse window and the process is the one read then, running the image it ran then: the same start time, and the
+     * same layout of stack, arguments and environment, which exec(2) makes anew (so a program that exec'd another, or
+     * itself with other loader variables, is read in full). An exec that kept the layout (address randomisation off,
+     * an environment of the same size) is seen by the next full read, as one of a program holding an older socket is:
+     * within the owner re-scan interval. Its uid and tracer, which change without exec, are read every time.
      */
-    private SocketOwner identify(ProcFs proc, int pid, long inode, int fd) {
-        long start = proc.startTime(pid);
-        Path exe = proc.executable(pid);
-        String sha = exe == null ? null : hasher.sha256(proc, ProcFs.exeLink(pid));
-        if (sha != null && !exe.equals(proc.executable(pid))) {
-            sha = null; // it exec'd while we hashed: the hash may belong to either image
-        }
-        ProcessSigns signs = ProcessSigns.of(proc, pid, exe);
-        if (start < 0 || proc.socketInode(pid, fd) != inode) {
+    private SocketOwner identify(ProcFs proc, int pid, long inode, int fd, boolean reuse) {
+        long[] layout = proc.imageLayout(pid);
+        if (layout == null) {
             return null;
         }
+        long start = layout[0];
+        Read earlier = reuse ? identities.get(pid) : null;
+        Read read;
+        if (earlier != null && Arrays.equals(earlier.layout(), layout)
+                && System.nanoTime() - earlier.at() < reuseNanos) {
+            read = earlier;
+        } else {
+            long at = System.nanoTime();
+            Path exe = proc.executable(pid);
+            String sha = exe == null ? null : hasher.sha256(proc, ProcFs.exeLink(pid));
+            if (sha != null && !exe.equals(proc.executable(pid))) {
+                sha = null; // it exec'd while we hashed: the hash may belong to either image
+            }
+            read = new Read(layout, exe, sha, ProcessSigns.Image.of(proc, pid, exe), at);
+        }
+        ProcessSigns signs = ProcessSigns.of(proc, pid, read.image());
+        if (proc.socketInode(pid, fd) != inode) {
+            return null;
+        }
+        if (read != earlier && read.sha256() != null && reuseNanos > 0) {
+            identities.put(pid, read); // only a whole identification, of a process that lived through it
+        }
         // Unreadable image (no permission): the owner stays, unidentified, so it can never look trusted.
-        return new SocketOwner(pid, start, exe != null ? exe : ProcFs.exeLink(pid), sha, signs.uid(), signs.unit(),
-                signs.tampered(), false);
+        return new SocketOwner(pid, start, read.exe() != null ? read.exe() : ProcFs.exeLink(pid), read.sha256(),
+                signs.uid(), signs.unit(), signs.tampered(), false);
     }
 
     /**

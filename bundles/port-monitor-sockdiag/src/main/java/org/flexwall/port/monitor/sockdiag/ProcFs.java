@@ -17,6 +17,7 @@ final class ProcFs {
     private static final byte[] SOCKET_PREFIX = "socket:[".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROC = "/proc\0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROC_SLASH = "/proc/".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LOADAVG = "/proc/loadavg\0".getBytes(StandardCharsets.US_ASCII);
     private static final Charset PATHS = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
     // One direct buffer, in parts: what the kernel reads (paths) and writes (links, stat, directory entries).
     private static final int PATH = 0;
@@ -59,6 +60,46 @@ final class ProcFs {
             Libc.close(dir);
         }
         return pids.build().sorted().toArray();
+    }
+
+    /**
+     * The last pid this PID namespace handed out and how many tasks the machine runs (fields 5 and the total of 4 in
+     * /proc/loadavg): while both stay the same, no process or thread was made and none ended, so the pid list is as
+     * it was. Null when it cannot be read.
+     */
+    long[] taskCounts() {
+        put(PATH, LOADAVG, 0, LOADAVG.length);
+        int fd = Libc.open(address + PATH, Libc.O_RDONLY_CLOEXEC);
+        if (fd < 0) {
+            return null;
+        }
+        long len;
+        try {
+            len = Libc.read(fd, address + TEXT, TEXT_SIZE);
+        } finally {
+            Libc.close(fd);
+        }
+        if (len <= 0 || len >= TEXT_SIZE) {
+            return null;
+        }
+        // "0.92 0.85 1.70 1/113 16564\n": the number after '/', then the last one
+        int end = TEXT + (int) len;
+        int slash = TEXT;
+        while (slash < end && buffer.get(slash) != '/') {
+            slash++;
+        }
+        long tasks = 0;
+        int i = slash + 1;
+        int digits = 0;
+        for (; i < end && buffer.get(i) >= '0' && buffer.get(i) <= '9'; i++, digits++) {
+            tasks = tasks * 10 + (buffer.get(i) - '0');
+        }
+        long lastPid = 0;
+        int pidDigits = 0;
+        for (i++; i < end && buffer.get(i) >= '0' && buffer.get(i) <= '9'; i++, pidDigits++) {
+            lastPid = lastPid * 10 + (buffer.get(i) - '0');
+        }
+        return digits == 0 || pidDigits == 0 ? null : new long[] { lastPid, tasks };
     }
 
     /**
@@ -166,15 +207,36 @@ final class ProcFs {
 
     /**
      * Field 22 of /proc/PID/stat: the start time in clock ticks since boot, which tells two processes with the same
-     * pid apart. Parsed after the last ')' because the command name in field 2 may hold spaces and parentheses.
-     * -1 when the process is gone.
+     * pid apart. -1 when the process is gone.
      */
     long startTime(int pid) {
+        long[] f = stat(pid, START_TIME);
+        return f == null ? -1 : f[0];
+    }
+
+    /** The fields of /proc/PID/stat that {@link #imageLayout} reads: where exec(2) put the stack, arguments and environment. */
+    private static final int START_TIME = 22;
+    private static final int[] LAYOUT = { START_TIME, 28, 48, 49, 50, 51 };
+
+    /**
+     * The start time (element 0) and where the running image's stack, arguments and environment lie (fields 28, 48-51
+     * of /proc/PID/stat): every exec(2) lays these out anew, at random places unless address randomisation is off, so a
+     * process that exec'd since is told apart from what it was. Null when the process is gone.
+     */
+    long[] imageLayout(int pid) {
+        return stat(pid, LAYOUT);
+    }
+
+    /**
+     * The numeric fields {@code wanted} (ascending, from 3) of /proc/PID/stat, parsed after the last ')' because the
+     * command name in field 2 may hold spaces and parentheses. Null when the process is gone.
+     */
+    private long[] stat(int pid, int... wanted) {
         int n = putPath(pid, "/stat", -1);
         buffer.put(n, (byte) 0);
         int fd = Libc.open(address + PATH, Libc.O_RDONLY_CLOEXEC);
         if (fd < 0) {
-            return -1;
+            return null;
         }
         long len;
         try {
@@ -183,7 +245,7 @@ final class ProcFs {
             Libc.close(fd);
         }
         if (len <= 0 || len >= TEXT_SIZE) {
-            return -1;
+            return null;
         }
         int end = TEXT + (int) len;
         int i = end - 1;
@@ -191,23 +253,29 @@ final class ProcFs {
             i--;
         }
         if (i < TEXT) {
-            return -1;
+            return null;
         }
-        // After ')' come fields 3, 4, ...: skip to the start of field 22.
-        int field = 2;
+        long[] values = new long[wanted.length];
+        int field = 2; // after ')' come a space and fields 3, 4, ...
         i++;
-        while (i < end && field < 22) {
-            if (buffer.get(i) == ' ') {
-                field++;
+        for (int w = 0; w < wanted.length; w++) {
+            while (i < end && field < wanted[w]) {
+                if (buffer.get(i) == ' ') {
+                    field++;
+                }
+                i++;
             }
-            i++;
+            long v = 0;
+            int digits = 0;
+            for (; i < end && buffer.get(i) >= '0' && buffer.get(i) <= '9'; i++, digits++) {
+                v = v * 10 + (buffer.get(i) - '0');
+            }
+            if (digits == 0) {
+                return null;
+            }
+            values[w] = v;
         }
-        long v = 0;
-        int digits = 0;
-        for (; i < end && buffer.get(i) >= '0' && buffer.get(i) <= '9'; i++, digits++) {
-            v = v * 10 + (buffer.get(i) - '0');
-        }
-        return digits == 0 ? -1 : v;
+        return values;
     }
 
     /**

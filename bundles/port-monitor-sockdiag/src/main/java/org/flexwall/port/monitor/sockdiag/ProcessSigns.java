@@ -26,6 +26,11 @@ record ProcessSigns(int uid, String unit, String tampered) {
 
     /** As {@link #of(int, Path)}, through the caller's /proc reader. */
     static ProcessSigns of(ProcFs proc, int pid, Path exe) {
+        return of(proc, pid, Image.of(proc, pid, exe));
+    }
+
+    /** The signs of process {@code pid} that may change at any moment (its uid, a tracer), read now, with {@code image}'s. */
+    static ProcessSigns of(ProcFs proc, int pid, Image image) {
         List<String> signs = new ArrayList<>();
         int uid = -1;
         String status = text(proc.read(pid, "/status"));
@@ -39,22 +44,37 @@ record ProcessSigns(int uid, String unit, String tampered) {
                         : "its TracerPid could not be read");
             }
         }
-        byte[] environ = proc.read(pid, "/environ");
-        if (environ == null) {
-            signs.add("its environment (/proc/" + pid + "/environ) could not be read");
-        } else {
-            signs.addAll(loaderVariables(environ));
-        }
-        if (exe != null) {
-            String image = exe.toString();
-            if (image.startsWith("/memfd:")) {
-                signs.add("it runs an image from a memfd (" + shown(image) + "), not from a file");
-            } else if (image.endsWith(" (deleted)")) {
-                signs.add("it runs a deleted file (" + shown(image) + ")");
+        signs.addAll(image.signs());
+        return new ProcessSigns(uid, image.unit(), signs.isEmpty() ? null : String.join("; ", signs));
+    }
+
+    /**
+     * The signs that come with what a process exec'd and stay until its next exec: the loader variables of its
+     * environment, an image from a memfd or a deleted file; and its systemd unit, which only root can change.
+     *
+     * @param unit  the systemd system unit or null
+     * @param signs the signs found, in words
+     */
+    record Image(String unit, List<String> signs) {
+        static Image of(ProcFs proc, int pid, Path exe) {
+            List<String> signs = new ArrayList<>();
+            byte[] environ = proc.read(pid, "/environ");
+            if (environ == null) {
+                signs.add("its environment (/proc/" + pid + "/environ) could not be read");
+            } else {
+                signs.addAll(loaderVariables(environ));
             }
+            if (exe != null) {
+                String image = exe.toString();
+                if (image.startsWith("/memfd:")) {
+                    signs.add("it runs an image from a memfd (" + shown(image) + "), not from a file");
+                } else if (image.endsWith(" (deleted)")) {
+                    signs.add("it runs a deleted file (" + shown(image) + ")");
+                }
+            }
+            String cgroup = text(proc.read(pid, "/cgroup"));
+            return new Image(cgroup == null ? null : ProcessSigns.unit(cgroup), List.copyOf(signs));
         }
-        String cgroup = text(proc.read(pid, "/cgroup"));
-        return new ProcessSigns(uid, cgroup == null ? null : unit(cgroup), signs.isEmpty() ? null : String.join("; ", signs));
     }
 
     /** The loader variables set (non-empty) in a NUL-separated environment, each as a sign in words. */
@@ -99,17 +119,26 @@ record ProcessSigns(int uid, String unit, String tampered) {
 
     /** The first number after {@code key} at the start of a line of /proc/PID/status; -1 when absent. */
     static long field(String status, String key) {
-        for (String line : status.split("\n")) {
-            if (line.startsWith(key)) {
-                String[] words = line.substring(key.length()).trim().split("\\s+");
-                try {
-                    return Long.parseLong(words[0]);
-                } catch (NumberFormatException e) {
-                    return -1;
-                }
-            }
+        int at = status.startsWith(key) ? 0 : status.indexOf("\n" + key);
+        if (at < 0) {
+            return -1;
         }
-        return -1;
+        int i = at == 0 ? key.length() : at + 1 + key.length();
+        while (i < status.length() && (status.charAt(i) == ' ' || status.charAt(i) == '\t')) {
+            i++;
+        }
+        int from = i;
+        if (i < status.length() && status.charAt(i) == '-') {
+            i++;
+        }
+        while (i < status.length() && Character.isDigit(status.charAt(i))) {
+            i++;
+        }
+        try {
+            return Long.parseLong(status.substring(from, i));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** Attacker-chosen text, made safe and short for a log line. */

@@ -124,7 +124,9 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
                     + "); no port will be opened for any program. Check that the JNA bundle for this platform is "
                     + "installed and that flexwall runs on 64-bit Linux", e);
         }
-        resolver = new OwnerResolver(descriptorIterator());
+        OwnerResolver owners = new OwnerResolver(descriptorIterator());
+        owners.reuseIdentities(ownerRescanNanos); // a new socket's holder is read in full no more often than all are
+        resolver = owners;
         pollScanner = new SocketScanner();
         queryScanner = new SocketScanner();
         ScheduledExecutorService p = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -400,9 +402,9 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         boolean rescan = forced || now - lastOwnerScan >= ownerRescanNanos;
         if (newSocket || rescan) {
             // for a new socket only its holders are read: the others' identification waits for the timer
-            Map<Long, List<SocketOwner>> known = rescan ? Map.of() : knownOwners();
-            scan = stillThere(withOwners(sockets, resolver.resolveAll(inodes(sockets), true, pids, known)),
-                    pollScanner);
+            Map<Long, List<SocketOwner>> owners = rescan ? resolver.resolveAll(inodes(sockets), true, pids)
+                    : resolver.resolveAll(inodes(sockets), true, pids, knownOwners());
+            scan = stillThere(withOwners(sockets, owners), pollScanner);
             lastPids = pids;
             if (rescan) {
                 lastOwnerScan = now;

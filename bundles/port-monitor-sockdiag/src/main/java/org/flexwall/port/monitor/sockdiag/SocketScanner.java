@@ -31,10 +31,9 @@ public final class SocketScanner implements AutoCloseable {
     /** Every listening TCP socket and every bound UDP socket, IPv4 and IPv6. */
     public synchronized List<ListeningSocket> scan() throws IOException {
         List<ListeningSocket> out = new ArrayList<>();
-        for (Protocol p : Protocol.values()) {
-            for (int family : FAMILIES) {
-                dump(p, family, 0, out);
-            }
+        dump(Protocol.TCP, InetDiag::tcpListeners, out); // both families in one walk
+        for (int family : FAMILIES) {
+            dump(Protocol.UDP, family, 0, out); // UDP has no request for both: one walk each
         }
         return out;
     }

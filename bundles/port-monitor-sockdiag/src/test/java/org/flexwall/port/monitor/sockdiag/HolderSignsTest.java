@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -108,6 +109,69 @@ class HolderSignsTest {
 
         assertEquals(p.pid(), o.pid());
         assertTrue(o.tampered() != null && o.tampered().contains("deleted file"), String.valueOf(o.tampered()));
+    }
+
+    /**
+     * Listens on a new TCP port of 127.0.0.1 for each line read, printing the socket's inode; "exec LIB" makes it exec
+     * itself with LD_PRELOAD=LIB, and the new image listens once at its start (a line read ahead would be lost).
+     */
+    static final String LISTENER = String.join("\n", "import os, socket, sys",
+            "kept = []",
+            "def listen():",
+            "    s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); kept.append(s)",
+            "    print(os.fstat(s.fileno()).st_ino, flush=True)",
+            "if len(sys.argv) > 2:",
+            "    listen()",
+            "for line in sys.stdin:",
+            "    if line.startswith('exec '):",
+            "        os.execve(sys.executable, [sys.executable, '-c', sys.argv[1], sys.argv[1], 'again'],"
+                    + " dict(os.environ, LD_PRELOAD=line.split()[1]))",
+            "    listen()");
+
+    @Test
+    void aHolderThatExecsItselfWithAnLdPreloadLibraryIsReadAfreshForItsNextSocket() throws Exception {
+        Path lib = compileLibrary();
+        OwnerResolver resolver = new OwnerResolver();
+        resolver.reuseIdentities(TimeUnit.MINUTES.toNanos(10)); // only an exec may make it read the holder again
+        Process p = start(List.of(), PYTHON.toString(), "-c", LISTENER, LISTENER);
+        BufferedReader said = reader(p);
+        p.getOutputStream().write("listen\n".getBytes(StandardCharsets.US_ASCII));
+        p.getOutputStream().flush();
+        long first = Long.parseLong(said.readLine());
+        List<SocketOwner> before = resolver.resolveAll(List.of(first), true, null, Map.of()).get(first);
+        assertNull(before.get(0).tampered(), "before the exec it shows no sign");
+
+        // the same process (pid, start time), now with the library loaded, opens another socket
+        p.getOutputStream().write(("exec " + lib + "\n").getBytes(StandardCharsets.US_ASCII));
+        p.getOutputStream().flush();
+        long second = Long.parseLong(said.readLine());
+        SocketOwner after = resolver.resolveAll(List.of(second), true, null, Map.of(first, before)).get(second).get(0);
+
+        assertEquals(before.get(0).pid(), after.pid());
+        assertEquals(before.get(0).startTime(), after.startTime(), "exec keeps the start time");
+        assertTrue(after.tampered() != null && after.tampered().contains("LD_PRELOAD=" + lib), after.toString());
+    }
+
+    @Test
+    void aTracerAttachedAfterTheHolderWasIdentifiedShowsOnItsNextSocket() throws Exception {
+        OwnerResolver resolver = new OwnerResolver();
+        resolver.reuseIdentities(TimeUnit.MINUTES.toNanos(10));
+        Process p = start(List.of(), PYTHON.toString(), "-c", LISTENER, LISTENER);
+        BufferedReader said = reader(p);
+        p.getOutputStream().write("listen\n".getBytes(StandardCharsets.US_ASCII));
+        p.getOutputStream().flush();
+        long first = Long.parseLong(said.readLine());
+        List<SocketOwner> before = resolver.resolveAll(List.of(first), true, null, Map.of()).get(first);
+        assertNull(before.get(0).tampered(), "untraced, it shows no sign");
+        start(List.of(), "strace", "-qq", "-o", "/dev/null", "-p", Long.toString(p.pid()));
+        awaitTrue(() -> Files.readString(Path.of("/proc/" + p.pid() + "/status")).matches("(?s).*TracerPid:\\s+[1-9].*"));
+
+        p.getOutputStream().write("listen\n".getBytes(StandardCharsets.US_ASCII));
+        p.getOutputStream().flush();
+        long second = Long.parseLong(said.readLine());
+        SocketOwner after = resolver.resolveAll(List.of(second), true, null, Map.of(first, before)).get(second).get(0);
+
+        assertTrue(after.tampered() != null && after.tampered().contains("traced by pid"), after.toString());
     }
 
     @Test

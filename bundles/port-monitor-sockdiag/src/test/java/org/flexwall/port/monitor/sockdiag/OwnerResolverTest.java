@@ -57,6 +57,19 @@ class OwnerResolverTest {
     }
 
     @Test
+    void pidListShowsAProcessThatStartedOrEndedSinceTheLastList() throws Exception {
+        OwnerResolver r = resolver();
+        r.pids();
+        Process p = new ProcessBuilder("sleep", "60").start();
+        try {
+            assertTrue(java.util.Arrays.binarySearch(r.pids(), (int) p.pid()) >= 0, "a process that started is listed");
+        } finally {
+            p.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertTrue(java.util.Arrays.binarySearch(r.pids(), (int) p.pid()) < 0, "one that ended is not");
+    }
+
+    @Test
     void ownerIsTheListeningProcessWithItsStartTimeExecutableAndImageHash() throws Exception {
         try (Listeners.Listener l = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
             ListeningSocket s = only(scanner.scan(), Protocol.TCP, AddressFamily.IPV4, l.port);

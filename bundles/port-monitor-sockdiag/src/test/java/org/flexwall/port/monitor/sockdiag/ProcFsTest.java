@@ -92,6 +92,38 @@ class ProcFsTest {
     }
 
     @Test
+    void imageLayoutStartsWithTheStartTimeAndChangesWhenAProcessExecs() throws Exception {
+        assertEquals(proc.startTime(SELF), proc.imageLayout(SELF)[0]);
+        // a shell that execs another program: the same process, laid out anew
+        Process p = new ProcessBuilder("sh", "-c", "read line; exec sleep 60").start();
+        try {
+            int pid = (int) p.pid();
+            long[] before = proc.imageLayout(pid);
+            p.getOutputStream().write('\n');
+            p.getOutputStream().flush();
+            org.flexwall.testing.Await.until("sh exec'd sleep", () -> Files.readSymbolicLink(Path.of("/proc/" + pid
+                    + "/exe")).toString().endsWith("/sleep"));
+            long[] after = proc.imageLayout(pid);
+            assertEquals(before[0], after[0], "exec keeps the start time");
+            assertNotEquals(Arrays.toString(before), Arrays.toString(after), "but not the layout");
+        } finally {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        assertNull(proc.imageLayout(Integer.MAX_VALUE), "no such process");
+    }
+
+    @Test
+    void taskCountsChangeWhenAProcessStartsAndWhenItEnds() throws Exception {
+        long[] before = proc.taskCounts();
+        Process p = new ProcessBuilder("sleep", "60").start();
+        long[] running = proc.taskCounts();
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        long[] after = proc.taskCounts();
+        assertTrue(running[0] > before[0], "a pid was handed out: " + Arrays.toString(running));
+        assertNotEquals(running[1], after[1], "a task fewer");
+    }
+
+    @Test
     void fileKeyIsTheFileBehindTheLinkAndChangesWhenTheFileIsReplaced() throws Exception {
         Path file = Files.copy(Listeners.SOCAT, dir.resolve("bin"), StandardCopyOption.COPY_ATTRIBUTES);
         ImageHasher.FileKey key = proc.fileKey(file);
