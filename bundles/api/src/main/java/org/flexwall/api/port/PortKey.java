@@ -24,4 +24,16 @@ public record PortKey(Protocol protocol, AddressFamily family, int port) {
     public static PortKey of(PermittedPort p) {
         return new PortKey(p.protocol(), p.family(), p.port());
     }
+
+    // Written out, with the meaning of the generated ones: those go through method handles, which the appliance's
+    // only compiler (C1) does not inline, and keys are hashed and compared many times on every port change.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PortKey k && k.port == port && k.protocol == protocol && k.family == family;
+    }
+
+    @Override
+    public int hashCode() {
+        return (protocol.ordinal() * AddressFamily.values().length + family.ordinal()) << 16 | port;
+    }
 }

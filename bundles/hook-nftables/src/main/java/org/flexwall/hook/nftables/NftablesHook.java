@@ -348,7 +348,7 @@ public class NftablesHook implements PacketHook, BypassTableListener {
 
     private void applied(Set<Element> desired) {
         applied = desired;
-        permittedPorts = (int) desired.stream().map(e -> e.protocol() + "/" + e.port()).distinct().count();
+        permittedPorts = (int) desired.stream().mapToInt(e -> e.protocol().ordinal() << 16 | e.port()).distinct().count();
         problem = null;
         lastLogged = null;
     }

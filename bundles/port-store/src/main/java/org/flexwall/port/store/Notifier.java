@@ -47,6 +47,7 @@ final class Notifier {
      */
     private static final class Subscription {
         final Supplier<PortStoreListener> lookup;
+        final int ranking;
         final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
         final ReentrantLock calling = new ReentrantLock(); // one thread at a time calls the listener, in order
         volatile PortStoreListener listener; // set by the store's thread, under calling
@@ -54,8 +55,9 @@ final class Notifier {
         volatile boolean fetched;            // the store's thread looked the listener up
         Runnable stalled;                    // the store's thread only: the change first in the queue at its last look
 
-        Subscription(Supplier<PortStoreListener> lookup) {
+        Subscription(Supplier<PortStoreListener> lookup, int ranking) {
             this.lookup = lookup;
+            this.ranking = ranking;
         }
     }
 
@@ -89,7 +91,7 @@ final class Notifier {
             thread = null;
             stopped = true;
             for (Subscription s : delivering) {
-                s.pending.add(() -> deliver(s, "the empty snapshot", l -> l.snapshot(Set.of())));
+                s.pending.add(() -> deliver(s, () -> "the empty snapshot", l -> l.snapshot(Set.of())));
             }
         }
         if (t != null) {
@@ -99,17 +101,25 @@ final class Notifier {
         }
     }
 
-    /** Subscribes the listener {@code lookup} gives, known as {@code key}, telling it the {@code open} ports first. */
-    void add(Object key, Supplier<PortStoreListener> lookup, Set<PortKey> open) {
+    /**
+     * Subscribes the listener {@code lookup} gives, known as {@code key}, telling it the {@code open} ports first.
+     * Listeners hear each change in the order of their {@code ranking}, highest first, then in the order they came:
+     * packet bypass, whose followers bring the change to the kernel, before the audit trail.
+     */
+    void add(Object key, Supplier<PortStoreListener> lookup, Set<PortKey> open, int ranking) {
         Set<PortKey> current = Set.copyOf(open);
-        Subscription s = new Subscription(lookup);
+        Subscription s = new Subscription(lookup, ranking);
         synchronized (this) {
             if (stopped) {
                 return;
             }
             subscriptions.put(key, s);
-            delivering.add(s);
-            s.pending.add(() -> deliver(s, "the snapshot", l -> l.snapshot(current)));
+            int at = 0;
+            while (at < delivering.size() && delivering.get(at).ranking >= ranking) {
+                at++;
+            }
+            delivering.add(at, s);
+            s.pending.add(() -> deliver(s, () -> "the snapshot", l -> l.snapshot(current)));
         }
         tasks.add(() -> {}); // wakes the store's thread to fetch it
     }
@@ -141,8 +151,8 @@ final class Notifier {
             }
             for (Subscription s : delivering) {
                 s.pending.add(() -> {
-                    closed.forEach(k -> deliver(s, "closed " + k, l -> l.closed(k)));
-                    opened.forEach(k -> deliver(s, "opened " + k, l -> l.opened(k)));
+                    closed.forEach(k -> deliver(s, () -> "closed " + k, l -> l.closed(k)));
+                    opened.forEach(k -> deliver(s, () -> "opened " + k, l -> l.opened(k)));
                 });
             }
         }
@@ -209,14 +219,15 @@ final class Notifier {
         }
     }
 
-    private void deliver(Subscription s, String what, Consumer<PortStoreListener> call) {
+    /** Calls the listener; {@code what} is worded only when it fails (a port change should not build text it drops). */
+    private void deliver(Subscription s, Supplier<String> what, Consumer<PortStoreListener> call) {
         if (!s.active || s.listener == null) { // a listener unregistered before it was fetched: its unbind follows
             return;
         }
         try {
             call.accept(s.listener);
         } catch (RuntimeException e) {
-            failed.accept("port store listener " + s.listener.getClass().getName() + " failed on " + what, e);
+            failed.accept("port store listener " + s.listener.getClass().getName() + " failed on " + what.get(), e);
         }
     }
 

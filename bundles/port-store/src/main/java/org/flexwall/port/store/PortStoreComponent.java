@@ -24,6 +24,7 @@ import org.flexwall.api.port.RefusedSocket;
 import org.flexwall.api.port.SocketMarker;
 import org.flexwall.api.program.ProgramRegistry;
 import org.flexwall.api.program.ProgramRegistryListener;
+import org.osgi.framework.Constants;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -184,8 +185,9 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
     @Reference(service = PortStoreListener.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void bindListener(ComponentServiceObjects<PortStoreListener> l) {
+        Object ranking = l.getServiceReference().getProperty(Constants.SERVICE_RANKING);
         synchronized (lock) {
-            notifier.add(l, l::getService, ports.openKeys());
+            notifier.add(l, l::getService, ports.openKeys(), ranking instanceof Integer r ? r : 0);
         }
     }
 
@@ -195,8 +197,13 @@ public class PortStoreComponent implements PortStore, PortEventListener, Program
 
     /** For tests without OSGi. */
     void addListener(PortStoreListener l) {
+        addListener(l, 0);
+    }
+
+    /** For tests without OSGi: a listener with a service ranking. */
+    void addListener(PortStoreListener l, int ranking) {
         synchronized (lock) {
-            notifier.add(l, () -> l, ports.openKeys());
+            notifier.add(l, () -> l, ports.openKeys(), ranking);
         }
     }
 

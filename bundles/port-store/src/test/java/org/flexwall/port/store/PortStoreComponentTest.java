@@ -156,6 +156,31 @@ class PortStoreComponentTest {
     }
 
     @Test
+    void theHighestRankedListenerHearsAChangeFirstWhateverOrderTheyCameIn() throws Exception {
+        List<String> order = Collections.synchronizedList(new ArrayList<>());
+        for (int ranking : new int[] { 0, 100, 50 }) {
+            store.addListener(new PortStoreListener() {
+                @Override
+                public void snapshot(Set<PortKey> open) {}
+
+                @Override
+                public void opened(PortKey port) {
+                    order.add("ranked " + ranking);
+                }
+
+                @Override
+                public void closed(PortKey port) {}
+            }, ranking);
+        }
+        store.flush();
+        open(SSH);
+        store.flush();
+
+        assertEquals(List.of("ranked 100", "ranked 50", "ranked 0"), order,
+                "packet bypass (ranked 100), which the kernel's sets wait on, before the audit trail");
+    }
+
+    @Test
     void aPortOpensWithItsFirstPermittedSocketAndClosesWithItsLast() throws Exception {
         ListeningSocket secondSsh = tcp4(22, 510, owner(813, SSHD.sha256())); // SO_REUSEPORT
         ListeningSocket dualStack = tcp6(22, 511, false, owner(814, SSHD.sha256()));
