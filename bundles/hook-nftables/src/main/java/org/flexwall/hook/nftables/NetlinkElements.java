@@ -1,6 +1,8 @@
 package org.flexwall.hook.nftables;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -61,7 +63,8 @@ final class NetlinkElements implements AutoCloseable {
 
         static native void nftnl_set_free(Pointer s);
 
-        static native int nftnl_set_set_str(Pointer s, int attr, String value);
+        /** {@code value}: a NUL-terminated string in native memory (see {@link NetlinkElements#name}). */
+        static native int nftnl_set_set_str(Pointer s, int attr, Pointer value);
 
         static native void nftnl_set_set_u32(Pointer s, int attr, int value);
 
@@ -99,6 +102,7 @@ final class NetlinkElements implements AutoCloseable {
     private final Memory send = new Memory(BUFFER);
     private final Memory receive = new Memory(BUFFER);
     private final Memory key = new Memory(8);
+    private final Map<String, Memory> names = new HashMap<>(); // the table's and the sets' names, in C
     private Pointer socket;
     private int seq = (int) (System.nanoTime() & 0x3fffffff);
 
@@ -173,8 +177,8 @@ final class NetlinkElements implements AutoCloseable {
                 (short) flags, s);
         Pointer nset = Lib.nftnl_set_alloc();
         try {
-            Lib.nftnl_set_set_str(nset, NFTNL_SET_TABLE, Ruleset.TABLE);
-            Lib.nftnl_set_set_str(nset, NFTNL_SET_NAME, set);
+            Lib.nftnl_set_set_str(nset, NFTNL_SET_TABLE, name(Ruleset.TABLE));
+            Lib.nftnl_set_set_str(nset, NFTNL_SET_NAME, name(set));
             Lib.nftnl_set_set_u32(nset, NFTNL_SET_FAMILY, NFPROTO_INET);
             for (Element el : elements) {
                 // inet_proto . inet_service: each field in a 4-byte register, the port in network order
@@ -191,6 +195,20 @@ final class NetlinkElements implements AutoCloseable {
             Lib.nftnl_set_free(nset); // frees its elements too
         }
         return length(nlh);
+    }
+
+    /**
+     * {@code s} as a C string, made once: JNA would make a native copy of a String argument on every call, calling
+     * back into Java to encode it.
+     */
+    private Pointer name(String s) {
+        return names.computeIfAbsent(s, k -> {
+            byte[] bytes = k.getBytes(StandardCharsets.US_ASCII);
+            Memory m = new Memory(bytes.length + 1L);
+            m.write(0, bytes, 0, bytes.length);
+            m.setByte(bytes.length, (byte) 0);
+            return m;
+        });
     }
 
     /** Reads the kernel's answers to messages {@code first}..{@code last}: every one acknowledged, or the error. */

@@ -66,7 +66,8 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         @AttributeDefinition(name = "Owner re-scan (ms)", min = "0",
                 description = "Milliseconds after which every process is searched for socket owners "
                 + "again even when no socket and no process came or went (catches an owner that exec'd another "
-                + "program, or a socket passed between running processes)")
+                + "program without a new socket, or a socket passed between running processes); also the longest "
+                + "that what a holder's image is may be taken from its last reading for its next socket")
         long owner_rescan_ms() default 1000;
     }
 
