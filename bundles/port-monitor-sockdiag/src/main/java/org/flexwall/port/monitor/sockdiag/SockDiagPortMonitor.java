@@ -98,6 +98,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
     private long lastOwnerScan;
     private long ownerRescanNanos;
     private boolean failing;
+    private boolean udpPostponed; // under polling: the last poll took UDP's sockets from the one before
     private final AtomicBoolean forceOwnerScan = new AtomicBoolean();
 
     public SockDiagPortMonitor() {}
@@ -380,7 +381,7 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
         List<ListeningSocket> sockets;
         long started = System.nanoTime();
         try {
-            sockets = pollScanner.scan();
+            sockets = scanTcpFirst();
         } catch (IOException e) {
             told.forEach(s -> toldByQueries.putIfAbsent(s.inode(), s)); // for the next poll that works
             if (!failing) {
@@ -439,6 +440,30 @@ public class SockDiagPortMonitor implements PortMonitor, PortActivityListener, S
                 deliver(l, e);
             }
         }
+    }
+
+    /**
+     * The sockets now; but when a TCP listener is new, UDP's as the last poll saw them, and the poll right after this
+     * one reads UDP's tables: the new listener reaches the kernel without waiting for two more sock_diag walks (a
+     * bind wakes the monitor before the listen() that follows it, so a TCP service's first poll used to read both).
+     * Never twice in a row, so UDP's tables are read at least every other poll. Under polling.
+     */
+    private List<ListeningSocket> scanTcpFirst() throws IOException {
+        List<ListeningSocket> sockets = pollScanner.scan(Protocol.TCP);
+        // not at the first poll, which opens every live socket at once
+        if (!udpPostponed && !diff.isEmpty() && sockets.stream().anyMatch(s -> !diff.knows(s.inode()))) {
+            for (ListeningSocket s : diff.known()) {
+                if (s.protocol() == Protocol.UDP) {
+                    sockets.add(s);
+                }
+            }
+            udpPostponed = true;
+            pollQueued.set(true);
+            return sockets;
+        }
+        udpPostponed = false;
+        sockets.addAll(pollScanner.scan(Protocol.UDP));
+        return sockets;
     }
 
     /** The owners of each socket as the last poll told them. Under polling. */

@@ -45,6 +45,11 @@ public final class SocketDiff {
         return known.containsKey(inode);
     }
 
+    /** Whether no scan has been seen yet, or the last one found no socket. */
+    public boolean isEmpty() {
+        return known.isEmpty();
+    }
+
     /** The sockets of the last scan. */
     public List<ListeningSocket> known() {
         return List.copyOf(known.values());

@@ -30,10 +30,20 @@ public final class SocketScanner implements AutoCloseable {
 
     /** Every listening TCP socket and every bound UDP socket, IPv4 and IPv6. */
     public synchronized List<ListeningSocket> scan() throws IOException {
+        List<ListeningSocket> out = scan(Protocol.TCP);
+        out.addAll(scan(Protocol.UDP));
+        return out;
+    }
+
+    /** Every listening TCP socket, or every bound UDP socket, IPv4 and IPv6. */
+    public synchronized List<ListeningSocket> scan(Protocol protocol) throws IOException {
         List<ListeningSocket> out = new ArrayList<>();
-        dump(Protocol.TCP, InetDiag::tcpListeners, out); // both families in one walk
-        for (int family : FAMILIES) {
-            dump(Protocol.UDP, family, 0, out); // UDP has no request for both: one walk each
+        if (protocol == Protocol.TCP) {
+            dump(Protocol.TCP, InetDiag::tcpListeners, out); // both families in one walk
+        } else {
+            for (int family : FAMILIES) {
+                dump(Protocol.UDP, family, 0, out); // UDP has no request for both: one walk each
+            }
         }
         return out;
     }

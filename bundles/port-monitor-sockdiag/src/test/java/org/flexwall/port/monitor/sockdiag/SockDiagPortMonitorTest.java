@@ -72,7 +72,8 @@ class SockDiagPortMonitorTest {
         PortEvent close = events.await(PortEvent.Kind.CLOSE, open.socket().port());
         assertEquals(open.socket().inode(), close.socket().inode());
         assertEquals(1, events.count(e -> e.socket().inode() == open.socket().inode()
-                && e.kind() == PortEvent.Kind.OPEN), "one OPEN per socket while its owners stay the same");
+                && e.kind() == PortEvent.Kind.OPEN), "one OPEN per socket while its owners stay the same: "
+                + events.list().stream().filter(e -> e.socket().inode() == open.socket().inode()).toList());
     }
 
     @Test
