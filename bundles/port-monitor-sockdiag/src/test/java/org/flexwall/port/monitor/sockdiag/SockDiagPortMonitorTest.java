@@ -87,6 +87,21 @@ class SockDiagPortMonitorTest {
     }
 
     @Test
+    void aNewTcpListenerIsToldBeforeUdpsTablesAreReadAndAUdpSocketBoundWithItRightAfter() throws Exception {
+        start(3_600_000);
+        events.await(e -> true);
+        try (Listeners.Listener udp = socat(SOCAT, Protocol.UDP, "UDP4-RECV:%d,bind=127.0.0.1");
+                Listeners.Listener tcp = socat(SOCAT, Protocol.TCP, "TCP4-LISTEN:%d,bind=127.0.0.1")) {
+            monitor.portActivity(null, 0); // one hint, as a bind gives: both are new to this poll
+
+            List<Integer> opened = events.list().stream().filter(e -> e.kind() == PortEvent.Kind.OPEN)
+                    .map(e -> e.socket().port()).filter(p -> p == udp.port || p == tcp.port).toList();
+            assertEquals(List.of(tcp.port, udp.port), opened, "TCP's first, UDP's by the poll right after, both "
+                    + "before the hint returned");
+        }
+    }
+
+    @Test
     void portActivityHintPollsOnItsOwnThreadAndTellsTheListenersBeforeItReturns() throws Exception {
         start(3_600_000);
         events.await(e -> true);
