@@ -28,7 +28,7 @@ cat > "$work/Idle.java" <<'JAVA'
 public class Idle { public static void main(String[] a) throws Exception { System.out.println("up"); Thread.sleep(600_000); } }
 JAVA
 javac -d "$work" "$work/Idle.java"
-opts="-Xmx64m -XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.25" # the launcher's
+opts="-Xmx64m -XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1"
 
 for i in $(seq "$runs"); do
   t0=$(now_ms); java $opts -cp "$work" Idle > "$work/idle.out" & pid=$!

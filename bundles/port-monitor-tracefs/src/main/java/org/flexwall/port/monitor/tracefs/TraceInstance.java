@@ -150,9 +150,9 @@ final class TraceInstance implements AutoCloseable {
      * As {@link #read(Consumer)}, running {@code caughtUp} once the lines of each read are passed: trace_pipe gives a
      * reader what the kernel has, so a read that ends on a whole line has caught up with it (for a moment).
      *
-     * <p>Bytes, not a {@link java.io.Reader}: a reader asks {@code available()} to learn whether to read on, and on a
-     * pipe-like tracefs file that throws and catches an exception (ESPIPE) inside the JDK twice per wake-up, which was
-     * a sixth of the reader's time on a port change.
+     * <p>Bytes, not a {@link java.io.Reader}: a reader asks {@code available()} whether to read on, which on a
+     * pipe-like tracefs file throws and catches an exception (ESPIPE) inside the JDK, twice per wake-up: 6 % of the
+     * reader's time in a profile of port changes.
      */
     void read(Consumer<String> lines, Runnable caughtUp) throws IOException {
         try (InputStream pipe = Files.newInputStream(dir.resolve("trace_pipe"))) {
