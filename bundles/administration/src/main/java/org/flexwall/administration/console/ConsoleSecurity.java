@@ -9,6 +9,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
@@ -58,7 +59,13 @@ public class ConsoleSecurity implements SecurityProvider {
     private volatile ConsoleLogin login;
     private volatile ConsoleGuard guard;
 
+    /**
+     * Also a new configuration's: applied in place, so the provider stays registered. The Web Console requires it,
+     * and took the whole console away while DS activated it anew (a 404 where the login was, seen right after start,
+     * when the configuration arrived after the component had activated without it).
+     */
     @Activate
+    @Modified
     void activate(BundleContext context, Config config) {
         String data = context.getProperty("flexwall.data");
         ConsoleCredentials.Outcome outcome = data == null

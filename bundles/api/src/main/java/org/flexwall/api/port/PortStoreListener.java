@@ -11,8 +11,9 @@ import org.osgi.annotation.versioning.ConsumerType;
  * kernel's event: no hand-off on the way to the kernel), else on the store's own: first {@link #snapshot} with the
  * set at the time the listener was bound, then {@link #opened} and {@link #closed} for every change after it, none
  * missing and none twice. A listener should return soon: the thread calling it carries the port change on to the
- * kernel; one that hangs holds up its own calls only. When the store stops it sends {@code snapshot} of the empty
- * set: nobody would tell of a port closing after that (fail closed).
+ * kernel; one that hangs holds up its own calls only. Listeners hear a change in the order of their service ranking,
+ * highest first (packet bypass, whose followers bring it to the kernel, is ranked 100). When the store stops it sends
+ * {@code snapshot} of the empty set: nobody would tell of a port closing after that (fail closed).
  *
  * @since 2.0 (was per socket entry, which made every listener count sockets again)
  */

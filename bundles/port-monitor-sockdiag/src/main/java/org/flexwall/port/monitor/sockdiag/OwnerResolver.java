@@ -45,7 +45,7 @@ public final class OwnerResolver implements AutoCloseable {
     /** pid → what its last full identification read, for {@link #identify} to reuse while it is fresh. */
     private final Map<Integer, Read> identities = new ConcurrentHashMap<>();
     private volatile long reuseNanos; // 0: every identification reads /proc in full
-    private volatile PidList lastPids;
+    private volatile PidList pidList;
 
     /** A pid list and the task counts ({@link ProcFs#taskCounts}) it was read at. */
     private record PidList(long[] counts, int[] pids) {}
@@ -96,12 +96,12 @@ public final class OwnerResolver implements AutoCloseable {
     public int[] pids() {
         ProcFs proc = procs.get();
         long[] counts = proc.taskCounts(); // before the list: a task made meanwhile changes them for the next call
-        PidList last = lastPids;
+        PidList last = pidList;
         if (counts != null && last != null && Arrays.equals(counts, last.counts())) {
             return last.pids();
         }
         int[] pids = proc.pids();
-        lastPids = counts == null ? null : new PidList(counts, pids);
+        pidList = counts == null ? null : new PidList(counts, pids);
         return pids;
     }
 
