@@ -131,20 +131,15 @@ class HolderSignsTest {
     @Test
     void aHolderThatExecsItselfWithAnLdPreloadLibraryIsReadAfreshForItsNextSocket() throws Exception {
         Path lib = compileLibrary();
-        OwnerResolver resolver = new OwnerResolver();
-        resolver.reuseIdentities(TimeUnit.MINUTES.toNanos(10)); // only an exec may make it read the holder again
+        OwnerResolver resolver = reusingIdentities();
         Process p = start(List.of(), PYTHON.toString(), "-c", LISTENER, LISTENER);
         BufferedReader said = reader(p);
-        p.getOutputStream().write("listen\n".getBytes(StandardCharsets.US_ASCII));
-        p.getOutputStream().flush();
-        long first = Long.parseLong(said.readLine());
+        long first = Long.parseLong(tell(p, said, "listen"));
         List<SocketOwner> before = resolver.resolveAll(List.of(first), true, null, Map.of()).get(first);
         assertNull(before.get(0).tampered(), "before the exec it shows no sign");
 
         // the same process (pid, start time), now with the library loaded, opens another socket
-        p.getOutputStream().write(("exec " + lib + "\n").getBytes(StandardCharsets.US_ASCII));
-        p.getOutputStream().flush();
-        long second = Long.parseLong(said.readLine());
+        long second = Long.parseLong(tell(p, said, "exec " + lib));
         SocketOwner after = resolver.resolveAll(List.of(second), true, null, Map.of(first, before)).get(second).get(0);
 
         assertEquals(before.get(0).pid(), after.pid());
@@ -154,21 +149,16 @@ class HolderSignsTest {
 
     @Test
     void aTracerAttachedAfterTheHolderWasIdentifiedShowsOnItsNextSocket() throws Exception {
-        OwnerResolver resolver = new OwnerResolver();
-        resolver.reuseIdentities(TimeUnit.MINUTES.toNanos(10));
+        OwnerResolver resolver = reusingIdentities();
         Process p = start(List.of(), PYTHON.toString(), "-c", LISTENER, LISTENER);
         BufferedReader said = reader(p);
-        p.getOutputStream().write("listen\n".getBytes(StandardCharsets.US_ASCII));
-        p.getOutputStream().flush();
-        long first = Long.parseLong(said.readLine());
+        long first = Long.parseLong(tell(p, said, "listen"));
         List<SocketOwner> before = resolver.resolveAll(List.of(first), true, null, Map.of()).get(first);
         assertNull(before.get(0).tampered(), "untraced, it shows no sign");
         start(List.of(), "strace", "-qq", "-o", "/dev/null", "-p", Long.toString(p.pid()));
         awaitTrue(() -> Files.readString(Path.of("/proc/" + p.pid() + "/status")).matches("(?s).*TracerPid:\\s+[1-9].*"));
 
-        p.getOutputStream().write("listen\n".getBytes(StandardCharsets.US_ASCII));
-        p.getOutputStream().flush();
-        long second = Long.parseLong(said.readLine());
+        long second = Long.parseLong(tell(p, said, "listen"));
         SocketOwner after = resolver.resolveAll(List.of(second), true, null, Map.of(first, before)).get(second).get(0);
 
         assertTrue(after.tampered() != null && after.tampered().contains("traced by pid"), after.toString());
@@ -280,6 +270,20 @@ class HolderSignsTest {
                 .inheritIO().start();
         assertEquals(0, gcc.waitFor());
         return lib;
+    }
+
+    /** A resolver that reuses an identification for ten minutes: only an exec may make it read the holder again. */
+    private static OwnerResolver reusingIdentities() {
+        OwnerResolver resolver = new OwnerResolver();
+        resolver.reuseIdentities(TimeUnit.MINUTES.toNanos(10));
+        return resolver;
+    }
+
+    /** Sends {@code line} to a {@link #LISTENER} and returns what it answers (the new socket's inode). */
+    private static String tell(Process p, BufferedReader said, String line) throws Exception {
+        p.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+        p.getOutputStream().flush();
+        return said.readLine();
     }
 
     private Process start(List<String> prefix, String... command) throws Exception {
