@@ -62,16 +62,24 @@ class AttackSystemTest {
                 "net.netfilter.nf_conntrack_frag6_timeout=1").check();
 
         try (Capture c = Capture.start(capture, "-Q", "out")) { // what the appliance sends: a million frames stay out
-            String out = lab.outside.outside(malformed.toString(), "out0", wan0, OutsideNetwork.OUTSIDE_V4,
-                    OutsideNetwork.APPLIANCE_V4, OutsideNetwork.OUTSIDE_V6, OutsideNetwork.APPLIANCE_V6, tcp, udp,
-                    String.valueOf(MALFORMED_FRAMES)).check().output();
-            assertTrue(out.contains("sent " + MALFORMED_FRAMES + " "), out);
-            for (List<String> hping : List.of(
+            // the five senders at once: they take as long as the slowest (hping3's fragment trains), not their sum
+            Process frames = lab.outside.startOutside(work.resolve("malformed.out"), malformed.toString(), "out0", wan0,
+                    OutsideNetwork.OUTSIDE_V4, OutsideNetwork.APPLIANCE_V4, OutsideNetwork.OUTSIDE_V6,
+                    OutsideNetwork.APPLIANCE_V6, tcp, udp, String.valueOf(MALFORMED_FRAMES));
+            List<List<String>> kinds = List.of(
                     List.of("-S", "-f", "-m", "8", "-p", tcp),                    // SYNs in 8-byte fragments
                     List.of("-S", "-b", "-p", tcp),                               // bad TCP checksums
                     List.of("-S", "-F", "-R", "-P", "-U", "-X", "-Y", "-p", tcp), // every flag at once
-                    List.of("-2", "-f", "-m", "8", "-d", "200", "-p", udp))) {    // UDP in 8-byte fragments
-                hping3(hping);
+                    List.of("-2", "-f", "-m", "8", "-d", "200", "-p", udp));      // UDP in 8-byte fragments
+            List<Process> hpings = new ArrayList<>();
+            for (int i = 0; i < kinds.size(); i++) {
+                hpings.add(hping3(kinds.get(i), work.resolve("hping3-" + i + ".out")));
+            }
+            String sent = finished(frames, work.resolve("malformed.out"));
+            assertTrue(frames.exitValue() == 0 && sent.contains("sent " + MALFORMED_FRAMES + " "), sent);
+            for (int i = 0; i < kinds.size(); i++) { // hping3's exit code only says whether replies came
+                String out = finished(hpings.get(i), work.resolve("hping3-" + i + ".out"));
+                assertTrue(out.contains(HPING_PACKETS + " packets transmitted"), kinds.get(i) + ": " + out);
             }
             assertTrue(lab.appliance().process.isAlive(), "the appliance died:\n" + lab.appliance().output());
             JsonObject status = lab.flexwall("status");
@@ -138,13 +146,18 @@ class AttackSystemTest {
                 .add("org.flexwall.hook.nfqueue", Json.createObjectBuilder().add("mode", mode)).build());
     }
 
-    /** HPING_PACKETS packets of one kind, 100 000 a second at most; hping3's exit code only says if replies came. */
-    private void hping3(List<String> kind) throws Exception {
+    /** Starts sending HPING_PACKETS packets of one kind, 100 000 a second at most, output to {@code output}. */
+    private Process hping3(List<String> kind, Path output) throws Exception {
         List<String> argv = new ArrayList<>(List.of("hping3", "-q"));
         argv.addAll(kind);
         argv.addAll(List.of("-c", String.valueOf(HPING_PACKETS), "-i", "u10", OutsideNetwork.APPLIANCE_V4));
-        String out = lab.outside.outside(argv.toArray(String[]::new)).output();
-        assertTrue(out.contains(HPING_PACKETS + " packets transmitted"), out);
+        return lab.outside.startOutside(output, argv.toArray(String[]::new));
+    }
+
+    /** Waits for a sender (at most 5 minutes) and returns what it printed. */
+    private static String finished(Process sender, Path output) throws Exception {
+        assertTrue(sender.waitFor(5, TimeUnit.MINUTES), "a sender did not finish in 5 minutes: " + sender.info());
+        return Files.readString(output);
     }
 
     /** utime + stime of a process, in clock ticks (1/100 s on Linux). */
