@@ -59,12 +59,13 @@ class Commands {
         return new Result(p.exitValue(), output);
     }
 
-    /** Runs {@code argv} and fails with its output when it does not succeed. */
-    void runOrThrow(List<String> argv, String stdin, String what) throws IOException {
+    /** Runs {@code argv} and fails with its output when it does not succeed; else its result. */
+    Result runOrThrow(List<String> argv, String stdin, String what) throws IOException {
         Result r = run(argv, stdin);
         if (!r.ok()) {
             throw new IOException("cannot " + what + ": " + String.join(" ", argv) + " exited with " + r.exit()
                     + (r.output().isEmpty() ? "" : ": " + r.output()));
         }
+        return r;
     }
 }

@@ -112,6 +112,9 @@ public class NfqueueHook implements PacketHook, PacketCounters {
     private volatile PacketDecider decider;
     private volatile ConnectionTracker tracker;
 
+    /** Which backend queues in this kernel, probed once: SCR makes a new instance at every reconfiguration. */
+    private static volatile QueueRules.Detection detected;
+
     private HookSettings settings;
     private QueueRules rules;
     private DropRing drops = new DropRing(1);
@@ -154,7 +157,7 @@ public class NfqueueHook implements PacketHook, PacketCounters {
         }
         drops = new DropRing(settings.recentDrops());
         rules = new QueueRules(commands, new QueueRules.Settings(settings.mode(), settings.queueNum(),
-                settings.rateLimit(), settings.rateBurst()));
+                settings.rateLimit(), settings.rateBurst()), detected);
         worker = Executors.newSingleThreadScheduledExecutor(workerThreads);
         worker.scheduleWithFixedDelay(this::supervise, 0, RETRY_SECONDS, TimeUnit.SECONDS);
     }
@@ -248,6 +251,7 @@ public class NfqueueHook implements PacketHook, PacketCounters {
                 adoptKernelConnections(); // before the first packet reaches the Java ICF
             }
             QueueRules.Detection d = rules.install();
+            detected = d;
             rulesInstalled = true;
             log.info("NFQUEUE {}: rules installed with {}: {}", settings.queueNum(), d.backend().label, d.reason());
             if (javaDecides) {

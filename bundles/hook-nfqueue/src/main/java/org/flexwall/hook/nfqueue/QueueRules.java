@@ -31,6 +31,7 @@ final class QueueRules {
     static final String CHAIN_OUT = "FLEXWALL-QUEUE-OUT";
     static final String NFT_TABLE = "flexwall_queue";
     static final String NFT_PROBE_TABLE = "flexwall_queue_probe";
+    private static final List<String> CHAINS = List.of(CHAIN, CHAIN_NEW, CHAIN_OUT);
 
     /** Which kernel mechanism queues. */
     enum Backend {
@@ -53,11 +54,18 @@ final class QueueRules {
 
     private final Commands commands;
     private final Settings settings;
+    private Detection known; // the probe's answer, asked once: the kernel does not change under us
     private Backend backend; // of the last install; null before
 
     QueueRules(Commands commands, Settings settings) {
+        this(commands, settings, null);
+    }
+
+    /** With {@code known} from an earlier probe in this kernel (null: probe at the first install). */
+    QueueRules(Commands commands, Settings settings, Detection known) {
         this.commands = commands;
         this.settings = settings;
+        this.known = known;
     }
 
     /** The backend of the last install, or null before the first. */
@@ -93,11 +101,13 @@ final class QueueRules {
     }
 
     /**
-     * Detects the backend, then installs every rule, replacing what an earlier install (in either mode) left. Rules of
-     * the other backend are removed (left by a boot on another kernel): never two sets of rules.
+     * Detects the backend (unless known), then installs every rule, replacing what an earlier install (in either mode)
+     * left. Rules of the other backend are removed (left by a boot on another kernel): never two sets of rules. With
+     * iptables-nft, each family's chains and their jumps go in as one transaction.
      */
     synchronized Detection install() throws IOException {
-        Detection detected = detect();
+        Detection detected = known != null ? known : detect();
+        known = detected;
         backend = detected.backend();
         if (backend == Backend.NFT) {
             removeIptablesChains();
@@ -108,14 +118,8 @@ final class QueueRules {
         removeNftTable();
         for (AddressFamily f : AddressFamily.values()) {
             String tool = tool(f);
-            commands.runOrThrow(List.of(tool + "-restore", "--noflush"), iptablesRestore(settings), "install the "
-                    + f + " NFQUEUE rules");
-            ensureJump(tool, "INPUT", CHAIN);
-            if (settings.mode() == Mode.USERSPACE) {
-                ensureJump(tool, "OUTPUT", CHAIN_OUT);
-            } else {
-                deleteJumps(tool, "OUTPUT", CHAIN_OUT);
-            }
+            commands.runOrThrow(List.of(tool + "-restore", "--noflush"), iptablesRestore(settings, mangle(tool)),
+                    "install the " + f + " NFQUEUE rules");
         }
         return detected;
     }
@@ -165,15 +169,19 @@ final class QueueRules {
         for (AddressFamily f : AddressFamily.values()) {
             String tool = tool(f);
             try {
-                deleteJumps(tool, "INPUT", CHAIN);
-                deleteJumps(tool, "OUTPUT", CHAIN_OUT);
-                for (String chain : List.of(CHAIN, CHAIN_NEW, CHAIN_OUT)) {
-                    commands.run(List.of(tool, "-t", "mangle", "-F", chain), null);
+                List<String> listed = mangle(tool);
+                String removal = iptablesRemoval(listed);
+                if (removal.isEmpty()) {
+                    continue; // none of ours here
                 }
-                for (String chain : List.of(CHAIN, CHAIN_NEW, CHAIN_OUT)) {
-                    commands.run(List.of(tool, "-t", "mangle", "-X", chain), null);
+                if (!commands.run(List.of(tool + "-restore", "--noflush"), removal).ok()) {
+                    removeStepByStep(tool); // someone else jumps to our chains: remove what can go
                 }
-                deleteMangleTableIfEmpty(tool, f);
+                if (listed.stream().allMatch(l -> l.startsWith("-P ") || ours(l))) {
+                    // iptables-nft made the table for our chains and leaves it behind, empty: it goes with them
+                    commands.run(List.of("nft", "delete", "table", f == AddressFamily.IPV4 ? "ip" : "ip6", "mangle"),
+                            null);
+                }
             } catch (IOException e) {
                 failure = e;
             }
@@ -181,21 +189,15 @@ final class QueueRules {
         return failure;
     }
 
-    /**
-     * iptables-nft made the family's table mangle for our chains and leaves it behind, empty, when they go: delete it
-     * when nothing but the built-in chains' policies is left in it (another program's rules keep it).
-     */
-    private void deleteMangleTableIfEmpty(String tool, AddressFamily f) throws IOException {
-        Commands.Result listed = commands.run(List.of(tool, "-t", "mangle", "-S"), null);
-        if (listed.ok() && listed.output().lines().allMatch(l -> l.isBlank() || l.startsWith("-P "))) {
-            commands.run(List.of("nft", "delete", "table", f == AddressFamily.IPV4 ? "ip" : "ip6", "mangle"), null);
+    /** Our jumps, flushes and chain deletions one command at a time, each allowed to fail. */
+    private void removeStepByStep(String tool) throws IOException {
+        deleteJumps(tool, "INPUT", CHAIN);
+        deleteJumps(tool, "OUTPUT", CHAIN_OUT);
+        for (String chain : CHAINS) {
+            commands.run(List.of(tool, "-t", "mangle", "-F", chain), null);
         }
-    }
-
-    private void ensureJump(String tool, String from, String to) throws IOException {
-        if (!commands.run(List.of(tool, "-t", "mangle", "-C", from, "-j", to), null).ok()) {
-            commands.runOrThrow(List.of(tool, "-t", "mangle", "-I", from, "1", "-j", to), null,
-                    "hook chain " + to + " into mangle " + from);
+        for (String chain : CHAINS) {
+            commands.run(List.of(tool, "-t", "mangle", "-X", chain), null);
         }
     }
 
@@ -205,12 +207,32 @@ final class QueueRules {
         }
     }
 
+    /** A family's table mangle as {@code -S} lists it: policies, chains and rules, a line each (no warnings). */
+    private List<String> mangle(String tool) throws IOException {
+        return commands.runOrThrow(List.of(tool, "-t", "mangle", "-S"), null, "list table mangle").output().lines()
+                .map(String::strip).filter(l -> l.startsWith("-")).toList();
+    }
+
+    /** Whether a listed line is one of our chains, a rule in one, or one of our jumps (not another's jump to one). */
+    private static boolean ours(String listed) {
+        return listed.equals(jump("INPUT", CHAIN)) || listed.equals(jump("OUTPUT", CHAIN_OUT))
+                || CHAINS.stream().anyMatch(c -> listed.equals("-N " + c) || listed.startsWith("-A " + c + " "));
+    }
+
+    private static String jump(String from, String to) {
+        return "-A " + from + " -j " + to;
+    }
+
     private static String tool(AddressFamily f) {
         return f == AddressFamily.IPV4 ? "iptables-nft" : "ip6tables-nft";
     }
 
-    /** The iptables-restore input (the same for both families): replaces our chains' contents in one transaction. */
-    static String iptablesRestore(Settings s) {
+    /**
+     * The iptables-restore input for one family whose mangle table lists as {@code listed} ({@code -S}): replaces our
+     * chains' contents and leaves exactly one jump into each chain the mode uses and none into the other, in one
+     * transaction.
+     */
+    static String iptablesRestore(Settings s, List<String> listed) {
         StringBuilder b = new StringBuilder("*mangle\n");
         b.append(':').append(CHAIN).append(" - [0:0]\n");
         b.append(':').append(CHAIN_NEW).append(" - [0:0]\n");
@@ -237,7 +259,37 @@ final class QueueRules {
             rule(b, CHAIN_OUT, "-p tcp " + queue);
             rule(b, CHAIN_OUT, "-p udp " + queue);
         }
+        jumps(b, listed, "INPUT", CHAIN, 1);
+        jumps(b, listed, "OUTPUT", CHAIN_OUT, s.mode() == Mode.USERSPACE ? 1 : 0);
         return b.append("COMMIT\n").toString();
+    }
+
+    /** Inserts or deletes jumps from {@code from} to {@code to} until {@code wanted} (0 or 1) are left. */
+    private static void jumps(StringBuilder b, List<String> listed, String from, String to, int wanted) {
+        long present = listed.stream().filter(jump(from, to)::equals).count();
+        if (present == 0 && wanted == 1) {
+            b.append("-I ").append(from).append(" 1 -j ").append(to).append('\n'); // first: before others' rules
+        }
+        for (long extra = present - wanted; extra > 0; extra--) {
+            b.append("-D ").append(from).append(" -j ").append(to).append('\n');
+        }
+    }
+
+    /**
+     * The iptables-restore input that removes our jumps and chains from a family's mangle table as listed, in one
+     * transaction; empty when none of ours is there.
+     */
+    static String iptablesRemoval(List<String> listed) {
+        StringBuilder b = new StringBuilder();
+        for (String line : listed) {
+            if (line.equals(jump("INPUT", CHAIN)) || line.equals(jump("OUTPUT", CHAIN_OUT))) {
+                b.append("-D").append(line.substring(2)).append('\n');
+            }
+        }
+        List<String> chains = CHAINS.stream().filter(c -> listed.contains("-N " + c)).toList();
+        chains.forEach(c -> b.append("-F ").append(c).append('\n')); // emptied first: they jump to each other
+        chains.forEach(c -> b.append("-X ").append(c).append('\n'));
+        return b.isEmpty() ? "" : "*mangle\n" + b + "COMMIT\n";
     }
 
     private static void rule(StringBuilder b, String chain, String rest) {

@@ -20,7 +20,10 @@ import org.junit.jupiter.api.Test;
 class QueueRulesDetectionTest {
     private static final QueueRules.Settings FIRST = new QueueRules.Settings(Mode.FIRST_PACKET, 5, 300, 50);
 
-    /** Records every command; the probe answers as told, every other command succeeds. */
+    /**
+     * Records every command; the probe answers as told, {@code -S} lists our chains when there are leftovers, every
+     * other command succeeds.
+     */
     private static final class ScriptedTools extends Commands {
         final List<String> ran = new ArrayList<>();
         final List<String> stdins = new ArrayList<>();
@@ -28,6 +31,7 @@ class QueueRulesDetectionTest {
         boolean nftMissing;
         boolean iptablesMissing;
         boolean restoreFails;
+        boolean leftovers;
 
         ScriptedTools() {
             super(List.of());
@@ -48,7 +52,15 @@ class QueueRulesDetectionTest {
                 return new Result(1, "/dev/stdin:4:27-38: Error: Could not process rule: No such file or directory\n"
                         + "    meta l4proto 253 queue num 5");
             }
+            if (leftovers && argv.contains("-S")) {
+                return new Result(0, "-P INPUT ACCEPT\n-N " + QueueRules.CHAIN + "\n-N " + QueueRules.CHAIN_NEW
+                        + "\n-A INPUT -j " + QueueRules.CHAIN + "\n");
+            }
             return new Result(0, "");
+        }
+
+        boolean restored(String line) {
+            return stdins.stream().anyMatch(s -> s != null && s.lines().anyMatch(line::equals));
         }
 
         boolean ranStartingWith(String prefix) {
@@ -86,6 +98,7 @@ class QueueRulesDetectionTest {
     void withNftQueueOneNftTableHoldsTheRulesAndIptablesLeftoversGo() throws Exception {
         ScriptedTools tools = new ScriptedTools();
         tools.nftQueueWorks = true;
+        tools.leftovers = true;
         QueueRules rules = new QueueRules(tools, FIRST);
         QueueRules.Detection d = rules.install();
         assertEquals(QueueRules.Backend.NFT, d.backend());
@@ -94,9 +107,37 @@ class QueueRulesDetectionTest {
         assertEquals("nft -f -", tools.ran.get(install));
         assertTrue(tools.stdins.get(install).contains("limit name \"new_flows\" queue num 5"),
                 tools.stdins.get(install));
-        assertFalse(tools.ranStartingWith("iptables-nft-restore"), tools.ran.toString());
-        assertTrue(tools.ran.contains("iptables-nft -t mangle -X " + QueueRules.CHAIN), "iptables leftovers removed");
+        assertFalse(tools.stdins.stream().anyMatch(s -> s != null && s.contains("NFQUEUE")), "no iptables rule: "
+                + tools.stdins);
+        assertTrue(tools.restored("-X " + QueueRules.CHAIN), "iptables leftovers removed: " + tools.stdins);
 
+    }
+
+    @Test
+    void theKernelIsProbedOnceAndAnAnswerFromAnEarlierInstanceIsTaken() throws Exception {
+        ScriptedTools tools = new ScriptedTools();
+        QueueRules rules = new QueueRules(tools, FIRST);
+        QueueRules.Detection first = rules.install();
+        rules.install();
+        assertEquals(1, probes(tools), "probed again at the second install: " + tools.ran);
+
+        ScriptedTools later = new ScriptedTools();
+        assertEquals(first, new QueueRules(later, FIRST, first).install());
+        assertEquals(0, probes(later), later.ran.toString());
+    }
+
+    @Test
+    void aRemovalThatFailsAsOneTransactionIsDoneCommandByCommand() throws Exception {
+        ScriptedTools tools = new ScriptedTools();
+        tools.leftovers = true;
+        tools.restoreFails = true; // someone else's rule jumps to our chain: -X refuses, and the whole batch with it
+        new QueueRules(tools, FIRST).remove();
+        assertTrue(tools.ran.contains("iptables-nft -t mangle -D INPUT -j " + QueueRules.CHAIN), tools.ran.toString());
+        assertTrue(tools.ran.contains("ip6tables-nft -t mangle -X " + QueueRules.CHAIN_OUT), tools.ran.toString());
+    }
+
+    private static long probes(ScriptedTools tools) {
+        return tools.stdins.stream().filter(s -> s != null && s.contains(QueueRules.NFT_PROBE_TABLE)).count();
     }
 
     @Test
@@ -112,9 +153,11 @@ class QueueRulesDetectionTest {
     @Test
     void removeClearsBothBackendsWithoutProbingAndFailsOnlyWhenNeitherToolRuns() throws Exception {
         ScriptedTools tools = new ScriptedTools();
+        tools.leftovers = true;
         new QueueRules(tools, FIRST).remove();
         assertTrue(tools.ran.contains("nft delete table inet " + QueueRules.NFT_TABLE), tools.ran.toString());
-        assertTrue(tools.ran.contains("ip6tables-nft -t mangle -X " + QueueRules.CHAIN_NEW), tools.ran.toString());
+        assertTrue(tools.ran.contains("ip6tables-nft-restore --noflush") && tools.restored("-X " + QueueRules.CHAIN_NEW),
+                tools.ran.toString());
         assertFalse(tools.stdins.stream().anyMatch(s -> s != null && s.contains(QueueRules.NFT_PROBE_TABLE)));
 
         ScriptedTools onlyNft = new ScriptedTools();

@@ -63,6 +63,38 @@ class QueueRulesSystemTest {
     }
 
     @Test
+    void aModeChangeLeavesOneJumpPerChainItUsesAndRemoveTakesEverythingEvenWithAnotherProgramsJumpToOurChain()
+            throws Exception {
+        SystemTests.requireRoot("create network namespaces");
+        try (Netns net = Netns.create()) {
+            Commands c = Netns.commands(net.server);
+            assumeFalse(kernelHasNftQueue(c), "this kernel has nft's queue statement: iptables-nft is not used here");
+            new QueueRules(c, new QueueRules.Settings(Mode.USERSPACE, 1, 10, 10)).install();
+            QueueRules firstPacket = new QueueRules(c, new QueueRules.Settings(Mode.FIRST_PACKET, 1, 10, 10));
+            firstPacket.install(); // as after a reconfiguration: a new instance over the old rules
+            firstPacket.install();
+            for (String tool : List.of("iptables-nft", "ip6tables-nft")) {
+                List<String> mangle = c.run(List.of(tool, "-t", "mangle", "-S"), null).output().lines().toList();
+                assertEquals(1, mangle.stream().filter(("-A INPUT -j " + QueueRules.CHAIN)::equals).count(),
+                        tool + ":\n" + mangle);
+                assertFalse(mangle.stream().anyMatch(l -> l.startsWith("-A OUTPUT")), tool + ":\n" + mangle);
+                assertTrue(mangle.contains("-A " + QueueRules.CHAIN + " -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN "
+                        + "-j " + QueueRules.CHAIN_NEW), tool + ":\n" + mangle);
+            }
+
+            c.runOrThrow(List.of("iptables-nft", "-t", "mangle", "-A", "FORWARD", "-j", QueueRules.CHAIN), null,
+                    "jump to our chain as another program might");
+            firstPacket.remove();
+            String v4 = c.run(List.of("iptables-nft", "-t", "mangle", "-S"), null).output();
+            assertFalse(v4.contains("-A INPUT"), "nothing is queued from input any more:\n" + v4);
+            assertTrue(v4.contains("-A FORWARD -j " + QueueRules.CHAIN), "the other program's rule stays:\n" + v4);
+            assertFalse(firstPacket.present());
+            assertEquals("table ip mangle", c.run(List.of("nft", "list", "tables"), null).output().strip(),
+                    "IPv6's table held only our chains and went with them; IPv4's holds another's rule");
+        }
+    }
+
+    @Test
     void withNftQueueInstallUsesOneNftTable() throws Exception {
         SystemTests.requireRoot("create network namespaces");
         try (Netns net = Netns.create()) {
