@@ -70,10 +70,10 @@ class HookSwapSystemTest {
                 String to = order[swap % 2];
                 JsonObject answer = lab.flexwall("hook", "use", to);
                 assertTrue(answer.getBoolean("ok"), "swap " + swap + " to " + to + ": " + answer);
-                JsonObject hooks = lab.flexwall("hook");
-                assertEquals(to, hooks.getString("running"), "swap " + swap + ": " + hooks);
-                assertTrue(lab.hookStatus("nfqueue").startsWith("active: " + (to.equals("userspace") ? "userspace"
-                        : "firstPacket") + ","), lab.hookStatus("nfqueue"));
+                assertEquals(to, answer.getString("running"), "swap " + swap + ": " + answer); // listed after it
+                String nfqueue = lab.hookStatus("nfqueue");
+                assertTrue(nfqueue.startsWith("active: " + (to.equals("userspace") ? "userspace" : "firstPacket")
+                        + ","), nfqueue);
                 lab.awaitSessionFlows("after swap " + swap + " to " + to);
                 awaitOutboundFlows("after swap " + swap + " to " + to);
                 String probed = lab.probe(0.3);
