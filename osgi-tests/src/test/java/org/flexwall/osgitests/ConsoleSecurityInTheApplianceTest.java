@@ -28,29 +28,35 @@ import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
 
 /**
- * The console's login as shipped. The launcher makes the Web Console require flexwall's security provider, so the
- * provider unregistered even for a moment takes the whole console away: a new configuration of the login (an
- * operator's, or the appliance's own arriving after the component activated) must change it in place.
+ * The console's login as shipped. The launcher makes the Web Console require flexwall's security provider, and the
+ * Web Console takes the whole console away whenever that provider's service goes or changes (a modified service is
+ * removed, then added): a new configuration of the login (an operator's, or the appliance's own arriving after the
+ * component activated) must change neither.
  */
 @ExtendWith(BundleContextExtension.class)
 @ExtendWith(ServiceExtension.class)
 class ConsoleSecurityInTheApplianceTest {
     static final String PID = "org.flexwall.administration.console";
     static final String PROVIDER = "(webconsole.security.provider.id=flexwall)";
+    /** The Web Console's servlet context, which it registers while its required providers are there. */
+    static final String CONSOLE = "(osgi.http.whiteboard.context.name=org.apache.felix.webconsole)";
 
     @InjectBundleContext
     BundleContext context;
 
     @Test
-    void aNewConfigurationOfTheConsoleLoginKeepsItsSecurityProviderRegistered(
+    void aNewConfigurationOfTheConsoleLoginLeavesItsSecurityProviderAndTheConsoleUntouched(
             @InjectService(timeout = 20_000) ConfigurationAdmin configurations,
             @InjectService(timeout = 20_000) ServiceComponentRuntime scr) throws Exception {
         long before = Await.value("flexwall's console security provider", Duration.ofSeconds(20), this::providerId);
+        Await.value("the Web Console's servlet context", Duration.ofSeconds(20),
+                () -> context.getServiceReferences((String) null, CONSOLE));
         List<String> events = Collections.synchronizedList(new ArrayList<>());
         ServiceListener listener = e -> events.add((e.getType() == ServiceEvent.UNREGISTERING ? "unregistered "
                 : e.getType() == ServiceEvent.REGISTERED ? "registered " : "modified ")
-                + e.getServiceReference().getProperty(Constants.SERVICE_ID));
-        context.addServiceListener(listener, PROVIDER);
+                + e.getServiceReference().getProperty(Constants.SERVICE_ID)
+                + " " + Arrays.toString((String[]) e.getServiceReference().getProperty(Constants.OBJECTCLASS)));
+        context.addServiceListener(listener, "(|" + PROVIDER + CONSOLE + ")");
         Configuration c = configurations.getConfiguration(PID, "?");
         try {
             Dictionary<String, Object> props = new Hashtable<>();
@@ -59,8 +65,7 @@ class ConsoleSecurityInTheApplianceTest {
             Await.until("the component runs with the new configuration", Duration.ofSeconds(20),
                     () -> applied(scr, "console.example.test"));
 
-            assertEquals(List.of(), events.stream().filter(e -> !e.startsWith("modified")).toList(),
-                    "the provider stayed registered throughout");
+            assertEquals(List.of(), events, "the provider and the console stayed as they were");
             assertEquals(before, providerId());
         } finally {
             context.removeServiceListener(listener);

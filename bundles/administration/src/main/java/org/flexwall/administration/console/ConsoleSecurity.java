@@ -3,12 +3,16 @@ package org.flexwall.administration.console;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
 
 import org.apache.felix.webconsole.spi.SecurityProvider;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.log.Logger;
@@ -27,9 +31,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * its resources included, which makes it the one place for the Host and origin checks too: a whiteboard filter would
  * run only after the Web Console's own security check.
  */
-@Component(name = ConsoleSecurity.PID, property = {
-        SecurityProvider.PROPERTY_ID + "=" + ConsoleSecurity.PROVIDER_ID,
-        Constants.SERVICE_RANKING + ":Integer=" + Integer.MAX_VALUE })
+@Component(name = ConsoleSecurity.PID, service = {}) // the provider is registered by hand, see activate
 @Designate(ocd = ConsoleSecurity.Config.class)
 public class ConsoleSecurity implements SecurityProvider {
     static final String PID = "org.flexwall.administration.console";
@@ -58,15 +60,29 @@ public class ConsoleSecurity implements SecurityProvider {
     private final LoginThrottle throttle = new LoginThrottle(System::nanoTime, LoginThrottle.HOLD_BACK_MILLIS);
     private volatile ConsoleLogin login;
     private volatile ConsoleGuard guard;
+    private ServiceRegistration<SecurityProvider> provider;
 
     /**
-     * Also a new configuration's: applied in place, so the provider stays registered. The Web Console requires it,
-     * and took the whole console away while DS activated it anew (a 404 where the login was, seen right after start,
-     * when the configuration arrived after the component had activated without it).
+     * Registers the provider by hand, with properties that never change. The Web Console requires it and takes the
+     * whole console away whenever its service goes or changes (OsgiManager: modified is removed, then added): a 404
+     * where the login was. DS would copy every new configuration into a service's properties, and the appliance's
+     * own configuration arrives after the first activation.
      */
     @Activate
-    @Modified
     void activate(BundleContext context, Config config) {
+        configure(context, config);
+        provider = context.registerService(SecurityProvider.class, this, FrameworkUtil.asDictionary(Map.of(
+                SecurityProvider.PROPERTY_ID, PROVIDER_ID, Constants.SERVICE_RANKING, Integer.MAX_VALUE)));
+    }
+
+    @Deactivate
+    void deactivate() {
+        provider.unregister();
+    }
+
+    /** A new configuration (an operator's, or the appliance's own arriving after the first), applied in place. */
+    @Modified
+    void configure(BundleContext context, Config config) {
         String data = context.getProperty("flexwall.data");
         ConsoleCredentials.Outcome outcome = data == null
                 ? new ConsoleCredentials.Outcome(null, "the framework property flexwall.data is not set, so the console "
