@@ -37,6 +37,11 @@ public class TracefsPortActivity {
         @AttributeDefinition(name = "tracefs instance",
                 description = "Name of flexwall's tracefs instance (under instances/)")
         String instance() default "flexwall";
+
+        @AttributeDefinition(name = "Real-time reader", description = "Run the thread that reads the events, and "
+                + "carries each port change to the kernel's sets, at the lowest real-time priority (SCHED_FIFO 1), so "
+                + "busy programs on the box do not delay it")
+        boolean realtime() default true;
     }
 
     @Reference(service = LoggerFactory.class)
@@ -64,7 +69,16 @@ public class TracefsPortActivity {
             log.warn("kernel tracepoints unavailable ({}); the port monitor falls back to polling", e.getMessage());
             return;
         }
-        reader = new Thread(this::readEvents, "flexwall-tracefs");
+        boolean realtime = config.realtime();
+        reader = new Thread(() -> {
+            if (realtime) {
+                String notRaised = ReaderPriority.raiseCallingThread();
+                if (notRaised != null) {
+                    log.info("the tracefs reader runs at normal priority: {}", notRaised);
+                }
+            }
+            readEvents();
+        }, "flexwall-tracefs");
         reader.setDaemon(true);
         reader.start();
         log.info("port events from kernel tracepoints in {}", trace.directory());

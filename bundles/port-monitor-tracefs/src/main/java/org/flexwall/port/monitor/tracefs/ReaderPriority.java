@@ -1,0 +1,44 @@
+package org.flexwall.port.monitor.tracefs;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+
+/**
+ * The reader thread carries a port change from the kernel's event to the set element, so it may run before ordinary
+ * threads: the lowest real-time priority (SCHED_FIFO 1). It sleeps in read() between events and its work per event
+ * is bounded (one rescan of what changed), and the kernel's real-time throttling leaves 5 % of every second to other
+ * threads even if it did not.
+ */
+final class ReaderPriority {
+    private static final int SCHED_FIFO = 1;
+    /** Threads and processes it starts (a pool's first worker, a tool) begin at normal priority. */
+    private static final int SCHED_RESET_ON_FORK = 0x40000000;
+    static final int PRIORITY = 1;
+
+    private interface LibC extends Library {
+        LibC INSTANCE = Native.load("c", LibC.class);
+
+        /** {@code pid} 0: the calling thread. {@code param}: struct sched_param, one int. */
+        int sched_setscheduler(int pid, int policy, int[] param);
+    }
+
+    private ReaderPriority() {
+    }
+
+    /**
+     * Puts the calling thread at SCHED_FIFO 1, not inherited by what it starts; null when done, else why not (errno),
+     * for the log.
+     */
+    static String raiseCallingThread() {
+        try {
+            if (LibC.INSTANCE.sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, new int[] { PRIORITY }) == 0) {
+                return null;
+            }
+            int errno = Native.getLastError();
+            return "sched_setscheduler failed, errno " + errno + (errno == 1 ? " (EPERM: no CAP_SYS_NICE, or no "
+                    + "real-time time in this cgroup)" : "");
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            return "libc could not be called (" + e.getMessage() + ")";
+        }
+    }
+}
