@@ -142,6 +142,16 @@ class InstalledApplianceSystemTest {
         assertFalse(granted.contains("CAP_SYS_ADMIN"));
         String uid = OutsideNetwork.here("id", "-u", user).check().output().strip();
         assertEquals(List.of(uid, uid, uid, uid), List.of(status.get("Uid").split("\\s+")), "runs as " + user);
+        // without CAP_SYS_NICE, the unit's LimitRTPRIO lets the tracefs reader run at SCHED_FIFO 1 (and no higher);
+        // where the limit cannot be set as systemd would, the reader runs at normal priority and the log says why
+        boolean limited = !service.realtimeLimit().isEmpty();
+        System.out.println("LimitRTPRIO " + (limited ? "applied" : "not applied: this machine cannot raise the limit")
+                + "; the tracefs reader: " + scheduling(pid, "flexwall-tracef"));
+        assertEquals(limited ? "policy 1 priority 1" : "policy 0 priority 0", scheduling(pid, "flexwall-tracef"),
+                "the tracefs reader thread");
+        assertTrue(limited || Files.readString(service.output).contains("the tracefs reader runs at normal priority: "
+                + "sched_setscheduler failed, errno 1 (EPERM"), "the log says why");
+        assertEquals("policy 0 priority 0", scheduling(Path.of("/proc/" + pid + "/stat")), "the JVM's first thread");
 
         Path server = Files.copy(Path.of("/usr/bin/socat"), Files.createDirectories(work.resolve("bin")).resolve("server"));
         Files.setPosixFilePermissions(server, PosixFilePermissions.fromString("rwx--x--x")); // others may run, not read
@@ -311,13 +321,26 @@ class InstalledApplianceSystemTest {
             }
             String caps = String.join(",", unit.words("AmbientCapabilities").stream()
                     .map(c -> "+" + c.substring(4).toLowerCase(Locale.ROOT)).toList());
-            List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=" + user, "--regid=" + user,
+            List<String> command = new ArrayList<>(realtimeLimit());
+            command.addAll(List.of("setpriv", "--reuid=" + user, "--regid=" + user,
                     "--init-groups", "--inh-caps=-all," + caps, "--ambient-caps=-all," + caps,
                     "--bounding-set=-all," + caps, "--no-new-privs", "env", "-i"));
             command.addAll(environment());
             command.addAll(words(unit.values("ExecStart").get(0)));
             output = work.resolve("service-" + name + ".out");
             jvm = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        }
+
+        /**
+         * prlimit with the unit's LimitRTPRIO, as systemd sets it; empty where this machine cannot raise the limit
+         * (its hard limit is 0 and raising it needs CAP_SYS_RESOURCE, which these test machines withhold).
+         */
+        List<String> realtimeLimit() throws IOException {
+            List<String> prlimit = List.of("prlimit", "--rtprio=" + unit.values("LimitRTPRIO").get(0) + ":"
+                    + unit.values("LimitRTPRIO").get(0));
+            List<String> probe = new ArrayList<>(prlimit);
+            probe.add("true");
+            return OutsideNetwork.here(probe.toArray(String[]::new)).ok() ? prlimit : List.of();
         }
 
         private void watch() {
@@ -446,6 +469,25 @@ class InstalledApplianceSystemTest {
             fields.put(line.substring(0, colon), line.substring(colon + 1).strip());
         }
         return fields;
+    }
+
+    /** "policy P priority R" of the JVM's thread called {@code name} (as /proc/PID/task/TID/comm shows it, 15 chars). */
+    private static String scheduling(long pid, String name) throws IOException {
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                if (Files.readString(task.resolve("comm")).strip().equals(name)) {
+                    return scheduling(task.resolve("stat"));
+                }
+            }
+        }
+        throw new AssertionError("no thread " + name + " in JVM " + pid);
+    }
+
+    /** "policy P priority R" from a /proc stat file (fields 41 and 40). */
+    private static String scheduling(Path stat) throws IOException {
+        String line = Files.readString(stat);
+        String[] f = line.substring(line.lastIndexOf(')') + 2).split(" "); // f[0] is field 3
+        return "policy " + f[41 - 3] + " priority " + f[40 - 3];
     }
 
     /** The names of the capabilities in a /proc/PID/status mask. */
