@@ -32,6 +32,8 @@ final class QueueRules {
     static final String NFT_TABLE = "flexwall_queue";
     static final String NFT_PROBE_TABLE = "flexwall_queue_probe";
     private static final List<String> CHAINS = List.of(CHAIN, CHAIN_NEW, CHAIN_OUT);
+    /** Our jumps as {@code -S} lists them: into our chains from the built-in ones. */
+    private static final List<String> JUMPS = List.of(jump("INPUT", CHAIN), jump("OUTPUT", CHAIN_OUT));
 
     /** Which kernel mechanism queues. */
     enum Backend {
@@ -215,7 +217,7 @@ final class QueueRules {
 
     /** Whether a listed line is one of our chains, a rule in one, or one of our jumps (not another's jump to one). */
     private static boolean ours(String listed) {
-        return listed.equals(jump("INPUT", CHAIN)) || listed.equals(jump("OUTPUT", CHAIN_OUT))
+        return JUMPS.contains(listed)
                 || CHAINS.stream().anyMatch(c -> listed.equals("-N " + c) || listed.startsWith("-A " + c + " "));
     }
 
@@ -282,8 +284,8 @@ final class QueueRules {
     static String iptablesRemoval(List<String> listed) {
         StringBuilder b = new StringBuilder();
         for (String line : listed) {
-            if (line.equals(jump("INPUT", CHAIN)) || line.equals(jump("OUTPUT", CHAIN_OUT))) {
-                b.append("-D").append(line.substring(2)).append('\n');
+            if (JUMPS.contains(line)) {
+                b.append("-D").append(line.substring(2)).append('\n'); // "-A INPUT -j ..." becomes "-D INPUT -j ..."
             }
         }
         List<String> chains = CHAINS.stream().filter(c -> listed.contains("-N " + c)).toList();

@@ -35,8 +35,8 @@ final class ReaderPriority {
                 return null;
             }
             int errno = Native.getLastError();
-            return "sched_setscheduler failed, errno " + errno + (errno == 1 ? " (EPERM: no CAP_SYS_NICE, or no "
-                    + "real-time time in this cgroup)" : "");
+            return "sched_setscheduler failed, errno " + errno + (errno == 1 ? " (EPERM: neither CAP_SYS_NICE nor an "
+                    + "RLIMIT_RTPRIO of 1, such as the service unit's LimitRTPRIO=1)" : "");
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return "libc could not be called (" + e.getMessage() + ")";
         }
