@@ -5,9 +5,10 @@ import com.sun.jna.Native;
 
 /**
  * The reader thread carries a port change from the kernel's event to the set element, so it may run before ordinary
- * threads: the lowest real-time priority (SCHED_FIFO 1). It sleeps in read() between events and its work per event
- * is bounded (one rescan of what changed), and the kernel's real-time throttling leaves 5 % of every second to other
- * threads even if it did not.
+ * threads: the lowest real-time priority (SCHED_FIFO 1). It sleeps in read() between events, but a flood of socket
+ * events can keep it busy, and a real-time thread busy on the only CPU leaves everything else 5 % of each second (the
+ * kernel's throttling): the disk image's one-CPU VM under its boot test's probes stopped answering and never powered
+ * off. So only with two CPUs or more, where one such thread can take at most one of them.
  */
 final class ReaderPriority {
     private static final int SCHED_FIFO = 1;
@@ -26,10 +27,13 @@ final class ReaderPriority {
     }
 
     /**
-     * Puts the calling thread at SCHED_FIFO 1, not inherited by what it starts; null when done, else why not (errno),
-     * for the log.
+     * Puts the calling thread at SCHED_FIFO 1, not inherited by what it starts, when the JVM has {@code cpus} of two or
+     * more; null when done, else why not, for the log.
      */
-    static String raiseCallingThread() {
+    static String raiseCallingThread(int cpus) {
+        if (cpus < 2) {
+            return "one CPU only, which a busy real-time thread would take from everything else";
+        }
         try {
             if (LibC.INSTANCE.sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, new int[] { PRIORITY }) == 0) {
                 return null;

@@ -40,7 +40,7 @@ public class TracefsPortActivity {
 
         @AttributeDefinition(name = "Real-time reader", description = "Run the thread that reads the events, and "
                 + "carries each port change to the kernel's sets, at the lowest real-time priority (SCHED_FIFO 1), so "
-                + "busy programs on the box do not delay it")
+                + "busy programs on the box do not delay it; only with two CPUs or more")
         boolean realtime() default true;
     }
 
@@ -72,7 +72,7 @@ public class TracefsPortActivity {
         boolean realtime = config.realtime();
         reader = new Thread(() -> {
             if (realtime) {
-                String notRaised = ReaderPriority.raiseCallingThread();
+                String notRaised = ReaderPriority.raiseCallingThread(Runtime.getRuntime().availableProcessors());
                 if (notRaised != null) {
                     log.info("the tracefs reader runs at normal priority: {}", notRaised);
                 }
