@@ -7,8 +7,7 @@ import com.sun.jna.Native;
  * The reader thread carries a port change from the kernel's event to the set element, so it may run before ordinary
  * threads: the lowest real-time priority (SCHED_FIFO 1). It sleeps in read() between events, but a flood of socket
  * events can keep it busy, and a real-time thread busy on the only CPU leaves everything else 5 % of each second (the
- * kernel's throttling): the disk image's one-CPU VM under its boot test's probes stopped answering and never powered
- * off. So only with two CPUs or more, where one such thread can take at most one of them.
+ * kernel's throttling). So only with two CPUs or more, where one such thread can take at most one of them.
  */
 final class ReaderPriority {
     private static final int SCHED_FIFO = 1;
